@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SegmintError } from '../core/errors.js';
+import { Duck } from '../data/duck.js';
+import { type SniffResult, sniffFile } from '../data/sniff.js';
+import { writeFileAtomic } from '../pipeline/atomic.js';
+import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import type { Io } from './output.js';
+
+const yamlStr = (s: string): string =>
+  /^[A-Za-z_][\w ./-]*$/.test(s) && !/^(true|false|null|yes|no|on|off)$/i.test(s) ? s : JSON.stringify(s);
+
+/** Writes a commented recipe from sniffed files. */
+export function recipeText(sniffs: SniffResult[], recipeDir: string): string {
+  const names = new Map<SniffResult, string>();
+  const used = new Set<string>();
+  for (const s of sniffs) {
+    let n = s.kind === 'lookup' ? 'lookup' : s.kind;
+    for (let i = 2; used.has(n); i++) n = `${s.kind}${i}`;
+    used.add(n);
+    names.set(s, n);
+  }
+  const has = (k: string) => sniffs.some((s) => s.kind === k);
+  const tx = sniffs.find((s) => s.kind === 'transactions');
+  const out: string[] = [
+    '# segmint recipe written by `segmint init`. Check the roles, then run: segmint run <this file>',
+    '# Every option is described in the README (recipe reference).',
+    'version: 1',
+    'name: my-segmentation',
+    'sources:',
+  ];
+  for (const s of sniffs) {
+    out.push(
+      `  ${names.get(s)}:`,
+      `    kind: ${s.kind}          # transactions | customers | events | coupons | lookup`,
+    );
+    out.push(`    path: ${yamlStr(relative(recipeDir, s.file) || s.file)}`);
+    const csv = Object.entries(s.csv);
+    if (csv.length)
+      out.push(
+        `    csv: { ${csv.map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`).join(', ')} }`,
+      );
+    if (s.dateFormat) out.push(`    dateFormat: ${JSON.stringify(s.dateFormat)}`);
+    out.push(`    # columns: ${s.columns.map((c) => `${c.name} (${c.type})`).join(', ')}`);
+    const roles = Object.entries(s.roles);
+    if (roles.length) {
+      out.push('    roles:');
+      for (const [r, c] of roles) out.push(`      ${r}: ${yamlStr(c)}`);
+    } else if (s.kind !== 'lookup') out.push('    roles: {}   # TODO: name the customer column at least');
+    if (s.kind === 'transactions' && !s.roles.order)
+      out.push('      # order: no order id found; each (customer, time) counts as one order');
+  }
+  out.push(
+    'cleaning:',
+    '  cancellations: drop        # drop | net | keep  (order ids starting with cancelPrefix, or negative quantities)',
+    '  cancelPrefix: C',
+    '  badRows: error             # error | drop',
+  );
+  out.push(
+    'window:',
+    '  # days: 365                # only the last N days before the reference date',
+    '  # referenceDate: 2011-12-10  # default: the day after the last transaction',
+  );
+  out.push('features:');
+  if (tx) {
+    out.push('  - recency_days', '  - frequency', '  - monetary', '  - avg_order_value');
+    if (tx.roles.quantity) out.push('  - avg_items_per_order');
+    if (tx.roles.product) out.push('  - unique_products');
+    out.push('  - tenure_days');
+    if (tx.roles.order) out.push('  - return_rate');
+    if (tx.roles.category) out.push('  - { feature: category_share, top: 5 }');
+    if (tx.roles.country) out.push('  # - { feature: country_distance, home: GB }');
+  }
+  if (has('events')) {
+    const ev = sniffs.find((s) => s.kind === 'events')!;
+    out.push('  - sessions');
+    if (ev.roles.duration) out.push('  - avg_session_minutes');
+    if (ev.roles.type) out.push('  # - { feature: event_count, type: wishlist_add, as: wishlist_adds }');
+  }
+  if (has('coupons')) out.push('  - coupons_claimed', '  - coupons_burned', '  - coupon_burn_rate');
+  if (has('customers')) {
+    const c = sniffs.find((s) => s.kind === 'customers')!;
+    if (c.roles.joined) out.push('  - customer_tenure_days');
+    out.push(
+      tx
+        ? '  # - { feature: attributes, exclude: [] }   # customer columns as features'
+        : '  - { feature: attributes }   # every non-role column; text columns are one-hot encoded',
+    );
+  }
+  out.push(
+    'prep:',
+    '  impute: median             # median | mean | zero | constant',
+    '  log: auto                  # auto | none | [feature, ...]',
+    '  scaler: standard           # standard | minmax | robust | none',
+    '  # weights: { monetary: 2 }',
+    'cluster:',
+    '  method: kmeans',
+    '  k: { min: 2, max: 8, select: silhouette }   # or a number; select: elbow | silhouette',
+    '  nInit: 10',
+    '  seed: 42',
+    'output:',
+    '  dir: segmint-out',
+    '  formats: [csv, parquet]',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+export function registerInit(program: Command, io: Io): void {
+  addCommon(
+    program
+      .command('init')
+      .description('look at data files, guess what each column is, and write a commented recipe to edit')
+      .argument('<files...>', 'data files (CSV, Parquet, JSON)')
+      .option('-o, --out <file>', 'recipe file to write', 'segmint.yaml')
+      .option('-f, --force', 'overwrite an existing recipe file'),
+  ).action(
+    action(io, async (files: string[], opts: CommonOpts & { out: string; force?: boolean }) => {
+      const out = resolve(opts.out);
+      if (existsSync(out) && !opts.force) {
+        throw new SegmintError('USAGE', `${out} exists already.`, {
+          hint: 'Pass --force to overwrite it, or --out to write elsewhere.',
+          where: { file: out },
+        });
+      }
+      const duck = await Duck.open();
+      try {
+        const sniffs: SniffResult[] = [];
+        for (const f of files) sniffs.push(await sniffFile(duck, f, process.cwd()));
+        const text = recipeText(sniffs, dirname(out));
+        writeFileAtomic(out, text);
+        if (opts.json)
+          printJson(io, {
+            recipe: out,
+            sources: sniffs.map((s) => ({
+              file: s.file,
+              kind: s.kind,
+              roles: s.roles,
+              csv: s.csv,
+              dateFormat: s.dateFormat ?? null,
+              columns: s.columns,
+            })),
+          });
+        else {
+          for (const s of sniffs)
+            io.out(
+              `${s.file}: ${s.kind}; ${
+                Object.entries(s.roles)
+                  .map(([r, c]) => `${r} = ${c}`)
+                  .join(', ') || 'no roles found'
+              }\n`,
+            );
+          io.out(
+            `\nwrote ${out}\nnext: check the roles, then run  segmint run ${relative(process.cwd(), out) || out}\n`,
+          );
+        }
+      } finally {
+        duck.close();
+      }
+    }),
+  );
+}

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { loadRecipe } from '../config/load.js';
+import { type RunSummary, runRecipe } from '../pipeline/run.js';
+import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import { fmtInt, fmtNum, fmtPct, type Io, table } from './output.js';
+import { progressRenderer } from './progress.js';
+
+/** The closing table of a run: one row per segment. */
+export function segmentTable(s: RunSummary): string {
+  const pick = (feature: string) => s.features.find((f) => f.feature === feature)?.name;
+  const r = pick('recency_days');
+  const f = pick('frequency');
+  const m = pick('monetary');
+  const header = [
+    'segment',
+    'customers',
+    'share',
+    'revenue',
+    ...(r ? ['recency (d)'] : []),
+    ...(f ? ['orders'] : []),
+    ...(m ? ['spend'] : []),
+  ];
+  const rows = s.segments.map((p) => [
+    `${p.id} ${p.name}`,
+    fmtInt(p.size),
+    fmtPct(p.shareCustomers),
+    fmtPct(p.shareRevenue),
+    ...(r ? [fmtNum(p.means[r])] : []),
+    ...(f ? [fmtNum(p.means[f])] : []),
+    ...(m ? [fmtNum(p.means[m], 2)] : []),
+  ]);
+  return table(header, rows);
+}
+
+export function printRunSummary(io: Io, s: RunSummary): void {
+  io.out(`\n${fmtInt(s.customers)} customers in ${s.k} segments. ${s.reason}\n\n${segmentTable(s)}\n\n`);
+  if (s.warnings.length) io.out(`warnings:\n${s.warnings.map((w) => `  - ${w.message}`).join('\n')}\n\n`);
+  io.out(
+    `outputs: ${s.runDir}\n  tags:     ${s.files['tags.csv'] ?? s.files['tags.parquet']}\n  profiles: ${s.files['profiles.csv']}\n  model:    ${s.files['model.json']}\n  run:      ${s.files['run.json']}\n  latest:   ${s.latest}\n`,
+  );
+}
+
+export const runJson = (s: RunSummary) => ({
+  runId: s.runId,
+  runDir: s.runDir,
+  latest: s.latest,
+  customers: s.customers,
+  k: s.k,
+  reason: s.reason,
+  segments: s.segments,
+  warnings: s.warnings,
+  files: s.files,
+  ledger: s.ledger,
+});
+
+export function registerRun(program: Command, io: Io): void {
+  addCommon(
+    program
+      .command('run')
+      .description('run a recipe: data -> features -> segments -> tags, model and run record')
+      .argument('<recipe>', 'recipe file (YAML or JSON)')
+      .option('--out <dir>', 'output folder (overrides output.dir)'),
+    true,
+  ).action(
+    action(io, async (file: string, opts: CommonOpts & { out?: string }) => {
+      const loaded = loadRecipe(file, opts.set ?? []);
+      const progress = progressRenderer(io, !opts.json && !opts.quiet);
+      const summary = await runRecipe(loaded, {
+        onEvent: progress.onEvent,
+        ...(opts.out ? { outDir: opts.out } : {}),
+      }).finally(progress.stop);
+      if (opts.json) printJson(io, runJson(summary));
+      else printRunSummary(io, summary);
+    }),
+  );
+}

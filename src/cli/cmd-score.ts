@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SegmintError } from '../core/errors.js';
+import { Duck, qi } from '../data/duck.js';
+import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
+import { missingColumnError } from '../data/sources.js';
+import { type Model, parseModel, requiredFeatures, scoreModel } from '../model/model.js';
+import { writeFileAtomic } from '../pipeline/atomic.js';
+import { toCsv } from '../pipeline/csv.js';
+import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import type { Io } from './output.js';
+
+export function loadModelFile(file: string): Model {
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8');
+  } catch {
+    throw new SegmintError('MODEL_INVALID', `Cannot read the model file ${file}.`, {
+      where: { file },
+      hint: 'Point --model at a model.json written by `segmint run` (e.g. <out>/latest/model.json).',
+    });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new SegmintError('MODEL_INVALID', `${file} is not JSON: ${(e as Error).message}.`, {
+      where: { file },
+    });
+  }
+  return parseModel(raw, file);
+}
+
+export interface ScoreRow {
+  customer_id: string;
+  segment_id: number;
+  segment_name: string;
+  distance: number;
+}
+
+/** Scores a file of feature rows (CSV/Parquet/JSON) with a model. */
+export async function scoreFile(model: Model, input: string, idColumn?: string): Promise<ScoreRow[]> {
+  const file = resolveSourcePath(input, process.cwd());
+  const duck = await Duck.open();
+  try {
+    const { sql, params } = readerSql(file, detectFormat(file), undefined);
+    try {
+      await duck.exec(`CREATE TABLE input AS SELECT * FROM ${sql}`, params);
+    } catch (e) {
+      throw readError(e, file);
+    }
+    const cols = (await duck.describe('input')).map((c) => c.name);
+    const id = idColumn ?? cols.find((c) => /^(customer_?id|customer id|id)$/i.test(c)) ?? cols[0];
+    if (!cols.includes(id)) throw missingColumnError(id, cols, file, '--id');
+    const need = requiredFeatures(model);
+    for (const f of need)
+      if (!cols.includes(f.name))
+        throw new SegmintError('SCORE_INPUT', `${file} has no column "${f.name}", which the model needs.`, {
+          where: { file, column: f.name },
+          hint: `The model needs: ${need.map((x) => x.name).join(', ')}.`,
+        });
+    const sel = need.map(
+      (f) =>
+        `${f.type === 'numeric' ? `TRY_CAST(${qi(f.name)} AS DOUBLE)` : `CAST(${qi(f.name)} AS VARCHAR)`} AS ${qi(f.name)}`,
+    );
+    const r = await duck.columns(
+      `SELECT CAST(${qi(id)} AS VARCHAR) AS __id${sel.length ? `, ${sel.join(', ')}` : ''} FROM input`,
+    );
+    const byName = new Map(need.map((f, j) => [f.name, r.values[j + 1]]));
+    const ids = r.values[0] as (string | null)[];
+    const scored = scoreModel(model, {
+      rows: ids.length,
+      numeric: (n) => byName.get(n) as Float64Array | undefined,
+      categorical: (n) => byName.get(n) as (string | null)[] | undefined,
+    });
+    return ids.map((cid, i) => {
+      const seg = model.segments[scored.label[i]];
+      return {
+        customer_id: cid ?? '',
+        segment_id: seg.id,
+        segment_name: seg.name,
+        distance: scored.distance[i],
+      };
+    });
+  } finally {
+    duck.close();
+  }
+}
+
+export function registerScore(program: Command, io: Io): void {
+  addCommon(
+    program
+      .command('score')
+      .description('assign segments to new customer feature rows with a saved model')
+      .requiredOption('--model <file>', 'model.json written by segmint run')
+      .requiredOption('--input <file>', "CSV, Parquet or JSON with the model's feature columns")
+      .option('--id <column>', 'customer id column (default: customer_id, id, or the first column)')
+      .option('--out <file>', 'write the scores as CSV here instead of stdout'),
+  ).action(
+    action(io, async (opts: CommonOpts & { model: string; input: string; id?: string; out?: string }) => {
+      const model = loadModelFile(opts.model);
+      const rows = await scoreFile(model, opts.input, opts.id);
+      const csv = toCsv(
+        ['customer_id', 'segment_id', 'segment_name', 'distance'],
+        rows.map((r) => [r.customer_id, r.segment_id, r.segment_name, r.distance]),
+      );
+      if (opts.out) writeFileAtomic(resolve(opts.out), csv);
+      if (opts.json)
+        printJson(io, { rows: rows.length, ...(opts.out ? { out: resolve(opts.out) } : { scores: rows }) });
+      else if (!opts.out) io.out(csv);
+      else if (!opts.quiet) io.err(`  scored ${rows.length} row(s) -> ${resolve(opts.out)}\n`);
+    }),
+  );
+}

@@ -1,0 +1,44 @@
+import { Command, CommanderError } from 'commander';
+import { VERSION } from '../version.js';
+import { registerDemo } from './cmd-demo.js';
+import { registerInit } from './cmd-init.js';
+import { registerInspect } from './cmd-inspect.js';
+import { registerRun } from './cmd-run.js';
+import { registerScore } from './cmd-score.js';
+import { EXIT, type Io, processIo, reportError } from './output.js';
+
+/** Builds the CLI; `io` lets tests capture output. */
+export function buildCli(io: Io = processIo): Command {
+  const program = new Command('segmint')
+    .description('Customer segmentation: raw e-commerce data to segments, tags and a model in one command.')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  registerInit(program, io);
+  registerInspect(program, io);
+  registerRun(program, io);
+  registerDemo(program, io);
+  registerScore(program, io);
+  return program;
+}
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  process.exitCode = 0;
+  const program = buildCli(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    return reportError(e, argv.includes('--json'), io);
+  }
+  return Number(process.exitCode ?? 0);
+}

@@ -1,0 +1,280 @@
+import type { Matrix } from '../core/matrix.js';
+import { createRng, deriveSeed, type Rng } from '../core/rng.js';
+
+export interface KMeansParams {
+  k: number;
+  nInit: number;
+  maxIter: number;
+  /** Relative tolerance: the run stops when the centres move less than tol x mean feature variance. */
+  tol: number;
+  seed: number;
+  /** Optional fixed initial centres (k x d, row-major); then nInit is 1 and no seeding happens. */
+  init?: Float64Array;
+}
+
+export interface KMeansModel {
+  kind: 'kmeans';
+  k: number;
+  dim: number;
+  /** k x d, row-major. */
+  centers: number[];
+  inertia: number;
+  nIter: number;
+  /** Seed of the restart that won. */
+  seed: number;
+}
+
+export interface KMeansResult {
+  model: KMeansModel;
+  labels: Int32Array;
+  /** Inertia of every restart, in restart order. */
+  restarts: { seed: number; inertia: number; nIter: number }[];
+}
+
+/** Squared Euclidean distance between row i of `a` and row j of `b` (both d wide). */
+export function sqDist(a: Float64Array, i: number, b: Float64Array | number[], j: number, d: number): number {
+  let s = 0;
+  const ai = i * d;
+  const bj = j * d;
+  for (let t = 0; t < d; t++) {
+    const v = a[ai + t] - b[bj + t];
+    s += v * v;
+  }
+  return s;
+}
+
+/**
+ * Greedy k-means++ seeding as scikit-learn does it: the first centre uniformly at random, then
+ * for each next centre 2 + floor(ln k) candidates drawn with probability proportional to the
+ * squared distance to the nearest chosen centre, keeping the candidate that lowers the potential most.
+ */
+export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
+  const { rows: n, cols: d, data } = X;
+  const centers = new Float64Array(k * d);
+  const trials = 2 + Math.floor(Math.log(k));
+  let first = Math.floor(rng() * n);
+  if (first >= n) first = n - 1;
+  centers.set(data.subarray(first * d, first * d + d), 0);
+  const closest = new Float64Array(n);
+  let pot = 0;
+  for (let i = 0; i < n; i++) {
+    closest[i] = sqDist(data, i, centers, 0, d);
+    pot += closest[i];
+  }
+  const cand = new Int32Array(trials);
+  const candDist = new Float64Array(trials * n);
+  for (let c = 1; c < k; c++) {
+    for (let t = 0; t < trials; t++) {
+      const target = rng() * pot;
+      // searchsorted on the running sum of `closest`
+      let acc = 0;
+      let idx = n - 1;
+      for (let i = 0; i < n; i++) {
+        acc += closest[i];
+        if (acc > target) {
+          idx = i;
+          break;
+        }
+      }
+      cand[t] = idx;
+    }
+    let best = -1;
+    let bestPot = Number.POSITIVE_INFINITY;
+    for (let t = 0; t < trials; t++) {
+      let p = 0;
+      const off = t * n;
+      for (let i = 0; i < n; i++) {
+        const dd = Math.min(closest[i], sqDist(data, i, data, cand[t], d));
+        candDist[off + i] = dd;
+        p += dd;
+      }
+      if (p < bestPot) {
+        bestPot = p;
+        best = t;
+      }
+    }
+    closest.set(candDist.subarray(best * n, best * n + n));
+    pot = bestPot;
+    centers.set(data.subarray(cand[best] * d, cand[best] * d + d), c * d);
+  }
+  return centers;
+}
+
+/** Mean of the per-feature variances (scikit-learn scales tol by it). */
+export function meanVariance(X: Matrix): number {
+  const { rows: n, cols: d, data } = X;
+  let total = 0;
+  for (let j = 0; j < d; j++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += data[i * d + j];
+    m /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      const e = data[i * d + j] - m;
+      v += e * e;
+    }
+    total += v / n;
+  }
+  return d ? total / d : 0;
+}
+
+/** Nearest centre of each row; returns the inertia. Writes labels and (optionally) distances. */
+export function assign(
+  X: Matrix,
+  centers: Float64Array | number[],
+  k: number,
+  labels: Int32Array,
+  dist?: Float64Array,
+): number {
+  const { rows: n, cols: d, data } = X;
+  let inertia = 0;
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bd = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      const dd = sqDist(data, i, centers, c, d);
+      if (dd < bd) {
+        bd = dd;
+        best = c;
+      }
+    }
+    labels[i] = best;
+    if (dist) dist[i] = bd;
+    inertia += bd;
+  }
+  return inertia;
+}
+
+/**
+ * One Lloyd run from the given centres (modified in place), following scikit-learn's loop:
+ * assign with the old centres, recompute means (empty clusters take the points farthest from
+ * their centres), stop on unchanged labels or a centre shift <= tolAbs, then a final assignment.
+ */
+export function lloyd(
+  X: Matrix,
+  centers: Float64Array,
+  k: number,
+  maxIter: number,
+  tolAbs: number,
+): { labels: Int32Array; inertia: number; nIter: number } {
+  const { rows: n, cols: d, data } = X;
+  const labels = new Int32Array(n);
+  const old = new Int32Array(n).fill(-1);
+  const dist = new Float64Array(n);
+  const sums = new Float64Array(k * d);
+  const counts = new Float64Array(k);
+  let it = 0;
+  for (; it < maxIter; it++) {
+    assign(X, centers, k, labels, dist);
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      counts[c]++;
+      const off = c * d;
+      const xo = i * d;
+      for (let t = 0; t < d; t++) sums[off + t] += data[xo + t];
+    }
+    relocateEmpty(X, labels, dist, sums, counts, k);
+    let shift = 0;
+    for (let c = 0; c < k; c++) {
+      for (let t = 0; t < d; t++) {
+        const v = counts[c] > 0 ? sums[c * d + t] / counts[c] : centers[c * d + t];
+        const e = v - centers[c * d + t];
+        shift += e * e;
+        centers[c * d + t] = v;
+      }
+    }
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (labels[i] !== old[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) break;
+    if (shift <= tolAbs) break;
+    old.set(labels);
+  }
+  const inertia = assign(X, centers, k, labels);
+  return { labels, inertia, nIter: Math.min(it + 1, maxIter) };
+}
+
+function relocateEmpty(
+  X: Matrix,
+  labels: Int32Array,
+  dist: Float64Array,
+  sums: Float64Array,
+  counts: Float64Array,
+  k: number,
+): void {
+  const empty: number[] = [];
+  for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
+  if (!empty.length) return;
+  const d = X.cols;
+  const order = Array.from({ length: X.rows }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
+  for (let e = 0; e < empty.length && e < order.length; e++) {
+    const i = order[e];
+    const from = labels[i];
+    const to = empty[e];
+    if (counts[from] <= 1) continue;
+    for (let t = 0; t < d; t++) {
+      sums[from * d + t] -= X.data[i * d + t];
+      sums[to * d + t] = X.data[i * d + t];
+    }
+    counts[from]--;
+    counts[to] = 1;
+    labels[i] = to;
+  }
+}
+
+/**
+ * k-means with greedy k-means++ and `nInit` seeded restarts; the restart with the lowest inertia
+ * wins (the first one on ties). Deterministic for a given seed. O(nInit * iter * n * k * d).
+ */
+export function fitKMeans(X: Matrix, params: KMeansParams): KMeansResult {
+  const { k } = params;
+  const tolAbs = params.tol * meanVariance(X);
+  const restarts: KMeansResult['restarts'] = [];
+  let best: {
+    labels: Int32Array;
+    inertia: number;
+    nIter: number;
+    centers: Float64Array;
+    seed: number;
+  } | null = null;
+  const runs = params.init ? 1 : params.nInit;
+  for (let r = 0; r < runs; r++) {
+    const seed = deriveSeed(params.seed, r);
+    const centers = params.init ? Float64Array.from(params.init) : kmeansPlusPlus(X, k, createRng(seed));
+    const res = lloyd(X, centers, k, params.maxIter, tolAbs);
+    restarts.push({ seed, inertia: res.inertia, nIter: res.nIter });
+    if (!best || res.inertia < best.inertia) best = { ...res, centers, seed };
+  }
+  const b = best!;
+  return {
+    model: {
+      kind: 'kmeans',
+      k,
+      dim: X.cols,
+      centers: Array.from(b.centers),
+      inertia: b.inertia,
+      nIter: b.nIter,
+      seed: b.seed,
+    },
+    labels: b.labels,
+    restarts,
+  };
+}
+
+/** Nearest centre for each row of X. */
+export function predictKMeans(
+  model: Pick<KMeansModel, 'centers' | 'k'>,
+  X: Matrix,
+): { labels: Int32Array; distances: Float64Array } {
+  const labels = new Int32Array(X.rows);
+  const distances = new Float64Array(X.rows);
+  assign(X, model.centers, model.k, labels, distances);
+  for (let i = 0; i < distances.length; i++) distances[i] = Math.sqrt(distances[i]);
+  return { labels, distances };
+}

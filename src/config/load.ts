@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument, parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { SegmintError } from '../core/errors.js';
+import { Recipe } from './recipe.js';
+
+export interface LoadedRecipe {
+  recipe: Recipe;
+  /** Folder relative paths in the recipe are resolved from. */
+  baseDir: string;
+  /** sha256 of the resolved recipe (canonical JSON), first 16 hex digits. */
+  hash: string;
+  file: string | null;
+}
+
+/** Canonical JSON: object keys sorted, so equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => {
+    if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v)) {
+      return Object.fromEntries(
+        Object.keys(v as object)
+          .sort()
+          .map((k) => [k, (v as Record<string, unknown>)[k]]),
+      );
+    }
+    return v;
+  });
+}
+
+export const hashText = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
+  return (
+    path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') ||
+    '(top level)'
+  );
+}
+
+/** Turns zod issues into one RECIPE_INVALID error listing each path and what is wrong there. */
+export function recipeError(error: z.ZodError, file: string | null, prefix = ''): SegmintError {
+  const issues = error.issues.map((i) => {
+    const path = formatIssuePath([...(prefix ? [prefix] : []), ...i.path]);
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys') msg = `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    return { path, message: msg };
+  });
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+  return new SegmintError('RECIPE_INVALID', `The recipe${file ? ` ${file}` : ''} is not valid:\n${lines}`, {
+    where: { ...(file ? { file } : {}), path: issues[0]?.path ?? '' },
+    details: { issues },
+  });
+}
+
+/** Parses a --set value as a YAML scalar or flow collection: 4 -> number, true -> boolean, [a,b] -> list. */
+export function parseSetValue(raw: string): unknown {
+  try {
+    return parseYaml(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Applies `key.path=value` overrides onto a raw (unvalidated) recipe object, in place. */
+export function applySets(raw: Record<string, unknown>, sets: readonly string[]): void {
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0)
+      throw new SegmintError('SET_INVALID', `--set "${s}" has no "=": write --set key.path=value.`);
+    const path = s.slice(0, eq).trim().split('.');
+    if (path.some((p) => p === '' || p === '__proto__' || p === 'constructor' || p === 'prototype')) {
+      throw new SegmintError('SET_INVALID', `--set "${s}": the key path "${s.slice(0, eq)}" is not valid.`);
+    }
+    let node: Record<string, unknown> = raw;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined || next === null || typeof next !== 'object') node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]] = parseSetValue(s.slice(eq + 1));
+  }
+}
+
+/** Validates a raw recipe object. */
+export function validateRecipe(raw: unknown, file: string | null = null): Recipe {
+  const r = Recipe.safeParse(raw);
+  if (!r.success) throw recipeError(r.error, file);
+  const recipe = r.data;
+  if (typeof recipe.cluster.k === 'object' && recipe.cluster.k.min > recipe.cluster.k.max) {
+    throw new SegmintError(
+      'RECIPE_INVALID',
+      `cluster.k.min (${recipe.cluster.k.min}) is larger than cluster.k.max (${recipe.cluster.k.max}).`,
+      {
+        where: { path: 'cluster.k', ...(file ? { file } : {}) },
+      },
+    );
+  }
+  for (const [name, src] of Object.entries(recipe.sources)) {
+    for (const j of src.join) {
+      if (!recipe.sources[j.source]) {
+        throw new SegmintError(
+          'RECIPE_INVALID',
+          `sources.${name}.join names the source "${j.source}", which the recipe does not declare.`,
+          {
+            where: { path: `sources.${name}.join`, ...(file ? { file } : {}) },
+            hint: `Declare it under sources, or use one of: ${Object.keys(recipe.sources).join(', ')}.`,
+          },
+        );
+      }
+    }
+  }
+  return recipe;
+}
+
+/** Reads, parses, overrides and validates a recipe file (YAML or JSON). */
+export function loadRecipe(file: string, sets: readonly string[] = []): LoadedRecipe {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch {
+    throw new SegmintError('RECIPE_NOT_FOUND', `Cannot read the recipe file ${file}.`, { where: { file } });
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const line = e.linePos?.[0]?.line;
+    throw new SegmintError(
+      'RECIPE_PARSE',
+      `The recipe ${file} is not valid YAML/JSON: ${e.message.split('\n')[0]}`,
+      {
+        where: { file, ...(line ? { line } : {}) },
+      },
+    );
+  }
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SegmintError(
+      'RECIPE_INVALID',
+      `The recipe ${file} must be a mapping of keys (sources, features, ...).`,
+      { where: { file } },
+    );
+  }
+  applySets(raw, sets);
+  const recipe = validateRecipe(raw, file);
+  return { recipe, baseDir: dirname(abs), hash: hashText(canonicalJson(recipe)), file: abs };
+}
+
+/** Builds a LoadedRecipe from an in-memory object (library use and tests). */
+export function recipeFromObject(raw: unknown, baseDir: string, sets: readonly string[] = []): LoadedRecipe {
+  const copy = structuredClone(raw) as Record<string, unknown>;
+  applySets(copy, sets);
+  const recipe = validateRecipe(copy);
+  return { recipe, baseDir: resolve(baseDir), hash: hashText(canonicalJson(recipe)), file: null };
+}

@@ -1,0 +1,313 @@
+import { z } from 'zod';
+
+/**
+ * The recipe: one zod schema is the single source of truth for recipe files, --set overrides
+ * and (later) HTTP bodies. Defaults live here and only here.
+ */
+
+const identifier = z.string().min(1);
+
+export const SOURCE_KINDS = ['transactions', 'customers', 'events', 'coupons', 'lookup'] as const;
+
+export const ROLE_NAMES = {
+  transactions: [
+    'customer',
+    'order',
+    'time',
+    'quantity',
+    'price',
+    'amount',
+    'product',
+    'category',
+    'country',
+    'status',
+  ],
+  customers: ['customer', 'joined', 'country'],
+  events: ['customer', 'time', 'type', 'duration', 'session'],
+  coupons: ['customer', 'time', 'coupon', 'redeemed'],
+  lookup: [],
+} as const;
+
+const CsvOptions = z
+  .strictObject({
+    delimiter: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Field separator; detected when absent. "whitespace" splits on runs of spaces/tabs.'),
+    quote: z.string().max(1).optional().describe('Quote character; detected when absent.'),
+    escape: z.string().max(1).optional().describe('Escape character; detected when absent.'),
+    header: z
+      .boolean()
+      .optional()
+      .describe('Whether the first line names the columns; detected when absent.'),
+    columns: z.array(identifier).optional().describe('Column names for a file without a header line.'),
+    decimal: z.enum(['.', ',']).optional().describe('Decimal separator of numbers.'),
+    encoding: z.enum(['utf-8', 'utf-16', 'latin-1']).optional().describe('Text encoding (utf-8 by default).'),
+    skip: z.number().int().min(0).optional().describe('Lines to skip before the header.'),
+  })
+  .describe('CSV reader options; DuckDB detects whatever is not given.');
+
+const JoinSpec = z.strictObject({
+  source: identifier.describe('Name of the source to join in (usually kind: lookup or customers).'),
+  on: z
+    .record(z.string(), z.string())
+    .refine((o) => Object.keys(o).length > 0, 'name at least one pair of columns')
+    .describe('Pairs leftColumn: rightColumn; the left side may name columns joined earlier.'),
+  how: z.enum(['left', 'inner']).default('left').describe('left keeps rows without a match.'),
+});
+
+export const SourceSpec = z.strictObject({
+  kind: z
+    .enum(SOURCE_KINDS)
+    .default('transactions')
+    .describe('What one row is: an order line, a customer, an event, a coupon, or a lookup row.'),
+  path: z.string().min(1).describe('File path (relative to the recipe), or a glob.'),
+  format: z
+    .enum(['csv', 'parquet', 'json'])
+    .optional()
+    .describe('Detected from the file extension when absent.'),
+  csv: CsvOptions.optional(),
+  dateFormat: z
+    .string()
+    .optional()
+    .describe('strptime format of the time/joined columns, e.g. "%d/%m/%Y %H:%M"; detected when absent.'),
+  roles: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe(
+      'Role -> column name: customer, order, time, quantity, price, amount, product, category, country, status, joined, type, duration, session, coupon, redeemed.',
+    ),
+  join: z.array(JoinSpec).default([]).describe('Tables joined onto this one, in order.'),
+});
+export type SourceSpec = z.infer<typeof SourceSpec>;
+
+const Filter = z.union([
+  z.strictObject({ column: identifier, in: z.array(z.union([z.string(), z.number()])).min(1) }),
+  z.strictObject({ column: identifier, notIn: z.array(z.union([z.string(), z.number()])).min(1) }),
+]);
+
+export const DEFAULT_NON_PRODUCT_CODES = [
+  'POST',
+  'DOT',
+  'M',
+  'C2',
+  'D',
+  'S',
+  'B',
+  'CRUK',
+  'PADS',
+  'AMAZONFEE',
+  'BANK CHARGES',
+  'ADJUST',
+  'ADJUST2',
+  'TEST001',
+  'TEST002',
+];
+
+export const CleaningSpec = z.strictObject({
+  cancellations: z
+    .enum(['drop', 'net', 'keep'])
+    .default('drop')
+    .describe(
+      'Cancelled/returned lines: drop them from purchase features (they still feed return_rate), net them against purchases, or keep them as ordinary rows.',
+    ),
+  cancelPrefix: z
+    .string()
+    .default('C')
+    .describe('Order ids starting with this mark a cancellation ("" to rely on negative quantity only).'),
+  missingCustomer: z
+    .enum(['drop'])
+    .default('drop')
+    .describe('Rows without a customer id are always dropped and counted.'),
+  nonPositivePrice: z.enum(['drop', 'keep']).default('drop').describe('Purchase lines with price <= 0.'),
+  duplicates: z.enum(['drop', 'keep']).default('drop').describe('Exact duplicate rows.'),
+  nonProductCodes: z
+    .array(z.string())
+    .default(DEFAULT_NON_PRODUCT_CODES)
+    .describe(
+      'Product codes that are not products (postage, fees, manual adjustments); dropped when the product role is set.',
+    ),
+  badRows: z
+    .enum(['error', 'drop'])
+    .default('error')
+    .describe(
+      'Rows whose time or numbers cannot be parsed: stop with an error naming the row, or drop and count them.',
+    ),
+  cap: z
+    .strictObject({
+      upper: z.number().gt(0.5).lt(1).default(0.999),
+      lower: z.number().gt(0).lt(0.5).optional(),
+      columns: z.array(z.enum(['quantity', 'price', 'amount'])).default(['quantity', 'price']),
+    })
+    .optional()
+    .describe('Percentile capping (winsorizing) of line values; counts the rows changed.'),
+  filters: z
+    .array(Filter)
+    .default([])
+    .describe('Keep only rows matching: {column, in: [...]} or {column, notIn: [...]}.'),
+});
+export type CleaningSpec = z.infer<typeof CleaningSpec>;
+
+export const WindowSpec = z.strictObject({
+  days: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Use only the last N days before the reference date; whole history when absent.'),
+  referenceDate: z
+    .string()
+    .optional()
+    .describe('ISO date the features are computed as of; defaults to the day after the last transaction.'),
+});
+
+const featureName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and _ only');
+
+export const FEATURE_KINDS = [
+  'recency_days',
+  'frequency',
+  'monetary',
+  'avg_order_value',
+  'avg_items_per_order',
+  'unique_products',
+  'tenure_days',
+  'avg_days_between_orders',
+  'return_rate',
+  'category_share',
+  'sessions',
+  'avg_session_minutes',
+  'event_count',
+  'coupons_claimed',
+  'coupons_burned',
+  'coupon_burn_rate',
+  'attribute',
+  'attributes',
+  'customer_tenure_days',
+  'country_distance',
+  'custom',
+] as const;
+
+const FeatureObject = z.strictObject({
+  feature: z.enum(FEATURE_KINDS),
+  as: featureName.optional().describe('Output column name.'),
+  top: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('category_share: how many top categories (default 5).'),
+  type: z.string().optional().describe('event_count: the event type value counted.'),
+  column: identifier.optional().describe('attribute: the customers-table column.'),
+  columns: z
+    .array(identifier)
+    .optional()
+    .describe('attributes: columns to take (default: all non-role columns).'),
+  exclude: z.array(identifier).optional().describe('attributes: columns to leave out.'),
+  categorical: z.boolean().optional().describe('attribute: force categorical (one-hot) treatment.'),
+  home: z.string().optional().describe('country_distance: home country (name or ISO code).'),
+  rank: z
+    .boolean()
+    .optional()
+    .describe('country_distance: use the rank of the distance instead of kilometres.'),
+  sql: z.string().optional().describe('custom: an aggregate SQL expression over the cleaned table.'),
+  from: z
+    .enum(['transactions', 'events', 'coupons'])
+    .optional()
+    .describe('custom: which cleaned table (default transactions).'),
+});
+export const FeatureSpec = z.union([z.enum(FEATURE_KINDS), FeatureObject]);
+export type FeatureSpec = z.infer<typeof FeatureSpec>;
+export type FeatureObject = z.infer<typeof FeatureObject>;
+
+export const PrepSpec = z.strictObject({
+  impute: z
+    .enum(['median', 'mean', 'zero', 'constant'])
+    .default('median')
+    .describe('How missing feature values are filled.'),
+  imputeValue: z.number().default(0).describe('The value used with impute: constant.'),
+  imputeOverrides: z.record(z.string(), z.enum(['median', 'mean', 'zero', 'constant'])).default({}),
+  log: z
+    .union([z.literal('auto'), z.literal('none'), z.array(z.string())])
+    .default('auto')
+    .describe(
+      'log1p transform: "auto" for non-negative features with skewness above logSkew, a list of names, or "none".',
+    ),
+  logSkew: z.number().positive().default(1).describe('Skewness above which log: auto transforms a feature.'),
+  onehotTop: z
+    .number()
+    .int()
+    .positive()
+    .default(8)
+    .describe('Categorical features keep their most frequent N values; the rest become "other".'),
+  scaler: z.enum(['standard', 'minmax', 'robust', 'none']).default('standard'),
+  weights: z
+    .record(z.string(), z.number().min(0))
+    .default({})
+    .describe('Per-feature multipliers applied after scaling (business weights).'),
+  exclude: z
+    .array(z.string())
+    .default([])
+    .describe('Features computed and reported but not used for clustering.'),
+});
+export type PrepSpec = z.infer<typeof PrepSpec>;
+
+const KRange = z.strictObject({
+  min: z.number().int().min(2).default(2),
+  max: z.number().int().min(2).default(8),
+  select: z.enum(['elbow', 'silhouette']).default('silhouette').describe('How k is picked over the range.'),
+});
+
+export const ClusterSpec = z.strictObject({
+  method: z.enum(['kmeans']).default('kmeans'),
+  k: z.union([z.number().int().min(1), KRange]).default({ min: 2, max: 8, select: 'silhouette' }),
+  nInit: z.number().int().min(1).default(10).describe('k-means restarts; the best by inertia wins.'),
+  maxIter: z.number().int().min(1).default(300),
+  tol: z
+    .number()
+    .min(0)
+    .default(1e-4)
+    .describe('Convergence tolerance, relative to the mean feature variance.'),
+  seed: z.number().int().min(0).default(42),
+  silhouetteSample: z
+    .number()
+    .int()
+    .min(100)
+    .default(5000)
+    .describe('Silhouette is computed on a seeded sample of at most this many customers.'),
+});
+export type ClusterSpec = z.infer<typeof ClusterSpec>;
+
+export const OutputSpec = z.strictObject({
+  dir: z
+    .string()
+    .default('segmint-out')
+    .describe(
+      'Output folder (relative to the recipe); runs go to <dir>/runs/<run-id>, <dir>/latest points at the newest.',
+    ),
+  formats: z
+    .array(z.enum(['csv', 'parquet']))
+    .default(['csv', 'parquet'])
+    .describe('Formats of the tags file.'),
+  includeFeatures: z
+    .boolean()
+    .default(true)
+    .describe('Whether tags carry the feature values beside the segment.'),
+});
+
+export const Recipe = z.strictObject({
+  version: z.literal(1).default(1),
+  name: z.string().default('segmentation'),
+  sources: z
+    .record(featureName, SourceSpec)
+    .refine((s) => Object.keys(s).length > 0, 'declare at least one source')
+    .describe('Named tables.'),
+  cleaning: CleaningSpec.default(CleaningSpec.parse({})),
+  window: WindowSpec.default({}),
+  features: z.array(FeatureSpec).min(1).default(['recency_days', 'frequency', 'monetary']),
+  prep: PrepSpec.default(PrepSpec.parse({})),
+  cluster: ClusterSpec.default(ClusterSpec.parse({})),
+  output: OutputSpec.default(OutputSpec.parse({})),
+});
+export type Recipe = z.infer<typeof Recipe>;
+export type RecipeInput = z.input<typeof Recipe>;

@@ -1,0 +1,134 @@
+/**
+ * One registry of error codes. Every code says what went wrong, which exit category it belongs to
+ * (the CLI maps categories to exit codes, the server to HTTP statuses) and a default hint on how to
+ * fix it. Codes are never reused.
+ */
+export const ErrorCategory = {
+  usage: 'usage',
+  recipe: 'recipe',
+  data: 'data',
+  model: 'model',
+  internal: 'internal',
+} as const;
+export type ErrorCategory = (typeof ErrorCategory)[keyof typeof ErrorCategory];
+
+export const ERROR_CODES = {
+  USAGE: { category: 'usage', hint: 'Run the command with --help to see its options.' },
+  RECIPE_NOT_FOUND: {
+    category: 'recipe',
+    hint: 'Check the path, or create a recipe with `segmint init <data file>`.',
+  },
+  RECIPE_PARSE: { category: 'recipe', hint: 'Fix the YAML/JSON syntax at the line shown.' },
+  RECIPE_INVALID: {
+    category: 'recipe',
+    hint: 'Fix the recipe key named in the message; the README lists every option.',
+  },
+  SET_INVALID: {
+    category: 'usage',
+    hint: 'Write overrides as --set key.path=value, e.g. --set cluster.k=4.',
+  },
+  DATA_FILE_NOT_FOUND: {
+    category: 'data',
+    hint: 'Check the path in the recipe; relative paths are resolved from the recipe file.',
+  },
+  DATA_READ: {
+    category: 'data',
+    hint: 'Check the file format and the csv options (delimiter, quote, header) in the recipe.',
+  },
+  DATA_COLUMN_MISSING: {
+    category: 'data',
+    hint: 'Use one of the columns the file has, or rename the role in the recipe.',
+  },
+  DATA_BAD_DATE: {
+    category: 'data',
+    hint: 'Set the source\'s dateFormat (e.g. "%d/%m/%Y %H:%M"), or set cleaning.badRows: drop to drop such rows.',
+  },
+  DATA_BAD_NUMBER: {
+    category: 'data',
+    hint: 'Set csv.decimal for decimal commas, fix the file, or set cleaning.badRows: drop to drop such rows.',
+  },
+  DATA_EMPTY: { category: 'data', hint: 'Loosen the cleaning rules, filters or the analysis window.' },
+  DATA_NONFINITE: {
+    category: 'data',
+    hint: 'Fix or filter the infinite values in the source; NaN and nulls are imputed.',
+  },
+  DATA_TOO_FEW_CUSTOMERS: {
+    category: 'data',
+    hint: 'Lower cluster.k (or cluster.k.max), or widen the analysis window.',
+  },
+  DATA_NO_FEATURES: {
+    category: 'data',
+    hint: 'Add features to the recipe, or check that they are not all constant.',
+  },
+  DATA_JOIN: {
+    category: 'data',
+    hint: 'Check the join keys: both columns must exist and have comparable types.',
+  },
+  MODEL_INVALID: { category: 'model', hint: 'Use a model.json written by `segmint run`.' },
+  SCORE_INPUT: {
+    category: 'data',
+    hint: "The input needs the model's feature columns; see `features` in model.json.",
+  },
+  DB_ERROR: { category: 'data', hint: 'The database rejected a query; the message shows its reason.' },
+  INTERNAL: {
+    category: 'internal',
+    hint: 'This is a bug in segmint; please report it with the command you ran.',
+  },
+} as const satisfies Record<string, { category: ErrorCategory; hint: string }>;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where the problem is: any of file, row (1-based line in the file), column, recipe path. */
+export interface ErrorWhere {
+  file?: string;
+  line?: number;
+  column?: string;
+  path?: string;
+  value?: string;
+}
+
+export class SegmintError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string;
+  readonly where: ErrorWhere;
+  readonly details: unknown;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; where?: ErrorWhere; details?: unknown; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'SegmintError';
+    this.code = code;
+    this.hint = opts.hint ?? ERROR_CODES[code].hint;
+    this.where = opts.where ?? {};
+    this.details = opts.details;
+  }
+  get category(): ErrorCategory {
+    return ERROR_CODES[this.code].category;
+  }
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      where: this.where,
+      details: this.details,
+    };
+  }
+}
+
+export const isSegmintError = (e: unknown): e is SegmintError => e instanceof SegmintError;
+
+/** Wraps anything thrown into a SegmintError, keeping SegmintErrors as they are. */
+export function toSegmintError(e: unknown): SegmintError {
+  if (e instanceof SegmintError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SegmintError('INTERNAL', msg, { cause: e });
+}
+
+/** A warning the run can go on after; returned as data, never printed by the library. */
+export interface Warning {
+  code: string;
+  message: string;
+  where?: ErrorWhere;
+}

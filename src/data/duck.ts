@@ -1,0 +1,161 @@
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { SegmintError } from '../core/errors.js';
+
+export type Params = Record<string, DuckDBValue>;
+export type Row = Record<string, unknown>;
+
+/** Quotes an identifier from config for DuckDB/PostgreSQL. */
+export const qi = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** A SQL string literal; only for values that cannot be bound (e.g. DDL). Prefer parameters. */
+export const qs = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+
+/** Converts BigInt and DuckDB value objects to plain JSON-able JS values. */
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  return v;
+}
+
+/**
+ * One embedded DuckDB database and connection. The only place that talks to DuckDB's API, so the
+ * rest of the code deals in SQL text, bound parameters and plain rows.
+ */
+export class Duck {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly con: DuckDBConnection,
+  ) {}
+
+  static async open(path = ':memory:', threads?: number): Promise<Duck> {
+    const opts: Record<string, string> = {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'true',
+    };
+    if (threads) opts.threads = String(threads);
+    const instance = await DuckDBInstance.create(path, opts);
+    const con = await instance.connect();
+    return new Duck(instance, con);
+  }
+
+  /** Runs a statement; DuckDB errors become DB_ERROR with the failing SQL in details. */
+  async exec(sql: string, params?: Params): Promise<void> {
+    try {
+      await this.con.run(sql, params);
+    } catch (e) {
+      throw dbError(e, sql);
+    }
+  }
+
+  /** Runs a query and returns rows as plain objects (BIGINT -> number). */
+  async all(sql: string, params?: Params): Promise<Row[]> {
+    try {
+      const r = await this.con.runAndReadAll(sql, params);
+      const rows = r.getRowObjectsJS() as Row[];
+      for (const row of rows) for (const k of Object.keys(row)) row[k] = plain(row[k]);
+      return rows;
+    } catch (e) {
+      throw dbError(e, sql);
+    }
+  }
+
+  async one(sql: string, params?: Params): Promise<Row> {
+    const rows = await this.all(sql, params);
+    return rows[0] ?? {};
+  }
+
+  /** Column names and types of a query or table. */
+  async describe(sqlOrTable: string): Promise<{ name: string; type: string }[]> {
+    const rows = await this.all(`DESCRIBE ${sqlOrTable}`);
+    return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  }
+
+  /** Reads a query's columns: numeric ones as Float64Array (NULL -> NaN), others as string|null arrays. */
+  async columns(
+    sql: string,
+    params?: Params,
+  ): Promise<{ names: string[]; types: string[]; values: (Float64Array | (string | null)[])[] }> {
+    try {
+      const r = await this.con.runAndReadAll(sql, params);
+      const names = r.columnNames();
+      const types = r.columnTypes().map(String);
+      const cols = r.getColumnsJS();
+      const values = cols.map((col, j) => {
+        if (isNumericType(types[j])) {
+          const out = new Float64Array(col.length);
+          for (let i = 0; i < col.length; i++) {
+            const v = col[i];
+            out[i] = v === null || v === undefined ? Number.NaN : Number(v);
+          }
+          return out;
+        }
+        return col.map((v) => (v === null || v === undefined ? null : String(v)));
+      });
+      return { names, types, values };
+    } catch (e) {
+      throw dbError(e, sql);
+    }
+  }
+
+  /**
+   * Creates table `name` and fills it from columns of JS values with DuckDB's appender.
+   * Column types: VARCHAR (string|null), INTEGER (Int32Array) or DOUBLE (Float64Array, NaN -> NULL).
+   */
+  async createFromColumns(
+    name: string,
+    cols: {
+      name: string;
+      type: 'VARCHAR' | 'INTEGER' | 'DOUBLE';
+      values: ArrayLike<string | number | null>;
+    }[],
+  ): Promise<void> {
+    await this.exec(
+      `CREATE OR REPLACE TABLE ${qi(name)} (${cols.map((c) => `${qi(c.name)} ${c.type}`).join(', ')})`,
+    );
+    const n = cols.length ? cols[0].values.length : 0;
+    const app = await this.con.createAppender(name);
+    try {
+      for (let i = 0; i < n; i++) {
+        for (const c of cols) {
+          const v = c.values[i];
+          if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) app.appendNull();
+          else if (c.type === 'VARCHAR') app.appendVarchar(String(v));
+          else if (c.type === 'INTEGER') app.appendInteger(Number(v));
+          else app.appendDouble(Number(v));
+        }
+        app.endRow();
+      }
+      app.flushSync();
+    } finally {
+      app.closeSync();
+    }
+  }
+
+  close(): void {
+    try {
+      this.con.closeSync();
+    } catch {
+      /* already closed */
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      /* already closed */
+    }
+  }
+}
+
+export const isNumericType = (t: string): boolean =>
+  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/.test(
+    t,
+  );
+export const isTemporalType = (t: string): boolean => /^(DATE|TIMESTAMP.*|TIME)$/.test(t);
+export const isBooleanType = (t: string): boolean => t === 'BOOLEAN';
+
+export function dbError(e: unknown, sql: string): SegmintError {
+  if (e instanceof SegmintError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new SegmintError('DB_ERROR', `DuckDB: ${msg.split('\n')[0]}`, {
+    details: { sql: sql.trim(), message: msg },
+    cause: e,
+  });
+}

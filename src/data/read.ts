@@ -1,0 +1,154 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
+import type { SourceSpec } from '../config/recipe.js';
+import { SegmintError } from '../core/errors.js';
+import { type Duck, type Params, qi, qs } from './duck.js';
+
+export type FileFormat = 'csv' | 'parquet' | 'json';
+
+export function detectFormat(path: string, declared?: FileFormat): FileFormat {
+  if (declared) return declared;
+  const ext = extname(path.replace(/\.(gz|zst)$/i, '')).toLowerCase();
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
+  if (ext === '.json' || ext === '.ndjson' || ext === '.jsonl') return 'json';
+  return 'csv';
+}
+
+/** Resolves a source path against the recipe folder and checks that it matches a file. */
+export function resolveSourcePath(path: string, baseDir: string, where: { path?: string } = {}): string {
+  const abs = isAbsolute(path) ? path : resolve(baseDir, path);
+  const isGlob = /[*?[]/.test(abs);
+  const exists = isGlob ? globHasMatch(abs) : existsSync(abs);
+  if (!exists) {
+    throw new SegmintError('DATA_FILE_NOT_FOUND', `The data file ${abs} does not exist.`, {
+      where: { file: abs, ...(where.path ? { path: where.path } : {}) },
+    });
+  }
+  return abs;
+}
+
+function globHasMatch(pattern: string): boolean {
+  const dir = dirname(pattern);
+  if (/[*?[]/.test(dir) || !existsSync(dir)) return existsSync(dir) || /[*?[]/.test(dir);
+  const re = new RegExp(
+    `^${basename(pattern)
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  return readdirSync(dir).some((f) => re.test(f));
+}
+
+type CsvOpts = NonNullable<SourceSpec['csv']>;
+
+/**
+ * The table-function call that reads a file, with the path and options bound as parameters.
+ * `varcharColumns` are forced to VARCHAR so ids keep leading zeros.
+ */
+export function readerSql(
+  file: string,
+  format: FileFormat,
+  csv: CsvOpts | undefined,
+  varcharColumns: readonly string[] = [],
+): { sql: string; params: Params } {
+  const params: Params = { path: file };
+  if (format === 'parquet') return { sql: 'read_parquet($path)', params };
+  if (format === 'json') return { sql: 'read_json_auto($path)', params };
+  const opts: string[] = [];
+  const o = csv ?? {};
+  if (o.delimiter) {
+    params.delim = o.delimiter === '\\t' || o.delimiter === 'tab' ? '\t' : o.delimiter;
+    opts.push('delim = $delim');
+  }
+  if (o.quote !== undefined) {
+    params.quote = o.quote;
+    opts.push('quote = $quote');
+  }
+  if (o.escape !== undefined) {
+    params.escape = o.escape;
+    opts.push('escape = $escape');
+  }
+  if (o.header !== undefined) opts.push(`header = ${o.header ? 'true' : 'false'}`);
+  if (o.columns) opts.push(`names = [${o.columns.map(qs).join(', ')}]`);
+  if (o.decimal) {
+    params.decsep = o.decimal;
+    opts.push('decimal_separator = $decsep');
+  }
+  if (o.encoding) {
+    params.enc = o.encoding;
+    opts.push('encoding = $enc');
+  }
+  if (o.skip !== undefined) opts.push(`skip = ${o.skip}`);
+  if (varcharColumns.length)
+    opts.push(`types = {${varcharColumns.map((c) => `${qs(c)}: 'VARCHAR'`).join(', ')}}`);
+  opts.push('sample_size = 20480');
+  return { sql: `read_csv($path${opts.length ? `, ${opts.join(', ')}` : ''})`, params };
+}
+
+/** Column names of a file as its reader sees them (no data read beyond the sniff sample). */
+export async function sniffColumns(
+  duck: Duck,
+  file: string,
+  format: FileFormat,
+  csv: CsvOpts | undefined,
+): Promise<{ name: string; type: string }[]> {
+  if (format === 'csv' && csv?.delimiter === 'whitespace') {
+    await loadWhitespaceTable(duck, '__sniff_ws', file, csv, 200);
+    const cols = await duck.describe('__sniff_ws');
+    await duck.exec('DROP TABLE IF EXISTS __sniff_ws');
+    return cols;
+  }
+  const { sql, params } = readerSql(file, format, csv);
+  try {
+    const r = await duck.all(`DESCRIBE SELECT * FROM ${sql}`, params);
+    return r.map((x) => ({ name: String(x.column_name), type: String(x.column_type) }));
+  } catch (e) {
+    throw readError(e, file);
+  }
+}
+
+export function readError(e: unknown, file: string): SegmintError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const inner =
+    e instanceof SegmintError && e.details && typeof e.details === 'object'
+      ? String((e.details as { message?: string }).message ?? msg)
+      : msg;
+  const lineMatch = /[Ll]ine:? (\d+)/.exec(inner);
+  return new SegmintError(
+    'DATA_READ',
+    `Cannot read ${file}: ${inner.split('\n')[0].replace(/^DuckDB: /, '')}`,
+    {
+      where: { file, ...(lineMatch ? { line: Number(lineMatch[1]) } : {}) },
+      cause: e,
+    },
+  );
+}
+
+/**
+ * Reads a file whose fields are separated by runs of blanks (fixed-width-ish exports such as
+ * CDNOW_master.txt) into a table of VARCHAR columns, then casts columns whose every value is a
+ * number. The header is taken from csv.columns, or from the first line when it holds no number.
+ */
+export async function loadWhitespaceTable(
+  duck: Duck,
+  table: string,
+  file: string,
+  csv: CsvOpts,
+  limit?: number,
+): Promise<void> {
+  const lines = `SELECT regexp_split_to_array(trim(line), '\\s+') AS f FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', escape = '', header = false, auto_detect = false${csv.skip ? `, skip = ${csv.skip}` : ''}) WHERE trim(line) <> ''`;
+  await duck.exec(`CREATE OR REPLACE TEMP TABLE __ws_lines AS ${lines}${limit ? ` LIMIT ${limit}` : ''}`, {
+    path: file,
+  });
+  const first = await duck.one('SELECT f FROM __ws_lines WHERE rowid = 0');
+  const firstFields = (first.f as string[] | undefined) ?? [];
+  const looksLikeHeader = csv.header ?? firstFields.every((v) => Number.isNaN(Number(v)));
+  const names = csv.columns ?? (looksLikeHeader ? firstFields : firstFields.map((_, i) => `column${i}`));
+  const skipFirst =
+    looksLikeHeader && !csv.columns ? 'WHERE rowid > 0' : csv.header && csv.columns ? 'WHERE rowid > 0' : '';
+  const select = names.map((n, i) => `f[${i + 1}] AS ${qi(n)}`).join(', ');
+  await duck.exec(
+    `CREATE OR REPLACE TABLE ${qi(table)} AS SELECT ${select} FROM __ws_lines ${skipFirst} ORDER BY rowid`,
+  );
+  await duck.exec('DROP TABLE __ws_lines');
+}

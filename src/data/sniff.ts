@@ -1,0 +1,202 @@
+import { basename } from 'node:path';
+import type { SourceSpec } from '../config/recipe.js';
+import { type Duck, isNumericType, isTemporalType, qi } from './duck.js';
+import { DATE_FORMATS } from './parse.js';
+import { detectFormat, loadWhitespaceTable, readError, readerSql, resolveSourcePath } from './read.js';
+
+type Kind = SourceSpec['kind'];
+
+/** Header patterns per role, most specific first. Tested on normalised names (lower case, no separators). */
+const ROLE_PATTERNS: Record<string, RegExp[]> = {
+  customer: [
+    /^customer(id|no|number|uniqueid)?$/,
+    /^(cust|client|user|member|buyer)(id|no)?$/,
+    /customer.*id|cust.*id|client.*id|user.*id/,
+    /^id$/,
+  ],
+  order: [
+    /^invoice(no|number|id)?$/,
+    /^order(id|no|number)$/,
+    /^(transaction|receipt|basket)(id|no)$/,
+    /orderid|invoice/,
+  ],
+  time: [
+    /^invoicedate$/,
+    /^(order|purchase|transaction)(date|time|timestamp|datetime)$/,
+    /(purchase|order).*(date|time)/,
+    /^(date|time|timestamp|datetime|eventtime|ts)$/,
+    /date|time/,
+  ],
+  quantity: [/^(quantity|qty)$/, /^number(of)?(cds|items|units)$/, /quantity|qty|units/],
+  price: [/^(unit)?price$/, /^unitprice$/, /price/],
+  amount: [
+    /^(amount|total|revenue|sales|value|dollarvalue|linetotal|payment(value)?)$/,
+    /amount|revenue|dollar|sales|total/,
+  ],
+  product: [/^(stockcode|sku|productid|itemid|product|item)$/, /product.*id|stock.*code|sku/],
+  category: [/^(category|productcategory|categoryname|department)$/, /category/],
+  country: [/^country$/, /country/],
+  status: [/^(status|orderstatus)$/],
+  joined: [
+    /^(dtcustomer|signup(date)?|joined|joindate|registered|registrationdate|createdat|firstseen)$/,
+    /signup|join|regist|dtcustomer/,
+  ],
+  type: [/^(eventtype|event|action|type)$/],
+  duration: [
+    /^(duration|sessionminutes|sessionlength|sessionduration|minutes|seconds)$/,
+    /duration|sessionlength|minutes/,
+  ],
+  session: [/^(sessionid|session)$/],
+  coupon: [/^(couponid|coupon|couponcode|voucher)$/],
+  redeemed: [/^(redeemed|burned|used|isredeemed|redeemedat|usedat)$/, /redeem|burn/],
+};
+
+const ROLES_BY_KIND: Record<Kind, string[]> = {
+  transactions: [
+    'customer',
+    'order',
+    'time',
+    'quantity',
+    'price',
+    'amount',
+    'product',
+    'category',
+    'country',
+    'status',
+  ],
+  customers: ['customer', 'joined', 'country'],
+  events: ['customer', 'time', 'type', 'duration', 'session'],
+  coupons: ['customer', 'time', 'coupon', 'redeemed'],
+  lookup: [],
+};
+
+const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+export interface SniffResult {
+  file: string;
+  format: 'csv' | 'parquet' | 'json';
+  csv: { delimiter?: string; header?: boolean; quote?: string };
+  dateFormat?: string;
+  columns: { name: string; type: string }[];
+  kind: Kind;
+  roles: Record<string, string>;
+  rowsSampled: number;
+}
+
+/** Reads a sample of a file with DuckDB's sniffer and guesses what it is and which columns play which role. */
+export async function sniffFile(
+  duck: Duck,
+  path: string,
+  baseDir: string,
+  csvIn: SourceSpec['csv'] = undefined,
+): Promise<SniffResult> {
+  const file = resolveSourcePath(path, baseDir);
+  const format = detectFormat(file);
+  const csv: SniffResult['csv'] = {};
+  let columns: { name: string; type: string }[];
+  let dateFormat: string | undefined;
+  const whitespace =
+    format === 'csv' && (csvIn?.delimiter === 'whitespace' || (await looksWhitespaceSeparated(duck, file)));
+  try {
+    if (whitespace) {
+      csv.delimiter = 'whitespace';
+      await loadWhitespaceTable(duck, '__sniff', file, { ...(csvIn ?? {}), delimiter: 'whitespace' }, 2000);
+    } else {
+      const { sql, params } = readerSql(file, format, csvIn);
+      await duck.exec(`CREATE OR REPLACE TEMP TABLE __sniff AS SELECT * FROM ${sql} LIMIT 2000`, params);
+      if (format === 'csv') {
+        const s = await duck.one(
+          `SELECT Delimiter AS d, Quote AS q, HasHeader AS h, DateFormat AS df, TimestampFormat AS tf FROM sniff_csv($path)`,
+          { path: file },
+        );
+        if (s.d && s.d !== ',') csv.delimiter = s.d === '\t' ? '\\t' : String(s.d);
+        if (s.h === false) csv.header = false;
+      }
+    }
+    columns = await duck.describe('__sniff');
+  } catch (e) {
+    throw readError(e, file);
+  }
+  const rowsSampled = Number((await duck.one('SELECT count(*) AS n FROM __sniff')).n);
+  const kind = guessKind(columns, basename(file));
+  const roles = guessRoles(columns, kind);
+  // Integer yyyymmdd dates (CDNOW) and text dates DuckDB did not read get a format.
+  if (roles.time || roles.joined) {
+    const col = roles.time ?? roles.joined;
+    const t = columns.find((c) => c.name === col)?.type ?? '';
+    if (isNumericType(t)) {
+      const r = await duck.one(`SELECT min(${qi(col)}) AS lo, max(${qi(col)}) AS hi FROM __sniff`);
+      if (Number(r.lo) >= 19000101 && Number(r.hi) <= 21001231) dateFormat = '%Y%m%d';
+    } else if (!isTemporalType(t)) {
+      const n = Number((await duck.one(`SELECT count(${qi(col)}) AS n FROM __sniff`)).n);
+      const cast = Number(
+        (await duck.one(`SELECT count(TRY_CAST(${qi(col)} AS TIMESTAMP)) AS n FROM __sniff`)).n,
+      );
+      if (cast < n) {
+        for (const f of DATE_FORMATS) {
+          const ok = Number(
+            (
+              await duck.one(
+                `SELECT count(try_strptime(CAST(${qi(col)} AS VARCHAR), '${f}')) AS n FROM __sniff`,
+              )
+            ).n,
+          );
+          if (ok === n) {
+            dateFormat = f;
+            break;
+          }
+        }
+      }
+    }
+  }
+  await duck.exec('DROP TABLE IF EXISTS __sniff');
+  return { file, format, csv, ...(dateFormat ? { dateFormat } : {}), columns, kind, roles, rowsSampled };
+}
+
+async function looksWhitespaceSeparated(duck: Duck, file: string): Promise<boolean> {
+  const r = await duck.all(
+    `SELECT line FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', header = false, auto_detect = false) LIMIT 20`,
+    { path: file },
+  );
+  const lines = r.map((x) => String(x.line ?? '')).filter((l) => l.trim());
+  if (!lines.length) return false;
+  const hasSep = lines.some((l) => /[,;\t|]/.test(l));
+  const fields = lines.map((l) => l.trim().split(/\s+/).length);
+  return !hasSep && fields[0] > 1 && fields.every((f) => f === fields[0]);
+}
+
+export function guessKind(columns: { name: string; type: string }[], fileName: string): Kind {
+  const names = columns.map((c) => norm(c.name));
+  const has = (role: string) => names.some((n) => ROLE_PATTERNS[role].some((re) => re.test(n)));
+  const f = norm(fileName);
+  if (has('redeemed') || /coupon|voucher/.test(f)) return 'coupons';
+  if (/event|session|click|visit/.test(f) || (has('type') && has('time') && !has('price') && !has('amount')))
+    return 'events';
+  if (has('time') && (has('price') || has('amount') || has('quantity'))) return 'transactions';
+  if (has('customer')) return 'customers';
+  return 'lookup';
+}
+
+export function guessRoles(columns: { name: string; type: string }[], kind: Kind): Record<string, string> {
+  const roles: Record<string, string> = {};
+  const taken = new Set<string>();
+  for (const role of ROLES_BY_KIND[kind]) {
+    for (const re of ROLE_PATTERNS[role]) {
+      const hit = columns.find((c) => !taken.has(c.name) && re.test(norm(c.name)) && typeOk(role, c.type));
+      if (hit) {
+        roles[role] = hit.name;
+        taken.add(hit.name);
+        break;
+      }
+    }
+  }
+  if (kind === 'transactions' && roles.amount && roles.price) delete roles.amount;
+  return roles;
+}
+
+function typeOk(role: string, type: string): boolean {
+  if (role === 'quantity' || role === 'price' || role === 'amount' || role === 'duration')
+    return isNumericType(type) || type === 'VARCHAR';
+  if (role === 'time') return isTemporalType(type) || type === 'VARCHAR' || /INT/.test(type);
+  return true;
+}

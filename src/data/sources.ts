@@ -1,0 +1,217 @@
+import type { Recipe, SourceSpec } from '../config/recipe.js';
+import { ROLE_NAMES } from '../config/recipe.js';
+import { SegmintError } from '../core/errors.js';
+import { type Duck, qi } from './duck.js';
+import {
+  detectFormat,
+  loadWhitespaceTable,
+  readError,
+  readerSql,
+  resolveSourcePath,
+  sniffColumns,
+} from './read.js';
+
+export interface LoadedSource {
+  name: string;
+  spec: SourceSpec;
+  file: string;
+  /** Table holding the raw rows in file order (plus joined columns), with __row = 1-based data row. */
+  table: string;
+  columns: { name: string; type: string }[];
+  rows: number;
+  /** Offset from __row to the line number in the file (header and skipped lines). */
+  lineOffset: number;
+}
+
+/** Closest column name, for "did you mean" hints. */
+export function closest(name: string, options: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const n = norm(name);
+  let best: string | undefined;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const o of options) {
+    const d = levenshtein(n, norm(o));
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(n.length / 3)) ? best : undefined;
+}
+
+function levenshtein(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const t = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = t;
+    }
+  }
+  return dp[b.length];
+}
+
+export function missingColumnError(
+  column: string,
+  available: readonly string[],
+  file: string,
+  path: string,
+): SegmintError {
+  const guess = closest(column, available);
+  return new SegmintError(
+    'DATA_COLUMN_MISSING',
+    `Column "${column}" (${path}) is not in ${file}.${guess ? ` Did you mean "${guess}"?` : ''}`,
+    {
+      where: { file, column, path },
+      hint: `The file has: ${available.map((c) => `"${c}"`).join(', ')}.`,
+      details: { available },
+    },
+  );
+}
+
+const ID_ROLES = new Set(['customer', 'order', 'product', 'session', 'coupon']);
+
+/** Reads one source file into table `src_<name>`. */
+async function readSource(
+  duck: Duck,
+  name: string,
+  spec: SourceSpec,
+  baseDir: string,
+): Promise<LoadedSource> {
+  const file = resolveSourcePath(spec.path, baseDir, { path: `sources.${name}.path` });
+  const format = detectFormat(file, spec.format);
+  const table = `src_${name}`;
+  const cols = await sniffColumns(duck, file, format, spec.csv);
+  const colNames = cols.map((c) => c.name);
+  const roleKeys = Object.keys(spec.roles);
+  const allowed: readonly string[] = ROLE_NAMES[spec.kind];
+  for (const role of roleKeys) {
+    if (!allowed.includes(role)) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `sources.${name}.roles.${role}: "${role}" is not a role of a ${spec.kind} source.`,
+        {
+          where: { path: `sources.${name}.roles.${role}` },
+          hint: allowed.length
+            ? `Roles of ${spec.kind} sources: ${allowed.join(', ')}.`
+            : 'Lookup sources take no roles; join them onto another source.',
+        },
+      );
+    }
+  }
+  const varchar = roleKeys
+    .filter((r) => ID_ROLES.has(r))
+    .map((r) => spec.roles[r])
+    .filter((c) => colNames.includes(c));
+  try {
+    if (format === 'csv' && spec.csv?.delimiter === 'whitespace') {
+      await loadWhitespaceTable(duck, table, file, spec.csv);
+    } else {
+      const { sql, params } = readerSql(file, format, spec.csv, varchar);
+      await duck.exec(`CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * FROM ${sql}`, params);
+    }
+  } catch (e) {
+    throw readError(e, file);
+  }
+  const columns = await duck.describe(qi(table));
+  const rows = Number((await duck.one(`SELECT count(*) AS n FROM ${qi(table)}`)).n);
+  const header = format === 'csv' && (spec.csv?.header ?? true) ? 1 : 0;
+  return { name, spec, file, table, columns, rows, lineOffset: header + (spec.csv?.skip ?? 0) };
+}
+
+/**
+ * Reads every source and applies each source's joins, giving per source a view `data_<name>`
+ * with a `__row` column (the row's position in its own file). A join that multiplies rows (a key
+ * not unique on the right side) is an error, since it would silently double revenue.
+ */
+export async function loadSources(
+  duck: Duck,
+  recipe: Recipe,
+  baseDir: string,
+): Promise<Map<string, LoadedSource>> {
+  const raw = new Map<string, LoadedSource>();
+  for (const [name, spec] of Object.entries(recipe.sources))
+    raw.set(name, await readSource(duck, name, spec, baseDir));
+  const out = new Map<string, LoadedSource>();
+  for (const [name, src] of raw) {
+    let current = `(SELECT *, rowid + 1 AS __row FROM ${qi(src.table)})`;
+    let columns = [...src.columns];
+    for (const [ji, j] of src.spec.join.entries()) {
+      const right = raw.get(j.source)!;
+      const path = `sources.${name}.join[${ji}]`;
+      const pairs = Object.entries(j.on);
+      for (const [l, r] of pairs) {
+        if (!columns.some((c) => c.name === l))
+          throw missingColumnError(
+            l,
+            columns.map((c) => c.name),
+            src.file,
+            `${path}.on`,
+          );
+        if (!right.columns.some((c) => c.name === r))
+          throw missingColumnError(
+            r,
+            right.columns.map((c) => c.name),
+            right.file,
+            `${path}.on`,
+          );
+      }
+      const rightKeys = new Set(pairs.map(([, r]) => r));
+      const taken = new Set(columns.map((c) => c.name));
+      const extra = right.columns
+        .filter((c) => !rightKeys.has(c.name))
+        .map((c) => {
+          const as = taken.has(c.name) ? `${j.source}_${c.name}` : c.name;
+          taken.add(as);
+          return { from: c.name, as, type: c.type };
+        });
+      const cond = pairs
+        .map(([l, r]) => {
+          const lt = columns.find((c) => c.name === l)!.type;
+          const rt = right.columns.find((c) => c.name === r)!.type;
+          return lt === rt
+            ? `l.${qi(l)} = r.${qi(r)}`
+            : `CAST(l.${qi(l)} AS VARCHAR) = CAST(r.${qi(r)} AS VARCHAR)`;
+        })
+        .join(' AND ');
+      const dupes = Number(
+        (
+          await duck.one(
+            `SELECT count(*) AS n FROM (SELECT ${pairs.map(([, r]) => qi(r)).join(', ')} FROM ${qi(right.table)} GROUP BY ALL HAVING count(*) > 1)`,
+          )
+        ).n,
+      );
+      if (dupes > 0) {
+        throw new SegmintError(
+          'DATA_JOIN',
+          `${path}: ${dupes} key value(s) appear more than once in source "${j.source}", so the join would duplicate rows of "${name}".`,
+          {
+            where: { file: right.file, path, column: pairs.map(([, r]) => r).join(', ') },
+            hint: `Make the key of "${j.source}" unique (deduplicate the file), or join on more columns.`,
+          },
+        );
+      }
+      const sel = extra.map((c) => `r.${qi(c.from)} AS ${qi(c.as)}`).join(', ');
+      current = `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${current} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${qi(right.table)} r ON ${cond})`;
+      columns = [...columns, ...extra.map((c) => ({ name: c.as, type: c.type }))];
+    }
+    const view = `data_${name}`;
+    await duck.exec(`CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * FROM ${current}`);
+    const rows = src.spec.join.length
+      ? Number((await duck.one(`SELECT count(*) AS n FROM ${qi(view)}`)).n)
+      : src.rows;
+    out.set(name, { ...src, table: view, columns, rows });
+    for (const [role, col] of Object.entries(src.spec.roles)) {
+      if (!columns.some((c) => c.name === col))
+        throw missingColumnError(
+          col,
+          columns.map((c) => c.name),
+          src.file,
+          `sources.${name}.roles.${role}`,
+        );
+    }
+  }
+  return out;
+}

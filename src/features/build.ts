@@ -1,0 +1,486 @@
+import type { FeatureObject, FeatureSpec, Recipe } from '../config/recipe.js';
+import { SegmintError, type Warning } from '../core/errors.js';
+import type { CleanResult } from '../data/clean.js';
+import { type Duck, isBooleanType, isNumericType, isTemporalType, type Params, qi } from '../data/duck.js';
+import { missingColumnError } from '../data/sources.js';
+import { countryValuesSql, findCountry } from './countries.js';
+
+/** One column of the customer x feature table. */
+export interface FeatureColumn {
+  name: string;
+  type: 'numeric' | 'categorical';
+  /** The catalogue entry it comes from. */
+  feature: string;
+  /** Plain-words meaning, for reports. */
+  description: string;
+}
+
+export interface FeatureResult {
+  /** Table `features`: customer_id, then one column per FeatureColumn, ordered by customer_id. */
+  columns: FeatureColumn[];
+  warnings: Warning[];
+  /** Revenue column used for revenue shares, if any. */
+  revenueColumn: string | null;
+}
+
+const TX_FEATURES = new Set([
+  'recency_days',
+  'frequency',
+  'monetary',
+  'avg_order_value',
+  'avg_items_per_order',
+  'unique_products',
+  'tenure_days',
+  'avg_days_between_orders',
+  'return_rate',
+  'category_share',
+  'country_distance',
+]);
+
+const normalise = (f: FeatureSpec): FeatureObject => (typeof f === 'string' ? { feature: f } : f);
+
+const sanitize = (s: string): string =>
+  s
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 40) || 'x';
+
+interface Agg {
+  table: 'tx' | 'tx_hist' | 'ev' | 'cp';
+  expr: string;
+  name: string;
+  /** Value when the customer has no row in the table: counts are 0, averages unknown. */
+  empty: '0' | 'NULL';
+}
+
+/**
+ * Builds the customer x feature table `features` in DuckDB from the cleaned tables, as one SQL
+ * query: per-table aggregates grouped by customer, left-joined onto the universe of customers.
+ */
+export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResult): Promise<FeatureResult> {
+  const aggs: Agg[] = [];
+  const columns: FeatureColumn[] = [];
+  const warnings: Warning[] = [];
+  const extraSelect: { expr: string; name: string }[] = [];
+  const params: Params = { ref: data.referenceDate };
+  const joins: string[] = [];
+  let pi = 0;
+  const bind = (v: string): string => {
+    const k = `p${pi++}`;
+    params[k] = v;
+    return `$${k}`;
+  };
+  const mode = recipe.cleaning.cancellations;
+  const P = 'NOT is_return';
+  const money = mode === 'net' ? 'sum(amount)' : `sum(amount) FILTER (WHERE ${P})`;
+  const orders = `count(DISTINCT order_id) FILTER (WHERE ${P})`;
+  const used = new Set<string>();
+  const add = (
+    name: string,
+    type: FeatureColumn['type'],
+    feature: string,
+    description: string,
+    path: string,
+  ) => {
+    if (used.has(name)) {
+      throw new SegmintError('RECIPE_INVALID', `${path}: the feature name "${name}" is used twice.`, {
+        where: { path },
+        hint: 'Give one of them another name with `as:`.',
+      });
+    }
+    used.add(name);
+    columns.push({ name, type, feature, description });
+  };
+  const need = (has: boolean, kind: string, path: string, feature: string) => {
+    if (!has) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `${path}: feature "${feature}" needs a source of kind ${kind}.`,
+        {
+          where: { path },
+          hint: `Add a ${kind} source, or remove the feature.`,
+        },
+      );
+    }
+  };
+  let revenueColumn: string | null = null;
+  const custSrc = data.byKind.customers;
+  const evSrc = data.byKind.events;
+
+  for (const [i, spec] of recipe.features.map(normalise).entries()) {
+    const path = `features[${i}]`;
+    const f = spec.feature;
+    const nm = (d: string) => spec.as ?? d;
+    if (TX_FEATURES.has(f) && f !== 'country_distance') need(data.has.transactions, 'transactions', path, f);
+    switch (f) {
+      case 'recency_days':
+        aggs.push({
+          table: 'tx',
+          name: nm(f),
+          empty: 'NULL',
+          expr: `date_diff('day', CAST(max(ts) FILTER (WHERE ${P}) AS DATE), CAST($ref AS DATE))`,
+        });
+        add(nm(f), 'numeric', f, 'Days from the last purchase to the reference date', path);
+        break;
+      case 'frequency':
+        aggs.push({ table: 'tx', name: nm(f), empty: '0', expr: orders });
+        add(nm(f), 'numeric', f, 'Distinct orders in the window', path);
+        break;
+      case 'monetary':
+        aggs.push({ table: 'tx', name: nm(f), empty: '0', expr: money });
+        add(
+          nm(f),
+          'numeric',
+          f,
+          `Total spend (quantity x price${mode === 'net' ? ', net of returns' : ''})`,
+          path,
+        );
+        revenueColumn ??= nm(f);
+        break;
+      case 'avg_order_value':
+        aggs.push({ table: 'tx', name: nm(f), empty: 'NULL', expr: `${money} / NULLIF(${orders}, 0)` });
+        add(nm(f), 'numeric', f, 'Average spend per order', path);
+        break;
+      case 'avg_items_per_order':
+        aggs.push({
+          table: 'tx',
+          name: nm(f),
+          empty: 'NULL',
+          expr: `sum(quantity) FILTER (WHERE ${P}) / NULLIF(${orders}, 0)`,
+        });
+        add(nm(f), 'numeric', f, 'Average items (quantity) per order', path);
+        break;
+      case 'unique_products':
+        aggs.push({
+          table: 'tx',
+          name: nm(f),
+          empty: '0',
+          expr: `count(DISTINCT product) FILTER (WHERE ${P})`,
+        });
+        add(nm(f), 'numeric', f, 'Distinct products bought', path);
+        break;
+      case 'tenure_days':
+        aggs.push({
+          table: 'tx_hist',
+          name: nm(f),
+          empty: 'NULL',
+          expr: `date_diff('day', CAST(min(ts) FILTER (WHERE ${P}) AS DATE), CAST($ref AS DATE))`,
+        });
+        add(nm(f), 'numeric', f, 'Days since the first purchase (whole history)', path);
+        break;
+      case 'avg_days_between_orders':
+        aggs.push({
+          table: 'tx',
+          name: nm(f),
+          empty: 'NULL',
+          expr: `(epoch(max(ts) FILTER (WHERE ${P})) - epoch(min(ts) FILTER (WHERE ${P}))) / 86400.0 / NULLIF(${orders} - 1, 0)`,
+        });
+        add(nm(f), 'numeric', f, 'Average days between orders (missing for one-order customers)', path);
+        break;
+      case 'return_rate':
+        aggs.push({
+          table: 'tx',
+          name: nm(f),
+          empty: '0',
+          expr: `coalesce(sum(abs(amount)) FILTER (WHERE is_return), 0) / NULLIF(sum(amount) FILTER (WHERE ${P}), 0)`,
+        });
+        add(nm(f), 'numeric', f, 'Value returned or cancelled / value purchased', path);
+        break;
+      case 'category_share': {
+        const top = spec.top ?? 5;
+        const cats = await duck.all(
+          `SELECT category, sum(amount) AS v FROM tx WHERE ${P} AND category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT ${top}`,
+        );
+        if (!cats.length) {
+          warnings.push({
+            code: 'NO_CATEGORIES',
+            message: `${path}: no category values in the transactions (is roles.category set?); category_share adds nothing.`,
+          });
+        }
+        for (const c of cats) {
+          const col = `${spec.as ?? 'share'}_${sanitize(String(c.category))}`;
+          aggs.push({
+            table: 'tx',
+            name: col,
+            empty: '0',
+            expr: `coalesce(sum(amount) FILTER (WHERE ${P} AND category = ${bind(String(c.category))}), 0) / NULLIF(sum(amount) FILTER (WHERE ${P}), 0)`,
+          });
+          add(col, 'numeric', f, `Share of spend on "${String(c.category)}"`, path);
+        }
+        break;
+      }
+      case 'sessions':
+        need(data.has.events, 'events', path, f);
+        aggs.push({
+          table: 'ev',
+          name: nm(f),
+          empty: '0',
+          expr: evSrc?.spec.roles.session
+            ? 'count(DISTINCT session)'
+            : evSrc?.spec.roles.duration
+              ? 'count(duration)'
+              : 'count(*)',
+        });
+        add(nm(f), 'numeric', f, 'Browsing sessions', path);
+        break;
+      case 'avg_session_minutes':
+        need(data.has.events, 'events', path, f);
+        if (!evSrc?.spec.roles.duration) {
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            `${path}: avg_session_minutes needs roles.duration on source "${evSrc?.name}".`,
+            {
+              where: { path: `sources.${evSrc?.name}.roles.duration` },
+            },
+          );
+        }
+        aggs.push({ table: 'ev', name: nm(f), empty: 'NULL', expr: 'avg(duration)' });
+        add(nm(f), 'numeric', f, 'Average session length (minutes)', path);
+        break;
+      case 'event_count': {
+        need(data.has.events, 'events', path, f);
+        if (!spec.type)
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            `${path}.type: event_count needs the event type to count, e.g. type: wishlist_add.`,
+            { where: { path: `${path}.type` } },
+          );
+        const name = spec.as ?? sanitize(spec.type);
+        aggs.push({
+          table: 'ev',
+          name,
+          empty: '0',
+          expr: `count(*) FILTER (WHERE type = ${bind(spec.type)})`,
+        });
+        add(name, 'numeric', f, `Events of type "${spec.type}"`, path);
+        break;
+      }
+      case 'coupons_claimed':
+        need(data.has.coupons, 'coupons', path, f);
+        aggs.push({ table: 'cp', name: nm(f), empty: '0', expr: 'count(*)' });
+        add(nm(f), 'numeric', f, 'Coupons claimed', path);
+        break;
+      case 'coupons_burned':
+        need(data.has.coupons, 'coupons', path, f);
+        aggs.push({ table: 'cp', name: nm(f), empty: '0', expr: 'count(*) FILTER (WHERE redeemed)' });
+        add(nm(f), 'numeric', f, 'Coupons redeemed', path);
+        break;
+      case 'coupon_burn_rate':
+        need(data.has.coupons, 'coupons', path, f);
+        aggs.push({
+          table: 'cp',
+          name: nm(f),
+          empty: 'NULL',
+          expr: 'count(*) FILTER (WHERE redeemed) / NULLIF(count(*), 0)',
+        });
+        add(nm(f), 'numeric', f, 'Share of claimed coupons redeemed', path);
+        break;
+      case 'customer_tenure_days':
+        need(data.has.customers, 'customers', path, f);
+        if (!custSrc?.spec.roles.joined) {
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            `${path}: customer_tenure_days needs roles.joined on source "${custSrc?.name}".`,
+            {
+              where: { path: `sources.${custSrc?.name}.roles.joined` },
+            },
+          );
+        }
+        extraSelect.push({
+          name: nm(f),
+          expr: `date_diff('day', CAST(c.__joined AS DATE), CAST($ref AS DATE))`,
+        });
+        add(nm(f), 'numeric', f, 'Days since the customer joined', path);
+        break;
+      case 'attribute':
+      case 'attributes': {
+        need(data.has.customers, 'customers', path, f);
+        const src = custSrc!;
+        const roleCols = new Set(Object.values(src.spec.roles));
+        let cols: string[];
+        if (f === 'attribute') {
+          if (!spec.column)
+            throw new SegmintError('RECIPE_INVALID', `${path}.column: attribute needs the column to take.`, {
+              where: { path: `${path}.column` },
+            });
+          cols = [spec.column];
+        } else {
+          cols =
+            spec.columns ?? src.columns.map((c) => c.name).filter((c) => !roleCols.has(c) && c !== '__row');
+          if (spec.exclude) cols = cols.filter((c) => !spec.exclude!.includes(c));
+        }
+        for (const col of cols) {
+          const meta = src.columns.find((c) => c.name === col);
+          if (!meta) {
+            throw missingColumnError(
+              col,
+              src.columns.map((c) => c.name),
+              src.file,
+              `${path}.column${f === 'attributes' ? 's' : ''}`,
+            );
+          }
+          const name = f === 'attribute' && spec.as ? spec.as : sanitize(col);
+          const c = `c.${qi(col)}`;
+          if (isTemporalType(meta.type)) {
+            extraSelect.push({
+              name: `${name}_days`,
+              expr: `date_diff('day', CAST(${c} AS DATE), CAST($ref AS DATE))`,
+            });
+            add(`${name}_days`, 'numeric', f, `Days since ${col}`, path);
+          } else if ((isNumericType(meta.type) || isBooleanType(meta.type)) && !spec.categorical) {
+            extraSelect.push({ name, expr: `CAST(${c} AS DOUBLE)` });
+            add(name, 'numeric', f, `Customer attribute ${col}`, path);
+          } else {
+            const numericText =
+              !spec.categorical &&
+              Number(
+                (
+                  await duck.one(
+                    `SELECT count(*) FILTER (WHERE ${qi(col)} IS NOT NULL AND TRY_CAST(${qi(col)} AS DOUBLE) IS NULL) AS n FROM cust`,
+                  )
+                ).n,
+              ) === 0;
+            if (numericText) {
+              extraSelect.push({ name, expr: `TRY_CAST(${c} AS DOUBLE)` });
+              add(name, 'numeric', f, `Customer attribute ${col}`, path);
+            } else {
+              extraSelect.push({ name, expr: `CAST(${c} AS VARCHAR)` });
+              add(name, 'categorical', f, `Customer attribute ${col} (categorical)`, path);
+            }
+          }
+        }
+        break;
+      }
+      case 'country_distance': {
+        const home = findCountry(spec.home ?? 'GB');
+        if (!home) {
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            `${path}.home: "${spec.home}" is not a country segmint knows.`,
+            {
+              where: { path: `${path}.home` },
+              hint: 'Use an ISO code such as GB, DE or US, or an English country name.',
+            },
+          );
+        }
+        const custCountry = custSrc?.spec.roles.country;
+        let countryExpr: string;
+        if (data.has.transactions && data.byKind.transactions?.spec.roles.country) {
+          aggs.push({
+            table: 'tx',
+            name: '__country',
+            empty: 'NULL',
+            expr: 'mode(country ORDER BY country)',
+          });
+          countryExpr = 'tx_a.__country';
+        } else if (custCountry) {
+          countryExpr = `CAST(c.${qi(custCountry)} AS VARCHAR)`;
+        } else {
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            `${path}: country_distance needs roles.country on the transactions or customers source.`,
+            { where: { path } },
+          );
+        }
+        const lat = home.lat.toExponential();
+        const lon = home.lon.toExponential();
+        joins.push(`LEFT JOIN ${countryValuesSql()} ON cc.name = lower(trim(${countryExpr}))`);
+        const km = `2 * 6371.0088 * asin(least(1.0, sqrt(pow(sin(radians(cc.lat - ${lat}) / 2), 2) + cos(radians(${lat})) * cos(radians(cc.lat)) * pow(sin(radians(cc.lon - ${lon}) / 2), 2))))`;
+        const name = spec.as ?? (spec.rank ? 'country_distance_rank' : 'country_distance_km');
+        extraSelect.push({
+          name,
+          expr: spec.rank ? `CAST(dense_rank() OVER (ORDER BY ${km}) AS DOUBLE)` : km,
+        });
+        add(
+          name,
+          'numeric',
+          f,
+          spec.rank ? `Rank of the distance from ${home.code}` : `Great-circle km from ${home.code}`,
+          path,
+        );
+        break;
+      }
+      case 'custom': {
+        if (!spec.as || !spec.sql) {
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            `${path}: a custom feature needs as: (its name) and sql: (an aggregate expression).`,
+            { where: { path } },
+          );
+        }
+        const from = spec.from ?? 'transactions';
+        need(data.has[from], from, path, f);
+        aggs.push({
+          table: from === 'transactions' ? 'tx' : from === 'events' ? 'ev' : 'cp',
+          name: spec.as,
+          empty: 'NULL',
+          expr: `CAST((${spec.sql}) AS DOUBLE)`,
+        });
+        add(spec.as, 'numeric', f, `Custom: ${spec.sql}`, path);
+        break;
+      }
+    }
+  }
+  if (!columns.length)
+    throw new SegmintError('DATA_NO_FEATURES', 'The recipe yields no feature columns.', {
+      where: { path: 'features' },
+    });
+
+  const ctes: string[] = [];
+  const sel: string[] = [];
+  const tables = [...new Set(aggs.map((a) => a.table))];
+  for (const t of tables) {
+    const list = aggs.filter((a) => a.table === t);
+    ctes.push(
+      `${t}_a AS (SELECT customer_id, ${list.map((a) => `${a.expr} AS ${qi(a.name)}`).join(', ')} FROM ${t} GROUP BY customer_id)`,
+    );
+    joins.unshift(`LEFT JOIN ${t}_a USING (customer_id)`);
+    for (const a of list) {
+      if (a.name.startsWith('__')) continue;
+      sel.push(
+        a.empty === '0'
+          ? `CAST(coalesce(${t}_a.${qi(a.name)}, 0) AS DOUBLE) AS ${qi(a.name)}`
+          : `CAST(${t}_a.${qi(a.name)} AS DOUBLE) AS ${qi(a.name)}`,
+      );
+    }
+  }
+  if (data.has.customers) joins.unshift('LEFT JOIN cust c USING (customer_id)');
+  for (const e of extraSelect) sel.push(`${e.expr} AS ${qi(e.name)}`);
+  const order = columns.map((c) => qi(c.name));
+  const sql = `CREATE OR REPLACE TABLE features AS
+    WITH ${ctes.length ? `${ctes.join(',\n')},` : ''} base AS (
+      SELECT u.customer_id, ${sel.join(',\n')} FROM universe u ${joins.join('\n')}
+    )
+    SELECT customer_id, ${order.join(', ')} FROM base ORDER BY customer_id`;
+  try {
+    await duck.exec(sql, params);
+  } catch (e) {
+    const custom = recipe.features.map(normalise).find((x) => x.feature === 'custom');
+    if (custom && e instanceof SegmintError) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `A feature's SQL failed: ${e.message.replace(/^DuckDB: /, '')}`,
+        {
+          where: { path: 'features' },
+          hint: 'Custom SQL sees the columns customer_id, order_id, ts, quantity, price, amount, product, category, country, status, is_return (transactions); ts, type, duration, session (events); ts, redeemed (coupons).',
+          details: e.details,
+        },
+      );
+    }
+    throw e;
+  }
+  const distance = columns.find((c) => c.feature === 'country_distance');
+  if (distance) {
+    const unknown = Number(
+      (await duck.one(`SELECT count(*) AS n FROM features WHERE ${qi(distance.name)} IS NULL`)).n,
+    );
+    if (unknown)
+      warnings.push({
+        code: 'COUNTRY_UNKNOWN',
+        message: `${unknown} customer(s) have a country segmint has no coordinates for; their distance is imputed.`,
+      });
+  }
+  return { columns, warnings, revenueColumn };
+}

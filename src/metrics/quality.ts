@@ -1,0 +1,138 @@
+import type { Matrix } from '../core/matrix.js';
+
+/**
+ * Mean silhouette coefficient, exact, in row blocks so that extra memory is O(block x k) rather
+ * than O(n^2). Singletons score 0 (as scikit-learn). Returns NaN when k < 2.
+ */
+export function silhouetteScore(X: Matrix, labels: Int32Array, k: number): number {
+  const { rows: n, cols: d, data } = X;
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < n; i++) sizes[labels[i]]++;
+  let used = 0;
+  for (let c = 0; c < k; c++) if (sizes[c] > 0) used++;
+  if (used < 2) return Number.NaN;
+  const sums = new Float64Array(k);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    sums.fill(0);
+    const xo = i * d;
+    for (let j = 0; j < n; j++) {
+      const yo = j * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const e = data[xo + t] - data[yo + t];
+        s += e * e;
+      }
+      sums[labels[j]] += Math.sqrt(s);
+    }
+    const own = labels[i];
+    if (sizes[own] <= 1) continue;
+    const a = sums[own] / (sizes[own] - 1);
+    let b = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      if (c === own || sizes[c] === 0) continue;
+      const m = sums[c] / sizes[c];
+      if (m < b) b = m;
+    }
+    const mx = Math.max(a, b);
+    total += mx > 0 ? (b - a) / mx : 0;
+  }
+  return total / n;
+}
+
+function centroids(X: Matrix, labels: Int32Array, k: number): { centers: Float64Array; sizes: Float64Array } {
+  const { rows: n, cols: d, data } = X;
+  const centers = new Float64Array(k * d);
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    sizes[c]++;
+    for (let t = 0; t < d; t++) centers[c * d + t] += data[i * d + t];
+  }
+  for (let c = 0; c < k; c++) for (let t = 0; t < d; t++) if (sizes[c]) centers[c * d + t] /= sizes[c];
+  return { centers, sizes };
+}
+
+/** Calinski-Harabasz index (variance ratio criterion), as scikit-learn. */
+export function calinskiHarabasz(X: Matrix, labels: Int32Array, k: number): number {
+  const { rows: n, cols: d, data } = X;
+  const { centers, sizes } = centroids(X, labels, k);
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += data[i * d + t] / n;
+  let between = 0;
+  let within = 0;
+  for (let c = 0; c < k; c++) {
+    for (let t = 0; t < d; t++) {
+      const e = centers[c * d + t] - mean[t];
+      between += sizes[c] * e * e;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    for (let t = 0; t < d; t++) {
+      const e = data[i * d + t] - centers[c * d + t];
+      within += e * e;
+    }
+  }
+  return within === 0 ? 1 : (between * (n - k)) / (within * (k - 1));
+}
+
+/** Davies-Bouldin index (lower is better), as scikit-learn. */
+export function daviesBouldin(X: Matrix, labels: Int32Array, k: number): number {
+  const { rows: n, cols: d, data } = X;
+  const { centers, sizes } = centroids(X, labels, k);
+  const scatter = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    let s = 0;
+    for (let t = 0; t < d; t++) {
+      const e = data[i * d + t] - centers[c * d + t];
+      s += e * e;
+    }
+    scatter[c] += Math.sqrt(s);
+  }
+  for (let c = 0; c < k; c++) if (sizes[c]) scatter[c] /= sizes[c];
+  let total = 0;
+  for (let a = 0; a < k; a++) {
+    let worst = 0;
+    for (let b = 0; b < k; b++) {
+      if (a === b) continue;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const e = centers[a * d + t] - centers[b * d + t];
+        s += e * e;
+      }
+      const dist = Math.sqrt(s);
+      const r = dist === 0 ? 0 : (scatter[a] + scatter[b]) / dist;
+      if (r > worst) worst = r;
+    }
+    total += worst;
+  }
+  return total / k;
+}
+
+/**
+ * Kneedle knee of a decreasing convex curve (inertia against k): the point farthest above the
+ * straight line from the first to the last point, both axes scaled to [0, 1]. Returns the index,
+ * or -1 when the curve has fewer than 3 points or no bend.
+ */
+export function kneeIndex(x: readonly number[], y: readonly number[]): number {
+  if (x.length < 3) return -1;
+  const x0 = x[0];
+  const x1 = x[x.length - 1];
+  const yMin = Math.min(...y);
+  const yMax = Math.max(...y);
+  if (x1 === x0 || yMax === yMin) return -1;
+  let best = -1;
+  let bestDiff = 0;
+  for (let i = 0; i < x.length; i++) {
+    const xn = (x[i] - x0) / (x1 - x0);
+    const yn = 1 - (y[i] - yMin) / (yMax - yMin);
+    const diff = yn - xn;
+    if (diff > bestDiff + 1e-12) {
+      bestDiff = diff;
+      best = i;
+    }
+  }
+  return best;
+}

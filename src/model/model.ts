@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { predictKMeans } from '../cluster/kmeans.js';
+import { SegmintError } from '../core/errors.js';
+import { createMatrix } from '../core/matrix.js';
+import { applyPrep, type PrepParams } from '../prep/prepare.js';
+
+export const MODEL_KIND = 'segmint.model';
+export const MODEL_SCHEMA_VERSION = 1;
+
+const NumericStep = z.object({
+  name: z.string(),
+  type: z.literal('numeric'),
+  impute: z.number(),
+  imputeMethod: z.enum(['median', 'mean', 'zero', 'constant']),
+  log: z.boolean(),
+  center: z.number(),
+  scale: z.number(),
+  weight: z.number(),
+});
+const CategoricalStep = z.object({
+  name: z.string(),
+  type: z.literal('categorical'),
+  levels: z.array(z.string()),
+  other: z.boolean(),
+  weight: z.number(),
+});
+
+/** The saved model: everything needed to score a new customer, and nothing time-dependent. */
+export const ModelSchema = z.object({
+  kind: z.literal(MODEL_KIND),
+  schemaVersion: z.literal(MODEL_SCHEMA_VERSION),
+  segmintVersion: z.string(),
+  name: z.string(),
+  recipeHash: z.string(),
+  seed: z.number(),
+  window: z.object({ referenceDate: z.string(), days: z.number().nullable() }),
+  features: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(['numeric', 'categorical']),
+      feature: z.string(),
+      description: z.string(),
+    }),
+  ),
+  prep: z.object({
+    scaler: z.enum(['standard', 'minmax', 'robust', 'none']),
+    steps: z.array(z.discriminatedUnion('type', [NumericStep, CategoricalStep])),
+    outputNames: z.array(z.string()),
+    dropped: z.array(z.object({ name: z.string(), reason: z.string() })),
+  }),
+  clusterer: z.object({
+    method: z.literal('kmeans'),
+    k: z.number().int().positive(),
+    dim: z.number().int().nonnegative(),
+    centers: z.array(z.number()),
+    inertia: z.number(),
+    nIter: z.number(),
+    nInit: z.number(),
+    seed: z.number(),
+  }),
+  segments: z.array(
+    z.object({
+      id: z.number().int(),
+      name: z.string(),
+      size: z.number().int(),
+      shareCustomers: z.number(),
+      shareRevenue: z.number().nullable(),
+      means: z.record(z.string(), z.number().nullable()),
+    }),
+  ),
+});
+export type Model = z.infer<typeof ModelSchema>;
+
+/** Validates a parsed model.json. */
+export function parseModel(raw: unknown, file = 'model.json'): Model {
+  if (raw && typeof raw === 'object' && (raw as { kind?: unknown }).kind === MODEL_KIND) {
+    const v = (raw as { schemaVersion?: unknown }).schemaVersion;
+    if (typeof v === 'number' && v > MODEL_SCHEMA_VERSION) {
+      throw new SegmintError(
+        'MODEL_INVALID',
+        `${file} has schema version ${v}; this segmint reads up to ${MODEL_SCHEMA_VERSION}.`,
+        {
+          where: { file },
+          hint: 'Upgrade segmint to read it.',
+        },
+      );
+    }
+  }
+  const r = ModelSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new SegmintError(
+      'MODEL_INVALID',
+      `${file} is not a segmint model: ${i.path.join('.') || '(top level)'}: ${i.message}.`,
+      { where: { file } },
+    );
+  }
+  const m = r.data;
+  if (m.segments.length !== m.clusterer.k) {
+    throw new SegmintError(
+      'MODEL_INVALID',
+      `${file}: it lists ${m.segments.length} segments for k = ${m.clusterer.k}.`,
+      { where: { file } },
+    );
+  }
+  if (
+    m.clusterer.centers.length !== m.clusterer.k * m.clusterer.dim ||
+    m.clusterer.dim !== m.prep.outputNames.length
+  ) {
+    throw new SegmintError(
+      'MODEL_INVALID',
+      `${file}: the centres do not match k x the prepared feature count.`,
+      { where: { file } },
+    );
+  }
+  return m;
+}
+
+export interface ScoreInput {
+  rows: number;
+  numeric: (name: string) => Float64Array | undefined;
+  categorical: (name: string) => (string | null)[] | undefined;
+}
+
+export interface Scored {
+  /** Index into model.segments (and the centres) of each row's nearest centre. */
+  label: Int32Array;
+  distance: Float64Array;
+}
+
+/** Features the model needs as input (those used by its preparation). */
+export function requiredFeatures(model: Model): { name: string; type: 'numeric' | 'categorical' }[] {
+  return model.prep.steps.map((s) => ({ name: s.name, type: s.type }));
+}
+
+/**
+ * Scores rows with the saved preparation and centres. Missing values are imputed as in training;
+ * a column absent altogether is an error the caller checks with requiredFeatures.
+ */
+export function scoreModel(model: Model, input: ScoreInput): Scored {
+  const X = input.rows
+    ? applyPrep(model.prep as PrepParams, input.rows, input.numeric, input.categorical)
+    : createMatrix(0, model.clusterer.dim);
+  const { labels, distances } = predictKMeans({ centers: model.clusterer.centers, k: model.clusterer.k }, X);
+  return { label: labels, distance: distances };
+}

@@ -1,0 +1,348 @@
+import { statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { selectK } from '../cluster/select.js';
+import type { LoadedRecipe } from '../config/load.js';
+import { canonicalJson } from '../config/load.js';
+import { SegmintError, type Warning } from '../core/errors.js';
+import { cleanSources, type LedgerEntry } from '../data/clean.js';
+import { Duck, qi, qs } from '../data/duck.js';
+import { loadSources } from '../data/sources.js';
+import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
+import { buildFeatures, type FeatureColumn } from '../features/build.js';
+import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
+import { type FeatureTable, fitPrep } from '../prep/prepare.js';
+import { VERSION } from '../version.js';
+import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
+import { toCsv } from './csv.js';
+import { type OnEvent, STAGES, type Stage } from './events.js';
+
+export interface RunOptions {
+  onEvent?: OnEvent;
+  /** Clock for the run id and timings (tests pass a fixed one). */
+  now?: () => Date;
+  /** Overrides recipe.output.dir. */
+  outDir?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  runDir: string;
+  latest: string;
+  outDir: string;
+  customers: number;
+  k: number;
+  reason: string;
+  segments: SegmentProfile[];
+  features: FeatureColumn[];
+  ledger: LedgerEntry[];
+  warnings: Warning[];
+  files: Record<string, string>;
+}
+
+/** Reads the feature table `features` into column arrays. */
+export async function readFeatureTable(duck: Duck, columns: FeatureColumn[]): Promise<FeatureTable> {
+  const r = await duck.columns(
+    `SELECT customer_id, ${columns.map((c) => (c.type === 'numeric' ? `CAST(${qi(c.name)} AS DOUBLE)` : `CAST(${qi(c.name)} AS VARCHAR)`) + ` AS ${qi(c.name)}`).join(', ')} FROM features ORDER BY customer_id`,
+  );
+  const ids = r.values[0] as string[];
+  const table: FeatureTable = { ids, numeric: [], categorical: [] };
+  columns.forEach((c, j) => {
+    const v = r.values[j + 1];
+    if (c.type === 'numeric') {
+      const x = v as Float64Array;
+      for (let i = 0; i < x.length; i++) {
+        if (x[i] === Number.POSITIVE_INFINITY || x[i] === Number.NEGATIVE_INFINITY) {
+          throw new SegmintError('DATA_NONFINITE', `Feature "${c.name}" is ${x[i]} for customer ${ids[i]}.`, {
+            where: { column: c.name },
+            hint: 'A custom feature divides by zero or the data holds infinite values; guard it with NULLIF(..., 0).',
+          });
+        }
+      }
+      table.numeric.push({ name: c.name, values: x });
+    } else table.categorical.push({ name: c.name, values: v as (string | null)[] });
+  });
+  return table;
+}
+
+/** A run id that sorts by time: 20261123T110203Z-<recipe hash prefix>. */
+export function makeRunId(now: Date, hash: string): string {
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${hash.slice(0, 8)}`;
+}
+
+/**
+ * Runs a recipe end to end: data -> clean -> features -> matrix -> prep -> cluster -> profile ->
+ * outputs. Outputs go to <out>/runs/<run-id>/ built under a temporary name and renamed; then
+ * <out>/latest is pointed at it. A failure leaves earlier runs and `latest` as they were.
+ */
+export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Promise<RunSummary> {
+  const { recipe } = loaded;
+  const now = opts.now ?? (() => new Date());
+  const started = now();
+  const emit = opts.onEvent ?? (() => {});
+  const timings: Record<string, number> = {};
+  const warnings: Warning[] = [];
+  let stageStart = 0;
+  let current: Stage = 'data';
+  const stage = (s: Stage) => {
+    current = s;
+    stageStart = performance.now();
+    emit({ type: 'stage', stage: s, index: STAGES.indexOf(s) + 1, total: STAGES.length });
+  };
+  const done = (detail: string) => {
+    const ms = performance.now() - stageStart;
+    timings[current] = Math.round(ms);
+    emit({ type: 'stage-done', stage: current, ms, detail });
+  };
+
+  const duck = await Duck.open();
+  try {
+    stage('data');
+    const sources = await loadSources(duck, recipe, loaded.baseDir);
+    done([...sources.values()].map((s) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`).join(', '));
+
+    stage('clean');
+    const data = await cleanSources(duck, recipe, sources);
+    warnings.push(...data.warnings);
+    done(
+      `${data.customers.toLocaleString('en-US')} customers, reference date ${data.referenceDate}${data.windowStart ? `, window from ${data.windowStart}` : ''}`,
+    );
+
+    stage('features');
+    const feats = await buildFeatures(duck, recipe, data);
+    warnings.push(...feats.warnings);
+    done(`${feats.columns.length} features`);
+
+    stage('matrix');
+    const table = await readFeatureTable(duck, feats.columns);
+    done(`${table.ids.length.toLocaleString('en-US')} x ${feats.columns.length}`);
+
+    stage('prep');
+    const prep = fitPrep(table, recipe.prep);
+    warnings.push(...prep.warnings);
+    if (prep.matrix.cols === 0) {
+      throw new SegmintError(
+        'DATA_NO_FEATURES',
+        `No feature is left to cluster on: ${prep.params.dropped.map((d) => `${d.name} (${d.reason})`).join(', ')}.`,
+        {
+          where: { path: 'features' },
+        },
+      );
+    }
+    done(
+      `${prep.matrix.cols} prepared columns${
+        prep.params.steps.some((s) => s.type === 'numeric' && s.log)
+          ? `, log1p on ${prep.params.steps
+              .filter((s) => s.type === 'numeric' && s.log)
+              .map((s) => s.name)
+              .join(', ')}`
+          : ''
+      }`,
+    );
+
+    stage('cluster');
+    const kMax = typeof recipe.cluster.k === 'number' ? recipe.cluster.k : recipe.cluster.k.min;
+    if (kMax > table.ids.length) {
+      throw new SegmintError(
+        'DATA_TOO_FEW_CUSTOMERS',
+        `cluster.k asks for ${kMax} segments but only ${table.ids.length} customer(s) are left after cleaning.`,
+        {
+          where: { path: 'cluster.k' },
+        },
+      );
+    }
+    const sel = selectK(prep.matrix, recipe.cluster, (d, t, k) =>
+      emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
+    );
+    warnings.push(...sel.warnings);
+    done(sel.reason);
+
+    stage('profile');
+    const k = sel.k;
+    const dim = prep.matrix.cols;
+    const revenue = feats.revenueColumn
+      ? table.numeric.find((c) => c.name === feats.revenueColumn)?.values
+      : undefined;
+    const map = canonicalOrder(sel.result.labels, k, sel.result.model.centers, dim, revenue);
+    const labels = Int32Array.from(sel.result.labels, (l) => map[l]);
+    const centers = new Array<number>(k * dim);
+    for (let c = 0; c < k; c++)
+      for (let t = 0; t < dim; t++) centers[map[c] * dim + t] = sel.result.model.centers[c * dim + t];
+    const segName = (id: number) => `Segment ${id}`;
+    const profiles = profileSegments(table, labels, k, feats.revenueColumn, segName);
+    const distance = new Float64Array(labels.length);
+    for (let i = 0; i < labels.length; i++) {
+      let s = 0;
+      for (let t = 0; t < dim; t++) {
+        const e = prep.matrix.data[i * dim + t] - centers[labels[i] * dim + t];
+        s += e * e;
+      }
+      distance[i] = Math.sqrt(s);
+    }
+    done(profiles.map((p) => `${p.name}: ${p.size}`).join(', '));
+
+    stage('outputs');
+    const model: Model = {
+      kind: MODEL_KIND,
+      schemaVersion: MODEL_SCHEMA_VERSION,
+      segmintVersion: VERSION,
+      name: recipe.name,
+      recipeHash: loaded.hash,
+      seed: recipe.cluster.seed,
+      window: { referenceDate: data.referenceDate, days: recipe.window.days ?? null },
+      features: feats.columns,
+      prep: prep.params,
+      clusterer: {
+        method: 'kmeans',
+        k,
+        dim,
+        centers,
+        inertia: sel.result.model.inertia,
+        nIter: sel.result.model.nIter,
+        nInit: recipe.cluster.nInit,
+        seed: sel.result.model.seed,
+      },
+      segments: profiles.map((p) => ({
+        id: p.id,
+        name: p.name,
+        size: p.size,
+        shareCustomers: p.shareCustomers,
+        shareRevenue: p.shareRevenue,
+        means: p.means,
+      })),
+    };
+    const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
+    let runId = makeRunId(started, loaded.hash);
+    const runsDir = join(outDir, 'runs');
+    for (let i = 2; exists(join(runsDir, runId)); i++) runId = `${makeRunId(started, loaded.hash)}-${i}`;
+    const runDir = join(runsDir, runId);
+    const files: Record<string, string> = {};
+    await buildDirAtomic(runDir, async (tmp) => {
+      await duck.createFromColumns('segments_out', [
+        { name: 'customer_id', type: 'VARCHAR', values: table.ids },
+        { name: 'segment_id', type: 'INTEGER', values: Int32Array.from(labels, (l) => l + 1) },
+        { name: 'segment_name', type: 'VARCHAR', values: Array.from(labels, (l) => segName(l + 1)) },
+        { name: 'distance', type: 'DOUBLE', values: distance },
+      ]);
+      const featureCols = recipe.output.includeFeatures ? feats.columns.map((c) => `f.${qi(c.name)}`) : [];
+      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.distance${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
+      for (const fmt of recipe.output.formats) {
+        const file = join(tmp, `tags.${fmt}`);
+        await duck.exec(
+          `COPY (${select}) TO ${qs(file)} (FORMAT ${fmt === 'csv' ? 'csv, HEADER true' : 'parquet'})`,
+        );
+        files[`tags.${fmt}`] = join(runDir, `tags.${fmt}`);
+      }
+      writeFileAtomic(join(tmp, 'profiles.csv'), profilesCsv(profiles, feats.columns));
+      files['profiles.csv'] = join(runDir, 'profiles.csv');
+      writeFileAtomic(join(tmp, 'model.json'), `${JSON.stringify(model, null, 2)}\n`);
+      files['model.json'] = join(runDir, 'model.json');
+      timings.outputs = Math.round(performance.now() - stageStart);
+      const runRecord = {
+        kind: 'segmint.run',
+        schemaVersion: 1,
+        runId,
+        startedAt: started.toISOString(),
+        finishedAt: now().toISOString(),
+        versions: {
+          segmint: VERSION,
+          node: process.version,
+          duckdb: String((await duck.one('SELECT version() AS v')).v),
+        },
+        recipe: { file: loaded.file, hash: loaded.hash, resolved: JSON.parse(canonicalJson(recipe)) },
+        inputs: [...sources.values()].map((s) => ({
+          source: s.name,
+          kind: s.spec.kind,
+          file: s.file,
+          bytes: fileSize(s.file),
+          rows: s.rows,
+        })),
+        data: { customers: data.customers, referenceDate: data.referenceDate, windowStart: data.windowStart },
+        ledger: data.ledger,
+        features: feats.columns,
+        prep: { outputNames: prep.params.outputNames, dropped: prep.params.dropped },
+        cluster: {
+          method: 'kmeans',
+          k,
+          reason: sel.reason,
+          elbowK: sel.elbowK,
+          silhouetteK: sel.silhouetteK,
+          silhouetteSample: sel.silhouetteSample,
+          seed: recipe.cluster.seed,
+          nInit: recipe.cluster.nInit,
+          metrics: sel.metrics,
+          restarts: sel.result.restarts,
+        },
+        segments: profiles,
+        warnings,
+        timings,
+      };
+      writeFileAtomic(join(tmp, 'run.json'), `${JSON.stringify(runRecord, null, 2)}\n`);
+      files['run.json'] = join(runDir, 'run.json');
+    });
+    const latest = join(outDir, 'latest');
+    pointLinkAtomic(latest, relative(outDir, runDir));
+    done(runDir);
+    return {
+      runId,
+      runDir,
+      latest,
+      outDir,
+      customers: table.ids.length,
+      k,
+      reason: sel.reason,
+      segments: profiles,
+      features: feats.columns,
+      ledger: data.ledger,
+      warnings,
+      files,
+    };
+  } finally {
+    duck.close();
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fileSize(p: string): number | null {
+  try {
+    return statSync(p).size;
+  } catch {
+    return null;
+  }
+}
+
+function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): string {
+  const numeric = columns.filter((c) => c.type === 'numeric').map((c) => c.name);
+  const categorical = columns.filter((c) => c.type === 'categorical').map((c) => c.name);
+  const header = [
+    'segment_id',
+    'segment_name',
+    'size',
+    'share_customers',
+    'share_revenue',
+    ...numeric.map((n) => `mean_${n}`),
+    ...numeric.map((n) => `median_${n}`),
+    ...categorical.map((n) => `mode_${n}`),
+  ];
+  const rows = profiles.map((p) => [
+    p.id,
+    p.name,
+    p.size,
+    p.shareCustomers,
+    p.shareRevenue,
+    ...numeric.map((n) => p.means[n]),
+    ...numeric.map((n) => p.medians[n]),
+    ...categorical.map((n) => p.modes[n]),
+  ]);
+  return toCsv(header, rows);
+}

@@ -35,7 +35,8 @@ export function recipeText(sniffs: SniffResult[], recipeDir: string): string {
       `  ${names.get(s)}:`,
       `    kind: ${s.kind}          # transactions | customers | events | coupons | lookup`,
     );
-    out.push(`    path: ${yamlStr(relative(recipeDir, s.file) || s.file)}`);
+    const rel = relative(recipeDir, s.file);
+    out.push(`    path: ${yamlStr(rel && !rel.startsWith('..') ? rel : s.file)}`);
     const csv = Object.entries(s.csv);
     if (csv.length)
       out.push(

@@ -36,24 +36,6 @@ export interface CleanResult {
   customers: number;
 }
 
-const count = async (duck: Duck, table: string): Promise<number> =>
-  Number((await duck.one(`SELECT count(*) AS n FROM ${qi(table)}`)).n);
-
-/** Replaces `table` by the rows of `table` that satisfy `keep`, and returns how many were removed. */
-async function keepWhere(
-  duck: Duck,
-  table: string,
-  keep: string,
-  params?: Record<string, string | number>,
-): Promise<number> {
-  const before = await count(duck, table);
-  await duck.exec(
-    `CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * FROM ${qi(table)} WHERE ${keep} ORDER BY __row`,
-    params,
-  );
-  return before - (await count(duck, table));
-}
-
 function role(src: LoadedSource, name: string): string | undefined {
   return src.spec.roles[name];
 }
@@ -94,6 +76,31 @@ export async function cleanSources(
   const ledger: LedgerEntry[] = [];
   const warnings: Warning[] = [];
   const cl = recipe.cleaning;
+  // Rows of a table that still count. Once cancellations are set aside (cancellations: drop), the
+  // transaction tables keep them only for return_rate, so the ledger counts purchase lines.
+  let countedWhere: Record<string, string> = {};
+  const count = async (duck: Duck, table: string): Promise<number> =>
+    Number(
+      (
+        await duck.one(
+          `SELECT count(*) AS n FROM ${qi(table)}${countedWhere[table] ? ` WHERE ${countedWhere[table]}` : ''}`,
+        )
+      ).n,
+    );
+  /** Replaces `table` by its rows that satisfy `keep`; returns how many counted rows went. */
+  const keepWhere = async (
+    duck: Duck,
+    table: string,
+    keep: string,
+    params?: Record<string, string | number>,
+  ): Promise<number> => {
+    const before = await count(duck, table);
+    await duck.exec(
+      `CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * FROM ${qi(table)} WHERE ${keep} ORDER BY __row`,
+      params,
+    );
+    return before - (await count(duck, table));
+  };
   const byKind: CleanResult['byKind'] = {};
   for (const s of sources.values()) {
     if (s.spec.kind === 'lookup') continue;
@@ -267,11 +274,12 @@ export async function cleanSources(
     await duck.exec('DROP TABLE tx_stage');
     const returns = Number((await duck.one('SELECT count(*) AS n FROM tx_norm WHERE is_return')).n);
     if (cl.cancellations === 'drop') {
+      countedWhere = { tx_norm: 'NOT is_return', tx_hist: 'NOT is_return', tx: 'NOT is_return' };
       ledger.push({
         source: txSrc.name,
         rule: 'cancellations and returns',
         removed: returns,
-        remaining: (await count(duck, 'tx_norm')) - returns,
+        remaining: await count(duck, 'tx_norm'),
         note: 'left out of purchase features; counted in return_rate',
       });
     } else if (cl.cancellations === 'net') {

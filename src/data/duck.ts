@@ -10,6 +10,20 @@ export const qi = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 /** A SQL string literal; only for values that cannot be bound (e.g. DDL). Prefer parameters. */
 export const qs = (value: string): string => `'${value.replace(/'/g, "''")}'`;
 
+/** Keeps only the parameters the SQL names ($name), since binding an unused one is an error. */
+function usedParams(sql: string, params?: Params): Params | undefined {
+  if (!params) return undefined;
+  const out: Params = {};
+  let any = false;
+  for (const [k, v] of Object.entries(params)) {
+    if (new RegExp(`\\$${k}\\b`).test(sql)) {
+      out[k] = v;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
+
 /** Converts BigInt and DuckDB value objects to plain JSON-able JS values. */
 function plain(v: unknown): unknown {
   if (typeof v === 'bigint') return Number(v);
@@ -40,7 +54,7 @@ export class Duck {
   /** Runs a statement; DuckDB errors become DB_ERROR with the failing SQL in details. */
   async exec(sql: string, params?: Params): Promise<void> {
     try {
-      await this.con.run(sql, params);
+      await this.con.run(sql, usedParams(sql, params));
     } catch (e) {
       throw dbError(e, sql);
     }
@@ -49,7 +63,7 @@ export class Duck {
   /** Runs a query and returns rows as plain objects (BIGINT -> number). */
   async all(sql: string, params?: Params): Promise<Row[]> {
     try {
-      const r = await this.con.runAndReadAll(sql, params);
+      const r = await this.con.runAndReadAll(sql, usedParams(sql, params));
       const rows = r.getRowObjectsJS() as Row[];
       for (const row of rows) for (const k of Object.keys(row)) row[k] = plain(row[k]);
       return rows;
@@ -75,7 +89,7 @@ export class Duck {
     params?: Params,
   ): Promise<{ names: string[]; types: string[]; values: (Float64Array | (string | null)[])[] }> {
     try {
-      const r = await this.con.runAndReadAll(sql, params);
+      const r = await this.con.runAndReadAll(sql, usedParams(sql, params));
       const names = r.columnNames();
       const types = r.columnTypes().map(String);
       const cols = r.getColumnsJS();

@@ -109,7 +109,7 @@ export async function sniffFile(
           `SELECT Delimiter AS d, Quote AS q, HasHeader AS h, DateFormat AS df, TimestampFormat AS tf FROM sniff_csv($path)`,
           { path: file },
         );
-        if (s.d && s.d !== ',') csv.delimiter = s.d === '\t' ? '\\t' : String(s.d);
+        if (s.d && s.d !== ',') csv.delimiter = String(s.d);
         if (s.h === false) csv.header = false;
       }
     }

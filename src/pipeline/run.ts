@@ -4,11 +4,11 @@ import { selectK } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { canonicalJson } from '../config/load.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import { cleanSources, type LedgerEntry } from '../data/clean.js';
+import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
 import { loadSources } from '../data/sources.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
-import { buildFeatures, type FeatureColumn } from '../features/build.js';
+import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { VERSION } from '../version.js';
@@ -62,6 +62,20 @@ export async function readFeatureTable(duck: Duck, columns: FeatureColumn[]): Pr
     } else table.categorical.push({ name: c.name, values: v as (string | null)[] });
   });
   return table;
+}
+
+/**
+ * Loads, cleans and builds the feature table in `duck` (table `features`), the first stages of a
+ * run; used by runRecipe and by tests and tools that only want the features.
+ */
+export async function computeFeatures(
+  duck: Duck,
+  loaded: LoadedRecipe,
+): Promise<{ data: CleanResult; feats: FeatureResult }> {
+  const sources = await loadSources(duck, loaded.recipe, loaded.baseDir);
+  const data = await cleanSources(duck, loaded.recipe, sources);
+  const feats = await buildFeatures(duck, loaded.recipe, data);
+  return { data, feats };
 }
 
 /** A run id that sorts by time: 20261123T110203Z-<recipe hash prefix>. */

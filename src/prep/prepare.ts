@@ -113,7 +113,7 @@ export function fitPrep(
     }
     const log =
       spec.log === 'auto'
-        ? lo >= 0 && skewness(x) > spec.logSkew
+        ? lo >= 0 && !isBinary(x, lo, hi) && skewness(x) > spec.logSkew
         : Array.isArray(spec.log) && spec.log.includes(col.name);
     if (log && lo < 0) {
       warnings.push({
@@ -241,4 +241,11 @@ export function applyPrep(
   return m;
 }
 
-const round = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(4));
+/** Whether every value is one of the two extremes (a 0/1 flag): log1p would only relabel it. */
+function isBinary(x: Float64Array, lo: number, hi: number): boolean {
+  for (let i = 0; i < x.length; i++) if (x[i] !== lo && x[i] !== hi) return false;
+  return true;
+}
+
+const round = (v: number): string =>
+  Number.isInteger(v) ? String(v) : Math.abs(v) >= 1000 ? v.toFixed(1) : String(Number(v.toPrecision(4)));

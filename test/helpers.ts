@@ -1,0 +1,58 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestContext } from 'node:test';
+import { type LoadedRecipe, recipeFromObject } from '../src/config/load.js';
+import { Duck } from '../src/data/duck.js';
+import { computeFeatures } from '../src/pipeline/run.js';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+
+/** ../shared/data beside the project, or null. In CI its absence is a failure, elsewhere a skip. */
+export function sharedData(t: TestContext, sub: string): string | null {
+  const dir = resolve(ROOT, '..', 'shared', 'data', sub);
+  if (existsSync(dir)) return dir;
+  if (process.env.CI) throw new Error(`${dir} is missing: CI must run with ../shared beside the clone`);
+  t.skip(`needs ../shared/data/${sub} (the shared datasets beside the project), which is not here`);
+  return null;
+}
+
+export function tempDir(prefix = 'segmint-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Writes files (name -> text) into dir. */
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+}
+
+/** Runs load + clean + features for a recipe object and returns the feature rows keyed by customer. */
+export async function featuresOf(recipe: unknown, dir: string, sets: string[] = []) {
+  const loaded: LoadedRecipe = recipeFromObject(recipe, dir, sets);
+  const duck = await Duck.open();
+  try {
+    const { data, feats } = await computeFeatures(duck, loaded);
+    const rows = await duck.all('SELECT * FROM features ORDER BY customer_id');
+    const byId = Object.fromEntries(rows.map((r) => [String(r.customer_id), r]));
+    return { data, feats, rows, byId };
+  } finally {
+    duck.close();
+  }
+}
+
+export const listDir = (d: string): string[] => (existsSync(d) ? readdirSync(d).sort() : []);
+
+/** Captures a CLI run's stdout/stderr. */
+export function captureIo() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: { out: (s: string) => void out.push(s), err: (s: string) => void err.push(s), isTTY: false },
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}

@@ -59,9 +59,9 @@ export function recipeText(sniffs: SniffResult[], recipeDir: string): string {
     '  badRows: error             # error | drop',
   );
   out.push(
-    'window:',
-    '  # days: 365                # only the last N days before the reference date',
-    '  # referenceDate: 2011-12-10  # default: the day after the last transaction',
+    '# window:',
+    '#   days: 365                # only the last N days before the reference date',
+    '#   referenceDate: 2011-12-10  # default: the day after the last transaction',
   );
   out.push('features:');
   if (tx) {

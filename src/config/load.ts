@@ -142,6 +142,8 @@ export function loadRecipe(file: string, sets: readonly string[] = []): LoadedRe
       { where: { file } },
     );
   }
+  // A section left with only comments (`window:` then commented lines) parses as null: treat it as absent.
+  for (const k of Object.keys(raw)) if (raw[k] === null) delete raw[k];
   applySets(raw, sets);
   const recipe = validateRecipe(raw, file);
   return { recipe, baseDir: dirname(abs), hash: hashText(canonicalJson(recipe)), file: abs };

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { main } from '../../src/cli/main.js';
+import { generateDemoShop } from '../../src/demo/generate.js';
+import { captureIo, cleanup, ROOT, tempDir } from '../helpers.js';
+
+async function cli(args: string[]) {
+  const c = captureIo();
+  const code = await main(args, c.io);
+  return { code, out: c.stdout(), err: c.stderr() };
+}
+
+describe('the segmint CLI', () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+    generateDemoShop({ dir, customers: 300, seed: 5 });
+  });
+  after(() => cleanup(dir));
+
+  test('run prints a segment table and exits 0; --json gives one document', async () => {
+    const r = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=3', '--set', 'cluster.nInit=2', '-q']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /customers in 3 segments/);
+    assert.match(r.out, /segment\s+customers\s+share\s+revenue\s+recency \(d\)\s+orders\s+spend/);
+    assert.match(r.out, /tags: .*tags\.csv/);
+    const j = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=3', '--set', 'cluster.nInit=2', '--json']);
+    assert.equal(j.code, 0);
+    const doc = JSON.parse(j.out);
+    assert.equal(doc.ok, true);
+    assert.equal(doc.k, 3);
+    assert.equal(doc.segments.length, 3);
+    assert.equal(j.err, '', '--json prints no progress');
+  });
+
+  test('exit codes: 2 for usage and recipe errors, 3 for data errors', async () => {
+    const usage = await cli(['run']);
+    assert.equal(usage.code, 2);
+    const missing = await cli(['run', join(dir, 'nope.yaml')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /error RECIPE_NOT_FOUND/);
+    const badSet = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=-1', '--json']);
+    assert.equal(badSet.code, 2);
+    assert.equal(JSON.parse(badSet.out).error.code, 'RECIPE_INVALID');
+    const data = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'sources.transactions.path=data/none.csv']);
+    assert.equal(data.code, 3);
+    assert.match(data.err, /error DATA_FILE_NOT_FOUND: .*none\.csv does not exist/);
+    assert.match(data.err, /fix: /);
+  });
+
+  test('score assigns the same segments as the run to the same feature rows', async () => {
+    const r = JSON.parse((await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=4', '--set', 'cluster.nInit=2', '--json', '--out', join(dir, 'scored')])).out);
+    const tags = r.files['tags.csv'];
+    const s = await cli(['score', '--model', r.files['model.json'], '--input', tags, '--json']);
+    assert.equal(s.code, 0, s.out + s.err);
+    const scores = JSON.parse(s.out).scores as { customer_id: string; segment_id: number }[];
+    const lines = readFileSync(tags, 'utf8').trim().split('\n').slice(1);
+    assert.equal(scores.length, lines.length);
+    lines.forEach((line, i) => {
+      const [id, seg] = line.split(',');
+      assert.equal(scores[i].customer_id, id);
+      assert.equal(scores[i].segment_id, Number(seg), `customer ${id}`);
+    });
+    const outFile = join(dir, 'scores.csv');
+    const w = await cli(['score', '--model', r.files['model.json'], '--input', tags, '--out', outFile, '-q']);
+    assert.equal(w.code, 0);
+    assert.match(readFileSync(outFile, 'utf8'), /^customer_id,segment_id,segment_name,distance\n/);
+    writeFileSync(join(dir, 'partial.csv'), 'customer_id,recency_days\nx,3\n');
+    const bad = await cli(['score', '--model', r.files['model.json'], '--input', join(dir, 'partial.csv'), '--json']);
+    assert.equal(bad.code, 3);
+    assert.equal(JSON.parse(bad.out).error.code, 'SCORE_INPUT');
+    const badModel = await cli(['score', '--model', join(dir, 'recipe.yaml'), '--input', tags]);
+    assert.equal(badModel.code, 3);
+    assert.match(badModel.err, /MODEL_INVALID/);
+  });
+
+  test('init then run on an Online Retail-format CSV it has never seen', async () => {
+    // Online Retail (I) headers and US-style dates, unlike the demo's Online Retail II format.
+    const src = readFileSync(join(dir, 'data', 'transactions.csv'), 'utf8').trim().split('\n');
+    const conv = src.slice(1).map((line) => {
+      const m = /^([^,]*),([^,]*),("[^"]*"|[^,]*),([^,]*),(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):00,(.*)$/.exec(line);
+      if (!m) return line;
+      return `${m[1]},${m[2]},${m[3]},${m[4]},${Number(m[6])}/${Number(m[7])}/${m[5]} ${Number(m[8])}:${m[9]},${m[10]}`;
+    });
+    const file = join(dir, 'online_retail.csv');
+    writeFileSync(file, `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n${conv.join('\n')}\n`);
+    const recipe = join(dir, 'retail.yaml');
+    const i = await cli(['init', file, '--out', recipe, '--json']);
+    assert.equal(i.code, 0, i.out + i.err);
+    const sniff = JSON.parse(i.out).sources[0];
+    assert.equal(sniff.kind, 'transactions');
+    assert.deepEqual(sniff.roles, { customer: 'CustomerID', order: 'InvoiceNo', time: 'InvoiceDate', quantity: 'Quantity', price: 'UnitPrice', product: 'StockCode', country: 'Country' });
+    const again = await cli(['init', file, '--out', recipe]);
+    assert.equal(again.code, 2, 'init does not overwrite without --force');
+    const r = await cli(['run', recipe, '--set', 'cluster.k.max=4', '--set', 'cluster.nInit=2', '--json']);
+    assert.equal(r.code, 0, r.out);
+    const doc = JSON.parse(r.out);
+    assert.ok(doc.customers > 250);
+    const run = JSON.parse(readFileSync(doc.files['run.json'], 'utf8'));
+    assert.equal(run.data.referenceDate, '2011-12-10');
+  });
+
+  test('inspect gives an overview of a file', async () => {
+    const r = await cli(['inspect', join(dir, 'data', 'transactions.csv'), '--json']);
+    assert.equal(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    assert.equal(o.kind, 'transactions');
+    assert.ok(o.rows > 10000);
+    const cust = o.columns.find((c: { name: string }) => c.name === 'Customer ID');
+    assert.ok(cust.nulls > 0, 'missing customer ids are counted');
+    const country = o.columns.find((c: { name: string }) => c.name === 'Country');
+    assert.equal(country.top[0].value, 'United Kingdom');
+    assert.equal(o.dateRange.column, 'InvoiceDate');
+    const human = await cli(['inspect', join(dir, 'data', 'transactions.csv')]);
+    assert.match(human.out, /rows, 8 columns; looks like transactions/);
+    assert.match(human.out, /column\s+type\s+nulls\s+distinct/);
+  });
+
+  test('the installed bin runs (dist built by npm ci)', () => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    const help = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), '--help'], { encoding: 'utf8' });
+    for (const c of ['init', 'inspect', 'run', 'demo', 'score']) assert.match(help.stdout, new RegExp(`\\n  ${c} `));
+  });
+});

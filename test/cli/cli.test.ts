@@ -22,12 +22,28 @@ describe('the segmint CLI', () => {
   after(() => cleanup(dir));
 
   test('run prints a segment table and exits 0; --json gives one document', async () => {
-    const r = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=3', '--set', 'cluster.nInit=2', '-q']);
+    const r = await cli([
+      'run',
+      join(dir, 'recipe.yaml'),
+      '--set',
+      'cluster.k=3',
+      '--set',
+      'cluster.nInit=2',
+      '-q',
+    ]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /customers in 3 segments/);
     assert.match(r.out, /segment\s+customers\s+share\s+revenue\s+recency \(d\)\s+orders\s+spend/);
     assert.match(r.out, /tags: .*tags\.csv/);
-    const j = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=3', '--set', 'cluster.nInit=2', '--json']);
+    const j = await cli([
+      'run',
+      join(dir, 'recipe.yaml'),
+      '--set',
+      'cluster.k=3',
+      '--set',
+      'cluster.nInit=2',
+      '--json',
+    ]);
     assert.equal(j.code, 0);
     const doc = JSON.parse(j.out);
     assert.equal(doc.ok, true);
@@ -45,14 +61,33 @@ describe('the segmint CLI', () => {
     const badSet = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=-1', '--json']);
     assert.equal(badSet.code, 2);
     assert.equal(JSON.parse(badSet.out).error.code, 'RECIPE_INVALID');
-    const data = await cli(['run', join(dir, 'recipe.yaml'), '--set', 'sources.transactions.path=data/none.csv']);
+    const data = await cli([
+      'run',
+      join(dir, 'recipe.yaml'),
+      '--set',
+      'sources.transactions.path=data/none.csv',
+    ]);
     assert.equal(data.code, 3);
     assert.match(data.err, /error DATA_FILE_NOT_FOUND: .*none\.csv does not exist/);
     assert.match(data.err, /fix: /);
   });
 
   test('score assigns the same segments as the run to the same feature rows', async () => {
-    const r = JSON.parse((await cli(['run', join(dir, 'recipe.yaml'), '--set', 'cluster.k=4', '--set', 'cluster.nInit=2', '--json', '--out', join(dir, 'scored')])).out);
+    const r = JSON.parse(
+      (
+        await cli([
+          'run',
+          join(dir, 'recipe.yaml'),
+          '--set',
+          'cluster.k=4',
+          '--set',
+          'cluster.nInit=2',
+          '--json',
+          '--out',
+          join(dir, 'scored'),
+        ])
+      ).out,
+    );
     const tags = r.files['tags.csv'];
     const s = await cli(['score', '--model', r.files['model.json'], '--input', tags, '--json']);
     assert.equal(s.code, 0, s.out + s.err);
@@ -69,7 +104,14 @@ describe('the segmint CLI', () => {
     assert.equal(w.code, 0);
     assert.match(readFileSync(outFile, 'utf8'), /^customer_id,segment_id,segment_name,distance\n/);
     writeFileSync(join(dir, 'partial.csv'), 'customer_id,recency_days\nx,3\n');
-    const bad = await cli(['score', '--model', r.files['model.json'], '--input', join(dir, 'partial.csv'), '--json']);
+    const bad = await cli([
+      'score',
+      '--model',
+      r.files['model.json'],
+      '--input',
+      join(dir, 'partial.csv'),
+      '--json',
+    ]);
     assert.equal(bad.code, 3);
     assert.equal(JSON.parse(bad.out).error.code, 'SCORE_INPUT');
     const badModel = await cli(['score', '--model', join(dir, 'recipe.yaml'), '--input', tags]);
@@ -79,20 +121,36 @@ describe('the segmint CLI', () => {
 
   test('init then run on an Online Retail-format CSV it has never seen', async () => {
     // Online Retail (I) headers and US-style dates, unlike the demo's Online Retail II format.
-    const src = readFileSync(join(dir, 'data', 'transactions.csv'), 'utf8').trim().split('\n');
+    const src = readFileSync(join(dir, 'data', 'transactions.csv'), 'utf8')
+      .trim()
+      .split('\n');
     const conv = src.slice(1).map((line) => {
-      const m = /^([^,]*),([^,]*),("[^"]*"|[^,]*),([^,]*),(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):00,(.*)$/.exec(line);
+      const m =
+        /^([^,]*),([^,]*),("[^"]*"|[^,]*),([^,]*),(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):00,(.*)$/.exec(
+          line,
+        );
       if (!m) return line;
       return `${m[1]},${m[2]},${m[3]},${m[4]},${Number(m[6])}/${Number(m[7])}/${m[5]} ${Number(m[8])}:${m[9]},${m[10]}`;
     });
     const file = join(dir, 'online_retail.csv');
-    writeFileSync(file, `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n${conv.join('\n')}\n`);
+    writeFileSync(
+      file,
+      `InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n${conv.join('\n')}\n`,
+    );
     const recipe = join(dir, 'retail.yaml');
     const i = await cli(['init', file, '--out', recipe, '--json']);
     assert.equal(i.code, 0, i.out + i.err);
     const sniff = JSON.parse(i.out).sources[0];
     assert.equal(sniff.kind, 'transactions');
-    assert.deepEqual(sniff.roles, { customer: 'CustomerID', order: 'InvoiceNo', time: 'InvoiceDate', quantity: 'Quantity', price: 'UnitPrice', product: 'StockCode', country: 'Country' });
+    assert.deepEqual(sniff.roles, {
+      customer: 'CustomerID',
+      order: 'InvoiceNo',
+      time: 'InvoiceDate',
+      quantity: 'Quantity',
+      price: 'UnitPrice',
+      product: 'StockCode',
+      country: 'Country',
+    });
     const again = await cli(['init', file, '--out', recipe]);
     assert.equal(again.code, 2, 'init does not overwrite without --force');
     const r = await cli(['run', recipe, '--set', 'cluster.k.max=4', '--set', 'cluster.nInit=2', '--json']);
@@ -120,10 +178,15 @@ describe('the segmint CLI', () => {
   });
 
   test('the installed bin runs (dist built by npm ci)', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), '--version'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), '--version'], {
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
-    const help = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), '--help'], { encoding: 'utf8' });
-    for (const c of ['init', 'inspect', 'run', 'demo', 'score']) assert.match(help.stdout, new RegExp(`\\n  ${c} `));
+    const help = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), '--help'], {
+      encoding: 'utf8',
+    });
+    for (const c of ['init', 'inspect', 'run', 'demo', 'score'])
+      assert.match(help.stdout, new RegExp(`\\n  ${c} `));
   });
 });

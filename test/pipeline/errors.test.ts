@@ -6,10 +6,15 @@ import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
 import { SegmintError } from '../../src/core/errors.js';
 import { buildDirAtomic } from '../../src/pipeline/atomic.js';
 import { runRecipe } from '../../src/pipeline/run.js';
-import { TX_SOURCE, TRANSACTIONS } from '../features/shop-fixture.js';
+import { TRANSACTIONS, TX_SOURCE } from '../features/shop-fixture.js';
 import { cleanup, listDir, tempDir, writeFiles } from '../helpers.js';
 
-const ok = { sources: { tx: TX_SOURCE }, features: ['recency_days', 'frequency', 'monetary'], cluster: { k: 2, nInit: 1 }, output: { dir: 'out' } };
+const ok = {
+  sources: { tx: TX_SOURCE },
+  features: ['recency_days', 'frequency', 'monetary'],
+  cluster: { k: 2, nInit: 1 },
+  output: { dir: 'out' },
+};
 
 describe('bad input gets a coded error and nothing is lost', () => {
   let dir: string;
@@ -22,7 +27,12 @@ describe('bad input gets a coded error and nothing is lost', () => {
   after(() => cleanup(dir));
 
   /** Runs a recipe expecting `code`; checks the message and that the previous outputs are untouched. */
-  async function expectError(recipe: unknown, code: string, message: RegExp, where: Record<string, unknown> = {}) {
+  async function expectError(
+    recipe: unknown,
+    code: string,
+    message: RegExp,
+    where: Record<string, unknown> = {},
+  ) {
     const err = await runRecipe(recipeFromObject(recipe, dir)).then(
       () => assert.fail(`expected ${code}`),
       (e: unknown) => e,
@@ -31,14 +41,24 @@ describe('bad input gets a coded error and nothing is lost', () => {
     assert.equal(err.code, code, err.message);
     assert.match(err.message, message);
     assert.ok(err.hint.length > 10, 'a hint on how to fix it');
-    for (const [k, v] of Object.entries(where)) assert.equal((err.where as Record<string, unknown>)[k], v, `where.${k}`);
+    for (const [k, v] of Object.entries(where))
+      assert.equal((err.where as Record<string, unknown>)[k], v, `where.${k}`);
     assert.deepEqual(listDir(join(dir, 'out', 'runs')), [goodRun], 'no new or partial run folder');
-    assert.equal(readlinkSync(join(dir, 'out', 'latest')), join('runs', goodRun), 'latest still points at the good run');
+    assert.equal(
+      readlinkSync(join(dir, 'out', 'latest')),
+      join('runs', goodRun),
+      'latest still points at the good run',
+    );
     return err;
   }
 
   test('missing data file', async () => {
-    await expectError({ ...ok, sources: { tx: { ...TX_SOURCE, path: 'nope.csv' } } }, 'DATA_FILE_NOT_FOUND', /nope\.csv does not exist/, { path: 'sources.tx.path' });
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, path: 'nope.csv' } } },
+      'DATA_FILE_NOT_FOUND',
+      /nope\.csv does not exist/,
+      { path: 'sources.tx.path' },
+    );
   });
 
   test('misnamed column, with a suggestion', async () => {
@@ -54,57 +74,132 @@ describe('bad input gets a coded error and nothing is lost', () => {
   test('missing required role', async () => {
     const roles: Record<string, string> = { ...TX_SOURCE.roles };
     delete roles.time;
-    await expectError({ ...ok, sources: { tx: { ...TX_SOURCE, roles } } }, 'RECIPE_INVALID', /roles\.time is required/, { path: 'sources.tx.roles.time' });
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, roles } } },
+      'RECIPE_INVALID',
+      /roles\.time is required/,
+      { path: 'sources.tx.roles.time' },
+    );
   });
 
   test('unparseable date names the line, column and value; badRows: drop counts them instead', async () => {
-    writeFileSync(join(dir, 'baddate.csv'), TRANSACTIONS.replace('2024-01-05 12:00:00,1.50,B', 'yesterday,1.50,B'));
+    writeFileSync(
+      join(dir, 'baddate.csv'),
+      TRANSACTIONS.replace('2024-01-05 12:00:00,1.50,B', 'yesterday,1.50,B'),
+    );
     const src = { ...TX_SOURCE, path: 'baddate.csv', dateFormat: '%Y-%m-%d %H:%M:%S' };
-    await expectError({ ...ok, sources: { tx: src } }, 'DATA_BAD_DATE', /baddate\.csv, line 6, column "InvoiceDate": "yesterday" is not a date/, { line: 6, column: 'InvoiceDate', value: 'yesterday' });
-    const s = await runRecipe(recipeFromObject({ ...ok, sources: { tx: src }, cleaning: { badRows: 'drop' }, output: { dir: 'out-drop' } }, dir));
+    await expectError(
+      { ...ok, sources: { tx: src } },
+      'DATA_BAD_DATE',
+      /baddate\.csv, line 6, column "InvoiceDate": "yesterday" is not a date/,
+      { line: 6, column: 'InvoiceDate', value: 'yesterday' },
+    );
+    const s = await runRecipe(
+      recipeFromObject(
+        { ...ok, sources: { tx: src }, cleaning: { badRows: 'drop' }, output: { dir: 'out-drop' } },
+        dir,
+      ),
+    );
     assert.equal(s.ledger.find((e) => e.rule === 'unreadable date or number')?.removed, 1);
   });
 
   test('unparseable number', async () => {
     writeFileSync(join(dir, 'badnum.csv'), TRANSACTIONS.replace('1007,P2,b,3,', '1007,P2,b,three,'));
-    await expectError({ ...ok, sources: { tx: { ...TX_SOURCE, path: 'badnum.csv' } } }, 'DATA_BAD_NUMBER', /badnum\.csv, line 11, column "Quantity": "three" is not a number/, { line: 11 });
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, path: 'badnum.csv' } } },
+      'DATA_BAD_NUMBER',
+      /badnum\.csv, line 11, column "Quantity": "three" is not a number/,
+      { line: 11 },
+    );
   });
 
   test('infinity or NaN in a number column', async () => {
-    writeFileSync(join(dir, 'inf.csv'), TRANSACTIONS.replace('1007,P2,b,3,2024-01-30 16:00:00,3.00', '1007,P2,b,3,2024-01-30 16:00:00,inf'));
-    await expectError({ ...ok, sources: { tx: { ...TX_SOURCE, path: 'inf.csv' } } }, 'DATA_NONFINITE', /line 11, column "Price": the value is Infinity/);
-    writeFileSync(join(dir, 'nan.csv'), TRANSACTIONS.replace('1007,P2,b,3,2024-01-30 16:00:00,3.00', '1007,P2,b,3,2024-01-30 16:00:00,NaN'));
-    await expectError({ ...ok, sources: { tx: { ...TX_SOURCE, path: 'nan.csv' } } }, 'DATA_NONFINITE', /column "Price": the value is NaN/);
+    writeFileSync(
+      join(dir, 'inf.csv'),
+      TRANSACTIONS.replace('1007,P2,b,3,2024-01-30 16:00:00,3.00', '1007,P2,b,3,2024-01-30 16:00:00,inf'),
+    );
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, path: 'inf.csv' } } },
+      'DATA_NONFINITE',
+      /line 11, column "Price": the value is Infinity/,
+    );
+    writeFileSync(
+      join(dir, 'nan.csv'),
+      TRANSACTIONS.replace('1007,P2,b,3,2024-01-30 16:00:00,3.00', '1007,P2,b,3,2024-01-30 16:00:00,NaN'),
+    );
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, path: 'nan.csv' } } },
+      'DATA_NONFINITE',
+      /column "Price": the value is NaN/,
+    );
   });
 
   test('nothing left after cleaning', async () => {
-    await expectError({ ...ok, cleaning: { filters: [{ column: 'Country', in: ['Atlantis'] }] } }, 'DATA_EMPTY', /No purchase lines/);
+    await expectError(
+      { ...ok, cleaning: { filters: [{ column: 'Country', in: ['Atlantis'] }] } },
+      'DATA_EMPTY',
+      /No purchase lines/,
+    );
   });
 
   test('k larger than the number of customers', async () => {
-    await expectError({ ...ok, cluster: { k: 5 } }, 'DATA_TOO_FEW_CUSTOMERS', /asks for 5 segments but only 3 customer/, { path: 'cluster.k' });
+    await expectError(
+      { ...ok, cluster: { k: 5 } },
+      'DATA_TOO_FEW_CUSTOMERS',
+      /asks for 5 segments but only 3 customer/,
+      { path: 'cluster.k' },
+    );
   });
 
   test('a constant feature is a warning and is left out; all constant is an error', async () => {
-    const s = await runRecipe(recipeFromObject({ ...ok, features: ['frequency', 'monetary', { feature: 'custom', as: 'one', sql: '1' }], output: { dir: 'out-const' } }, dir));
+    const s = await runRecipe(
+      recipeFromObject(
+        {
+          ...ok,
+          features: ['frequency', 'monetary', { feature: 'custom', as: 'one', sql: '1' }],
+          output: { dir: 'out-const' },
+        },
+        dir,
+      ),
+    );
     assert.ok(s.warnings.some((w) => w.code === 'FEATURE_CONSTANT' && /"one"/.test(w.message)));
-    await expectError({ ...ok, features: [{ feature: 'custom', as: 'one', sql: '1' }] }, 'DATA_NO_FEATURES', /one \(constant\)/);
+    await expectError(
+      { ...ok, features: [{ feature: 'custom', as: 'one', sql: '1' }] },
+      'DATA_NO_FEATURES',
+      /one \(constant\)/,
+    );
   });
 
   test('invalid recipe values name the path', async () => {
     assert.throws(
       () => recipeFromObject({ ...ok, cluster: { k: 0 }, prep: { scaler: 'zscore' } }, dir),
-      (e: SegmintError) => e.code === 'RECIPE_INVALID' && /cluster\.k:/.test(e.message) && /prep\.scaler:/.test(e.message),
+      (e: SegmintError) =>
+        e.code === 'RECIPE_INVALID' && /cluster\.k:/.test(e.message) && /prep\.scaler:/.test(e.message),
     );
-    assert.throws(() => recipeFromObject({ ...ok, clusterr: {} }, dir), (e: SegmintError) => /unknown key\(s\) "clusterr"/.test(e.message));
-    assert.throws(() => recipeFromObject(ok, dir, ['cluster.k=abc']), (e: SegmintError) => e.code === 'RECIPE_INVALID' && /cluster\.k/.test(e.message));
-    assert.throws(() => recipeFromObject(ok, dir, ['cluster.k']), (e: SegmintError) => e.code === 'SET_INVALID');
+    assert.throws(
+      () => recipeFromObject({ ...ok, clusterr: {} }, dir),
+      (e: SegmintError) => /unknown key\(s\) "clusterr"/.test(e.message),
+    );
+    assert.throws(
+      () => recipeFromObject(ok, dir, ['cluster.k=abc']),
+      (e: SegmintError) => e.code === 'RECIPE_INVALID' && /cluster\.k/.test(e.message),
+    );
+    assert.throws(
+      () => recipeFromObject(ok, dir, ['cluster.k']),
+      (e: SegmintError) => e.code === 'SET_INVALID',
+    );
   });
 
   test('recipe file errors: missing file, bad YAML', () => {
-    assert.throws(() => loadRecipe(join(dir, 'missing.yaml')), (e: SegmintError) => e.code === 'RECIPE_NOT_FOUND');
+    assert.throws(
+      () => loadRecipe(join(dir, 'missing.yaml')),
+      (e: SegmintError) => e.code === 'RECIPE_NOT_FOUND',
+    );
     writeFileSync(join(dir, 'broken.yaml'), 'sources:\n  tx: [unclosed\n');
-    assert.throws(() => loadRecipe(join(dir, 'broken.yaml')), (e: SegmintError) => e.code === 'RECIPE_PARSE' && typeof e.where.line === 'number');
+    assert.throws(
+      () => loadRecipe(join(dir, 'broken.yaml')),
+      (e: SegmintError) => e.code === 'RECIPE_PARSE' && typeof e.where.line === 'number',
+    );
   });
 
   test('a crash while writing outputs leaves no partial folder', async () => {

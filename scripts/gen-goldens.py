@@ -1,0 +1,48 @@
+#!/usr/bin/python3
+"""Writes test/fixtures/goldens.json: reference results from scikit-learn for the numeric tests.
+
+Run with Debian's packages (apt-get install python3-sklearn python3-scipy):
+    /usr/bin/python3 scripts/gen-goldens.py
+Python is never needed to run the tests; they read the JSON this writes.
+"""
+import json
+import os
+
+import numpy as np
+import sklearn
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_iris, make_blobs
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+out = {"sklearn": sklearn.__version__, "cases": {}}
+
+
+def kmeans_case(name, X, init):
+    km = KMeans(n_clusters=len(init), init=np.asarray(init, dtype=float), n_init=1, algorithm="lloyd", tol=1e-4, max_iter=300)
+    km.fit(X)
+    out["cases"][name] = {
+        "X": X.tolist(),
+        "init": np.asarray(init, dtype=float).tolist(),
+        "centers": km.cluster_centers_.tolist(),
+        "labels": km.labels_.tolist(),
+        "inertia": float(km.inertia_),
+        "n_iter": int(km.n_iter_),
+        "silhouette": float(silhouette_score(X, km.labels_)),
+        "calinski_harabasz": float(calinski_harabasz_score(X, km.labels_)),
+        "davies_bouldin": float(davies_bouldin_score(X, km.labels_)),
+    }
+
+
+Xb, _ = make_blobs(n_samples=500, n_features=2, centers=4, cluster_std=1, center_box=(-10, 10), shuffle=True, random_state=1)
+kmeans_case("blobs500", Xb, Xb[[0, 1, 2, 3]])
+kmeans_case("blobs500_k6", Xb, Xb[[10, 20, 30, 40, 50, 60]])
+iris = load_iris().data
+kmeans_case("iris_k3", iris, iris[[0, 50, 100]])
+X5, _ = make_blobs(n_samples=1200, n_features=5, centers=5, cluster_std=2.5, random_state=7)
+kmeans_case("blobs1200x5_k5", X5, X5[[0, 1, 2, 3, 4]])
+
+path = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "goldens.json")
+with open(path, "w") as f:
+    json.dump(out, f, indent=None, separators=(",", ":"))
+    f.write("\n")
+print("wrote", os.path.normpath(path))

@@ -4,7 +4,20 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from './helpers.js';
 
-const LAYERS = ['core', 'config', 'data', 'features', 'prep', 'cluster', 'metrics', 'explain', 'model', 'pipeline', 'cli', 'demo'];
+const LAYERS = [
+  'core',
+  'config',
+  'data',
+  'features',
+  'prep',
+  'cluster',
+  'metrics',
+  'explain',
+  'model',
+  'pipeline',
+  'cli',
+  'demo',
+];
 const PURE = new Set(['prep', 'cluster', 'metrics', 'explain']);
 
 function files(dir: string): string[] {
@@ -31,7 +44,10 @@ test('imports flow down the layer list, never up (numeric layers import only cor
     if (!PURE.has(layer)) continue;
     for (const m of readFileSync(f, 'utf8').matchAll(/from '\.\.\/([a-z]+)\//g)) {
       const target = m[1];
-      assert.ok(target === 'core' || target === 'config' || PURE.has(target), `${relative(ROOT, f)} imports ../${target}`);
+      assert.ok(
+        target === 'core' || target === 'config' || PURE.has(target),
+        `${relative(ROOT, f)} imports ../${target}`,
+      );
       assert.ok(LAYERS.includes(target));
     }
   }

@@ -83,7 +83,13 @@ export const SourceSpec = z.strictObject({
 export type SourceSpec = z.infer<typeof SourceSpec>;
 
 const Filter = z.union([
-  z.strictObject({ column: identifier, in: z.array(z.union([z.string(), z.number()])).min(1) }),
+  z.strictObject({
+    column: identifier.describe('Column of the source (before roles are applied).'),
+    in: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .describe('Keep rows whose value is one of these (or use notIn: to drop them).'),
+  }),
   z.strictObject({ column: identifier, notIn: z.array(z.union([z.string(), z.number()])).min(1) }),
 ]);
 
@@ -136,9 +142,12 @@ export const CleaningSpec = z.strictObject({
     ),
   cap: z
     .strictObject({
-      upper: z.number().gt(0.5).lt(1).default(0.999),
-      lower: z.number().gt(0).lt(0.5).optional(),
-      columns: z.array(z.enum(['quantity', 'price', 'amount'])).default(['quantity', 'price']),
+      upper: z.number().gt(0.5).lt(1).default(0.999).describe('Values above this percentile are set to it.'),
+      lower: z.number().gt(0).lt(0.5).optional().describe('Values below this percentile are set to it.'),
+      columns: z
+        .array(z.enum(['quantity', 'price', 'amount']))
+        .default(['quantity', 'price'])
+        .describe('Which line values are capped.'),
     })
     .optional()
     .describe('Percentile capping (winsorizing) of line values; counts the rows changed.'),
@@ -226,7 +235,10 @@ export const PrepSpec = z.strictObject({
     .default('median')
     .describe('How missing feature values are filled.'),
   imputeValue: z.number().default(0).describe('The value used with impute: constant.'),
-  imputeOverrides: z.record(z.string(), z.enum(['median', 'mean', 'zero', 'constant'])).default({}),
+  imputeOverrides: z
+    .record(z.string(), z.enum(['median', 'mean', 'zero', 'constant']))
+    .default({})
+    .describe('Per-feature impute method, e.g. { avg_days_between_orders: zero }.'),
   log: z
     .union([z.literal('auto'), z.literal('none'), z.array(z.string())])
     .default('auto')
@@ -240,7 +252,12 @@ export const PrepSpec = z.strictObject({
     .positive()
     .default(8)
     .describe('Categorical features keep their most frequent N values; the rest become "other".'),
-  scaler: z.enum(['standard', 'minmax', 'robust', 'none']).default('standard'),
+  scaler: z
+    .enum(['standard', 'minmax', 'robust', 'none'])
+    .default('standard')
+    .describe(
+      'standard: (x - mean) / sd; minmax: to [0, 1]; robust: (x - median) / IQR; none. One-hot columns stay 0/1.',
+    ),
   weights: z
     .record(z.string(), z.number().min(0))
     .default({})
@@ -253,22 +270,30 @@ export const PrepSpec = z.strictObject({
 export type PrepSpec = z.infer<typeof PrepSpec>;
 
 const KRange = z.strictObject({
-  min: z.number().int().min(2).default(2),
-  max: z.number().int().min(2).default(8),
+  min: z.number().int().min(2).default(2).describe('Smallest k tried.'),
+  max: z.number().int().min(2).default(8).describe('Largest k tried (capped at the number of customers).'),
   select: z.enum(['elbow', 'silhouette']).default('silhouette').describe('How k is picked over the range.'),
 });
 
 export const ClusterSpec = z.strictObject({
-  method: z.enum(['kmeans']).default('kmeans'),
-  k: z.union([z.number().int().min(1), KRange]).default({ min: 2, max: 8, select: 'silhouette' }),
+  method: z.enum(['kmeans']).default('kmeans').describe('Clustering algorithm.'),
+  k: z
+    .union([z.number().int().min(1), KRange])
+    .default({ min: 2, max: 8, select: 'silhouette' })
+    .describe('A fixed number of segments, or a range { min, max, select } to choose from.'),
   nInit: z.number().int().min(1).default(10).describe('k-means restarts; the best by inertia wins.'),
-  maxIter: z.number().int().min(1).default(300),
+  maxIter: z.number().int().min(1).default(300).describe('Most Lloyd iterations per restart.'),
   tol: z
     .number()
     .min(0)
     .default(1e-4)
     .describe('Convergence tolerance, relative to the mean feature variance.'),
-  seed: z.number().int().min(0).default(42),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .default(42)
+    .describe('Seed of every random choice (k-means++ and the silhouette sample); recorded in the model.'),
   silhouetteSample: z
     .number()
     .int()
@@ -296,18 +321,28 @@ export const OutputSpec = z.strictObject({
 });
 
 export const Recipe = z.strictObject({
-  version: z.literal(1).default(1),
-  name: z.string().default('segmentation'),
+  version: z.literal(1).default(1).describe('Recipe format version.'),
+  name: z.string().default('segmentation').describe('Name recorded in the model and run record.'),
   sources: z
     .record(featureName, SourceSpec)
     .refine((s) => Object.keys(s).length > 0, 'declare at least one source')
     .describe('Named tables.'),
-  cleaning: CleaningSpec.default(CleaningSpec.parse({})),
-  window: WindowSpec.default({}),
-  features: z.array(FeatureSpec).min(1).default(['recency_days', 'frequency', 'monetary']),
-  prep: PrepSpec.default(PrepSpec.parse({})),
-  cluster: ClusterSpec.default(ClusterSpec.parse({})),
-  output: OutputSpec.default(OutputSpec.parse({})),
+  cleaning: CleaningSpec.default(CleaningSpec.parse({})).describe(
+    'Cleaning rules; each counts what it removes in the ledger.',
+  ),
+  window: WindowSpec.default({}).describe('The analysis window and reference date.'),
+  features: z
+    .array(FeatureSpec)
+    .min(1)
+    .default(['recency_days', 'frequency', 'monetary'])
+    .describe(
+      'Features per customer: a catalogue name, or an object with `feature:` and its options (see the feature catalogue).',
+    ),
+  prep: PrepSpec.default(PrepSpec.parse({})).describe(
+    'How features are prepared for clustering (fitted params are saved in the model).',
+  ),
+  cluster: ClusterSpec.default(ClusterSpec.parse({})).describe('The clustering method and how k is chosen.'),
+  output: OutputSpec.default(OutputSpec.parse({})).describe('Where and how outputs are written.'),
 });
 export type Recipe = z.infer<typeof Recipe>;
 export type RecipeInput = z.input<typeof Recipe>;

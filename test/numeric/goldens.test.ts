@@ -20,18 +20,30 @@ interface Case {
   davies_bouldin: number;
 }
 
-const goldens = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'goldens.json'), 'utf8')) as { sklearn: string; cases: Record<string, Case> };
+const goldens = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'goldens.json'), 'utf8')) as {
+  sklearn: string;
+  cases: Record<string, Case>;
+};
 const close = (a: number, b: number, rel = 1e-9) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
 describe(`agreement with scikit-learn ${goldens.sklearn} (scripts/gen-goldens.py)`, () => {
   for (const [name, c] of Object.entries(goldens.cases)) {
     test(`${name}: Lloyd k-means from the same initial centres`, () => {
       const X = fromRows(c.X);
-      const r = fitKMeans(X, { k: c.init.length, nInit: 1, maxIter: 300, tol: 1e-4, seed: 0, init: Float64Array.from(c.init.flat()) });
+      const r = fitKMeans(X, {
+        k: c.init.length,
+        nInit: 1,
+        maxIter: 300,
+        tol: 1e-4,
+        seed: 0,
+        init: Float64Array.from(c.init.flat()),
+      });
       assert.ok(close(r.model.inertia, c.inertia), `inertia ${r.model.inertia} vs ${c.inertia}`);
       assert.equal(r.model.nIter, c.n_iter);
       assert.ok(samePartition(r.labels, c.labels));
-      r.model.centers.forEach((v, i) => assert.ok(close(v, c.centers.flat()[i]), `centre value ${i}`));
+      r.model.centers.forEach((v, i) => {
+        assert.ok(close(v, c.centers.flat()[i]), `centre value ${i}`);
+      });
     });
     test(`${name}: silhouette, Calinski-Harabasz and Davies-Bouldin on the fitted labels`, () => {
       const X = fromRows(c.X);
@@ -50,7 +62,10 @@ describe(`agreement with scikit-learn ${goldens.sklearn} (scripts/gen-goldens.py
     assert.ok(Math.abs(r.model.inertia - 78.8514414) < 1e-6, `${r.model.inertia}`);
     const sizes = [0, 0, 0];
     for (const l of r.labels) sizes[l]++;
-    assert.deepEqual(sizes.sort((a, b) => b - a), [62, 50, 38]);
+    assert.deepEqual(
+      sizes.sort((a, b) => b - a),
+      [62, 50, 38],
+    );
     assert.ok(Math.abs(silhouetteScore(X, r.labels, 3) - 0.5528190124) < 1e-9);
     assert.ok(Math.abs(calinskiHarabasz(X, r.labels, 3) - 561.6277566) < 1e-6);
     assert.ok(Math.abs(daviesBouldin(X, r.labels, 3) - 0.6619715) < 1e-6);

@@ -22,7 +22,9 @@ describe('preparation', () => {
     const m = 2.5;
     const sd = Math.sqrt(x.reduce((a, v) => a + (v - m) ** 2, 0) / 5);
     const col = Array.from({ length: 5 }, (_, i) => matrix.data[i * matrix.cols]);
-    col.forEach((v, i) => assert.ok(Math.abs(v - (x[i] - m) / sd) < 1e-12));
+    col.forEach((v, i) => {
+      assert.ok(Math.abs(v - (x[i] - m) / sd) < 1e-12);
+    });
     assert.ok(warnings.some((w) => w.code === 'FEATURE_IMPUTED'));
     assert.ok(warnings.some((w) => w.code === 'FEATURE_CONSTANT' && /"k"/.test(w.message)));
     assert.deepEqual(params.dropped, [{ name: 'k', reason: 'constant' }]);
@@ -58,11 +60,10 @@ describe('preparation', () => {
   test('log1p is chosen for skewed non-negative features and applied the same at scoring time', () => {
     const skewed = Float64Array.from([0, 1, 1, 2, 2, 3, 100, 1000]);
     const t: FeatureTable = {
-      ids: skewed.map((_, i) => i).map(String) as unknown as string[],
+      ids: Array.from(skewed, (_, i) => String(i)),
       numeric: [{ name: 's', values: skewed }],
       categorical: [],
     };
-    t.ids = Array.from(skewed, (_, i) => String(i));
     assert.ok(skewness(skewed) > 1);
     const { params, matrix } = fitPrep(t, PrepSpec.parse({ log: 'auto', scaler: 'none' }));
     assert.equal((params.steps[0] as { log: boolean }).log, true);

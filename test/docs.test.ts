@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FEATURE_DOCS } from '../src/config/docs.js';
+import { FEATURE_KINDS } from '../src/config/recipe.js';
+import { generatedSections, replaceSections } from './docs-sections.js';
+import { ROOT } from './helpers.js';
+
+test('README generated sections are up to date (run `npm run docs`)', () => {
+  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.equal(replaceSections(text, generatedSections()), text);
+});
+
+test('every catalogue feature is documented', () => {
+  for (const k of FEATURE_KINDS) assert.ok(FEATURE_DOCS[k]?.length > 10, k);
+});
+
+test('README keeps the quickstart commands', () => {
+  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  assert.match(text, /npm ci && npm run demo/);
+  assert.match(text, /npm ci && npm test/);
+});

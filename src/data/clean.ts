@@ -301,28 +301,25 @@ export async function cleanSources(
     }
     if (cl.cap) {
       for (const col of cl.cap.columns) {
+        const lower = cl.cap.lower !== undefined;
         const q = await duck.one(
-          `SELECT quantile_cont(${col}, ${cl.cap.upper}) AS hi${cl.cap.lower !== undefined ? `, quantile_cont(${col}, ${cl.cap.lower}) AS lo` : ''} FROM tx_norm WHERE NOT is_return`,
+          `SELECT quantile_cont(${col}, ${cl.cap.upper}) AS hi${lower ? `, quantile_cont(${col}, ${cl.cap.lower}) AS lo` : ''} FROM tx_norm WHERE NOT is_return`,
         );
-        const hi = Number(q.hi);
-        const lo = q.lo === undefined ? Number.NEGATIVE_INFINITY : Number(q.lo);
+        const bounds = { hi: Number(q.hi), ...(lower ? { lo: Number(q.lo) } : {}) };
+        const outside = `${col} > CAST($hi AS DOUBLE)${lower ? ` OR ${col} < CAST($lo AS DOUBLE)` : ''}`;
         const changed = Number(
-          (
-            await duck.one(
-              `SELECT count(*) AS n FROM tx_norm WHERE NOT is_return AND (${col} > $hi OR ${col} < $lo)`,
-              { hi, lo: Number.isFinite(lo) ? lo : -1e308 },
-            )
-          ).n,
+          (await duck.one(`SELECT count(*) AS n FROM tx_norm WHERE NOT is_return AND (${outside})`, bounds))
+            .n,
         );
-        await duck.exec(`UPDATE tx_norm SET ${col} = least(greatest(${col}, $lo), $hi) WHERE NOT is_return`, {
-          hi,
-          lo: Number.isFinite(lo) ? lo : -1e308,
-        });
+        const capped = lower
+          ? `least(greatest(${col}, CAST($lo AS DOUBLE)), CAST($hi AS DOUBLE))`
+          : `least(${col}, CAST($hi AS DOUBLE))`;
+        await duck.exec(`UPDATE tx_norm SET ${col} = ${capped} WHERE NOT is_return`, bounds);
         if (col !== 'amount')
           await duck.exec('UPDATE tx_norm SET amount = quantity * price WHERE NOT is_return');
         ledger.push({
           source: txSrc.name,
-          rule: `cap ${col} at percentile ${cl.cap.upper}`,
+          rule: `cap ${col} at percentile ${cl.cap.upper}${lower ? ` (and ${cl.cap.lower} below)` : ''}`,
           removed: 0,
           remaining: await count(duck, 'tx_norm'),
           note: `${changed} value(s) capped`,

@@ -1,5 +1,6 @@
 import type { Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed, type Rng } from '../core/rng.js';
+import { type AssignRequest, allocState, assignSerial, type ChunkResult, type KState } from './kernels.js';
 
 export interface KMeansParams {
   k: number;
@@ -10,6 +11,8 @@ export interface KMeansParams {
   seed: number;
   /** Optional fixed initial centres (k x d, row-major); then nInit is 1 and no seeding happens. */
   init?: Float64Array;
+  /** lloyd searches every centre each pass; hamerly (default) skips provably useless searches, same result. */
+  algorithm?: KMeansAlgorithm;
 }
 
 export interface KMeansModel {
@@ -145,87 +148,150 @@ export function assign(
   return inertia;
 }
 
+export type KMeansAlgorithm = 'lloyd' | 'hamerly';
+
+export interface KMeansRunResult {
+  labels: Int32Array;
+  inertia: number;
+  nIter: number;
+}
+
 /**
- * One Lloyd run from the given centres (modified in place), following scikit-learn's loop:
- * assign with the old centres, recompute means (empty clusters take the points farthest from
- * their centres), stop on unchanged labels or a centre shift <= tolAbs, then a final assignment.
+ * One k-means run from the given centres (updated in place), as a generator that yields each
+ * assignment pass for a runner to execute (on this thread, or split over workers) and receives
+ * the per-chunk results in chunk order. It follows scikit-learn's loop: assign with the old
+ * centres, recompute the means (an empty cluster takes the point farthest from its centre), stop
+ * when no label changed or the centres moved less than tolAbs in total (squared), then one last
+ * assignment so the labels match the final centres.
  */
-export function lloyd(
+export function* kmeansSteps(
   X: Matrix,
   centers: Float64Array,
   k: number,
   maxIter: number,
   tolAbs: number,
-): { labels: Int32Array; inertia: number; nIter: number } {
-  const { rows: n, cols: d, data } = X;
-  const labels = new Int32Array(n);
-  const old = new Int32Array(n).fill(-1);
-  const dist = new Float64Array(n);
+  algorithm: KMeansAlgorithm,
+  state: KState,
+): Generator<AssignRequest, KMeansRunResult, ChunkResult[]> {
+  const d = X.cols;
+  const half = new Float64Array(k);
+  const shift = new Float64Array(k);
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
+  const hamerly = algorithm === 'hamerly';
   let it = 0;
   for (; it < maxIter; it++) {
-    assign(X, centers, k, labels, dist);
-    sums.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      counts[c]++;
-      const off = c * d;
-      const xo = i * d;
-      for (let t = 0; t < d; t++) sums[off + t] += data[xo + t];
-    }
-    relocateEmpty(X, labels, dist, sums, counts, k);
-    let shift = 0;
+    if (hamerly) halfDistances(centers, k, d, half);
+    const mode = hamerly ? (it === 0 ? 'hamerly-init' : 'hamerly') : 'lloyd';
+    const parts = yield { mode, k, centers, half, shift, inertia: false };
+    let changed = combine(parts, sums, counts);
+    changed += relocateEmpty(X, centers, state, sums, counts, k, hamerly);
+    let total = 0;
     for (let c = 0; c < k; c++) {
+      let moved = 0;
       for (let t = 0; t < d; t++) {
         const v = counts[c] > 0 ? sums[c * d + t] / counts[c] : centers[c * d + t];
         const e = v - centers[c * d + t];
-        shift += e * e;
+        moved += e * e;
         centers[c * d + t] = v;
       }
+      shift[c] = Math.sqrt(moved);
+      total += moved;
     }
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (labels[i] !== old[i]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) break;
-    if (shift <= tolAbs) break;
-    old.set(labels);
+    if (changed === 0 || total <= tolAbs) break;
   }
-  const inertia = assign(X, centers, k, labels);
-  return { labels, inertia, nIter: Math.min(it + 1, maxIter) };
+  if (hamerly) halfDistances(centers, k, d, half);
+  const final = yield { mode: hamerly ? 'hamerly' : 'lloyd', k, centers, half, shift, inertia: true };
+  let inertia = 0;
+  for (const p of final) inertia += p.inertia;
+  return { labels: state.labels, inertia, nIter: Math.min(it + 1, maxIter) };
 }
 
+function combine(parts: ChunkResult[], sums: Float64Array, counts: Float64Array): number {
+  sums.fill(0);
+  counts.fill(0);
+  let changed = 0;
+  for (const p of parts) {
+    for (let j = 0; j < sums.length; j++) sums[j] += p.sums[j];
+    for (let j = 0; j < counts.length; j++) counts[j] += p.counts[j];
+    changed += p.changed;
+  }
+  return changed;
+}
+
+function halfDistances(centers: Float64Array, k: number, d: number, half: Float64Array): void {
+  half.fill(Number.POSITIVE_INFINITY);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      const h = Math.sqrt(sqDist(centers, a, centers, b, d)) / 2;
+      if (h < half[a]) half[a] = h;
+      if (h < half[b]) half[b] = h;
+    }
+  }
+}
+
+/**
+ * Gives each empty cluster the point farthest from its centre (as scikit-learn does), moving it
+ * in the sums and counts. Returns how many labels changed. Rare, so it recomputes distances.
+ */
 function relocateEmpty(
   X: Matrix,
-  labels: Int32Array,
-  dist: Float64Array,
+  centers: Float64Array,
+  state: KState,
   sums: Float64Array,
   counts: Float64Array,
   k: number,
-): void {
+  hamerly: boolean,
+): number {
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
-  if (!empty.length) return;
-  const d = X.cols;
-  const order = Array.from({ length: X.rows }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
+  if (!empty.length) return 0;
+  const { rows: n, cols: d, data } = X;
+  const { labels } = state;
+  const dist = new Float64Array(n);
+  for (let i = 0; i < n; i++) dist[i] = sqDist(data, i, centers, labels[i], d);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
+  let moved = 0;
   for (let e = 0; e < empty.length && e < order.length; e++) {
     const i = order[e];
     const from = labels[i];
     const to = empty[e];
     if (counts[from] <= 1) continue;
     for (let t = 0; t < d; t++) {
-      sums[from * d + t] -= X.data[i * d + t];
-      sums[to * d + t] = X.data[i * d + t];
+      sums[from * d + t] -= data[i * d + t];
+      sums[to * d + t] = data[i * d + t];
     }
     counts[from]--;
     counts[to] = 1;
     labels[i] = to;
+    if (hamerly) {
+      state.upper[i] = Number.POSITIVE_INFINITY;
+      state.lower[i] = 0;
+    }
+    moved++;
   }
+  return moved;
+}
+
+/** Drives a step generator on this thread. */
+export function runSerial<T>(X: Matrix, state: KState, steps: Generator<AssignRequest, T, ChunkResult[]>): T {
+  let r = steps.next(undefined as unknown as ChunkResult[]);
+  while (!r.done) r = steps.next(assignSerial(X, r.value, state));
+  return r.value;
+}
+
+/** One k-means run from the given centres (updated in place), on this thread. */
+export function lloyd(
+  X: Matrix,
+  centers: Float64Array,
+  k: number,
+  maxIter: number,
+  tolAbs: number,
+  algorithm: KMeansAlgorithm = 'lloyd',
+): KMeansRunResult {
+  const state = allocState(X.rows, false);
+  const r = runSerial(X, state, kmeansSteps(X, centers, k, maxIter, tolAbs, algorithm, state));
+  return { ...r, labels: Int32Array.from(r.labels) };
 }
 
 /**
@@ -247,7 +313,7 @@ export function fitKMeans(X: Matrix, params: KMeansParams): KMeansResult {
   for (let r = 0; r < runs; r++) {
     const seed = deriveSeed(params.seed, r);
     const centers = params.init ? Float64Array.from(params.init) : kmeansPlusPlus(X, k, createRng(seed));
-    const res = lloyd(X, centers, k, params.maxIter, tolAbs);
+    const res = lloyd(X, centers, k, params.maxIter, tolAbs, params.algorithm ?? 'hamerly');
     restarts.push({ seed, inertia: res.inertia, nIter: res.nIter });
     if (!best || res.inertia < best.inertia) best = { ...res, centers, seed };
   }

@@ -1,0 +1,32 @@
+import type { AssignRequest, ChunkResult } from '../cluster/kernels.js';
+
+/** Messages between the main thread and k-means workers. Buffers are shared, not copied. */
+export type WorkerRequest =
+  | {
+      type: 'load';
+      job: number;
+      data: SharedArrayBuffer;
+      rows: number;
+      cols: number;
+      labels: SharedArrayBuffer;
+      upper: SharedArrayBuffer;
+      lower: SharedArrayBuffer;
+    }
+  | { type: 'assign'; job: number; fromChunk: number; toChunk: number; req: AssignRequest }
+  | {
+      type: 'restart';
+      job: number;
+      k: number;
+      seed: number;
+      maxIter: number;
+      tolAbs: number;
+      algorithm: 'lloyd' | 'hamerly';
+      init?: Float64Array;
+    }
+  | { type: 'unload'; job: number };
+
+export type WorkerReply =
+  | { type: 'ok' }
+  | { type: 'assigned'; parts: ChunkResult[] }
+  | { type: 'restarted'; centers: Float64Array; labels: Int32Array; inertia: number; nIter: number }
+  | { type: 'error'; message: string };

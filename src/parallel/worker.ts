@@ -1,0 +1,52 @@
+import { parentPort } from 'node:worker_threads';
+import { assignChunk, CHUNK_ROWS, type KState, newChunkResult } from '../cluster/kernels.js';
+import { kmeansPlusPlus, lloyd } from '../cluster/kmeans.js';
+import type { Matrix } from '../core/matrix.js';
+import { createRng } from '../core/rng.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
+
+const jobs = new Map<number, { X: Matrix; state: KState }>();
+
+function handle(msg: WorkerRequest): WorkerReply {
+  switch (msg.type) {
+    case 'load':
+      jobs.set(msg.job, {
+        X: { rows: msg.rows, cols: msg.cols, data: new Float64Array(msg.data) },
+        state: {
+          labels: new Int32Array(msg.labels),
+          upper: new Float64Array(msg.upper),
+          lower: new Float64Array(msg.lower),
+        },
+      });
+      return { type: 'ok' };
+    case 'unload':
+      jobs.delete(msg.job);
+      return { type: 'ok' };
+    case 'assign': {
+      const { X, state } = jobs.get(msg.job)!;
+      const parts = [];
+      for (let c = msg.fromChunk; c < msg.toChunk; c++) {
+        const r = newChunkResult(msg.req.k, X.cols);
+        assignChunk(X, c * CHUNK_ROWS, Math.min(X.rows, (c + 1) * CHUNK_ROWS), msg.req, state, r);
+        parts.push(r);
+      }
+      return { type: 'assigned', parts };
+    }
+    case 'restart': {
+      const { X } = jobs.get(msg.job)!;
+      const centers = msg.init ? Float64Array.from(msg.init) : kmeansPlusPlus(X, msg.k, createRng(msg.seed));
+      const r = lloyd(X, centers, msg.k, msg.maxIter, msg.tolAbs, msg.algorithm);
+      return { type: 'restarted', centers, labels: r.labels, inertia: r.inertia, nIter: r.nIter };
+    }
+  }
+}
+
+parentPort!.on('message', (msg: WorkerRequest) => {
+  let reply: WorkerReply;
+  try {
+    reply = handle(msg);
+  } catch (e) {
+    reply = { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+  parentPort!.postMessage(reply);
+});

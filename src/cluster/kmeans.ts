@@ -1,6 +1,13 @@
 import type { Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed, type Rng } from '../core/rng.js';
-import { type AssignRequest, allocState, assignSerial, type ChunkResult, type KState } from './kernels.js';
+import {
+  type AssignRequest,
+  allocState,
+  assignSerial,
+  CHUNK_ROWS,
+  type ChunkStat,
+  type KState,
+} from './kernels.js';
 
 export interface KMeansParams {
   k: number;
@@ -103,22 +110,23 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
   return centers;
 }
 
-/** Mean of the per-feature variances (scikit-learn scales tol by it). */
+/** Mean of the per-feature variances (scikit-learn scales tol by it); two row-major passes. */
 export function meanVariance(X: Matrix): number {
   const { rows: n, cols: d, data } = X;
-  let total = 0;
-  for (let j = 0; j < d; j++) {
-    let m = 0;
-    for (let i = 0; i < n; i++) m += data[i * d + j];
-    m /= n;
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      const e = data[i * d + j] - m;
-      v += e * e;
+  if (!n || !d) return 0;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += data[i * d + t];
+  for (let t = 0; t < d; t++) mean[t] /= n;
+  const v = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < d; t++) {
+      const e = data[i * d + t] - mean[t];
+      v[t] += e * e;
     }
-    total += v / n;
   }
-  return d ? total / d : 0;
+  let total = 0;
+  for (let t = 0; t < d; t++) total += v[t] / n;
+  return total / d;
 }
 
 /** Nearest centre of each row; returns the inertia. Writes labels and (optionally) distances. */
@@ -172,7 +180,7 @@ export function* kmeansSteps(
   tolAbs: number,
   algorithm: KMeansAlgorithm,
   state: KState,
-): Generator<AssignRequest, KMeansRunResult, ChunkResult[]> {
+): Generator<AssignRequest, KMeansRunResult, ChunkStat[]> {
   const d = X.cols;
   const half = new Float64Array(k);
   const shift = new Float64Array(k);
@@ -184,7 +192,7 @@ export function* kmeansSteps(
     if (hamerly) halfDistances(centers, k, d, half);
     const mode = hamerly ? (it === 0 ? 'hamerly-init' : 'hamerly') : 'lloyd';
     const parts = yield { mode, k, centers, half, shift, inertia: false };
-    let changed = combine(parts, sums, counts);
+    let changed = combine(state, parts, sums, counts);
     changed += relocateEmpty(X, centers, state, sums, counts, k, hamerly);
     let total = 0;
     for (let c = 0; c < k; c++) {
@@ -207,14 +215,19 @@ export function* kmeansSteps(
   return { labels: state.labels, inertia, nIter: Math.min(it + 1, maxIter) };
 }
 
-function combine(parts: ChunkResult[], sums: Float64Array, counts: Float64Array): number {
+/** Adds the chunks' sums and counts in chunk order; returns how many labels changed. */
+function combine(state: KState, parts: ChunkStat[], sums: Float64Array, counts: Float64Array): number {
   sums.fill(0);
   counts.fill(0);
+  const kd = sums.length;
+  const k = counts.length;
   let changed = 0;
-  for (const p of parts) {
-    for (let j = 0; j < sums.length; j++) sums[j] += p.sums[j];
-    for (let j = 0; j < counts.length; j++) counts[j] += p.counts[j];
-    changed += p.changed;
+  for (let c = 0; c < parts.length; c++) {
+    const so = c * kd;
+    for (let j = 0; j < kd; j++) sums[j] += state.chunkSums[so + j];
+    const co = c * k;
+    for (let j = 0; j < k; j++) counts[j] += state.chunkCounts[co + j];
+    changed += parts[c].changed;
   }
   return changed;
 }
@@ -264,6 +277,7 @@ function relocateEmpty(
     counts[from]--;
     counts[to] = 1;
     labels[i] = to;
+    state.chunkValid[Math.floor(i / CHUNK_ROWS)] = 0;
     if (hamerly) {
       state.upper[i] = Number.POSITIVE_INFINITY;
       state.lower[i] = 0;
@@ -274,8 +288,8 @@ function relocateEmpty(
 }
 
 /** Drives a step generator on this thread. */
-export function runSerial<T>(X: Matrix, state: KState, steps: Generator<AssignRequest, T, ChunkResult[]>): T {
-  let r = steps.next(undefined as unknown as ChunkResult[]);
+export function runSerial<T>(X: Matrix, state: KState, steps: Generator<AssignRequest, T, ChunkStat[]>): T {
+  let r = steps.next(undefined as unknown as ChunkStat[]);
   while (!r.done) r = steps.next(assignSerial(X, r.value, state));
   return r.value;
 }
@@ -289,7 +303,7 @@ export function lloyd(
   tolAbs: number,
   algorithm: KMeansAlgorithm = 'lloyd',
 ): KMeansRunResult {
-  const state = allocState(X.rows, false);
+  const state = allocState(X.rows, k, X.cols, false);
   const r = runSerial(X, state, kmeansSteps(X, centers, k, maxIter, tolAbs, algorithm, state));
   return { ...r, labels: Int32Array.from(r.labels) };
 }

@@ -1,4 +1,10 @@
-import { type AssignRequest, allocState, type ChunkResult, chunkCount } from '../cluster/kernels.js';
+import {
+  type AssignRequest,
+  allocState,
+  type ChunkStat,
+  chunkCount,
+  stateBuffers,
+} from '../cluster/kernels.js';
 import {
   fitKMeans,
   type KMeansParams,
@@ -40,16 +46,15 @@ export async function fitKMeansParallel(
   const algorithm = params.algorithm ?? 'hamerly';
   const tolAbs = params.tol * meanVariance(X);
   const job = nextJob++;
-  const state = allocState(X.rows, true);
+  const state = allocState(X.rows, params.k, X.cols, true);
   await pool.broadcast({
     type: 'load',
     job,
     data: X.data.buffer as SharedArrayBuffer,
     rows: X.rows,
     cols: X.cols,
-    labels: state.labels.buffer as SharedArrayBuffer,
-    upper: state.upper.buffer as SharedArrayBuffer,
-    lower: state.lower.buffer as SharedArrayBuffer,
+    k: params.k,
+    state: stateBuffers(state) as SharedArrayBuffer[],
   });
   try {
     const results: {
@@ -97,7 +102,7 @@ export async function fitKMeansParallel(
       const steps = kmeansSteps(X, centers, params.k, params.maxIter, tolAbs, algorithm, state);
       const chunks = chunkCount(X.rows);
       const per = Math.ceil(chunks / pool.size);
-      const pass = async (req: AssignRequest): Promise<ChunkResult[]> => {
+      const pass = async (req: AssignRequest): Promise<ChunkStat[]> => {
         const replies = await Promise.all(
           Array.from({ length: pool.size }, (_, w) =>
             pool.call(w, {
@@ -111,7 +116,7 @@ export async function fitKMeansParallel(
         );
         return replies.flatMap((r) => (r.type === 'assigned' ? r.parts : []));
       };
-      let r = steps.next(undefined as unknown as ChunkResult[]);
+      let r = steps.next(undefined as unknown as ChunkStat[]);
       while (!r.done) r = steps.next(await pass(r.value));
       results.push({
         seed,

@@ -1,4 +1,4 @@
-import type { AssignRequest, ChunkResult } from '../cluster/kernels.js';
+import type { AssignRequest, ChunkStat } from '../cluster/kernels.js';
 
 /** Messages between the main thread and k-means workers. Buffers are shared, not copied. */
 export type WorkerRequest =
@@ -8,9 +8,8 @@ export type WorkerRequest =
       data: SharedArrayBuffer;
       rows: number;
       cols: number;
-      labels: SharedArrayBuffer;
-      upper: SharedArrayBuffer;
-      lower: SharedArrayBuffer;
+      k: number;
+      state: SharedArrayBuffer[];
     }
   | { type: 'assign'; job: number; fromChunk: number; toChunk: number; req: AssignRequest }
   | {
@@ -27,6 +26,6 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: 'ok' }
-  | { type: 'assigned'; parts: ChunkResult[] }
+  | { type: 'assigned'; parts: ChunkStat[] }
   | { type: 'restarted'; centers: Float64Array; labels: Int32Array; inertia: number; nIter: number }
   | { type: 'error'; message: string };

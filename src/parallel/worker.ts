@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { assignChunk, CHUNK_ROWS, type KState, newChunkResult } from '../cluster/kernels.js';
+import { assignRange, type KState, stateFromBuffers } from '../cluster/kernels.js';
 import { kmeansPlusPlus, lloyd } from '../cluster/kmeans.js';
 import type { Matrix } from '../core/matrix.js';
 import { createRng } from '../core/rng.js';
@@ -12,11 +12,7 @@ function handle(msg: WorkerRequest): WorkerReply {
     case 'load':
       jobs.set(msg.job, {
         X: { rows: msg.rows, cols: msg.cols, data: new Float64Array(msg.data) },
-        state: {
-          labels: new Int32Array(msg.labels),
-          upper: new Float64Array(msg.upper),
-          lower: new Float64Array(msg.lower),
-        },
+        state: stateFromBuffers(msg.k, msg.cols, msg.state),
       });
       return { type: 'ok' };
     case 'unload':
@@ -24,13 +20,7 @@ function handle(msg: WorkerRequest): WorkerReply {
       return { type: 'ok' };
     case 'assign': {
       const { X, state } = jobs.get(msg.job)!;
-      const parts = [];
-      for (let c = msg.fromChunk; c < msg.toChunk; c++) {
-        const r = newChunkResult(msg.req.k, X.cols);
-        assignChunk(X, c * CHUNK_ROWS, Math.min(X.rows, (c + 1) * CHUNK_ROWS), msg.req, state, r);
-        parts.push(r);
-      }
-      return { type: 'assigned', parts };
+      return { type: 'assigned', parts: assignRange(X, msg.fromChunk, msg.toChunk, msg.req, state) };
     }
     case 'restart': {
       const { X } = jobs.get(msg.job)!;

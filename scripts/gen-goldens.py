@@ -41,6 +41,17 @@ kmeans_case("iris_k3", iris, iris[[0, 50, 100]])
 X5, _ = make_blobs(n_samples=1200, n_features=5, centers=5, cluster_std=2.5, random_state=7)
 kmeans_case("blobs1200x5_k5", X5, X5[[0, 1, 2, 3, 4]])
 
+# Hierarchical clustering: SciPy linkage matrices for every linkage, and the flat cut into k.
+from scipy.cluster.hierarchy import fcluster, linkage
+
+Xh, _ = make_blobs(n_samples=80, n_features=3, centers=4, cluster_std=1.2, random_state=3)
+out["linkage"] = {"X": Xh.tolist(), "methods": {}}
+for method in ["ward", "complete", "average", "single"]:
+    Z = linkage(Xh, method=method)
+    out["linkage"]["methods"][method] = {"Z": Z.tolist(), "k4": fcluster(Z, 4, criterion="maxclust").tolist()}
+Xi = load_iris().data
+out["linkage_iris_ward"] = {"Z": linkage(Xi + np.arange(150)[:, None] * 1e-9, method="ward").tolist(), "jitter": 1e-9}
+
 path = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "goldens.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=None, separators=(",", ":"))

@@ -1,6 +1,7 @@
 import {
   type AssignRequest,
   allocState,
+  assignSerial,
   type ChunkStat,
   chunkCount,
   stateBuffers,
@@ -13,6 +14,7 @@ import {
   kmeansSteps,
   meanVariance,
 } from '../cluster/kmeans.js';
+import { type MiniBatchParams, miniBatchCenters, miniBatchResult } from '../cluster/minibatch.js';
 import type { Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed } from '../core/rng.js';
 import type { WorkerPool } from './pool.js';
@@ -144,4 +146,73 @@ export async function fitKMeansParallel(
   } finally {
     await pool.broadcast({ type: 'unload', job });
   }
+}
+
+/**
+ * Nearest centre of every row and the total squared distance, split by row chunks over the pool
+ * (one thread when there is no pool or little work). Same numbers either way.
+ */
+export async function assignParallel(
+  X0: Matrix,
+  centers: Float64Array,
+  k: number,
+  pool: WorkerPool | null,
+): Promise<{ labels: Int32Array; inertia: number }> {
+  const parallel = !!pool && pool.size > 1 && X0.rows * k * X0.cols >= MIN_WORK;
+  const X = parallel ? sharedMatrix(X0) : X0;
+  const state = allocState(X.rows, k, X.cols, parallel);
+  const req: AssignRequest = {
+    mode: 'lloyd',
+    k,
+    centers,
+    half: new Float64Array(k),
+    shift: new Float64Array(k),
+    inertia: true,
+  };
+  let stats: ChunkStat[];
+  if (!parallel || !pool) stats = assignSerial(X, req, state);
+  else {
+    const job = nextJob++;
+    await pool.broadcast({
+      type: 'load',
+      job,
+      data: X.data.buffer as SharedArrayBuffer,
+      rows: X.rows,
+      cols: X.cols,
+      k,
+      state: stateBuffers(state) as SharedArrayBuffer[],
+    });
+    try {
+      const chunks = chunkCount(X.rows);
+      const per = Math.ceil(chunks / pool.size);
+      const replies = await Promise.all(
+        Array.from({ length: pool.size }, (_, w) =>
+          pool.call(w, {
+            type: 'assign',
+            job,
+            fromChunk: Math.min(chunks, w * per),
+            toChunk: Math.min(chunks, (w + 1) * per),
+            req,
+          }),
+        ),
+      );
+      stats = replies.flatMap((r) => (r.type === 'assigned' ? r.parts : []));
+    } finally {
+      await pool.broadcast({ type: 'unload', job });
+    }
+  }
+  let inertia = 0;
+  for (const s of stats) inertia += s.inertia;
+  return { labels: Int32Array.from(state.labels), inertia };
+}
+
+/** Mini-batch k-means with the final full-data assignment split over the pool. */
+export async function fitMiniBatchParallel(
+  X: Matrix,
+  p: MiniBatchParams,
+  pool: WorkerPool | null,
+): Promise<KMeansResult> {
+  const { centers, steps } = miniBatchCenters(X, p);
+  const { labels, inertia } = await assignParallel(X, centers, p.k, pool);
+  return miniBatchResult(X, p, centers, steps, labels, inertia);
 }

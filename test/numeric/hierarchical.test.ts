@@ -75,7 +75,7 @@ describe('hierarchical clustering', () => {
       Array.from(Z.slice(Z.length - m * 4)).filter((_, i) => i % 4 >= 2);
     const a = tail(Zfull, 3);
     const b = tail(Zw, 3);
-    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) < 1e-9, `${v} vs ${b[i]}`));
+    for (const [i, v] of a.entries()) assert.ok(Math.abs(v - b[i]) < 1e-9, `${v} vs ${b[i]}`);
   });
 
   test('properties: heights never decrease; cuts nest; labels do not depend on row order (Ward)', () => {

@@ -52,6 +52,14 @@ for method in ["ward", "complete", "average", "single"]:
 Xi = load_iris().data
 out["linkage_iris_ward"] = {"Z": linkage(Xi + np.arange(150)[:, None] * 1e-9, method="ward").tolist(), "jitter": 1e-9}
 
+# Adjusted Rand index on fixed labelings.
+from sklearn.metrics import adjusted_rand_score
+
+rng = np.random.RandomState(5)
+a = rng.randint(0, 4, size=200)
+b = np.where(rng.rand(200) < 0.7, a, rng.randint(0, 5, size=200))
+out["ari"] = {"a": a.tolist(), "b": b.tolist(), "ari": float(adjusted_rand_score(a, b))}
+
 path = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "goldens.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=None, separators=(",", ":"))

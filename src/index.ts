@@ -1,13 +1,22 @@
 /** segmint's library API: everything the CLI does, callable from code. */
+
+export { cutTree, linkage } from './cluster/hierarchical.js';
 export { fitKMeans, kmeansPlusPlus, predictKMeans } from './cluster/kmeans.js';
-export { selectK } from './cluster/select.js';
+export { fitMiniBatchKMeans } from './cluster/minibatch.js';
+export { selectModel } from './cluster/select.js';
 export { loadRecipe, recipeFromObject, validateRecipe } from './config/load.js';
 export { Recipe } from './config/recipe.js';
 export { ERROR_CODES, SegmintError } from './core/errors.js';
 export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
-export { calinskiHarabasz, daviesBouldin, kneeIndex, silhouetteScore } from './metrics/quality.js';
+export {
+  adjustedRandIndex,
+  calinskiHarabasz,
+  daviesBouldin,
+  kneeIndex,
+  silhouetteScore,
+} from './metrics/quality.js';
 export { type Model, parseModel, scoreModel } from './model/model.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';

@@ -9,7 +9,9 @@ import { ROOT } from './helpers.js';
 
 test('README generated sections are up to date (run `npm run docs`)', () => {
   const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.equal(replaceSections(text, generatedSections()), text);
+  const next = replaceSections(text, generatedSections());
+  const stale = next.split('\n').findIndex((line, i) => line !== text.split('\n')[i]);
+  assert.ok(next === text, `README.md is stale from line ${stale + 1}: run \`npm run docs\``);
 });
 
 test('every catalogue feature is documented', () => {

@@ -2,8 +2,28 @@ import type { ClusterSpec } from '../config/recipe.js';
 import type { Warning } from '../core/errors.js';
 import { type Matrix, takeRows } from '../core/matrix.js';
 import { createRng, deriveSeed, sampleIndices } from '../core/rng.js';
-import { calinskiHarabasz, daviesBouldin, kneeIndex, silhouetteScore } from '../metrics/quality.js';
-import { fitKMeans, type KMeansResult } from './kmeans.js';
+import {
+  adjustedRandIndex,
+  calinskiHarabasz,
+  daviesBouldin,
+  kneeIndex,
+  silhouetteScore,
+  withinSS,
+} from '../metrics/quality.js';
+import { clusterMeans, cutTree, dendrogramTop, linkage, MAX_CONDENSED_ROWS } from './hierarchical.js';
+import { fitKMeans, type KMeansParams, type KMeansResult } from './kmeans.js';
+import { fitMiniBatchKMeans, MINIBATCH_DEFAULTS, type MiniBatchParams } from './minibatch.js';
+
+/** One fitted clustering: labels 0..k-1 and centres (k x d) in the prepared space. */
+export interface ClusterFit {
+  k: number;
+  labels: Int32Array;
+  centers: Float64Array;
+  inertia: number;
+  nIter: number;
+  seed: number;
+  restarts: KMeansResult['restarts'];
+}
 
 export interface KMetrics {
   k: number;
@@ -11,102 +31,278 @@ export interface KMetrics {
   silhouette: number | null;
   calinskiHarabasz: number | null;
   daviesBouldin: number | null;
+  /** Mean adjusted Rand index between the fit and refits on subsamples; null when not computed. */
+  stability: number | null;
   nIter: number;
   smallestSegment: number;
 }
 
 export interface Selection {
   k: number;
-  result: KMeansResult;
+  fit: ClusterFit;
   metrics: KMetrics[];
   reason: string;
-  /** Index of the elbow in metrics, or -1. */
   elbowK: number | null;
   silhouetteK: number | null;
   silhouetteSample: number;
+  /** For hierarchical and two-step: the top of the tree. */
+  dendrogram: ReturnType<typeof dendrogramTop> | null;
   warnings: Warning[];
 }
 
-/** Fits k-means for each k in the recipe's range, scores every fit and picks k. */
-export function selectK(
+/** The heavy fits, injectable so the pipeline can run them on worker threads. */
+export interface Fitters {
+  kmeans: (X: Matrix, p: KMeansParams) => Promise<KMeansResult> | KMeansResult;
+  minibatch: (X: Matrix, p: MiniBatchParams) => Promise<KMeansResult> | KMeansResult;
+}
+
+export const serialFitters: Fitters = { kmeans: fitKMeans, minibatch: fitMiniBatchKMeans };
+
+const fromKMeans = (r: KMeansResult): ClusterFit => ({
+  k: r.model.k,
+  labels: r.labels,
+  centers: Float64Array.from(r.model.centers),
+  inertia: r.model.inertia,
+  nIter: r.model.nIter,
+  seed: r.model.seed,
+  restarts: r.restarts,
+});
+
+/**
+ * A method fitted for every k at once where it can be: k-means and mini-batch fit each k; the
+ * hierarchical methods build one tree and cut it at each k.
+ */
+export interface Method {
+  fitK(k: number): Promise<ClusterFit>;
+  dendrogram: ReturnType<typeof dendrogramTop> | null;
+}
+
+export async function prepareMethod(
   X: Matrix,
   spec: ClusterSpec,
-  onProgress?: (done: number, total: number, k: number) => void,
-): Selection {
+  fitters: Fitters,
+  seed = spec.seed,
+): Promise<Method> {
+  const kmeansParams = (k: number): KMeansParams => ({
+    k,
+    nInit: spec.nInit,
+    maxIter: spec.maxIter,
+    tol: spec.tol,
+    seed,
+    algorithm: spec.algorithm,
+  });
+  switch (spec.method) {
+    case 'kmeans':
+      return { fitK: async (k) => fromKMeans(await fitters.kmeans(X, kmeansParams(k))), dendrogram: null };
+    case 'minibatch':
+      return {
+        fitK: async (k) =>
+          fromKMeans(
+            await fitters.minibatch(X, {
+              ...MINIBATCH_DEFAULTS,
+              k,
+              seed,
+              batchSize: spec.batchSize,
+              nInit: Math.min(spec.nInit, 3),
+            }),
+          ),
+        dendrogram: null,
+      };
+    case 'hierarchical': {
+      const Z = linkage(X, spec.linkage);
+      const fitK = async (k: number): Promise<ClusterFit> => {
+        const labels = cutTree(Z, X.rows, k);
+        const centers = clusterMeans(X, labels, k);
+        return { k, labels, centers, inertia: withinSS(X, labels, centers), nIter: 0, seed, restarts: [] };
+      };
+      return { fitK, dendrogram: dendrogramTop(Z, X.rows) };
+    }
+    case 'twostep': {
+      const m = Math.min(spec.microClusters, X.rows);
+      const micro = fromKMeans(
+        await fitters.kmeans(X, { ...kmeansParams(m), nInit: Math.min(spec.nInit, 3) }),
+      );
+      const weights = new Float64Array(m);
+      for (const l of micro.labels) weights[l]++;
+      // Empty micro-clusters (possible with duplicates) carry no weight: leave them out of the tree.
+      const keep = Array.from({ length: m }, (_, i) => i).filter((i) => weights[i] > 0);
+      const C = takeRows({ rows: m, cols: X.cols, data: micro.centers }, keep);
+      const slot = new Int32Array(m).fill(-1);
+      keep.forEach((c, i) => {
+        slot[c] = i;
+      });
+      const Z = linkage(
+        C,
+        'ward',
+        Float64Array.from(keep, (c) => weights[c]),
+      );
+      const fitK = async (k: number): Promise<ClusterFit> => {
+        const microLabels = cutTree(Z, keep.length, k);
+        const labels = Int32Array.from(micro.labels, (l) => microLabels[slot[l]]);
+        const centers = clusterMeans(X, labels, k);
+        return {
+          k,
+          labels,
+          centers,
+          inertia: withinSS(X, labels, centers),
+          nIter: micro.nIter,
+          seed,
+          restarts: micro.restarts,
+        };
+      };
+      return { fitK, dendrogram: dendrogramTop(Z, keep.length) };
+    }
+  }
+}
+
+/** Checks what a method can do with this many rows, before any work. */
+export function methodLimits(spec: ClusterSpec, rows: number): string | null {
+  if (
+    spec.method === 'hierarchical' &&
+    (spec.linkage === 'complete' || spec.linkage === 'average') &&
+    rows > MAX_CONDENSED_ROWS
+  ) {
+    return `${spec.linkage} linkage keeps every pairwise distance and is limited to ${MAX_CONDENSED_ROWS.toLocaleString('en-US')} customers (here ${rows.toLocaleString('en-US')}); use linkage: ward, or method: twostep.`;
+  }
+  return null;
+}
+
+/**
+ * Fits the recipe's method for each k in its range, scores every fit (inertia, silhouette on a
+ * seeded sample, Calinski-Harabasz, Davies-Bouldin, and stability when asked) and picks k.
+ */
+export async function selectModel(
+  X: Matrix,
+  spec: ClusterSpec,
+  opts: { fitters?: Fitters; onProgress?: (done: number, total: number, k: number) => void } = {},
+): Promise<Selection> {
+  const fitters = opts.fitters ?? serialFitters;
   const warnings: Warning[] = [];
-  const ks = typeof spec.k === 'number' ? [spec.k] : range(spec.k.min, Math.min(spec.k.max, X.rows));
+  const kSpec = spec.k;
+  const ks = typeof kSpec === 'number' ? [kSpec] : range(kSpec.min, Math.min(kSpec.max, X.rows));
+  const select = typeof kSpec === 'number' ? null : kSpec.select;
+  const stabilityRuns = spec.stabilityRuns || (select === 'stability' ? 5 : 0);
   const sampleIdx = sampleIndices(createRng(deriveSeed(spec.seed, 0x5111)), X.rows, spec.silhouetteSample);
   const sample = sampleIdx.length === X.rows ? X : takeRows(X, sampleIdx);
+  const method = await prepareMethod(X, spec, fitters);
+  // Stability: the same method refitted on seeded 80% subsamples, compared on the rows they share.
+  const subsamples = Array.from({ length: stabilityRuns }, (_, b) =>
+    sampleIndices(
+      createRng(deriveSeed(spec.seed, 0x57ab + b)),
+      X.rows,
+      Math.max(2, Math.floor(0.8 * X.rows)),
+    ),
+  );
+  const subMethods: Method[] = [];
+  for (const [b, idx] of subsamples.entries())
+    subMethods.push(await prepareMethod(takeRows(X, idx), spec, fitters, deriveSeed(spec.seed, 0x5ee0 + b)));
   const metrics: KMetrics[] = [];
-  const fits = new Map<number, KMeansResult>();
-  ks.forEach((k, i) => {
-    const res = fitKMeans(X, { k, nInit: spec.nInit, maxIter: spec.maxIter, tol: spec.tol, seed: spec.seed });
-    fits.set(k, res);
+  const fits = new Map<number, ClusterFit>();
+  for (const [i, k] of ks.entries()) {
+    const fit = await method.fitK(k);
+    fits.set(k, fit);
     const sizes = new Array(k).fill(0);
-    for (const l of res.labels) sizes[l]++;
+    for (const l of fit.labels) sizes[l]++;
     const sampleLabels =
-      sampleIdx.length === X.rows ? res.labels : Int32Array.from(sampleIdx, (r) => res.labels[r]);
+      sampleIdx.length === X.rows ? fit.labels : Int32Array.from(sampleIdx, (r) => fit.labels[r]);
     const sil = k >= 2 ? silhouetteScore(sample, sampleLabels, k) : Number.NaN;
+    let stability: number | null = null;
+    if (stabilityRuns) {
+      let s = 0;
+      for (const [b, idx] of subsamples.entries()) {
+        const sub = await subMethods[b].fitK(k);
+        s += adjustedRandIndex(
+          Int32Array.from(idx, (r) => fit.labels[r]),
+          sub.labels,
+        );
+      }
+      stability = s / stabilityRuns;
+    }
     metrics.push({
       k,
-      inertia: res.model.inertia,
+      inertia: fit.inertia,
       silhouette: Number.isNaN(sil) ? null : sil,
-      calinskiHarabasz: k >= 2 ? calinskiHarabasz(X, res.labels, k) : null,
-      daviesBouldin: k >= 2 ? daviesBouldin(X, res.labels, k) : null,
-      nIter: res.model.nIter,
+      calinskiHarabasz: k >= 2 ? calinskiHarabasz(X, fit.labels, k) : null,
+      daviesBouldin: k >= 2 ? daviesBouldin(X, fit.labels, k) : null,
+      stability,
+      nIter: fit.nIter,
       smallestSegment: Math.min(...sizes),
     });
-    onProgress?.(i + 1, ks.length, k);
-  });
+    opts.onProgress?.(i + 1, ks.length, k);
+  }
   const knee = kneeIndex(
     metrics.map((m) => m.k),
     metrics.map((m) => m.inertia),
   );
   const elbowK = knee >= 0 ? metrics[knee].k : null;
-  let silhouetteK: number | null = null;
-  let bestSil = Number.NEGATIVE_INFINITY;
-  for (const m of metrics) {
-    if (m.silhouette !== null && m.silhouette > bestSil + 1e-12) {
-      bestSil = m.silhouette;
-      silhouetteK = m.k;
+  const best = (key: 'silhouette' | 'calinskiHarabasz' | 'stability', sign = 1): KMetrics | null => {
+    let b: KMetrics | null = null;
+    for (const m of metrics) {
+      const v = m[key];
+      if (v === null) continue;
+      if (!b || sign * v > sign * (b[key] as number) + 1e-12) b = m;
     }
-  }
+    return b;
+  };
+  const bySil = best('silhouette');
+  const silhouetteK = bySil?.k ?? null;
+  const span = `k = ${ks[0]}..${ks[ks.length - 1]}`;
   let k: number;
   let reason: string;
-  if (typeof spec.k === 'number') {
-    k = spec.k;
+  if (select === null) {
+    k = ks[0];
     reason = `k = ${k} is fixed by the recipe.`;
-  } else if (spec.k.select === 'elbow' && elbowK !== null) {
+  } else if (select === 'elbow' && elbowK !== null) {
     k = elbowK;
-    reason = `k = ${k} is the elbow (knee) of the inertia curve over k = ${ks[0]}..${ks[ks.length - 1]}.`;
-  } else if (silhouetteK !== null) {
-    k = silhouetteK;
-    reason = `k = ${k} has the highest silhouette (${bestSil.toFixed(3)}) over k = ${ks[0]}..${ks[ks.length - 1]}${spec.k.select === 'elbow' ? ' (the inertia curve has no clear elbow)' : ''}.`;
+    reason = `k = ${k} is the elbow (knee) of the inertia curve over ${span}.`;
+  } else if (select === 'calinski' && best('calinskiHarabasz')) {
+    const m = best('calinskiHarabasz')!;
+    k = m.k;
+    reason = `k = ${k} has the highest Calinski-Harabasz index (${m.calinskiHarabasz!.toFixed(1)}) over ${span}.`;
+  } else if (select === 'davies') {
+    let m = metrics[0];
+    for (const x of metrics)
+      if (x.daviesBouldin !== null && (m.daviesBouldin === null || x.daviesBouldin < m.daviesBouldin - 1e-12))
+        m = x;
+    k = m.k;
+    reason = `k = ${k} has the lowest Davies-Bouldin index (${(m.daviesBouldin ?? Number.NaN).toFixed(3)}) over ${span}.`;
+  } else if (select === 'stability' && best('stability')) {
+    // Stability alone favours small k (any coarse split is stable): among the k within 0.01 of the
+    // most stable, take the one with the best silhouette.
+    const top = best('stability')!.stability!;
+    const near = metrics.filter((m) => m.stability !== null && m.stability >= top - 0.01);
+    const m = near.reduce((a, b) => ((b.silhouette ?? -2) > (a.silhouette ?? -2) + 1e-12 ? b : a));
+    k = m.k;
+    reason = `k = ${k} is among the most stable (mean adjusted Rand index ${m.stability!.toFixed(3)} over ${stabilityRuns} refits on 80% subsamples; best ${top.toFixed(3)}) over ${span}, with the best silhouette of those.`;
+  } else if (bySil) {
+    k = bySil.k;
+    reason = `k = ${k} has the highest silhouette (${bySil.silhouette!.toFixed(3)}) over ${span}${select === 'elbow' ? ' (the inertia curve has no clear elbow)' : ''}.`;
   } else {
     k = ks[0];
     reason = `k = ${k}: no metric could rank the candidates.`;
   }
-  if (typeof spec.k !== 'number' && elbowK !== null && silhouetteK !== null && elbowK !== silhouetteK) {
+  if (select !== null && elbowK !== null && silhouetteK !== null && elbowK !== silhouetteK) {
     warnings.push({
       code: 'K_METRICS_DISAGREE',
-      message: `The elbow suggests k = ${elbowK} and the silhouette k = ${silhouetteK}; the recipe's ${spec.k.select} rule chose k = ${k}.`,
+      message: `The elbow suggests k = ${elbowK} and the silhouette k = ${silhouetteK}; the recipe's ${select} rule chose k = ${k}.`,
     });
   }
   const chosen = metrics.find((m) => m.k === k)!;
-  if (chosen.smallestSegment < 0.01 * X.rows) {
+  if (chosen.smallestSegment < spec.minSegmentShare * X.rows) {
     warnings.push({
       code: 'SEGMENT_TINY',
-      message: `A segment holds only ${chosen.smallestSegment} customer(s) (< 1%); outliers may need log transforms or robust scaling.`,
+      message: `A segment holds only ${chosen.smallestSegment} customer(s) (under ${(100 * spec.minSegmentShare).toFixed(1)}%); outliers may need log transforms or robust scaling.`,
     });
   }
   return {
     k,
-    result: fits.get(k)!,
+    fit: fits.get(k)!,
     metrics,
     reason,
     elbowK,
     silhouetteK,
     silhouetteSample: sample.rows,
+    dendrogram: method.dendrogram,
     warnings,
   };
 }

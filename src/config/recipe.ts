@@ -272,11 +272,25 @@ export type PrepSpec = z.infer<typeof PrepSpec>;
 const KRange = z.strictObject({
   min: z.number().int().min(2).default(2).describe('Smallest k tried.'),
   max: z.number().int().min(2).default(8).describe('Largest k tried (capped at the number of customers).'),
-  select: z.enum(['elbow', 'silhouette']).default('silhouette').describe('How k is picked over the range.'),
+  select: z
+    .enum(['elbow', 'silhouette', 'calinski', 'davies', 'stability'])
+    .default('silhouette')
+    .describe(
+      'How k is picked: elbow of inertia, highest silhouette or Calinski-Harabasz, lowest Davies-Bouldin, or most stable under refits.',
+    ),
 });
 
 export const ClusterSpec = z.strictObject({
-  method: z.enum(['kmeans']).default('kmeans').describe('Clustering algorithm.'),
+  method: z
+    .enum(['kmeans', 'minibatch', 'hierarchical', 'twostep'])
+    .default('kmeans')
+    .describe(
+      'kmeans (restarts, exact); minibatch (very large n); hierarchical (agglomerative, see linkage); twostep (k-means micro-clusters, then weighted Ward).',
+    ),
+  linkage: z
+    .enum(['ward', 'complete', 'average', 'single'])
+    .default('ward')
+    .describe('hierarchical: how cluster distances are measured.'),
   k: z
     .union([z.number().int().min(1), KRange])
     .default({ min: 2, max: 8, select: 'silhouette' })
@@ -288,18 +302,45 @@ export const ClusterSpec = z.strictObject({
     .min(0)
     .default(1e-4)
     .describe('Convergence tolerance, relative to the mean feature variance.'),
+  algorithm: z
+    .enum(['hamerly', 'lloyd'])
+    .default('hamerly')
+    .describe('k-means pass: hamerly skips provably useless distance computations (same result as lloyd).'),
+  batchSize: z.number().int().min(16).default(1024).describe('minibatch: rows per step.'),
+  microClusters: z
+    .number()
+    .int()
+    .min(2)
+    .default(200)
+    .describe('twostep: k-means micro-clusters built before the Ward tree.'),
   seed: z
     .number()
     .int()
     .min(0)
     .default(42)
-    .describe('Seed of every random choice (k-means++ and the silhouette sample); recorded in the model.'),
+    .describe('Seed of every random choice (k-means++, samples, subsamples); recorded in the model.'),
   silhouetteSample: z
     .number()
     .int()
     .min(100)
     .default(5000)
     .describe('Silhouette is computed on a seeded sample of at most this many customers.'),
+  stabilityRuns: z
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .describe('Refits on seeded 80% subsamples per k for the stability score (5 when select: stability).'),
+  minSegmentShare: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.01)
+    .describe('Warn when a segment holds fewer than this share of customers.'),
+  threads: z
+    .union([z.literal('auto'), z.number().int().min(1)])
+    .default('auto')
+    .describe('Worker threads for the heavy passes; auto uses every core.'),
 });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 

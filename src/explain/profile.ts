@@ -74,7 +74,7 @@ export function profileSegments(
 export function canonicalOrder(
   labels: Int32Array,
   k: number,
-  centers: readonly number[],
+  centers: ArrayLike<number>,
   dim: number,
   value?: Float64Array,
 ): Int32Array {

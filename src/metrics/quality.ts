@@ -136,3 +136,54 @@ export function kneeIndex(x: readonly number[], y: readonly number[]): number {
   }
   return best;
 }
+
+/** Adjusted Rand index between two labelings of the same rows (Hubert & Arabie 1985), as scikit-learn. */
+export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  if (n !== b.length) throw new Error('adjustedRandIndex: labelings differ in length');
+  const ka = new Map<number, number>();
+  const kb = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    if (!ka.has(a[i])) ka.set(a[i], ka.size);
+    if (!kb.has(b[i])) kb.set(b[i], kb.size);
+  }
+  const ra = ka.size;
+  const rb = kb.size;
+  const table = new Float64Array(ra * rb);
+  const rowSum = new Float64Array(ra);
+  const colSum = new Float64Array(rb);
+  for (let i = 0; i < n; i++) {
+    const x = ka.get(a[i])!;
+    const y = kb.get(b[i])!;
+    table[x * rb + y]++;
+    rowSum[x]++;
+    colSum[y]++;
+  }
+  const c2 = (v: number) => (v * (v - 1)) / 2;
+  let sumComb = 0;
+  for (const v of table) sumComb += c2(v);
+  let sumA = 0;
+  for (const v of rowSum) sumA += c2(v);
+  let sumB = 0;
+  for (const v of colSum) sumB += c2(v);
+  const total = c2(n);
+  const expected = total ? (sumA * sumB) / total : 0;
+  const max = (sumA + sumB) / 2;
+  // Identical trivial partitions (one cluster each, or all singletons) agree perfectly.
+  if (max === expected) return 1;
+  return (sumComb - expected) / (max - expected);
+}
+
+/** Within-cluster sum of squared distances to the cluster means. */
+export function withinSS(X: Matrix, labels: Int32Array, centers: ArrayLike<number>): number {
+  const { rows: n, cols: d, data } = X;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const co = labels[i] * d;
+    for (let t = 0; t < d; t++) {
+      const e = data[i * d + t] - centers[co + t];
+      s += e * e;
+    }
+  }
+  return s;
+}

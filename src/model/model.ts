@@ -49,7 +49,9 @@ export const ModelSchema = z.object({
     dropped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
   clusterer: z.object({
-    method: z.literal('kmeans'),
+    method: z.enum(['kmeans', 'minibatch', 'hierarchical', 'twostep']),
+    /** hierarchical: the linkage; new customers go to the nearest segment centroid whatever the method. */
+    linkage: z.enum(['ward', 'complete', 'average', 'single']).nullable(),
     k: z.number().int().positive(),
     dim: z.number().int().nonnegative(),
     centers: z.array(z.number()),

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { selectK } from '../cluster/select.js';
+import { type Fitters, methodLimits, selectModel } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { canonicalJson } from '../config/load.js';
 import { SegmintError, type Warning } from '../core/errors.js';
@@ -10,6 +10,8 @@ import { loadSources } from '../data/sources.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
+import { fitKMeansParallel, fitMiniBatchParallel } from '../parallel/kmeans.js';
+import { resolveThreads, WorkerPool } from '../parallel/pool.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
@@ -167,9 +169,19 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         },
       );
     }
-    const sel = selectK(prep.matrix, recipe.cluster, (d, t, k) =>
-      emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
-    );
+    const limit = methodLimits(recipe.cluster, table.ids.length);
+    if (limit) throw new SegmintError('RECIPE_INVALID', limit, { where: { path: 'cluster.linkage' } });
+    const threads = resolveThreads(recipe.cluster.threads);
+    const pool = threads > 1 && table.ids.length >= 20000 ? WorkerPool.create(threads) : null;
+    const fitters: Fitters = {
+      kmeans: (X, p) => fitKMeansParallel(X, p, pool),
+      minibatch: (X, p) => fitMiniBatchParallel(X, p, pool),
+    };
+    const sel = await selectModel(prep.matrix, recipe.cluster, {
+      fitters,
+      onProgress: (d, t, k) =>
+        emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
+    }).finally(() => pool?.close());
     warnings.push(...sel.warnings);
     done(sel.reason);
 
@@ -179,11 +191,11 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const revenue = feats.revenueColumn
       ? table.numeric.find((c) => c.name === feats.revenueColumn)?.values
       : undefined;
-    const map = canonicalOrder(sel.result.labels, k, sel.result.model.centers, dim, revenue);
-    const labels = Int32Array.from(sel.result.labels, (l) => map[l]);
+    const map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
+    const labels = Int32Array.from(sel.fit.labels, (l) => map[l]);
     const centers = new Array<number>(k * dim);
     for (let c = 0; c < k; c++)
-      for (let t = 0; t < dim; t++) centers[map[c] * dim + t] = sel.result.model.centers[c * dim + t];
+      for (let t = 0; t < dim; t++) centers[map[c] * dim + t] = sel.fit.centers[c * dim + t];
     const segName = (id: number) => `Segment ${id}`;
     const profiles = profileSegments(table, labels, k, feats.revenueColumn, segName);
     const distance = new Float64Array(labels.length);
@@ -209,14 +221,20 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       features: feats.columns,
       prep: prep.params,
       clusterer: {
-        method: 'kmeans',
+        method: recipe.cluster.method,
+        linkage:
+          recipe.cluster.method === 'hierarchical'
+            ? recipe.cluster.linkage
+            : recipe.cluster.method === 'twostep'
+              ? 'ward'
+              : null,
         k,
         dim,
         centers,
-        inertia: sel.result.model.inertia,
-        nIter: sel.result.model.nIter,
+        inertia: sel.fit.inertia,
+        nIter: sel.fit.nIter,
         nInit: recipe.cluster.nInit,
-        seed: sel.result.model.seed,
+        seed: sel.fit.seed,
       },
       segments: profiles.map((p) => ({
         id: p.id,
@@ -278,7 +296,8 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         features: feats.columns,
         prep: { outputNames: prep.params.outputNames, dropped: prep.params.dropped },
         cluster: {
-          method: 'kmeans',
+          method: recipe.cluster.method,
+          linkage: recipe.cluster.method === 'hierarchical' ? recipe.cluster.linkage : null,
           k,
           reason: sel.reason,
           elbowK: sel.elbowK,
@@ -287,7 +306,8 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           seed: recipe.cluster.seed,
           nInit: recipe.cluster.nInit,
           metrics: sel.metrics,
-          restarts: sel.result.restarts,
+          restarts: sel.fit.restarts,
+          dendrogram: sel.dendrogram,
         },
         segments: profiles,
         warnings,

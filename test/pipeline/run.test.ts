@@ -79,6 +79,26 @@ describe('segmint run end to end', () => {
     }
   });
 
+  for (const method of ['minibatch', 'hierarchical', 'twostep'] as const) {
+    test(`method ${method} runs end to end and its model scores new rows`, async () => {
+      const s = await runRecipe(
+        loadRecipe(join(dir, 'recipe.yaml'), [
+          `cluster.method=${method}`,
+          'cluster.k=4',
+          'cluster.microClusters=40',
+        ]),
+        { outDir: join(dir, `m-${method}`) },
+      );
+      const model = parseModel(JSON.parse(readFileSync(s.files['model.json'], 'utf8')));
+      assert.equal(model.clusterer.method, method);
+      assert.equal(model.clusterer.linkage, method === 'minibatch' ? null : 'ward');
+      assert.equal(s.segments.length, 4);
+      const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
+      if (method !== 'minibatch')
+        assert.ok(run.cluster.dendrogram.merges.length > 0, 'dendrogram data for the report');
+    });
+  }
+
   test('a second run keeps the first and moves latest', async () => {
     const out = join(dir, 'two');
     const first = await runRecipe(loadRecipe(join(dir, 'recipe.yaml'), ['cluster.k=3', 'cluster.nInit=1']), {

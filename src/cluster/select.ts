@@ -54,9 +54,14 @@ export interface Selection {
 export interface Fitters {
   kmeans: (X: Matrix, p: KMeansParams) => Promise<KMeansResult> | KMeansResult;
   minibatch: (X: Matrix, p: MiniBatchParams) => Promise<KMeansResult> | KMeansResult;
+  silhouette: (X: Matrix, labels: Int32Array, k: number) => Promise<number> | number;
 }
 
-export const serialFitters: Fitters = { kmeans: fitKMeans, minibatch: fitMiniBatchKMeans };
+export const serialFitters: Fitters = {
+  kmeans: fitKMeans,
+  minibatch: fitMiniBatchKMeans,
+  silhouette: silhouetteScore,
+};
 
 const fromKMeans = (r: KMeansResult): ClusterFit => ({
   k: r.model.k,
@@ -205,7 +210,7 @@ export async function selectModel(
     for (const l of fit.labels) sizes[l]++;
     const sampleLabels =
       sampleIdx.length === X.rows ? fit.labels : Int32Array.from(sampleIdx, (r) => fit.labels[r]);
-    const sil = k >= 2 ? silhouetteScore(sample, sampleLabels, k) : Number.NaN;
+    const sil = k >= 2 ? await fitters.silhouette(sample, sampleLabels, k) : Number.NaN;
     let stability: number | null = null;
     if (stabilityRuns) {
       let s = 0;

@@ -1,43 +1,109 @@
 import type { Matrix } from '../core/matrix.js';
 
 /**
- * Mean silhouette coefficient, exact, in row blocks so that extra memory is O(block x k) rather
- * than O(n^2). Singletons score 0 (as scikit-learn). Returns NaN when k < 2.
+ * Row blocks of the silhouette's pair loop, fixed by n alone (not by the thread count) and holding
+ * about equal numbers of pairs, so one thread or many add the same numbers in the same order.
  */
-export function silhouetteScore(X: Matrix, labels: Int32Array, k: number): number {
+export function silhouetteBlocks(n: number, blocks = 4): number[] {
+  const total = (n * (n - 1)) / 2;
+  const bounds = [0];
+  let acc = 0;
+  let next = 1;
+  for (let i = 0; i < n && next < blocks; i++) {
+    acc += n - 1 - i;
+    if (acc >= (total * next) / blocks) {
+      bounds.push(i + 1);
+      next++;
+    }
+  }
+  while (bounds.length < blocks) bounds.push(n);
+  bounds.push(n);
+  return bounds;
+}
+
+/**
+ * Adds, for rows i in [i0, i1) and every j > i, the distance d(i, j) to out[i][label j] and to
+ * out[j][label i]: each pair is measured once. `out` is n x k.
+ */
+export function silhouetteBlock(
+  X: Matrix,
+  labels: Int32Array,
+  k: number,
+  i0: number,
+  i1: number,
+  out: Float64Array,
+): void {
   const { rows: n, cols: d, data } = X;
-  const sizes = new Float64Array(k);
-  for (let i = 0; i < n; i++) sizes[labels[i]]++;
-  let used = 0;
-  for (let c = 0; c < k; c++) if (sizes[c] > 0) used++;
-  if (used < 2) return Number.NaN;
-  const sums = new Float64Array(k);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    sums.fill(0);
+  for (let i = i0; i < i1; i++) {
     const xo = i * d;
-    for (let j = 0; j < n; j++) {
+    const li = labels[i];
+    const io = i * k;
+    for (let j = i + 1; j < n; j++) {
       const yo = j * d;
       let s = 0;
       for (let t = 0; t < d; t++) {
         const e = data[xo + t] - data[yo + t];
         s += e * e;
       }
-      sums[labels[j]] += Math.sqrt(s);
+      const dist = Math.sqrt(s);
+      out[io + labels[j]] += dist;
+      out[j * k + li] += dist;
     }
+  }
+}
+
+/** The mean silhouette from per-row sums of distances to each cluster (n x k). */
+export function silhouetteFromSums(sums: Float64Array, labels: Int32Array, k: number): number {
+  const n = labels.length;
+  const sizes = new Float64Array(k);
+  for (let i = 0; i < n; i++) sizes[labels[i]]++;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
     const own = labels[i];
     if (sizes[own] <= 1) continue;
-    const a = sums[own] / (sizes[own] - 1);
+    const a = sums[i * k + own] / (sizes[own] - 1);
     let b = Number.POSITIVE_INFINITY;
     for (let c = 0; c < k; c++) {
       if (c === own || sizes[c] === 0) continue;
-      const m = sums[c] / sizes[c];
+      const m = sums[i * k + c] / sizes[c];
       if (m < b) b = m;
     }
     const mx = Math.max(a, b);
     total += mx > 0 ? (b - a) / mx : 0;
   }
   return total / n;
+}
+
+/** Whether at least two clusters are non-empty (the silhouette is defined). */
+export function silhouetteDefined(labels: Int32Array, k: number): boolean {
+  const seen = new Uint8Array(k);
+  let used = 0;
+  for (const l of labels) {
+    if (!seen[l]) {
+      seen[l] = 1;
+      if (++used >= 2) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Mean silhouette coefficient, exact: each pair measured once, O(n^2 d) time and O(n k) extra
+ * memory (never the n x n matrix). Singletons score 0 (as scikit-learn). NaN when fewer than two
+ * clusters are used.
+ */
+export function silhouetteScore(X: Matrix, labels: Int32Array, k: number): number {
+  if (!silhouetteDefined(labels, k)) return Number.NaN;
+  const n = X.rows;
+  const bounds = silhouetteBlocks(n);
+  const sums = new Float64Array(n * k);
+  const part = new Float64Array(n * k);
+  for (let b = 0; b + 1 < bounds.length; b++) {
+    part.fill(0);
+    silhouetteBlock(X, labels, k, bounds[b], bounds[b + 1], part);
+    for (let j = 0; j < sums.length; j++) sums[j] += part[j];
+  }
+  return silhouetteFromSums(sums, labels, k);
 }
 
 function centroids(X: Matrix, labels: Int32Array, k: number): { centers: Float64Array; sizes: Float64Array } {

@@ -22,7 +22,18 @@ export type WorkerRequest =
       algorithm: 'lloyd' | 'hamerly';
       init?: Float64Array;
     }
-  | { type: 'unload'; job: number };
+  | { type: 'unload'; job: number }
+  | {
+      type: 'silhouette';
+      data: SharedArrayBuffer;
+      rows: number;
+      cols: number;
+      labels: SharedArrayBuffer;
+      k: number;
+      i0: number;
+      i1: number;
+      out: SharedArrayBuffer;
+    };
 
 export type WorkerReply =
   | { type: 'ok' }

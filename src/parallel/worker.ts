@@ -3,6 +3,7 @@ import { assignRange, type KState, stateFromBuffers } from '../cluster/kernels.j
 import { kmeansPlusPlus, lloyd } from '../cluster/kmeans.js';
 import type { Matrix } from '../core/matrix.js';
 import { createRng } from '../core/rng.js';
+import { silhouetteBlock } from '../metrics/quality.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 const jobs = new Map<number, { X: Matrix; state: KState }>();
@@ -22,6 +23,16 @@ function handle(msg: WorkerRequest): WorkerReply {
       const { X, state } = jobs.get(msg.job)!;
       return { type: 'assigned', parts: assignRange(X, msg.fromChunk, msg.toChunk, msg.req, state) };
     }
+    case 'silhouette':
+      silhouetteBlock(
+        { rows: msg.rows, cols: msg.cols, data: new Float64Array(msg.data) },
+        new Int32Array(msg.labels),
+        msg.k,
+        msg.i0,
+        msg.i1,
+        new Float64Array(msg.out),
+      );
+      return { type: 'ok' };
     case 'restart': {
       const { X } = jobs.get(msg.job)!;
       const centers = msg.init ? Float64Array.from(msg.init) : kmeansPlusPlus(X, msg.k, createRng(msg.seed));

@@ -11,6 +11,7 @@ import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain
 import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import { fitKMeansParallel, fitMiniBatchParallel } from '../parallel/kmeans.js';
+import { silhouetteParallel } from '../parallel/metrics.js';
 import { resolveThreads, WorkerPool } from '../parallel/pool.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { VERSION } from '../version.js';
@@ -172,10 +173,16 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const limit = methodLimits(recipe.cluster, table.ids.length);
     if (limit) throw new SegmintError('RECIPE_INVALID', limit, { where: { path: 'cluster.linkage' } });
     const threads = resolveThreads(recipe.cluster.threads);
-    const pool = threads > 1 && table.ids.length >= 20000 ? WorkerPool.create(threads) : null;
+    const pool =
+      threads > 1 &&
+      (table.ids.length >= 20000 || recipe.cluster.silhouetteSample >= 4000) &&
+      table.ids.length >= 2000
+        ? WorkerPool.create(threads)
+        : null;
     const fitters: Fitters = {
       kmeans: (X, p) => fitKMeansParallel(X, p, pool),
       minibatch: (X, p) => fitMiniBatchParallel(X, p, pool),
+      silhouette: (X, labels, k) => silhouetteParallel(X, labels, k, pool),
     };
     const sel = await selectModel(prep.matrix, recipe.cluster, {
       fitters,

@@ -50,3 +50,27 @@ describe('k-means on worker threads', () => {
     );
   });
 });
+
+describe('silhouette on worker threads', () => {
+  test('equals the single-thread value exactly', async () => {
+    const { silhouetteParallel } = await import('../../src/parallel/metrics.js');
+    const { silhouetteScore } = await import('../../src/metrics/quality.js');
+    const pool = WorkerPool.create(2);
+    try {
+      const X = blobs(
+        12,
+        700,
+        [
+          [0, 0, 0],
+          [4, 4, 4],
+          [0, 5, 0],
+        ],
+        1.5,
+      );
+      const labels = Int32Array.from({ length: X.rows }, (_, i) => Math.floor(i / 700));
+      assert.equal(await silhouetteParallel(X, labels, 3, pool), silhouetteScore(X, labels, 3));
+    } finally {
+      await pool.close();
+    }
+  });
+});

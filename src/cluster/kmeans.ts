@@ -73,28 +73,40 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
   }
   const cand = new Int32Array(trials);
   const candDist = new Float64Array(trials * n);
+  const cum = new Float64Array(n);
+  const row = new Float64Array(d);
   for (let c = 1; c < k; c++) {
+    // Draw the candidates: searchsorted on the running sum of `closest`.
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      acc += closest[i];
+      cum[i] = acc;
+    }
     for (let t = 0; t < trials; t++) {
       const target = rng() * pot;
-      // searchsorted on the running sum of `closest`
-      let acc = 0;
-      let idx = n - 1;
-      for (let i = 0; i < n; i++) {
-        acc += closest[i];
-        if (acc > target) {
-          idx = i;
-          break;
-        }
+      let lo = 0;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cum[mid] > target) hi = mid;
+        else lo = mid + 1;
       }
-      cand[t] = idx;
+      cand[t] = lo;
     }
     let best = -1;
     let bestPot = Number.POSITIVE_INFINITY;
     for (let t = 0; t < trials; t++) {
       let p = 0;
       const off = t * n;
+      for (let j = 0; j < d; j++) row[j] = data[cand[t] * d + j];
       for (let i = 0; i < n; i++) {
-        const dd = Math.min(closest[i], sqDist(data, i, data, cand[t], d));
+        const xo = i * d;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const e = data[xo + j] - row[j];
+          s += e * e;
+        }
+        const dd = s < closest[i] ? s : closest[i];
         candDist[off + i] = dd;
         p += dd;
       }

@@ -1,0 +1,10 @@
+// Runs every benchmark; each prints its ratio against the reference measured in the same run.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+for (const b of ['kmeans.ts', 'minibatch.ts', 'scaling.ts']) {
+  console.log(`\n## ${b}\n`);
+  spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, b), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
+}

@@ -60,6 +60,45 @@ a = rng.randint(0, 4, size=200)
 b = np.where(rng.rand(200) < 0.7, a, rng.randint(0, 5, size=200))
 out["ari"] = {"a": a.tolist(), "b": b.tolist(), "ari": float(adjusted_rand_score(a, b))}
 
+# CART trees (DecisionTreeClassifier): iris, and marketing_campaign from ../shared/data.
+from sklearn.tree import DecisionTreeClassifier, export_text
+
+
+def tree_case(X, y, **params):
+    t = DecisionTreeClassifier(random_state=0, **params).fit(X, y)
+    tr = t.tree_
+    return {
+        "params": params,
+        "left": tr.children_left.tolist(),
+        "right": tr.children_right.tolist(),
+        "feature": tr.feature.tolist(),
+        "threshold": tr.threshold.tolist(),
+        "impurity": tr.impurity.tolist(),
+        "n_node_samples": tr.n_node_samples.tolist(),
+        "weighted_n_node_samples": tr.weighted_n_node_samples.tolist(),
+        "value": tr.value[:, 0, :].tolist(),
+        "predict": t.predict(X).tolist(),
+    }
+
+
+iris_ds = load_iris()
+out["trees"] = {
+    "iris_depth2": {**tree_case(iris_ds.data, iris_ds.target, max_depth=2), "text": export_text(DecisionTreeClassifier(random_state=0, max_depth=2).fit(iris_ds.data, iris_ds.target), feature_names=list(iris_ds.feature_names))},
+    "iris_entropy_depth3_leaf5": tree_case(iris_ds.data, iris_ds.target, max_depth=3, criterion="entropy", min_samples_leaf=5),
+    "iris_full_ccp": tree_case(iris_ds.data, iris_ds.target, ccp_alpha=0.02),
+    "iris_balanced_subset": tree_case(iris_ds.data[20:], iris_ds.target[20:], max_depth=3, class_weight="balanced"),
+}
+mc_path = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "marketing_campaign", "marketing_campaign.csv")
+if os.path.exists(mc_path):
+    import csv
+
+    cols = ["Income", "Recency", "MntWines", "MntMeatProducts", "NumWebPurchases", "NumStorePurchases", "NumWebVisitsMonth"]
+    rows = list(csv.DictReader(open(mc_path), delimiter="\t"))
+    rows = [r for r in rows if r["Income"] != ""]
+    Xm = np.array([[float(r[c]) for c in cols] for r in rows])
+    ym = np.array([int(r["Response"]) for r in rows])
+    out["trees"]["marketing_campaign"] = {**tree_case(Xm, ym, max_depth=4, min_samples_leaf=5, class_weight="balanced", criterion="entropy"), "columns": cols, "ids": [r["ID"] for r in rows]}
+
 path = os.path.join(os.path.dirname(__file__), "..", "test", "fixtures", "goldens.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=None, separators=(",", ":"))

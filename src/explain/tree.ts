@@ -1,0 +1,408 @@
+import type { Matrix } from '../core/matrix.js';
+
+/** CART parameters, named as scikit-learn's DecisionTreeClassifier. */
+export interface TreeParams {
+  criterion: 'gini' | 'entropy';
+  maxDepth: number;
+  minSamplesLeaf: number;
+  minSamplesSplit: number;
+  minImpurityDecrease: number;
+  classWeight: 'balanced' | null;
+  /** Cost-complexity pruning strength (scikit-learn's ccp_alpha); 0 keeps the full tree. */
+  ccpAlpha: number;
+  /** exact: sort-based search over every distinct value; hist: at most `bins` quantile thresholds per feature; auto: hist above 100,000 rows. */
+  splitter: 'auto' | 'exact' | 'hist';
+  bins: number;
+  /** Seed of the feature order (scikit-learn's rand_r state); ties between features go to the first drawn. */
+  randomState: number;
+}
+
+export const TREE_DEFAULTS: TreeParams = {
+  criterion: 'gini',
+  maxDepth: 3,
+  minSamplesLeaf: 1,
+  minSamplesSplit: 2,
+  minImpurityDecrease: 0,
+  classWeight: null,
+  ccpAlpha: 0,
+  splitter: 'auto',
+  bins: 256,
+  randomState: 209652396,
+};
+
+/**
+ * A fitted tree as parallel arrays (as scikit-learn's tree_): node i splits on feature[i] at
+ * threshold[i] (x <= threshold goes left); leaves have left = right = -1 and feature = -2. value
+ * holds the weighted class counts of each node (nodes x classes, row-major).
+ */
+export interface Tree {
+  kind: 'segmint.tree';
+  nClasses: number;
+  nFeatures: number;
+  left: number[];
+  right: number[];
+  feature: number[];
+  threshold: number[];
+  impurity: number[];
+  nSamples: number[];
+  weightedNSamples: number[];
+  value: number[];
+}
+
+const FEATURE_THRESHOLD = 1e-7;
+const EPSILON = Number.EPSILON;
+
+function impurityOf(counts: Float64Array, total: number, criterion: TreeParams['criterion']): number {
+  if (total <= 0) return 0;
+  let s = 0;
+  if (criterion === 'gini') {
+    for (const c of counts) s += c * c;
+    return 1 - s / (total * total);
+  }
+  for (const c of counts) {
+    if (c > 0) {
+      const p = c / total;
+      s -= p * (Math.log(p) / Math.LN2);
+    }
+  }
+  return s;
+}
+
+/** Balanced class weights: n / (classes x count), as scikit-learn's compute_class_weight. */
+export function balancedWeights(y: Int32Array, nClasses: number): Float64Array {
+  const counts = new Float64Array(nClasses);
+  for (const c of y) counts[c]++;
+  const present = counts.filter((c) => c > 0).length;
+  return Float64Array.from(counts, (c) => (c > 0 ? y.length / (present * c) : 0));
+}
+
+interface Split {
+  feature: number;
+  threshold: number;
+  /** Position in the node's sample range where the right child starts. */
+  pos: number;
+  improvement: number;
+}
+
+/**
+ * Fits a CART classification tree, depth first and left child first as scikit-learn numbers its
+ * nodes. The exact splitter tries the midpoint between each pair of consecutive distinct values
+ * (features tried in index order; the first best wins); the histogram splitter tries only the
+ * midpoints between consecutive quantile bin edges, for large n.
+ */
+export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParams): Tree {
+  const { rows: n, cols: d, data } = X;
+  const cw = p.classWeight === 'balanced' ? balancedWeights(y, nClasses) : new Float64Array(nClasses).fill(1);
+  const w = Float64Array.from(y, (c) => cw[c]);
+  const hist = p.splitter === 'hist' || (p.splitter === 'auto' && n > 100_000);
+  const binEdges = hist ? quantileEdges(X, p.bins) : null;
+  const samples = Int32Array.from({ length: n }, (_, i) => i);
+  const tree: Tree = {
+    kind: 'segmint.tree',
+    nClasses,
+    nFeatures: d,
+    left: [],
+    right: [],
+    feature: [],
+    threshold: [],
+    impurity: [],
+    nSamples: [],
+    weightedNSamples: [],
+    value: [],
+  };
+  const totalW = w.reduce((a, b) => a + b, 0);
+  const vals = new Float64Array(n);
+  const order = new Int32Array(n);
+  const leftC = new Float64Array(nClasses);
+  const rightC = new Float64Array(nClasses);
+
+  const addNode = (counts: Float64Array, m: number, wm: number, imp: number): number => {
+    const id = tree.left.length;
+    tree.left.push(-1);
+    tree.right.push(-1);
+    tree.feature.push(-2);
+    tree.threshold.push(-2);
+    tree.impurity.push(imp);
+    tree.nSamples.push(m);
+    tree.weightedNSamples.push(wm);
+    for (const c of counts) tree.value.push(c);
+    return id;
+  };
+
+  // Feature order as scikit-learn's BestSplitter draws it: a persistent permutation of the features,
+  // shuffled by its xorshift generator (our_rand_r) while known-constant features are skipped. With
+  // the same seed (randomState) the same feature wins a tie.
+  const features = Int32Array.from({ length: d }, (_, i) => i);
+  const constantFeatures = new Int32Array(d);
+  let randState = p.randomState >>> 0;
+  const randInt = (low: number, high: number): number => {
+    if (randState === 0) randState = 1;
+    randState = (randState ^ (randState << 13)) >>> 0;
+    randState = (randState ^ (randState >>> 17)) >>> 0;
+    randState = (randState ^ (randState << 5)) >>> 0;
+    return low + ((randState % 0x80000000) % (high - low));
+  };
+
+  const bestSplit = (
+    start: number,
+    end: number,
+    counts: Float64Array,
+    wm: number,
+    imp: number,
+    nConstIn: number,
+  ): { split: Split | null; nConst: number } => {
+    let best: Split | null = null;
+    let bestProxy = Number.NEGATIVE_INFINITY;
+    const m = end - start;
+    let nVisited = 0;
+    let nFound = 0;
+    let nDrawn = 0;
+    const nKnown = nConstIn;
+    let nTotal = nKnown;
+    let fi = d;
+    while (fi > nTotal && (nVisited < d || nVisited <= nFound + nDrawn)) {
+      nVisited++;
+      let fj = randInt(nDrawn, fi - nFound);
+      if (fj < nKnown) {
+        const t = features[nDrawn];
+        features[nDrawn] = features[fj];
+        features[fj] = t;
+        nDrawn++;
+        continue;
+      }
+      fj += nFound;
+      const f = features[fj];
+      for (let i = start; i < end; i++) order[i] = samples[i];
+      const ord = order.subarray(start, end);
+      ord.sort((a, b) => data[a * d + f] - data[b * d + f] || a - b);
+      for (let i = start; i < end; i++) vals[i] = data[order[i] * d + f];
+      if (vals[end - 1] <= vals[start] + FEATURE_THRESHOLD) {
+        features[fj] = features[nTotal];
+        features[nTotal] = f;
+        nFound++;
+        nTotal++;
+        continue;
+      }
+      fi--;
+      features[fj] = features[fi];
+      features[fi] = f;
+      leftC.fill(0);
+      rightC.set(counts);
+      let wl = 0;
+      let wr = wm;
+      const edges = binEdges?.[f];
+      let e = 0;
+      let q = start;
+      while (q < end) {
+        // Move q to the first row of the next distinct value, adding the rows passed to the left.
+        do {
+          const s = order[q];
+          leftC[y[s]] += w[s];
+          rightC[y[s]] -= w[s];
+          wl += w[s];
+          wr -= w[s];
+          q++;
+        } while (q < end && vals[q] <= vals[q - 1] + FEATURE_THRESHOLD);
+        if (q >= end) break;
+        if (edges) {
+          // Only thresholds that cross a bin edge.
+          while (e < edges.length && edges[e] < vals[q - 1]) e++;
+          if (e >= edges.length || edges[e] >= vals[q]) continue;
+        }
+        const nl = q - start;
+        if (nl < p.minSamplesLeaf || m - nl < p.minSamplesLeaf) continue;
+        let proxy: number;
+        if (p.criterion === 'gini') {
+          let sl = 0;
+          let sr = 0;
+          for (let k = 0; k < nClasses; k++) {
+            sl += leftC[k] * leftC[k];
+            sr += rightC[k] * rightC[k];
+          }
+          proxy = sl / wl + sr / wr;
+        } else proxy = -wr * impurityOf(rightC, wr, 'entropy') - wl * impurityOf(leftC, wl, 'entropy');
+        if (proxy > bestProxy) {
+          bestProxy = proxy;
+          let threshold = vals[q - 1] / 2 + vals[q] / 2;
+          if (threshold === vals[q] || !Number.isFinite(threshold)) threshold = vals[q - 1];
+          const il = impurityOf(leftC, wl, p.criterion);
+          const ir = impurityOf(rightC, wr, p.criterion);
+          const improvement = (wm / totalW) * (imp - (wr / wm) * ir - (wl / wm) * il);
+          best = { feature: f, threshold, pos: q, improvement };
+        }
+      }
+    }
+    // Constant features stay at the front, in their order, for the children.
+    features.set(constantFeatures.subarray(0, nKnown), 0);
+    constantFeatures.set(features.subarray(nKnown, nKnown + nFound), nKnown);
+    return { split: best, nConst: nTotal };
+  };
+
+  // Depth-first, left child first: a stack of nodes to expand.
+  const stack: {
+    start: number;
+    end: number;
+    depth: number;
+    parent: number;
+    isLeft: boolean;
+    nConst: number;
+  }[] = [{ start: 0, end: n, depth: 0, parent: -1, isLeft: false, nConst: 0 }];
+  while (stack.length) {
+    const { start, end, depth, parent, isLeft, nConst } = stack.pop()!;
+    const counts = new Float64Array(nClasses);
+    let wm = 0;
+    for (let i = start; i < end; i++) {
+      counts[y[samples[i]]] += w[samples[i]];
+      wm += w[samples[i]];
+    }
+    const m = end - start;
+    const imp = impurityOf(counts, wm, p.criterion);
+    const id = addNode(counts, m, wm, imp);
+    if (parent >= 0) {
+      if (isLeft) tree.left[parent] = id;
+      else tree.right[parent] = id;
+    }
+    const isLeaf = depth >= p.maxDepth || m < p.minSamplesSplit || m < 2 * p.minSamplesLeaf || imp <= EPSILON;
+    if (isLeaf) continue;
+    const { split, nConst: childConst } = bestSplit(start, end, counts, wm, imp, nConst);
+    if (!split || split.improvement + EPSILON < p.minImpurityDecrease) continue;
+    // Partition the node's samples: x <= threshold to the left, keeping index order on each side.
+    const lefts: number[] = [];
+    const rights: number[] = [];
+    for (let i = start; i < end; i++) {
+      const s = samples[i];
+      if (data[s * d + split.feature] <= split.threshold) lefts.push(s);
+      else rights.push(s);
+    }
+    if (!lefts.length || !rights.length) continue;
+    samples.set(lefts, start);
+    samples.set(rights, start + lefts.length);
+    tree.feature[id] = split.feature;
+    tree.threshold[id] = split.threshold;
+    const mid = start + lefts.length;
+    stack.push({ start: mid, end, depth: depth + 1, parent: id, isLeft: false, nConst: childConst });
+    stack.push({ start, end: mid, depth: depth + 1, parent: id, isLeft: true, nConst: childConst });
+  }
+  return p.ccpAlpha > 0 ? pruneTree(tree, p.ccpAlpha, totalW) : tree;
+}
+
+/** Per feature, the upper edges of up to `bins` quantile bins (distinct values). */
+function quantileEdges(X: Matrix, bins: number): Float64Array[] {
+  const { rows: n, cols: d, data } = X;
+  const out: Float64Array[] = [];
+  const col = new Float64Array(n);
+  for (let f = 0; f < d; f++) {
+    for (let i = 0; i < n; i++) col[i] = data[i * d + f];
+    const s = Float64Array.from(col).sort();
+    const edges: number[] = [];
+    for (let b = 1; b < bins; b++) {
+      const v = s[Math.min(n - 1, Math.floor((b * n) / bins))];
+      const prev = s[Math.max(0, Math.floor((b * n) / bins) - 1)];
+      const t = (prev + v) / 2;
+      if (!edges.length || t > edges[edges.length - 1]) edges.push(t);
+    }
+    out.push(Float64Array.from(edges));
+  }
+  return out;
+}
+
+/** Leaf reached by one row. */
+export function applyTree(tree: Tree, row: ArrayLike<number>, offset = 0): number {
+  let node = 0;
+  while (tree.left[node] !== -1)
+    node = row[offset + tree.feature[node]] <= tree.threshold[node] ? tree.left[node] : tree.right[node];
+  return node;
+}
+
+/** Predicted class of each row: the class with the largest weighted count in its leaf (first on ties). */
+export function predictTree(tree: Tree, X: Matrix): Int32Array {
+  const out = new Int32Array(X.rows);
+  for (let i = 0; i < X.rows; i++) out[i] = leafClass(tree, applyTree(tree, X.data, i * X.cols));
+  return out;
+}
+
+export function leafClass(tree: Tree, node: number): number {
+  const C = tree.nClasses;
+  let best = 0;
+  for (let c = 1; c < C; c++) if (tree.value[node * C + c] > tree.value[node * C + best]) best = c;
+  return best;
+}
+
+/**
+ * Minimal cost-complexity pruning (Breiman et al. 1984; scikit-learn's ccp_alpha): repeatedly
+ * collapses the internal node with the weakest link g(t) = (R(t) - R(T_t)) / (leaves(T_t) - 1)
+ * while g(t) <= alpha, where R is impurity x weighted share of the samples.
+ */
+export function pruneTree(tree: Tree, alpha: number, totalW: number): Tree {
+  const N = tree.left.length;
+  const left = [...tree.left];
+  const right = [...tree.right];
+  const r = tree.impurity.map((imp, i) => (imp * tree.weightedNSamples[i]) / totalW);
+  for (;;) {
+    const leaves = new Array<number>(N).fill(0);
+    const subR = new Array<number>(N).fill(0);
+    const post = (node: number): void => {
+      if (left[node] === -1) {
+        leaves[node] = 1;
+        subR[node] = r[node];
+        return;
+      }
+      post(left[node]);
+      post(right[node]);
+      leaves[node] = leaves[left[node]] + leaves[right[node]];
+      subR[node] = subR[left[node]] + subR[right[node]];
+    };
+    post(0);
+    let weakest = -1;
+    let gMin = Number.POSITIVE_INFINITY;
+    const visit = (node: number): void => {
+      if (left[node] === -1) return;
+      const g = (r[node] - subR[node]) / (leaves[node] - 1);
+      if (g < gMin - 1e-15) {
+        gMin = g;
+        weakest = node;
+      }
+      visit(left[node]);
+      visit(right[node]);
+    };
+    visit(0);
+    if (weakest < 0 || gMin > alpha) break;
+    left[weakest] = -1;
+    right[weakest] = -1;
+  }
+  // Renumber the kept nodes in the same depth-first order.
+  const keep: number[] = [];
+  const walk = (node: number): void => {
+    keep.push(node);
+    if (left[node] !== -1) {
+      walk(left[node]);
+      walk(right[node]);
+    }
+  };
+  walk(0);
+  const newId = new Map(keep.map((old, i) => [old, i]));
+  const C = tree.nClasses;
+  const out: Tree = {
+    ...tree,
+    left: [],
+    right: [],
+    feature: [],
+    threshold: [],
+    impurity: [],
+    nSamples: [],
+    weightedNSamples: [],
+    value: [],
+  };
+  for (const old of keep) {
+    const leaf = left[old] === -1;
+    out.left.push(leaf ? -1 : newId.get(left[old])!);
+    out.right.push(leaf ? -1 : newId.get(right[old])!);
+    out.feature.push(leaf ? -2 : tree.feature[old]);
+    out.threshold.push(leaf ? -2 : tree.threshold[old]);
+    out.impurity.push(tree.impurity[old]);
+    out.nSamples.push(tree.nSamples[old]);
+    out.weightedNSamples.push(tree.weightedNSamples[old]);
+    for (let c = 0; c < C; c++) out.value.push(tree.value[old * C + c]);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { SegmintError } from '../core/errors.js';
 import { Duck, qi } from '../data/duck.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
 import { missingColumnError } from '../data/sources.js';
-import { type Model, parseModel, requiredFeatures, scoreModel } from '../model/model.js';
+import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { toCsv } from '../pipeline/csv.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
@@ -36,7 +36,10 @@ export interface ScoreRow {
   customer_id: string;
   segment_id: number;
   segment_name: string;
+  segment_action: string;
   distance: number;
+  /** Segment id -> whether that segment's rule fires for the row (null when a feature it needs is absent). */
+  rules: Record<string, boolean | null>;
 }
 
 /** Scores a file of feature rows (CSV/Parquet/JSON) with a model. */
@@ -74,13 +77,25 @@ export async function scoreFile(model: Model, input: string, idColumn?: string):
       numeric: (n) => byName.get(n) as Float64Array | undefined,
       categorical: (n) => byName.get(n) as (string | null)[] | undefined,
     });
+    // Rules read features in original units, possibly ones the clustering left out.
+    const ruleFeatures = [
+      ...new Set(model.rules.flatMap((r) => r.rule.any.flatMap((p) => p.all.map((c) => c.feature)))),
+    ].filter((f) => cols.includes(f));
+    const rf = ruleFeatures.length
+      ? await duck.columns(
+          `SELECT ${ruleFeatures.map((f) => `TRY_CAST(${qi(f)} AS DOUBLE) AS ${qi(f)}`).join(', ')} FROM input`,
+        )
+      : null;
+    const ruleCols = new Map(ruleFeatures.map((f, j) => [f, rf!.values[j] as Float64Array]));
     return ids.map((cid, i) => {
       const seg = model.segments[scored.label[i]];
       return {
         customer_id: cid ?? '',
         segment_id: seg.id,
         segment_name: seg.name,
+        segment_action: seg.action,
         distance: scored.distance[i],
+        rules: ruleVerdicts(model, (f) => ruleCols.get(f)?.[i]),
       };
     });
   } finally {
@@ -101,9 +116,24 @@ export function registerScore(program: Command, io: Io): void {
     action(io, async (opts: CommonOpts & { model: string; input: string; id?: string; out?: string }) => {
       const model = loadModelFile(opts.model);
       const rows = await scoreFile(model, opts.input, opts.id);
+      const ruleIds = model.rules.map((r) => String(r.segmentId));
       const csv = toCsv(
-        ['customer_id', 'segment_id', 'segment_name', 'distance'],
-        rows.map((r) => [r.customer_id, r.segment_id, r.segment_name, r.distance]),
+        [
+          'customer_id',
+          'segment_id',
+          'segment_name',
+          'segment_action',
+          'distance',
+          ...ruleIds.map((id) => `rule_${id}`),
+        ],
+        rows.map((r) => [
+          r.customer_id,
+          r.segment_id,
+          r.segment_name,
+          r.segment_action,
+          r.distance,
+          ...ruleIds.map((id) => (r.rules[id] === null ? null : r.rules[id] ? 1 : 0)),
+        ]),
       );
       if (opts.out) writeFileAtomic(resolve(opts.out), csv);
       if (opts.json)

@@ -344,6 +344,61 @@ export const ClusterSpec = z.strictObject({
 });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 
+const PersonaOverride = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().optional(),
+  action: z.string().optional(),
+});
+
+export const ExplainSpec = z.strictObject({
+  rules: z.boolean().default(true).describe('Learn a one-vs-rest decision-tree rule for every segment.'),
+  tree: z
+    .strictObject({
+      maxDepth: z
+        .number()
+        .int()
+        .min(1)
+        .max(12)
+        .default(3)
+        .describe('Depth of the rule trees (3 gives rules of at most 3 conditions per path).'),
+      minSamplesLeaf: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe('Fewest customers in a leaf (default 1% of customers).'),
+      criterion: z.enum(['gini', 'entropy']).default('gini'),
+      classWeight: z
+        .enum(['balanced', 'none'])
+        .default('balanced')
+        .describe('balanced weighs a small segment as much as the rest.'),
+      minImpurityDecrease: z.number().min(0).default(0),
+      ccpAlpha: z.number().min(0).default(0).describe('Cost-complexity pruning; larger gives shorter rules.'),
+    })
+    .default({
+      maxDepth: 3,
+      criterion: 'gini',
+      classWeight: 'balanced',
+      minImpurityDecrease: 0,
+      ccpAlpha: 0,
+    }),
+  testShare: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.25)
+    .describe('Share of customers held out (stratified, seeded) to measure each rule.'),
+  roundThresholds: z
+    .boolean()
+    .default(false)
+    .describe('Also report rules with thresholds rounded to two significant digits, with what that costs.'),
+  names: z
+    .record(z.string(), PersonaOverride)
+    .default({})
+    .describe('Persona overrides by segment id, e.g. { "1": { name: VIP, action: "..." } }.'),
+});
+export type ExplainSpec = z.infer<typeof ExplainSpec>;
+
 export const OutputSpec = z.strictObject({
   dir: z
     .string()
@@ -383,6 +438,7 @@ export const Recipe = z.strictObject({
     'How features are prepared for clustering (fitted params are saved in the model).',
   ),
   cluster: ClusterSpec.default(ClusterSpec.parse({})).describe('The clustering method and how k is chosen.'),
+  explain: ExplainSpec.default(ExplainSpec.parse({})).describe('Profiles, personas and decision-tree rules.'),
   output: OutputSpec.default(OutputSpec.parse({})).describe('Where and how outputs are written.'),
 });
 export type Recipe = z.infer<typeof Recipe>;

@@ -1,10 +1,23 @@
 import type { FeatureTable } from '../prep/prepare.js';
 import { quantileSorted } from '../prep/stats.js';
 
+export interface FeatureStats {
+  mean: number | null;
+  median: number | null;
+  q1: number | null;
+  q3: number | null;
+  /** Segment mean / mean of all customers. */
+  lift: number | null;
+  /** (segment mean - mean of all) / standard deviation of all: how unusual the segment is on it. */
+  z: number | null;
+}
+
 export interface SegmentProfile {
   /** Segment id as shown to users: 1..k (cluster label + 1). */
   id: number;
   name: string;
+  description: string;
+  action: string;
   size: number;
   shareCustomers: number;
   /** Share of total revenue, or null when the run has no revenue feature. */
@@ -12,17 +25,40 @@ export interface SegmentProfile {
   /** Mean of each numeric feature in original units (missing values skipped). */
   means: Record<string, number | null>;
   medians: Record<string, number | null>;
+  /** Mean, median, quartiles, lift and standardized difference of each numeric feature. */
+  stats: Record<string, FeatureStats>;
+  /** The features that most set the segment apart (largest |z|), at most five. */
+  distinguishing: { feature: string; z: number; direction: 'higher' | 'lower' }[];
   /** Most common value of each categorical feature. */
   modes: Record<string, string | null>;
 }
 
-/** Per-segment size, shares and feature summaries in original (unscaled) units. */
+/** Sorted non-missing values of a column (for all customers or some rows). */
+function sortedValues(values: Float64Array, rows?: number[]): Float64Array {
+  const out = rows ? Float64Array.from(rows, (r) => values[r]) : Float64Array.from(values);
+  return out.filter((v) => !Number.isNaN(v)).sort();
+}
+
+function meanSd(v: Float64Array): { mean: number; sd: number } {
+  if (!v.length) return { mean: Number.NaN, sd: Number.NaN };
+  let s = 0;
+  for (const x of v) s += x;
+  const mean = s / v.length;
+  let ss = 0;
+  for (const x of v) ss += (x - mean) ** 2;
+  return { mean, sd: Math.sqrt(ss / v.length) };
+}
+
+/**
+ * Per-segment size, shares of customers and revenue, and statistics of every feature in original
+ * (unscaled) units: mean, median, quartiles, lift and standardized difference against all
+ * customers, and the features that set the segment apart. Names are filled in by the explainer.
+ */
 export function profileSegments(
   table: FeatureTable,
   labels: Int32Array,
   k: number,
   revenueColumn: string | null,
-  names: (id: number) => string,
 ): SegmentProfile[] {
   const n = labels.length;
   const revenue = revenueColumn ? table.numeric.find((c) => c.name === revenueColumn)?.values : undefined;
@@ -30,17 +66,32 @@ export function profileSegments(
   if (revenue) for (let i = 0; i < n; i++) if (!Number.isNaN(revenue[i])) totalRevenue += revenue[i];
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < n; i++) members[labels[i]].push(i);
+  const overall = table.numeric.map((c) => meanSd(sortedValues(c.values)));
   return members.map((rows, label) => {
-    const id = label + 1;
-    const means: SegmentProfile['means'] = {};
-    const medians: SegmentProfile['medians'] = {};
-    for (const col of table.numeric) {
-      const vals = Float64Array.from(rows.map((r) => col.values[r]).filter((v) => !Number.isNaN(v))).sort();
-      let s = 0;
-      for (const v of vals) s += v;
-      means[col.name] = vals.length ? s / vals.length : null;
-      medians[col.name] = vals.length ? quantileSorted(vals, 0.5) : null;
-    }
+    const stats: Record<string, FeatureStats> = {};
+    table.numeric.forEach((col, j) => {
+      const vals = sortedValues(col.values, rows);
+      const has = vals.length > 0;
+      const { mean } = meanSd(vals);
+      const o = overall[j];
+      stats[col.name] = {
+        mean: has ? mean : null,
+        median: has ? quantileSorted(vals, 0.5) : null,
+        q1: has ? quantileSorted(vals, 0.25) : null,
+        q3: has ? quantileSorted(vals, 0.75) : null,
+        lift: has && o.mean ? mean / o.mean : null,
+        z: has && o.sd > 0 ? (mean - o.mean) / o.sd : null,
+      };
+    });
+    const distinguishing = Object.entries(stats)
+      .filter(([, v]) => v.z !== null)
+      .map(([feature, v]) => ({
+        feature,
+        z: v.z as number,
+        direction: (v.z as number) >= 0 ? ('higher' as const) : ('lower' as const),
+      }))
+      .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || (a.feature < b.feature ? -1 : 1))
+      .slice(0, 5);
     const modes: SegmentProfile['modes'] = {};
     for (const col of table.categorical) {
       const counts = new Map<string, number>();
@@ -54,13 +105,17 @@ export function profileSegments(
     let rev = 0;
     if (revenue) for (const r of rows) if (!Number.isNaN(revenue[r])) rev += revenue[r];
     return {
-      id,
-      name: names(id),
+      id: label + 1,
+      name: `Segment ${label + 1}`,
+      description: '',
+      action: '',
       size: rows.length,
       shareCustomers: rows.length / n,
       shareRevenue: revenue && totalRevenue !== 0 ? rev / totalRevenue : null,
-      means,
-      medians,
+      means: Object.fromEntries(Object.entries(stats).map(([f, v]) => [f, v.mean])),
+      medians: Object.fromEntries(Object.entries(stats).map(([f, v]) => [f, v.median])),
+      stats,
+      distinguishing,
       modes,
     };
   });

@@ -64,10 +64,25 @@ export const ModelSchema = z.object({
     z.object({
       id: z.number().int(),
       name: z.string(),
+      description: z.string(),
+      action: z.string(),
       size: z.number().int(),
       shareCustomers: z.number(),
       shareRevenue: z.number().nullable(),
       means: z.record(z.string(), z.number().nullable()),
+    }),
+  ),
+  /** One-vs-rest rule per segment, as JSON predicates (feature op value). */
+  rules: z.array(
+    z.object({
+      segmentId: z.number().int(),
+      rule: z.object({
+        any: z.array(
+          z.object({
+            all: z.array(z.object({ feature: z.string(), op: z.enum(['<=', '>']), value: z.number() })),
+          }),
+        ),
+      }),
     }),
   ),
 });
@@ -145,4 +160,30 @@ export function scoreModel(model: Model, input: ScoreInput): Scored {
     : createMatrix(0, model.clusterer.dim);
   const { labels, distances } = predictKMeans({ centers: model.clusterer.centers, k: model.clusterer.k }, X);
   return { label: labels, distance: distances };
+}
+
+/**
+ * Whether each segment's rule fires for one customer, from feature values in original units;
+ * null when the rule needs a feature that is not given. Missing (NaN) values match no condition.
+ */
+export function ruleVerdicts(
+  model: Model,
+  value: (feature: string) => number | undefined,
+): Record<string, boolean | null> {
+  const out: Record<string, boolean | null> = {};
+  for (const r of model.rules) {
+    let absent = false;
+    const fires = r.rule.any.some((p) =>
+      p.all.every((c) => {
+        const v = value(c.feature);
+        if (v === undefined) {
+          absent = true;
+          return false;
+        }
+        return !Number.isNaN(v) && (c.op === '<=' ? v <= c.value : v > c.value);
+      }),
+    );
+    out[String(r.segmentId)] = absent && !fires ? null : fires;
+  }
+  return out;
 }

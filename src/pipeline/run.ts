@@ -7,7 +7,9 @@ import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
 import { loadSources } from '../data/sources.js';
+import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
+import { rulesFiles } from '../explain/rule-files.js';
 import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import { fitKMeansParallel, fitMiniBatchParallel } from '../parallel/kmeans.js';
@@ -203,8 +205,21 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const centers = new Array<number>(k * dim);
     for (let c = 0; c < k; c++)
       for (let t = 0; t < dim; t++) centers[map[c] * dim + t] = sel.fit.centers[c * dim + t];
-    const segName = (id: number) => `Segment ${id}`;
-    const profiles = profileSegments(table, labels, k, feats.revenueColumn, segName);
+    const profiles = profileSegments(table, labels, k, feats.revenueColumn);
+    const explanation = explainSegments(
+      table,
+      feats.columns,
+      labels,
+      k,
+      profiles,
+      recipe.explain,
+      recipe.cluster.seed,
+    );
+    profiles.forEach((p, i) => {
+      Object.assign(p, explanation.personas[i]);
+    });
+    const segName = (id: number) => profiles[id - 1].name;
+    const segAction = (id: number) => profiles[id - 1].action;
     const distance = new Float64Array(labels.length);
     for (let i = 0; i < labels.length; i++) {
       let s = 0;
@@ -246,11 +261,14 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       segments: profiles.map((p) => ({
         id: p.id,
         name: p.name,
+        description: p.description,
+        action: p.action,
         size: p.size,
         shareCustomers: p.shareCustomers,
         shareRevenue: p.shareRevenue,
         means: p.means,
       })),
+      rules: explanation.rules.map((r) => ({ segmentId: r.segmentId, rule: r.json })),
     };
     const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
     let runId = makeRunId(started, loaded.hash);
@@ -263,10 +281,11 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         { name: 'customer_id', type: 'VARCHAR', values: table.ids },
         { name: 'segment_id', type: 'INTEGER', values: Int32Array.from(labels, (l) => l + 1) },
         { name: 'segment_name', type: 'VARCHAR', values: Array.from(labels, (l) => segName(l + 1)) },
+        { name: 'segment_action', type: 'VARCHAR', values: Array.from(labels, (l) => segAction(l + 1)) },
         { name: 'distance', type: 'DOUBLE', values: distance },
       ]);
       const featureCols = recipe.output.includeFeatures ? feats.columns.map((c) => `f.${qi(c.name)}`) : [];
-      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.distance${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
+      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.segment_action, s.distance${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
       for (const fmt of recipe.output.formats) {
         const file = join(tmp, `tags.${fmt}`);
         await duck.exec(
@@ -276,6 +295,11 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       }
       writeFileAtomic(join(tmp, 'profiles.csv'), profilesCsv(profiles, feats.columns));
       files['profiles.csv'] = join(runDir, 'profiles.csv');
+      const rules = rulesFiles(profiles, explanation);
+      for (const [file, text] of Object.entries(rules)) {
+        writeFileAtomic(join(tmp, file), text);
+        files[file] = join(runDir, file);
+      }
       writeFileAtomic(join(tmp, 'model.json'), `${JSON.stringify(model, null, 2)}\n`);
       files['model.json'] = join(runDir, 'model.json');
       timings.outputs = Math.round(performance.now() - stageStart);
@@ -317,6 +341,24 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           dendrogram: sel.dendrogram,
         },
         segments: profiles,
+        explain: {
+          rules: explanation.rules.map((r) => ({
+            segmentId: r.segmentId,
+            text: r.text,
+            sentence: r.sentence,
+            conditions: r.conditions,
+            holdout: r.holdout,
+            fidelity: r.fidelity,
+            rounded: r.rounded ? { text: r.rounded.text, fidelity: r.rounded.fidelity } : null,
+          })),
+          tree: explanation.tree
+            ? {
+                fidelity: explanation.tree.fidelity,
+                nodes: explanation.tree.tree.left.length,
+                text: explanation.tree.text,
+              }
+            : null,
+        },
         warnings,
         timings,
       };
@@ -365,25 +407,30 @@ function fileSize(p: string): number | null {
 function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): string {
   const numeric = columns.filter((c) => c.type === 'numeric').map((c) => c.name);
   const categorical = columns.filter((c) => c.type === 'categorical').map((c) => c.name);
+  const stats = ['mean', 'median', 'q1', 'q3', 'lift'] as const;
   const header = [
     'segment_id',
     'segment_name',
+    'description',
+    'action',
     'size',
     'share_customers',
     'share_revenue',
-    ...numeric.map((n) => `mean_${n}`),
-    ...numeric.map((n) => `median_${n}`),
+    ...numeric.flatMap((n) => stats.map((st) => `${st}_${n}`)),
     ...categorical.map((n) => `mode_${n}`),
+    'distinguishing',
   ];
   const rows = profiles.map((p) => [
     p.id,
     p.name,
+    p.description,
+    p.action,
     p.size,
     p.shareCustomers,
     p.shareRevenue,
-    ...numeric.map((n) => p.means[n]),
-    ...numeric.map((n) => p.medians[n]),
+    ...numeric.flatMap((n) => stats.map((st) => p.stats[n]?.[st] ?? null)),
     ...categorical.map((n) => p.modes[n]),
+    p.distinguishing.map((d) => `${d.feature} ${d.direction}`).join('; '),
   ]);
   return toCsv(header, rows);
 }

@@ -102,7 +102,23 @@ describe('the segmint CLI', () => {
     const outFile = join(dir, 'scores.csv');
     const w = await cli(['score', '--model', r.files['model.json'], '--input', tags, '--out', outFile, '-q']);
     assert.equal(w.code, 0);
-    assert.match(readFileSync(outFile, 'utf8'), /^customer_id,segment_id,segment_name,distance\n/);
+    assert.match(
+      readFileSync(outFile, 'utf8'),
+      /^customer_id,segment_id,segment_name,segment_action,distance,rule_1,rule_2,rule_3,rule_4\n/,
+    );
+    // Each segment's rule fires for most of that segment's customers.
+    const model = JSON.parse(readFileSync(r.files['model.json'], 'utf8'));
+    const full = JSON.parse(
+      (await cli(['score', '--model', r.files['model.json'], '--input', tags, '--json'])).out,
+    ).scores as { segment_id: number; segment_action: string; rules: Record<string, boolean> }[];
+    for (const seg of model.segments) {
+      const mine = full.filter((x) => x.segment_id === seg.id);
+      assert.ok(mine.every((x) => x.segment_action === seg.action));
+      assert.ok(
+        mine.filter((x) => x.rules[String(seg.id)]).length >= 0.8 * mine.length,
+        `rule of segment ${seg.id}`,
+      );
+    }
     writeFileSync(join(dir, 'partial.csv'), 'customer_id,recency_days\nx,3\n');
     const bad = await cli([
       'score',

@@ -26,14 +26,27 @@ describe('segmint run end to end', () => {
     assert.deepEqual(listDir(s.runDir), [
       'model.json',
       'profiles.csv',
+      'rules.json',
+      'rules.sql',
+      'rules.txt',
       'run.json',
       'tags.csv',
       'tags.parquet',
+      'tree.json',
     ]);
     assert.equal(readlinkSync(s.latest), join('runs', s.runId));
     const tags = readFileSync(s.files['tags.csv'], 'utf8').trim().split('\n');
     assert.equal(tags.length, s.customers + 1);
-    assert.match(tags[0], /^customer_id,segment_id,segment_name,distance,recency_days,frequency,monetary/);
+    assert.match(
+      tags[0],
+      /^customer_id,segment_id,segment_name,segment_action,distance,recency_days,frequency,monetary/,
+    );
+    // Every segment has a unique persona name, a description, an action and a rule.
+    assert.equal(new Set(s.segments.map((p) => p.name)).size, s.k);
+    for (const p of s.segments) assert.ok(p.description && p.action && p.distinguishing.length, p.name);
+    const rulesTxt = readFileSync(s.files['rules.txt'], 'utf8');
+    for (const p of s.segments) assert.match(rulesTxt, new RegExp(`Segment ${p.id}: ${p.name}`));
+    assert.match(readFileSync(s.files['rules.sql'], 'utf8'), /WHERE \(/);
     const sizes = new Map<string, number>();
     for (const line of tags.slice(1)) sizes.set(line.split(',')[1], (sizes.get(line.split(',')[1]) ?? 0) + 1);
     for (const seg of s.segments) assert.equal(sizes.get(String(seg.id)), seg.size);

@@ -1,0 +1,226 @@
+import type { ExplainSpec } from '../config/recipe.js';
+import { createMatrix, type Matrix, takeRows } from '../core/matrix.js';
+import type { FeatureTable } from '../prep/prepare.js';
+import { quantileSorted } from '../prep/stats.js';
+import { type BinaryMetrics, binaryMetrics, stratifiedSplit } from './evaluate.js';
+import { assignPersonas, type Persona, type Position, quintileScore } from './personas.js';
+import type { SegmentProfile } from './profile.js';
+import {
+  conditionCount,
+  matches,
+  type Rule,
+  roundRule,
+  ruleJson,
+  ruleSentence,
+  ruleSql,
+  rulesFor,
+  ruleText,
+  treeCaseSql,
+  treeText,
+} from './rules.js';
+import { fitTree, predictTree, TREE_DEFAULTS, type Tree, type TreeParams } from './tree.js';
+
+export interface SegmentRule {
+  segmentId: number;
+  rule: Rule;
+  text: string;
+  sentence: string;
+  sql: string;
+  json: ReturnType<typeof ruleJson>;
+  conditions: number;
+  /** On the stratified hold-out customers, the tree fitted on the others. */
+  holdout: BinaryMetrics;
+  /** The rule against the segment labels of every customer. */
+  fidelity: BinaryMetrics;
+  /** With thresholds rounded to business numbers, when asked: the rounded rule and what it costs. */
+  rounded: { rule: Rule; text: string; sql: string; fidelity: BinaryMetrics } | null;
+}
+
+export interface Explanation {
+  personas: Persona[];
+  rules: SegmentRule[];
+  /** One tree over all segments, its text and a SQL CASE that tags every customer. */
+  tree: {
+    tree: Tree;
+    features: string[];
+    classes: string[];
+    text: string;
+    caseSql: string;
+    fidelity: number;
+  } | null;
+}
+
+const FIND: Record<keyof Position, { kinds: string[]; pattern: RegExp; better: boolean }> = {
+  recency: { kinds: ['recency_days'], pattern: /recen/i, better: false },
+  frequency: { kinds: ['frequency'], pattern: /frequen|purchases|orders/i, better: true },
+  monetary: { kinds: ['monetary'], pattern: /monetary|spend|revenue|amount|mnt/i, better: true },
+  engagement: {
+    kinds: ['sessions', 'event_count', 'avg_session_minutes'],
+    pattern: /session|visit|wishlist|engage/i,
+    better: true,
+  },
+  couponsClaimed: { kinds: ['coupons_claimed'], pattern: /coupons?_claimed|claimed/i, better: true },
+  burnRate: { kinds: ['coupon_burn_rate'], pattern: /burn/i, better: true },
+};
+
+/** Numeric features with their catalogue kind, as the explainer needs them. */
+export interface ExplainFeature {
+  name: string;
+  feature: string;
+}
+
+/**
+ * Personas and rules for k profiled segments (labels 0..k-1, segment id = label + 1): a persona per
+ * segment from its medians' positions among all customers; one-vs-rest decision-tree rules learned
+ * on original-unit features, evaluated on a stratified seeded hold-out; and one tree over all.
+ */
+export function explainSegments(
+  table: FeatureTable,
+  features: ExplainFeature[],
+  labels: Int32Array,
+  k: number,
+  profiles: SegmentProfile[],
+  spec: ExplainSpec,
+  seed: number,
+): Explanation {
+  const n = labels.length;
+  const numeric = table.numeric;
+  const sortedAll = numeric.map((c) =>
+    Float64Array.from(c.values)
+      .filter((v) => !Number.isNaN(v))
+      .sort(),
+  );
+  // Personas from each segment's median position among all customers.
+  const findColumn = (key: keyof Position): number => {
+    const spec0 = FIND[key];
+    let j = numeric.findIndex((c) =>
+      spec0.kinds.includes(features.find((f) => f.name === c.name)?.feature ?? ''),
+    );
+    if (j < 0) j = numeric.findIndex((c) => spec0.pattern.test(c.name));
+    return j;
+  };
+  const cols = Object.fromEntries(
+    (Object.keys(FIND) as (keyof Position)[]).map((key) => [key, findColumn(key)]),
+  ) as Record<keyof Position, number>;
+  const positions: Position[] = profiles.map((prof) => {
+    const pos = {} as Position;
+    for (const key of Object.keys(FIND) as (keyof Position)[]) {
+      const j = cols[key];
+      const med = j >= 0 ? prof.medians[numeric[j].name] : null;
+      pos[key] =
+        j >= 0 && med !== null && med !== undefined
+          ? quintileScore(sortedAll[j], med, FIND[key].better)
+          : null;
+    }
+    return pos;
+  });
+  const personas = assignPersonas(
+    positions,
+    spec.names,
+    profiles.map((p) => p.id),
+  );
+
+  // Rules on original-unit numeric features, missing values as the median.
+  const names = numeric.map((c) => c.name);
+  const X = createMatrix(n, names.length);
+  numeric.forEach((c, j) => {
+    const med = sortedAll[j].length ? quantileSorted(sortedAll[j], 0.5) : 0;
+    for (let i = 0; i < n; i++) X.data[i * names.length + j] = Number.isNaN(c.values[i]) ? med : c.values[i];
+  });
+  const treeParams: TreeParams = {
+    ...TREE_DEFAULTS,
+    maxDepth: spec.tree.maxDepth,
+    criterion: spec.tree.criterion,
+    minSamplesLeaf: spec.tree.minSamplesLeaf ?? Math.max(1, Math.floor(0.01 * n)),
+    minImpurityDecrease: spec.tree.minImpurityDecrease,
+    classWeight: spec.tree.classWeight === 'none' ? null : 'balanced',
+    ccpAlpha: spec.tree.ccpAlpha,
+    randomState: seed >>> 0 || 1,
+  };
+  const rules: SegmentRule[] = [];
+  if (spec.rules && names.length && k >= 2) {
+    for (let s = 0; s < k; s++)
+      rules.push(
+        segmentRule(
+          X,
+          names,
+          Int32Array.from(labels, (l) => (l === s ? 1 : 0)),
+          s + 1,
+          personas[s].name,
+          treeParams,
+          spec,
+          seed,
+        ),
+      );
+  }
+  let tree: Explanation['tree'] = null;
+  if (names.length && k >= 2) {
+    const t = fitTree(X, labels, k, treeParams);
+    const pred = predictTree(t, X);
+    let agree = 0;
+    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) agree++;
+    const classes = personas.map((p, i) => `${i + 1} ${p.name}`);
+    tree = {
+      tree: t,
+      features: names,
+      classes,
+      text: treeText(t, names, classes),
+      caseSql: treeCaseSql(t, names, (c) => String(c + 1)),
+      fidelity: agree / n,
+    };
+  }
+  return { personas, rules, tree };
+}
+
+/**
+ * Learns the rule for one target (1 = in it): a tree on a stratified training part, scored on the
+ * hold-out; then a tree on everyone gives the published rule, checked against the labels of all.
+ */
+export function segmentRule(
+  X: Matrix,
+  names: string[],
+  y: Int32Array,
+  segmentId: number,
+  who: string,
+  params: TreeParams,
+  spec: ExplainSpec,
+  seed: number,
+): SegmentRule {
+  const { train, test } = stratifiedSplit(y, spec.testShare, seed + segmentId);
+  const holdTree = fitTree(
+    takeRows(X, train),
+    Int32Array.from(train, (i) => y[i]),
+    2,
+    params,
+  );
+  const holdRule = rulesFor(holdTree, names, 1);
+  const Xt = takeRows(X, test);
+  const predictRule = (rule: Rule, M: Matrix) =>
+    Int32Array.from({ length: M.rows }, (_, i) =>
+      matches(rule, (f) => M.data[i * M.cols + names.indexOf(f)]) ? 1 : 0,
+    );
+  const holdout = binaryMetrics(
+    Int32Array.from(test, (i) => y[i]),
+    predictRule(holdRule, Xt),
+  );
+  const full = fitTree(X, y, 2, params);
+  const rule = rulesFor(full, names, 1);
+  const fidelity = binaryMetrics(y, predictRule(rule, X));
+  let rounded: SegmentRule['rounded'] = null;
+  if (spec.roundThresholds) {
+    const r = roundRule(rule);
+    rounded = { rule: r, text: ruleText(r), sql: ruleSql(r), fidelity: binaryMetrics(y, predictRule(r, X)) };
+  }
+  return {
+    segmentId,
+    rule,
+    text: ruleText(rule),
+    sentence: ruleSentence(rule, (f) => f.replace(/_/g, ' '), who),
+    sql: ruleSql(rule),
+    json: ruleJson(rule),
+    conditions: conditionCount(rule),
+    holdout,
+    fidelity,
+    rounded,
+  };
+}

@@ -113,7 +113,7 @@ export function matches(rule: Rule, value: (feature: string) => number): boolean
 export function niceNumber(v: number): number {
   if (v === 0 || !Number.isFinite(v)) return v;
   const mag = 10 ** (Math.floor(Math.log10(Math.abs(v))) - 1);
-  return Number((Math.round(v / mag) * mag).toPrecision(12));
+  return Number((Math.sign(v) * Math.round(Math.abs(v) / mag) * mag).toPrecision(12));
 }
 
 export function roundRule(rule: Rule): Rule {

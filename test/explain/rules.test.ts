@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createMatrix, fromRows } from '../../src/core/matrix.js';
+import { createRng } from '../../src/core/rng.js';
+import { Duck } from '../../src/data/duck.js';
+import { binaryMetrics, stratifiedSplit } from '../../src/explain/evaluate.js';
+import { assignPersonas, quintileScore } from '../../src/explain/personas.js';
+import { matches, mergeComplementary, niceNumber, roundRule, ruleJson, ruleSentence, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from '../../src/explain/rules.js';
+import { fitTree, predictTree, TREE_DEFAULTS, type Tree } from '../../src/explain/tree.js';
+
+/** A hand-built tree: spend <= 361.26 -> class 0; else session <= 5.9 -> 0, else 1. */
+const HAND: Tree = {
+  kind: 'segmint.tree',
+  nClasses: 2,
+  nFeatures: 2,
+  left: [1, -1, 3, -1, -1],
+  right: [2, -1, 4, -1, -1],
+  feature: [0, -2, 1, -2, -2],
+  threshold: [361.26, -2, 5.9, -2, -2],
+  impurity: [0.5, 0, 0.3, 0, 0],
+  nSamples: [10, 5, 5, 2, 3],
+  weightedNSamples: [10, 5, 5, 2, 3],
+  value: [6, 4, 5, 0, 1, 4, 1, 1, 0, 3],
+};
+const NAMES = ['total_spend', 'avg_session_length'];
+
+describe('rules', () => {
+  test('text, sentence, SQL and JSON of a hand-built tree', () => {
+    assert.equal(
+      treeText(HAND, NAMES, ['other', 'loyal']),
+      [
+        '|--- total_spend <= 361.26',
+        '|   |--- class: other',
+        '|--- total_spend >  361.26',
+        '|   |--- avg_session_length <= 5.90',
+        '|   |   |--- class: other',
+        '|   |--- avg_session_length >  5.90',
+        '|   |   |--- class: loyal',
+        '',
+      ].join('\n'),
+    );
+    const rule = rulesFor(HAND, NAMES, 1);
+    assert.equal(ruleText(rule), 'total_spend > 361.26 and avg_session_length > 5.9');
+    assert.equal(ruleSentence(rule, (f) => f.replace(/_/g, ' '), 'Loyal customers'), 'Loyal customers are customers whose total spend is above 361.26 and avg session length is above 5.9.');
+    assert.equal(ruleSql(rule), '("total_spend" > 361.26 AND "avg_session_length" > 5.9)');
+    assert.deepEqual(ruleJson(rule), { any: [{ all: [{ feature: 'total_spend', op: '>', value: 361.26 }, { feature: 'avg_session_length', op: '>', value: 5.9 }] }] });
+    assert.equal(ruleText(rulesFor(HAND, NAMES, 0)), 'total_spend <= 361.26\n  or total_spend > 361.26 and avg_session_length <= 5.9');
+    assert.equal(ruleText(roundRule(rule)), 'total_spend > 360 and avg_session_length > 5.9');
+    assert.deepEqual([niceNumber(361.26), niceNumber(5.93), niceNumber(0.01234), niceNumber(-1550)], [360, 5.9, 0.012, -1600]);
+  });
+
+  test('complementary paths merge; ranges read as "between"', () => {
+    const merged = mergeComplementary([
+      [
+        { feature: 'a', op: '<=', value: 1 },
+        { feature: 'b', op: '<=', value: 2 },
+      ],
+      [
+        { feature: 'a', op: '<=', value: 1 },
+        { feature: 'b', op: '>', value: 2 },
+      ],
+    ]);
+    assert.deepEqual(merged, [[{ feature: 'a', op: '<=', value: 1 }]]);
+    const s = ruleSentence({ paths: [[{ feature: 'x', op: '>', value: 1 }, { feature: 'x', op: '<=', value: 4 }]] }, (f) => f, 'They');
+    assert.equal(s, 'They are customers whose x is above 1 and at most 4.');
+  });
+
+  test('SQL rules and the CASE tagger select exactly the customers the tree selects, in DuckDB', async () => {
+    const rng = createRng(4);
+    const n = 2000;
+    const X = createMatrix(n, 3);
+    for (let i = 0; i < n; i++) {
+      X.data[i * 3] = Math.round(rng() * 1000) / 4; // quarters: many values fall exactly on thresholds
+      X.data[i * 3 + 1] = Math.floor(rng() * 20);
+      X.data[i * 3 + 2] = rng() * 10 - 5;
+    }
+    const y = Int32Array.from({ length: n }, (_, i) => (X.data[i * 3] > 120 && X.data[i * 3 + 1] > 8 ? 2 : X.data[i * 3 + 2] > 1 ? 1 : 0));
+    const names = ['spend', 'visits', 'score'];
+    const tree = fitTree(X, y, 3, { ...TREE_DEFAULTS, maxDepth: 4 });
+    const pred = predictTree(tree, X);
+    const duck = await Duck.open();
+    try {
+      await duck.createFromColumns('customer_features', [
+        { name: 'id', type: 'INTEGER', values: Int32Array.from({ length: n }, (_, i) => i) },
+        ...names.map((nm, j) => ({ name: nm, type: 'DOUBLE' as const, values: Float64Array.from({ length: n }, (_, i) => X.data[i * 3 + j]) })),
+      ]);
+      for (let c = 0; c < 3; c++) {
+        const rule = rulesFor(tree, names, c);
+        const rows = await duck.all(`SELECT id FROM customer_features WHERE ${ruleSql(rule)} ORDER BY id`);
+        const sqlIds = rows.map((r) => Number(r.id));
+        const tsIds = Array.from({ length: n }, (_, i) => i).filter((i) => pred[i] === c);
+        assert.deepEqual(sqlIds, tsIds, `class ${c}`);
+        const viaMatch = tsIds.every((i) => matches(rule, (f) => X.data[i * 3 + names.indexOf(f)]));
+        assert.ok(viaMatch);
+      }
+      const tagged = await duck.all(`SELECT id, ${treeCaseSql(tree, names, (c) => String(c))} AS cls FROM customer_features ORDER BY id`);
+      assert.deepEqual(
+        tagged.map((r) => Number(r.cls)),
+        Array.from(pred),
+      );
+    } finally {
+      duck.close();
+    }
+  });
+
+  test('hold-out metrics by hand; the stratified split keeps class shares', () => {
+    const m = binaryMetrics([1, 1, 1, 0, 0, 0, 0, 1], [1, 1, 0, 0, 0, 1, 0, 1]);
+    // tp 3, fn 1, fp 1, tn 3
+    assert.deepEqual(m.confusion, [
+      [3, 1],
+      [1, 3],
+    ]);
+    assert.equal(m.precision, 0.75);
+    assert.equal(m.recall, 0.75);
+    assert.equal(m.f1, 0.75);
+    assert.equal(m.accuracy, 0.75);
+    const zero = binaryMetrics([0, 0], [0, 0]);
+    assert.deepEqual([zero.precision, zero.recall, zero.f1], [0, 0, 0]);
+    const y = Int32Array.from({ length: 100 }, (_, i) => (i < 20 ? 1 : 0));
+    const { train, test } = stratifiedSplit(y, 0.25, 7);
+    assert.equal(test.length, 25);
+    assert.equal(Array.from(test).filter((i) => y[i] === 1).length, 5);
+    assert.equal(train.length + test.length, 100);
+    assert.deepEqual(stratifiedSplit(y, 0.25, 7), { train, test }, 'seeded');
+  });
+
+  test('personas are unique, follow position, and take overrides', () => {
+    const champion = { recency: 5, frequency: 5, monetary: 5, engagement: null, couponsClaimed: null, burnRate: null };
+    const lost = { recency: 1, frequency: 1, monetary: 1, engagement: null, couponsClaimed: null, burnRate: null };
+    const p = assignPersonas([champion, champion, lost], { '3': { action: 'Leave them be.' } });
+    assert.deepEqual(
+      p.map((x) => x.name),
+      ['Champions', 'Loyal Customers', 'Lost'],
+    );
+    assert.equal(p[2].action, 'Leave them be.');
+    const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(quintileScore(sorted, 10), 5);
+    assert.equal(quintileScore(sorted, 1), 1);
+    assert.equal(quintileScore(sorted, 1, false), 5, 'recency: lower is better');
+  });
+
+  test('tree fit on a tiny table by hand (gini, depth 1)', () => {
+    const t = fitTree(fromRows([[1], [2], [3], [10], [11]]), Int32Array.from([0, 0, 0, 1, 1]), 2, { ...TREE_DEFAULTS, maxDepth: 1 });
+    assert.equal(t.threshold[0], 6.5);
+    assert.deepEqual(t.nSamples, [5, 3, 2]);
+    assert.ok(Math.abs(t.impurity[0] - (1 - (9 + 4) / 25)) < 1e-15);
+  });
+});

@@ -38,6 +38,8 @@ export interface ScoreRow {
   segment_name: string;
   segment_action: string;
   distance: number;
+  /** With a refined model: the sub-segment ("2.1") for customers of the refined segment, else null. */
+  subsegment_id: string | null;
   /** Segment id -> whether that segment's rule fires for the row (null when a feature it needs is absent). */
   rules: Record<string, boolean | null>;
 }
@@ -78,8 +80,9 @@ export async function scoreFile(model: Model, input: string, idColumn?: string):
       categorical: (n) => byName.get(n) as (string | null)[] | undefined,
     });
     // Rules read features in original units, possibly ones the clustering left out.
+    const allRules = [...model.rules.map((r) => r.rule), ...(model.refine?.rule ? [model.refine.rule] : [])];
     const ruleFeatures = [
-      ...new Set(model.rules.flatMap((r) => r.rule.any.flatMap((p) => p.all.map((c) => c.feature)))),
+      ...new Set(allRules.flatMap((r) => r.any.flatMap((p) => p.all.map((c) => c.feature)))),
     ].filter((f) => cols.includes(f));
     const rf = ruleFeatures.length
       ? await duck.columns(
@@ -95,6 +98,7 @@ export async function scoreFile(model: Model, input: string, idColumn?: string):
         segment_name: seg.name,
         segment_action: seg.action,
         distance: scored.distance[i],
+        subsegment_id: scored.subsegment[i],
         rules: ruleVerdicts(model, (f) => ruleCols.get(f)?.[i]),
       };
     });
@@ -116,7 +120,11 @@ export function registerScore(program: Command, io: Io): void {
     action(io, async (opts: CommonOpts & { model: string; input: string; id?: string; out?: string }) => {
       const model = loadModelFile(opts.model);
       const rows = await scoreFile(model, opts.input, opts.id);
-      const ruleIds = model.rules.map((r) => String(r.segmentId));
+      const ruleIds = [
+        ...model.rules.map((r) => String(r.segmentId)),
+        ...(model.refine?.rule ? [model.refine.target] : []),
+      ];
+      const refined = model.refine ? ['subsegment_id'] : [];
       const csv = toCsv(
         [
           'customer_id',
@@ -124,6 +132,7 @@ export function registerScore(program: Command, io: Io): void {
           'segment_name',
           'segment_action',
           'distance',
+          ...refined,
           ...ruleIds.map((id) => `rule_${id}`),
         ],
         rows.map((r) => [
@@ -132,6 +141,7 @@ export function registerScore(program: Command, io: Io): void {
           r.segment_name,
           r.segment_action,
           r.distance,
+          ...(model.refine ? [r.subsegment_id] : []),
           ...ruleIds.map((id) => (r.rules[id] === null ? null : r.rules[id] ? 1 : 0)),
         ]),
       );

@@ -399,6 +399,27 @@ export const ExplainSpec = z.strictObject({
 });
 export type ExplainSpec = z.infer<typeof ExplainSpec>;
 
+export const RefineSpec = z.strictObject({
+  segment: z
+    .union([z.literal('top'), z.number().int().min(1)])
+    .default('top')
+    .describe('The segment to re-cluster: its id, or top for the one with the highest value score.'),
+  by: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'Features of the value score (standardized means added up); default monetary and engagement features.',
+    ),
+  k: z
+    .union([z.number().int().min(2), KRange])
+    .default(2)
+    .describe('Sub-segments inside the chosen segment (a number, or a range to choose from).'),
+  target: featureName
+    .default('is_premium_candidate')
+    .describe('Name of the 0/1 column that flags the best sub-segment in tags.'),
+});
+export type RefineSpec = z.infer<typeof RefineSpec>;
+
 export const OutputSpec = z.strictObject({
   dir: z
     .string()
@@ -439,6 +460,9 @@ export const Recipe = z.strictObject({
   ),
   cluster: ClusterSpec.default(ClusterSpec.parse({})).describe('The clustering method and how k is chosen.'),
   explain: ExplainSpec.default(ExplainSpec.parse({})).describe('Profiles, personas and decision-tree rules.'),
+  refine: RefineSpec.optional().describe(
+    'Two-stage flow: re-cluster one segment (scaling refit on it), flag its best sub-segment and learn a rule for it.',
+  ),
   output: OutputSpec.default(OutputSpec.parse({})).describe('Where and how outputs are written.'),
 });
 export type Recipe = z.infer<typeof Recipe>;

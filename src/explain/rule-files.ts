@@ -1,4 +1,4 @@
-import type { Explanation } from './explain.js';
+import type { Explanation, SegmentRule } from './explain.js';
 import type { SegmentProfile } from './profile.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -8,7 +8,19 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
  * and the whole tree), rules.sql (a WHERE per segment and a CASE that tags every customer, for
  * DuckDB and PostgreSQL), rules.json (predicates for a CRM rule engine) and tree.json.
  */
-export function rulesFiles(profiles: SegmentProfile[], ex: Explanation): Record<string, string> {
+export interface RefinedRule {
+  segmentId: number;
+  target: string;
+  targetId: string;
+  rule: SegmentRule | null;
+  subsegments: { id: string; size: number }[];
+}
+
+export function rulesFiles(
+  profiles: SegmentProfile[],
+  ex: Explanation,
+  refined: RefinedRule | null = null,
+): Record<string, string> {
   const txt: string[] = [
     'segmint rules: who is in each segment, as conditions on the features in their original units.',
     '',
@@ -34,6 +46,22 @@ export function rulesFiles(profiles: SegmentProfile[], ex: Explanation): Record<
     txt.push('');
     sql.push(`-- Segment ${p.id}: ${p.name.replace(/\n/g, ' ')}`);
     sql.push(`SELECT * FROM customer_features\nWHERE ${r.sql};`, '');
+  }
+  if (refined?.rule) {
+    const r = refined.rule;
+    txt.push(
+      `Refined: segment ${refined.segmentId} re-clustered into ${refined.subsegments.map((x) => `${x.id} (${x.size})`).join(', ')}; ${refined.target} = sub-segment ${refined.targetId}`,
+    );
+    txt.push(`  ${r.sentence}`, `  rule: ${r.text.replace(/\n/g, '\n  ')}`);
+    txt.push(
+      `  hold-out: precision ${r.holdout.precision.toFixed(3)}, recall ${r.holdout.recall.toFixed(3)}, F1 ${r.holdout.f1.toFixed(3)}; on all customers: precision ${r.fidelity.precision.toFixed(3)}, recall ${r.fidelity.recall.toFixed(3)}`,
+      '',
+    );
+    sql.push(
+      `-- ${refined.target}: sub-segment ${refined.targetId}`,
+      `SELECT * FROM customer_features\nWHERE ${r.sql};`,
+      '',
+    );
   }
   if (ex.tree) {
     txt.push(
@@ -66,10 +94,23 @@ export function rulesFiles(profiles: SegmentProfile[], ex: Explanation): Record<
         : {}),
     })),
   };
+  const withRefine = refined?.rule
+    ? {
+        ...json,
+        refined: {
+          segmentId: refined.segmentId,
+          target: refined.target,
+          targetId: refined.targetId,
+          rule: refined.rule.json,
+          holdout: refined.rule.holdout,
+          fidelity: refined.rule.fidelity,
+        },
+      }
+    : json;
   const out: Record<string, string> = {
     'rules.txt': `${txt.join('\n')}\n`,
     'rules.sql': `${sql.join('\n')}\n`,
-    'rules.json': `${JSON.stringify(json, null, 2)}\n`,
+    'rules.json': `${JSON.stringify(withRefine, null, 2)}\n`,
   };
   if (ex.tree)
     out['tree.json'] =

@@ -25,6 +25,12 @@ const CategoricalStep = z.object({
   weight: z.number(),
 });
 
+const RuleJson = z.object({
+  any: z.array(
+    z.object({ all: z.array(z.object({ feature: z.string(), op: z.enum(['<=', '>']), value: z.number() })) }),
+  ),
+});
+
 /** The saved model: everything needed to score a new customer, and nothing time-dependent. */
 export const ModelSchema = z.object({
   kind: z.literal(MODEL_KIND),
@@ -72,6 +78,23 @@ export const ModelSchema = z.object({
       means: z.record(z.string(), z.number().nullable()),
     }),
   ),
+  /** The two-stage refinement: sub-segments of one segment, with their own preparation. */
+  refine: z
+    .object({
+      segmentId: z.number().int(),
+      target: z.string(),
+      targetId: z.string(),
+      subsegments: z.array(z.object({ id: z.string(), size: z.number().int() })),
+      prep: z.object({
+        scaler: z.enum(['standard', 'minmax', 'robust', 'none']),
+        steps: z.array(z.discriminatedUnion('type', [NumericStep, CategoricalStep])),
+        outputNames: z.array(z.string()),
+        dropped: z.array(z.object({ name: z.string(), reason: z.string() })),
+      }),
+      centers: z.array(z.number()),
+      rule: RuleJson.nullable(),
+    })
+    .nullable(),
   /** One-vs-rest rule per segment, as JSON predicates (feature op value). */
   rules: z.array(
     z.object({
@@ -142,6 +165,8 @@ export interface ScoreInput {
 export interface Scored {
   /** Index into model.segments (and the centres) of each row's nearest centre. */
   label: Int32Array;
+  /** Sub-segment id ("2.1") of rows in the refined segment, else null. */
+  subsegment: (string | null)[];
   distance: Float64Array;
 }
 
@@ -159,7 +184,34 @@ export function scoreModel(model: Model, input: ScoreInput): Scored {
     ? applyPrep(model.prep as PrepParams, input.rows, input.numeric, input.categorical)
     : createMatrix(0, model.clusterer.dim);
   const { labels, distances } = predictKMeans({ centers: model.clusterer.centers, k: model.clusterer.k }, X);
-  return { label: labels, distance: distances };
+  const subsegment: (string | null)[] = new Array(input.rows).fill(null);
+  const r = model.refine;
+  if (r && input.rows) {
+    // Customers of the refined segment get its sub-segment, through the refined preparation.
+    const rows: number[] = [];
+    labels.forEach((l, i) => {
+      if (l === r.segmentId - 1) rows.push(i);
+    });
+    if (rows.length) {
+      const Xs = applyPrep(
+        r.prep as PrepParams,
+        rows.length,
+        (n) => {
+          const col = input.numeric(n);
+          return col ? Float64Array.from(rows, (row) => col[row]) : undefined;
+        },
+        (n) => {
+          const col = input.categorical(n);
+          return col ? rows.map((row) => col[row]) : undefined;
+        },
+      );
+      const sub = predictKMeans({ centers: r.centers, k: r.subsegments.length }, Xs);
+      rows.forEach((row, j) => {
+        subsegment[row] = r.subsegments[sub.labels[j]].id;
+      });
+    }
+  }
+  return { label: labels, distance: distances, subsegment };
 }
 
 /**
@@ -171,7 +223,11 @@ export function ruleVerdicts(
   value: (feature: string) => number | undefined,
 ): Record<string, boolean | null> {
   const out: Record<string, boolean | null> = {};
-  for (const r of model.rules) {
+  const all = [
+    ...model.rules,
+    ...(model.refine?.rule ? [{ segmentId: model.refine.target, rule: model.refine.rule }] : []),
+  ];
+  for (const r of all) {
     let absent = false;
     const fires = r.rule.any.some((p) =>
       p.all.every((c) => {

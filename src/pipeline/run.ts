@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { type Fitters, methodLimits, selectModel } from '../cluster/select.js';
+import { type Fitters, methodLimits, selectModel, serialFitters } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { canonicalJson } from '../config/load.js';
 import { SegmintError, type Warning } from '../core/errors.js';
@@ -20,6 +20,7 @@ import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
 import { toCsv } from './csv.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
+import { refineSegment } from './refine.js';
 
 export interface RunOptions {
   onEvent?: OnEvent;
@@ -218,6 +219,15 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     profiles.forEach((p, i) => {
       Object.assign(p, explanation.personas[i]);
     });
+    const refinement = recipe.refine
+      ? await refineSegment(table, feats.columns, labels, k, recipe, recipe.refine, serialFitters)
+      : null;
+    if (recipe.refine && !refinement)
+      warnings.push({
+        code: 'REFINE_SKIPPED',
+        message: 'The refine step found nothing to refine (see the warnings above).',
+      });
+    if (refinement) warnings.push(...refinement.warnings);
     const segName = (id: number) => profiles[id - 1].name;
     const segAction = (id: number) => profiles[id - 1].action;
     const distance = new Float64Array(labels.length);
@@ -269,6 +279,17 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         means: p.means,
       })),
       rules: explanation.rules.map((r) => ({ segmentId: r.segmentId, rule: r.json })),
+      refine: refinement
+        ? {
+            segmentId: refinement.segmentId,
+            target: refinement.target,
+            targetId: refinement.targetId,
+            subsegments: refinement.subsegments.map((x) => ({ id: x.id, size: x.size })),
+            prep: refinement.prep,
+            centers: refinement.centers,
+            rule: refinement.rule ? refinement.rule.json : null,
+          }
+        : null,
     };
     const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
     let runId = makeRunId(started, loaded.hash);
@@ -283,9 +304,15 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         { name: 'segment_name', type: 'VARCHAR', values: Array.from(labels, (l) => segName(l + 1)) },
         { name: 'segment_action', type: 'VARCHAR', values: Array.from(labels, (l) => segAction(l + 1)) },
         { name: 'distance', type: 'DOUBLE', values: distance },
+        ...(refinement
+          ? [
+              { name: 'subsegment_id', type: 'VARCHAR' as const, values: refinement.subsegmentOf },
+              { name: refinement.target, type: 'INTEGER' as const, values: refinement.flag },
+            ]
+          : []),
       ]);
       const featureCols = recipe.output.includeFeatures ? feats.columns.map((c) => `f.${qi(c.name)}`) : [];
-      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.segment_action, s.distance${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
+      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.segment_action, s.distance${refinement ? `, s.subsegment_id, s.${qi(refinement.target)}` : ''}${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
       for (const fmt of recipe.output.formats) {
         const file = join(tmp, `tags.${fmt}`);
         await duck.exec(
@@ -295,7 +322,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       }
       writeFileAtomic(join(tmp, 'profiles.csv'), profilesCsv(profiles, feats.columns));
       files['profiles.csv'] = join(runDir, 'profiles.csv');
-      const rules = rulesFiles(profiles, explanation);
+      const rules = rulesFiles(profiles, explanation, refinement);
       for (const [file, text] of Object.entries(rules)) {
         writeFileAtomic(join(tmp, file), text);
         files[file] = join(runDir, file);
@@ -341,6 +368,26 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           dendrogram: sel.dendrogram,
         },
         segments: profiles,
+        refine: refinement
+          ? {
+              segmentId: refinement.segmentId,
+              reason: refinement.reason,
+              k: refinement.k,
+              target: refinement.target,
+              targetId: refinement.targetId,
+              valueFeatures: refinement.valueFeatures,
+              subsegments: refinement.subsegments,
+              rule: refinement.rule
+                ? {
+                    text: refinement.rule.text,
+                    sentence: refinement.rule.sentence,
+                    conditions: refinement.rule.conditions,
+                    holdout: refinement.rule.holdout,
+                    fidelity: refinement.rule.fidelity,
+                  }
+                : null,
+            }
+          : null,
         explain: {
           rules: explanation.rules.map((r) => ({
             segmentId: r.segmentId,

@@ -5,7 +5,19 @@ import { createRng } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
 import { binaryMetrics, stratifiedSplit } from '../../src/explain/evaluate.js';
 import { assignPersonas, quintileScore } from '../../src/explain/personas.js';
-import { matches, mergeComplementary, niceNumber, roundRule, ruleJson, ruleSentence, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from '../../src/explain/rules.js';
+import {
+  matches,
+  mergeComplementary,
+  niceNumber,
+  roundRule,
+  ruleJson,
+  ruleSentence,
+  ruleSql,
+  rulesFor,
+  ruleText,
+  treeCaseSql,
+  treeText,
+} from '../../src/explain/rules.js';
 import { fitTree, predictTree, TREE_DEFAULTS, type Tree } from '../../src/explain/tree.js';
 
 /** A hand-built tree: spend <= 361.26 -> class 0; else session <= 5.9 -> 0, else 1. */
@@ -41,12 +53,30 @@ describe('rules', () => {
     );
     const rule = rulesFor(HAND, NAMES, 1);
     assert.equal(ruleText(rule), 'total_spend > 361.26 and avg_session_length > 5.9');
-    assert.equal(ruleSentence(rule, (f) => f.replace(/_/g, ' '), 'Loyal customers'), 'Loyal customers are customers whose total spend is above 361.26 and avg session length is above 5.9.');
+    assert.equal(
+      ruleSentence(rule, (f) => f.replace(/_/g, ' '), 'Loyal customers'),
+      'Loyal customers are customers whose total spend is above 361.26 and avg session length is above 5.9.',
+    );
     assert.equal(ruleSql(rule), '("total_spend" > 361.26 AND "avg_session_length" > 5.9)');
-    assert.deepEqual(ruleJson(rule), { any: [{ all: [{ feature: 'total_spend', op: '>', value: 361.26 }, { feature: 'avg_session_length', op: '>', value: 5.9 }] }] });
-    assert.equal(ruleText(rulesFor(HAND, NAMES, 0)), 'total_spend <= 361.26\n  or total_spend > 361.26 and avg_session_length <= 5.9');
+    assert.deepEqual(ruleJson(rule), {
+      any: [
+        {
+          all: [
+            { feature: 'total_spend', op: '>', value: 361.26 },
+            { feature: 'avg_session_length', op: '>', value: 5.9 },
+          ],
+        },
+      ],
+    });
+    assert.equal(
+      ruleText(rulesFor(HAND, NAMES, 0)),
+      'total_spend <= 361.26\n  or total_spend > 361.26 and avg_session_length <= 5.9',
+    );
     assert.equal(ruleText(roundRule(rule)), 'total_spend > 360 and avg_session_length > 5.9');
-    assert.deepEqual([niceNumber(361.26), niceNumber(5.93), niceNumber(0.01234), niceNumber(-1550)], [360, 5.9, 0.012, -1600]);
+    assert.deepEqual(
+      [niceNumber(361.26), niceNumber(5.93), niceNumber(0.01234), niceNumber(-1550)],
+      [360, 5.9, 0.012, -1600],
+    );
   });
 
   test('complementary paths merge; ranges read as "between"', () => {
@@ -61,7 +91,18 @@ describe('rules', () => {
       ],
     ]);
     assert.deepEqual(merged, [[{ feature: 'a', op: '<=', value: 1 }]]);
-    const s = ruleSentence({ paths: [[{ feature: 'x', op: '>', value: 1 }, { feature: 'x', op: '<=', value: 4 }]] }, (f) => f, 'They');
+    const s = ruleSentence(
+      {
+        paths: [
+          [
+            { feature: 'x', op: '>', value: 1 },
+            { feature: 'x', op: '<=', value: 4 },
+          ],
+        ],
+      },
+      (f) => f,
+      'They',
+    );
     assert.equal(s, 'They are customers whose x is above 1 and at most 4.');
   });
 
@@ -74,7 +115,9 @@ describe('rules', () => {
       X.data[i * 3 + 1] = Math.floor(rng() * 20);
       X.data[i * 3 + 2] = rng() * 10 - 5;
     }
-    const y = Int32Array.from({ length: n }, (_, i) => (X.data[i * 3] > 120 && X.data[i * 3 + 1] > 8 ? 2 : X.data[i * 3 + 2] > 1 ? 1 : 0));
+    const y = Int32Array.from({ length: n }, (_, i) =>
+      X.data[i * 3] > 120 && X.data[i * 3 + 1] > 8 ? 2 : X.data[i * 3 + 2] > 1 ? 1 : 0,
+    );
     const names = ['spend', 'visits', 'score'];
     const tree = fitTree(X, y, 3, { ...TREE_DEFAULTS, maxDepth: 4 });
     const pred = predictTree(tree, X);
@@ -82,7 +125,11 @@ describe('rules', () => {
     try {
       await duck.createFromColumns('customer_features', [
         { name: 'id', type: 'INTEGER', values: Int32Array.from({ length: n }, (_, i) => i) },
-        ...names.map((nm, j) => ({ name: nm, type: 'DOUBLE' as const, values: Float64Array.from({ length: n }, (_, i) => X.data[i * 3 + j]) })),
+        ...names.map((nm, j) => ({
+          name: nm,
+          type: 'DOUBLE' as const,
+          values: Float64Array.from({ length: n }, (_, i) => X.data[i * 3 + j]),
+        })),
       ]);
       for (let c = 0; c < 3; c++) {
         const rule = rulesFor(tree, names, c);
@@ -93,7 +140,9 @@ describe('rules', () => {
         const viaMatch = tsIds.every((i) => matches(rule, (f) => X.data[i * 3 + names.indexOf(f)]));
         assert.ok(viaMatch);
       }
-      const tagged = await duck.all(`SELECT id, ${treeCaseSql(tree, names, (c) => String(c))} AS cls FROM customer_features ORDER BY id`);
+      const tagged = await duck.all(
+        `SELECT id, ${treeCaseSql(tree, names, (c) => String(c))} AS cls FROM customer_features ORDER BY id`,
+      );
       assert.deepEqual(
         tagged.map((r) => Number(r.cls)),
         Array.from(pred),
@@ -125,8 +174,22 @@ describe('rules', () => {
   });
 
   test('personas are unique, follow position, and take overrides', () => {
-    const champion = { recency: 5, frequency: 5, monetary: 5, engagement: null, couponsClaimed: null, burnRate: null };
-    const lost = { recency: 1, frequency: 1, monetary: 1, engagement: null, couponsClaimed: null, burnRate: null };
+    const champion = {
+      recency: 5,
+      frequency: 5,
+      monetary: 5,
+      engagement: null,
+      couponsClaimed: null,
+      burnRate: null,
+    };
+    const lost = {
+      recency: 1,
+      frequency: 1,
+      monetary: 1,
+      engagement: null,
+      couponsClaimed: null,
+      burnRate: null,
+    };
     const p = assignPersonas([champion, champion, lost], { '3': { action: 'Leave them be.' } });
     assert.deepEqual(
       p.map((x) => x.name),
@@ -140,7 +203,10 @@ describe('rules', () => {
   });
 
   test('tree fit on a tiny table by hand (gini, depth 1)', () => {
-    const t = fitTree(fromRows([[1], [2], [3], [10], [11]]), Int32Array.from([0, 0, 0, 1, 1]), 2, { ...TREE_DEFAULTS, maxDepth: 1 });
+    const t = fitTree(fromRows([[1], [2], [3], [10], [11]]), Int32Array.from([0, 0, 0, 1, 1]), 2, {
+      ...TREE_DEFAULTS,
+      maxDepth: 1,
+    });
     assert.equal(t.threshold[0], 6.5);
     assert.deepEqual(t.nSamples, [5, 3, 2]);
     assert.ok(Math.abs(t.impurity[0] - (1 - (9 + 4) / 25)) < 1e-15);

@@ -121,22 +121,8 @@ export function explainSegments(
   );
 
   // Rules on original-unit numeric features, missing values as the median.
-  const names = numeric.map((c) => c.name);
-  const X = createMatrix(n, names.length);
-  numeric.forEach((c, j) => {
-    const med = sortedAll[j].length ? quantileSorted(sortedAll[j], 0.5) : 0;
-    for (let i = 0; i < n; i++) X.data[i * names.length + j] = Number.isNaN(c.values[i]) ? med : c.values[i];
-  });
-  const treeParams: TreeParams = {
-    ...TREE_DEFAULTS,
-    maxDepth: spec.tree.maxDepth,
-    criterion: spec.tree.criterion,
-    minSamplesLeaf: spec.tree.minSamplesLeaf ?? Math.max(1, Math.floor(0.01 * n)),
-    minImpurityDecrease: spec.tree.minImpurityDecrease,
-    classWeight: spec.tree.classWeight === 'none' ? null : 'balanced',
-    ccpAlpha: spec.tree.ccpAlpha,
-    randomState: seed >>> 0 || 1,
-  };
+  const { X, names } = ruleMatrix(table);
+  const treeParams = treeParamsFor(spec, n, seed);
   const rules: SegmentRule[] = [];
   if (spec.rules && names.length && k >= 2) {
     for (let s = 0; s < k; s++)
@@ -170,6 +156,35 @@ export function explainSegments(
     };
   }
   return { personas, rules, tree };
+}
+
+/** The numeric features in original units as a matrix for rule trees; a missing value counts as the median. */
+export function ruleMatrix(table: FeatureTable): { X: Matrix; names: string[] } {
+  const n = table.ids.length;
+  const names = table.numeric.map((c) => c.name);
+  const X = createMatrix(n, names.length);
+  table.numeric.forEach((c, j) => {
+    const sorted = Float64Array.from(c.values)
+      .filter((v) => !Number.isNaN(v))
+      .sort();
+    const med = sorted.length ? quantileSorted(sorted, 0.5) : 0;
+    for (let i = 0; i < n; i++) X.data[i * names.length + j] = Number.isNaN(c.values[i]) ? med : c.values[i];
+  });
+  return { X, names };
+}
+
+/** Tree parameters from the recipe's explain section, for n customers. */
+export function treeParamsFor(spec: ExplainSpec, n: number, seed: number): TreeParams {
+  return {
+    ...TREE_DEFAULTS,
+    maxDepth: spec.tree.maxDepth,
+    criterion: spec.tree.criterion,
+    minSamplesLeaf: spec.tree.minSamplesLeaf ?? Math.max(1, Math.floor(0.01 * n)),
+    minImpurityDecrease: spec.tree.minImpurityDecrease,
+    classWeight: spec.tree.classWeight === 'none' ? null : 'balanced',
+    ccpAlpha: spec.tree.ccpAlpha,
+    randomState: seed >>> 0 || 1,
+  };
 }
 
 /**

@@ -1,12 +1,9 @@
 import { type Fitters, selectModel } from '../cluster/select.js';
 import type { ClusterSpec, Recipe, RefineSpec } from '../config/recipe.js';
 import type { Warning } from '../core/errors.js';
-import { createMatrix } from '../core/matrix.js';
-import { type SegmentRule, segmentRule } from '../explain/explain.js';
-import { TREE_DEFAULTS } from '../explain/tree.js';
+import { ruleMatrix, type SegmentRule, segmentRule, treeParamsFor } from '../explain/explain.js';
 import type { FeatureColumn } from '../features/build.js';
 import { type FeatureTable, fitPrep, type PrepParams } from '../prep/prepare.js';
-import { quantileSorted } from '../prep/stats.js';
 
 export interface Refinement {
   segmentId: number;
@@ -168,17 +165,7 @@ export async function refineSegment(
     if (rr === 0) flag[r] = 1;
   });
   // The rule for the target, on every customer's original-unit features.
-  const names = table.numeric.map((c) => c.name);
-  const n = labels.length;
-  const X = createMatrix(n, names.length);
-  table.numeric.forEach((c, j) => {
-    const sorted = Float64Array.from(c.values)
-      .filter((v) => !Number.isNaN(v))
-      .sort();
-    const med = sorted.length ? quantileSorted(sorted, 0.5) : 0;
-    for (let i = 0; i < n; i++) X.data[i * names.length + j] = Number.isNaN(c.values[i]) ? med : c.values[i];
-  });
-  const ex = recipe.explain;
+  const { X, names } = ruleMatrix(table);
   const rule = names.length
     ? segmentRule(
         X,
@@ -186,17 +173,8 @@ export async function refineSegment(
         flag,
         segId,
         spec.target.replace(/_/g, ' '),
-        {
-          ...TREE_DEFAULTS,
-          maxDepth: ex.tree.maxDepth,
-          criterion: ex.tree.criterion,
-          minSamplesLeaf: ex.tree.minSamplesLeaf ?? Math.max(1, Math.floor(0.01 * n)),
-          minImpurityDecrease: ex.tree.minImpurityDecrease,
-          classWeight: ex.tree.classWeight === 'none' ? null : 'balanced',
-          ccpAlpha: ex.tree.ccpAlpha,
-          randomState: recipe.cluster.seed >>> 0 || 1,
-        },
-        ex,
+        treeParamsFor(recipe.explain, labels.length, recipe.cluster.seed),
+        recipe.explain,
         recipe.cluster.seed,
       )
     : null;

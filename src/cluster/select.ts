@@ -122,6 +122,8 @@ export async function prepareMethod(
       };
       return { fitK, dendrogram: dendrogramTop(Z, X.rows) };
     }
+    case 'rfm':
+      throw new Error('method rfm segments by scores, not by fitting; the pipeline handles it');
     case 'twostep': {
       const m = Math.min(spec.microClusters, X.rows);
       const micro = fromKMeans(
@@ -314,3 +316,48 @@ export async function selectModel(
 
 const range = (a: number, b: number): number[] =>
   Array.from({ length: Math.max(0, b - a + 1) }, (_, i) => a + i);
+
+/**
+ * A selection made from given labels (such as classic RFM segments), scored with the same metrics
+ * as a fitted method so that runs compare.
+ */
+export async function selectionFromLabels(
+  X: Matrix,
+  labels: Int32Array,
+  k: number,
+  reason: string,
+  spec: ClusterSpec,
+  fitters: Fitters = serialFitters,
+): Promise<Selection> {
+  const centers = clusterMeans(X, labels, k);
+  const sizes = new Array(k).fill(0);
+  for (const l of labels) sizes[l]++;
+  const sampleIdx = sampleIndices(createRng(deriveSeed(spec.seed, 0x5111)), X.rows, spec.silhouetteSample);
+  const sample = sampleIdx.length === X.rows ? X : takeRows(X, sampleIdx);
+  const sampleLabels = sampleIdx.length === X.rows ? labels : Int32Array.from(sampleIdx, (r) => labels[r]);
+  const sil = k >= 2 ? await fitters.silhouette(sample, sampleLabels, k) : Number.NaN;
+  const inertia = withinSS(X, labels, centers);
+  const metrics: KMetrics[] = [
+    {
+      k,
+      inertia,
+      silhouette: Number.isNaN(sil) ? null : sil,
+      calinskiHarabasz: k >= 2 ? calinskiHarabasz(X, labels, k) : null,
+      daviesBouldin: k >= 2 ? daviesBouldin(X, labels, k) : null,
+      stability: null,
+      nIter: 0,
+      smallestSegment: Math.min(...sizes),
+    },
+  ];
+  return {
+    k,
+    fit: { k, labels, centers, inertia, nIter: 0, seed: spec.seed, restarts: [] },
+    metrics,
+    reason,
+    elbowK: null,
+    silhouetteK: null,
+    silhouetteSample: sample.rows,
+    dendrogram: null,
+    warnings: [],
+  };
+}

@@ -282,10 +282,10 @@ const KRange = z.strictObject({
 
 export const ClusterSpec = z.strictObject({
   method: z
-    .enum(['kmeans', 'minibatch', 'hierarchical', 'twostep'])
+    .enum(['kmeans', 'minibatch', 'hierarchical', 'twostep', 'rfm'])
     .default('kmeans')
     .describe(
-      'kmeans (restarts, exact); minibatch (very large n); hierarchical (agglomerative, see linkage); twostep (k-means micro-clusters, then weighted Ward).',
+      'kmeans (restarts, exact); minibatch (very large n); hierarchical (agglomerative, see linkage); twostep (k-means micro-clusters, then weighted Ward); rfm (classic quantile scores and named segments, see rfm).',
     ),
   linkage: z
     .enum(['ward', 'complete', 'average', 'single'])
@@ -337,6 +337,33 @@ export const ClusterSpec = z.strictObject({
     .max(1)
     .default(0.01)
     .describe('Warn when a segment holds fewer than this share of customers.'),
+  rfm: z
+    .strictObject({
+      bins: z
+        .number()
+        .int()
+        .min(2)
+        .max(10)
+        .default(5)
+        .describe('Quantile bins per score (5: quintiles, scores 1..5).'),
+      segments: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1),
+            r: z.tuple([z.number().int(), z.number().int()]),
+            f: z.tuple([z.number().int(), z.number().int()]),
+            m: z.tuple([z.number().int(), z.number().int()]),
+          }),
+        )
+        .optional()
+        .describe(
+          'Named segments as inclusive score ranges, first match wins; default the R package rfm table.',
+        ),
+    })
+    .default({ bins: 5 })
+    .describe(
+      'Classic RFM scoring: used by method rfm, and added to the tags of every run that has recency_days, frequency and monetary.',
+    ),
   threads: z
     .union([z.literal('auto'), z.number().int().min(1)])
     .default('auto')

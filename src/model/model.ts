@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { predictKMeans } from '../cluster/kmeans.js';
 import { SegmintError } from '../core/errors.js';
 import { createMatrix } from '../core/matrix.js';
+import { rfmScore, rfmSegment } from '../explain/rfm.js';
 import { applyPrep, type PrepParams } from '../prep/prepare.js';
 
 export const MODEL_KIND = 'segmint.model';
@@ -55,7 +56,25 @@ export const ModelSchema = z.object({
     dropped: z.array(z.object({ name: z.string(), reason: z.string() })),
   }),
   clusterer: z.object({
-    method: z.enum(['kmeans', 'minibatch', 'hierarchical', 'twostep']),
+    method: z.enum(['kmeans', 'minibatch', 'hierarchical', 'twostep', 'rfm']),
+    /** method rfm: the score edges and segment table; scoring applies them to raw features. */
+    rfm: z
+      .object({
+        bins: z.number().int(),
+        breaks: z.object({ r: z.array(z.number()), f: z.array(z.number()), m: z.array(z.number()) }),
+        table: z.array(
+          z.object({
+            name: z.string(),
+            r: z.tuple([z.number(), z.number()]),
+            f: z.tuple([z.number(), z.number()]),
+            m: z.tuple([z.number(), z.number()]),
+          }),
+        ),
+        features: z.object({ recency: z.string(), frequency: z.string(), monetary: z.string() }),
+        /** The RFM segment name of each model segment, in segment order. */
+        segmentNames: z.array(z.string()),
+      })
+      .nullable(),
     /** hierarchical: the linkage; new customers go to the nearest segment centroid whatever the method. */
     linkage: z.enum(['ward', 'complete', 'average', 'single']).nullable(),
     k: z.number().int().positive(),
@@ -184,6 +203,27 @@ export function scoreModel(model: Model, input: ScoreInput): Scored {
     ? applyPrep(model.prep as PrepParams, input.rows, input.numeric, input.categorical)
     : createMatrix(0, model.clusterer.dim);
   const { labels, distances } = predictKMeans({ centers: model.clusterer.centers, k: model.clusterer.k }, X);
+  const rfm = model.clusterer.rfm;
+  if (rfm) {
+    // Classic RFM: the saved score edges and table decide; nearest centre only when a name is new.
+    const [rc, fc, mc] = [
+      input.numeric(rfm.features.recency),
+      input.numeric(rfm.features.frequency),
+      input.numeric(rfm.features.monetary),
+    ];
+    if (rc && fc && mc) {
+      for (let i = 0; i < input.rows; i++) {
+        const name = rfmSegment(
+          rfmScore(rc[i], rfm.breaks.r, true),
+          rfmScore(fc[i], rfm.breaks.f),
+          rfmScore(mc[i], rfm.breaks.m),
+          rfm.table,
+        );
+        const idx = rfm.segmentNames.indexOf(name);
+        if (idx >= 0) labels[i] = idx;
+      }
+    }
+  }
   const subsegment: (string | null)[] = new Array(input.rows).fill(null);
   const r = model.refine;
   if (r && input.rows) {

@@ -1,6 +1,13 @@
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { type Fitters, methodLimits, selectModel, serialFitters } from '../cluster/select.js';
+import {
+  type Fitters,
+  methodLimits,
+  type Selection,
+  selectionFromLabels,
+  selectModel,
+  serialFitters,
+} from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { canonicalJson } from '../config/load.js';
 import { SegmintError, type Warning } from '../core/errors.js';
@@ -9,6 +16,7 @@ import { Duck, qi, qs } from '../data/duck.js';
 import { loadSources } from '../data/sources.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
+import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
 import { rulesFiles } from '../explain/rule-files.js';
 import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
@@ -187,11 +195,46 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       minibatch: (X, p) => fitMiniBatchParallel(X, p, pool),
       silhouette: (X, labels, k) => silhouetteParallel(X, labels, k, pool),
     };
-    const sel = await selectModel(prep.matrix, recipe.cluster, {
-      fitters,
-      onProgress: (d, t, k) =>
-        emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
-    }).finally(() => pool?.close());
+    // Classic RFM scores whenever the run has recency, frequency and monetary: tags carry them for
+    // comparison, and method rfm segments by them.
+    const rfmCol = (kind: string) => {
+      const c = feats.columns.find((f) => f.feature === kind && f.type === 'numeric');
+      return c ? table.numeric.find((x) => x.name === c.name)?.values : undefined;
+    };
+    const [rc, fc, mc] = [rfmCol('recency_days'), rfmCol('frequency'), rfmCol('monetary')];
+    const rfmTable = recipe.cluster.rfm.segments ?? RFM_TABLE;
+    const rfm = rc && fc && mc ? scoreRfm(rc, fc, mc, recipe.cluster.rfm.bins, rfmTable) : null;
+    let rfmNames: string[] = [];
+    let sel: Selection;
+    if (recipe.cluster.method === 'rfm') {
+      if (!rfm) {
+        throw new SegmintError(
+          'RECIPE_INVALID',
+          'cluster.method rfm needs the features recency_days, frequency and monetary.',
+          {
+            where: { path: 'features' },
+            hint: 'Add them to features, or choose another cluster.method.',
+          },
+        );
+      }
+      const order = [...rfmTable.map((t) => t.name), RFM_OTHERS];
+      rfmNames = order.filter((nm) => rfm.counts[nm]);
+      const rfmLabels = Int32Array.from(rfm.segment, (nm) => rfmNames.indexOf(nm));
+      sel = await selectionFromLabels(
+        prep.matrix,
+        rfmLabels,
+        rfmNames.length,
+        `Classic RFM: ${recipe.cluster.rfm.bins} quantile scores each, ${rfmNames.length} named segments present.`,
+        recipe.cluster,
+        fitters,
+      ).finally(() => pool?.close());
+    } else {
+      sel = await selectModel(prep.matrix, recipe.cluster, {
+        fitters,
+        onProgress: (d, t, k) =>
+          emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
+      }).finally(() => pool?.close());
+    }
     warnings.push(...sel.warnings);
     done(sel.reason);
 
@@ -219,6 +262,20 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     profiles.forEach((p, i) => {
       Object.assign(p, explanation.personas[i]);
     });
+    // Method rfm: segments keep their classic names (recipe overrides still win).
+    const rfmNameOf: string[] = [];
+    if (recipe.cluster.method === 'rfm') {
+      map.forEach((nw, old) => {
+        rfmNameOf[nw] = rfmNames[old];
+      });
+      profiles.forEach((p, i) => {
+        Object.assign(
+          p,
+          { name: rfmNameOf[i], ...RFM_ACTIONS[rfmNameOf[i]] },
+          recipe.explain.names[String(p.id)] ?? {},
+        );
+      });
+    }
     const refinement = recipe.refine
       ? await refineSegment(table, feats.columns, labels, k, recipe, recipe.refine, serialFitters)
       : null;
@@ -254,6 +311,20 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       prep: prep.params,
       clusterer: {
         method: recipe.cluster.method,
+        rfm:
+          recipe.cluster.method === 'rfm' && rfm
+            ? {
+                bins: recipe.cluster.rfm.bins,
+                breaks: rfm.breaks,
+                table: rfmTable,
+                segmentNames: rfmNameOf,
+                features: {
+                  recency: rfmColumnName(feats.columns, 'recency_days'),
+                  frequency: rfmColumnName(feats.columns, 'frequency'),
+                  monetary: rfmColumnName(feats.columns, 'monetary'),
+                },
+              }
+            : null,
         linkage:
           recipe.cluster.method === 'hierarchical'
             ? recipe.cluster.linkage
@@ -304,6 +375,14 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         { name: 'segment_name', type: 'VARCHAR', values: Array.from(labels, (l) => segName(l + 1)) },
         { name: 'segment_action', type: 'VARCHAR', values: Array.from(labels, (l) => segAction(l + 1)) },
         { name: 'distance', type: 'DOUBLE', values: distance },
+        ...(rfm
+          ? [
+              { name: 'rfm_r', type: 'INTEGER' as const, values: rfm.scores.r },
+              { name: 'rfm_f', type: 'INTEGER' as const, values: rfm.scores.f },
+              { name: 'rfm_m', type: 'INTEGER' as const, values: rfm.scores.m },
+              { name: 'rfm_segment', type: 'VARCHAR' as const, values: rfm.segment },
+            ]
+          : []),
         ...(refinement
           ? [
               { name: 'subsegment_id', type: 'VARCHAR' as const, values: refinement.subsegmentOf },
@@ -312,7 +391,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           : []),
       ]);
       const featureCols = recipe.output.includeFeatures ? feats.columns.map((c) => `f.${qi(c.name)}`) : [];
-      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.segment_action, s.distance${refinement ? `, s.subsegment_id, s.${qi(refinement.target)}` : ''}${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
+      const select = `SELECT s.customer_id, s.segment_id, s.segment_name, s.segment_action, s.distance${rfm ? ', s.rfm_r, s.rfm_f, s.rfm_m, s.rfm_segment' : ''}${refinement ? `, s.subsegment_id, s.${qi(refinement.target)}` : ''}${featureCols.length ? `, ${featureCols.join(', ')}` : ''} FROM segments_out s JOIN features f USING (customer_id) ORDER BY s.customer_id`;
       for (const fmt of recipe.output.formats) {
         const file = join(tmp, `tags.${fmt}`);
         await duck.exec(
@@ -386,6 +465,20 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
                     fidelity: refinement.rule.fidelity,
                   }
                 : null,
+            }
+          : null,
+        rfm: rfm
+          ? {
+              bins: recipe.cluster.rfm.bins,
+              breaks: rfm.breaks,
+              counts: rfm.counts,
+              bySegment: profiles.map((p) => {
+                const c: Record<string, number> = {};
+                labels.forEach((l, i) => {
+                  if (l === p.id - 1) c[rfm.segment[i]] = (c[rfm.segment[i]] ?? 0) + 1;
+                });
+                return { segmentId: p.id, rfm: c };
+              }),
             }
           : null,
         explain: {
@@ -481,3 +574,6 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
   ]);
   return toCsv(header, rows);
 }
+
+const rfmColumnName = (columns: FeatureColumn[], kind: string): string =>
+  columns.find((c) => c.feature === kind)?.name ?? kind;

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { main } from '../../src/cli/main.js';
 import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
+import { Duck } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { parseModel } from '../../src/model/model.js';
 import { runRecipe } from '../../src/pipeline/run.js';
-import { cleanup, listDir, sharedData, tempDir } from '../helpers.js';
+import { captureIo, cleanup, listDir, sharedData, tempDir } from '../helpers.js';
 
 const fixedClock = (iso: string) => () => new Date(iso);
 
@@ -39,7 +41,7 @@ describe('segmint run end to end', () => {
     assert.equal(tags.length, s.customers + 1);
     assert.match(
       tags[0],
-      /^customer_id,segment_id,segment_name,segment_action,distance,recency_days,frequency,monetary/,
+      /^customer_id,segment_id,segment_name,segment_action,distance,rfm_r,rfm_f,rfm_m,rfm_segment,recency_days,frequency,monetary/,
     );
     // Every segment has a unique persona name, a description, an action and a rule.
     assert.equal(new Set(s.segments.map((p) => p.name)).size, s.k);
@@ -111,6 +113,53 @@ describe('segmint run end to end', () => {
         assert.ok(run.cluster.dendrogram.merges.length > 0, 'dendrogram data for the report');
     });
   }
+
+  test('method rfm: classic named segments, RFM columns in tags, and scoring by the saved score edges', async () => {
+    const s = await runRecipe(loadRecipe(join(dir, 'recipe.yaml'), ['cluster.method=rfm']), {
+      outDir: join(dir, 'rfm'),
+    });
+    const names = new Set([
+      'Champions',
+      'Potential Loyalist',
+      'Loyal Customers',
+      'Promising',
+      'New Customers',
+      "Can't Lose Them",
+      'At Risk',
+      'Need Attention',
+      'About To Sleep',
+      'Lost',
+      'Others',
+    ]);
+    assert.ok(
+      s.segments.every((p) => names.has(p.name)),
+      s.segments.map((p) => p.name).join(', '),
+    );
+    const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
+    assert.equal(
+      Object.values(run.rfm.counts as Record<string, number>).reduce((a, b) => a + b, 0),
+      s.customers,
+    );
+    const c = captureIo();
+    assert.equal(
+      await main(
+        ['score', '--model', s.files['model.json'], '--input', s.files['tags.parquet'], '--json'],
+        c.io,
+      ),
+      0,
+    );
+    const scores = JSON.parse(c.stdout()).scores as { customer_id: string; segment_name: string }[];
+    const duck = await Duck.open();
+    const tags = await duck
+      .all(`SELECT customer_id, segment_name, rfm_segment FROM read_parquet($p) ORDER BY customer_id`, {
+        p: s.files['tags.parquet'],
+      })
+      .finally(() => duck.close());
+    tags.forEach((t, i) => {
+      assert.equal(t.segment_name, t.rfm_segment);
+      assert.equal(scores[i].segment_name, t.segment_name);
+    });
+  });
 
   test('a second run keeps the first and moves latest', async () => {
     const out = join(dir, 'two');

@@ -10,6 +10,9 @@ export { ERROR_CODES, SegmintError } from './core/errors.js';
 export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
+export { scoreRfm } from './explain/rfm.js';
+export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';
+export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';
 export {
   adjustedRandIndex,
   calinskiHarabasz,

@@ -3,6 +3,7 @@ import { VERSION } from '../version.js';
 import { registerDemo } from './cmd-demo.js';
 import { registerInit } from './cmd-init.js';
 import { registerInspect } from './cmd-inspect.js';
+import { registerReport } from './cmd-report.js';
 import { registerRun } from './cmd-run.js';
 import { registerScore } from './cmd-score.js';
 import { EXIT, type Io, processIo, reportError } from './output.js';
@@ -20,6 +21,7 @@ export function buildCli(io: Io = processIo): Command {
   registerRun(program, io);
   registerDemo(program, io);
   registerScore(program, io);
+  registerReport(program, io);
   return program;
 }
 

@@ -462,6 +462,10 @@ export const OutputSpec = z.strictObject({
     .boolean()
     .default(true)
     .describe('Whether tags carry the feature values beside the segment.'),
+  report: z
+    .boolean()
+    .default(true)
+    .describe('Write report.html (self-contained, charts as SVG) with every run.'),
 });
 
 export const Recipe = z.strictObject({

@@ -54,10 +54,18 @@ export function silhouetteBlock(
 
 /** The mean silhouette from per-row sums of distances to each cluster (n x k). */
 export function silhouetteFromSums(sums: Float64Array, labels: Int32Array, k: number): number {
+  const values = silhouetteValues(sums, labels, k);
+  let total = 0;
+  for (const v of values) total += v;
+  return total / labels.length;
+}
+
+/** Each row's silhouette from per-row sums of distances to each cluster (n x k); singletons 0. */
+export function silhouetteValues(sums: Float64Array, labels: Int32Array, k: number): Float64Array {
   const n = labels.length;
   const sizes = new Float64Array(k);
   for (let i = 0; i < n; i++) sizes[labels[i]]++;
-  let total = 0;
+  const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const own = labels[i];
     if (sizes[own] <= 1) continue;
@@ -69,9 +77,9 @@ export function silhouetteFromSums(sums: Float64Array, labels: Int32Array, k: nu
       if (m < b) b = m;
     }
     const mx = Math.max(a, b);
-    total += mx > 0 ? (b - a) / mx : 0;
+    out[i] = mx > 0 ? (b - a) / mx : 0;
   }
-  return total / n;
+  return out;
 }
 
 /** Whether at least two clusters are non-empty (the silhouette is defined). */
@@ -104,6 +112,13 @@ export function silhouetteScore(X: Matrix, labels: Int32Array, k: number): numbe
     for (let j = 0; j < sums.length; j++) sums[j] += part[j];
   }
   return silhouetteFromSums(sums, labels, k);
+}
+
+/** Silhouette of every row (scikit-learn's silhouette_samples), O(n k) extra memory. */
+export function silhouetteSamples(X: Matrix, labels: Int32Array, k: number): Float64Array {
+  const sums = new Float64Array(X.rows * k);
+  silhouetteBlock(X, labels, k, 0, X.rows, sums);
+  return silhouetteValues(sums, labels, k);
 }
 
 function centroids(X: Matrix, labels: Int32Array, k: number): { centers: Float64Array; sizes: Float64Array } {

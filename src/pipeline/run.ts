@@ -13,6 +13,7 @@ import { canonicalJson } from '../config/load.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
+import { dataOverview } from '../data/overview.js';
 import { loadSources } from '../data/sources.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
@@ -24,6 +25,7 @@ import { fitKMeansParallel, fitMiniBatchParallel } from '../parallel/kmeans.js';
 import { silhouetteParallel } from '../parallel/metrics.js';
 import { resolveThreads, WorkerPool } from '../parallel/pool.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
+import { buildReport } from '../report/build.js';
 import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
 import { toCsv } from './csv.js';
@@ -140,6 +142,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
 
     stage('features');
     const feats = await buildFeatures(duck, recipe, data);
+    const overview = await dataOverview(duck, sources, data);
     warnings.push(...feats.warnings);
     done(`${feats.columns.length} features`);
 
@@ -430,6 +433,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         })),
         data: { customers: data.customers, referenceDate: data.referenceDate, windowStart: data.windowStart },
         ledger: data.ledger,
+        overview,
         features: feats.columns,
         prep: { outputNames: prep.params.outputNames, dropped: prep.params.dropped },
         cluster: {
@@ -504,6 +508,11 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       };
       writeFileAtomic(join(tmp, 'run.json'), `${JSON.stringify(runRecord, null, 2)}\n`);
       files['run.json'] = join(runDir, 'run.json');
+      if (recipe.output.report) {
+        const { html } = await buildReport(tmp);
+        writeFileAtomic(join(tmp, 'report.html'), html);
+        files['report.html'] = join(runDir, 'report.html');
+      }
     });
     const latest = join(outDir, 'latest');
     pointLinkAtomic(latest, relative(outDir, runDir));

@@ -1,0 +1,375 @@
+/**
+ * Vega-Lite specifications of the report's charts: plain data in, a spec out. They are rendered to
+ * SVG when the report is built, so the report needs no JavaScript to show them.
+ */
+export type Spec = Record<string, unknown>;
+
+/** Okabe-Ito (colour-blind safe), then a few more distinct colours for many segments. */
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#56B4E9',
+  '#D55E00',
+  '#F0E442',
+  '#000000',
+  '#999999',
+  '#882255',
+  '#44AA99',
+  '#117733',
+];
+
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+const base = (width = 560, height = 240): Spec => ({
+  $schema: SCHEMA,
+  width,
+  height,
+  background: 'white',
+  config: {
+    font: 'Helvetica, Arial, sans-serif',
+    axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e8e8e8' },
+    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 220 },
+    view: { stroke: null },
+  },
+});
+
+export interface SegmentRef {
+  id: number;
+  name: string;
+}
+
+const segLabel = (s: SegmentRef) => `${s.id} ${s.name}`;
+const segScale = (segments: SegmentRef[]) => ({
+  domain: segments.map(segLabel),
+  range: segments.map((_, i) => PALETTE[i % PALETTE.length]),
+});
+
+export function histogramSpec(
+  h: { edges: number[]; width: number; counts: number[] },
+  title: string,
+  xTitle: string,
+  format = ',.0f',
+): Spec {
+  const values = h.counts.map((c, i) => ({ from: h.edges[i], to: h.edges[i] + h.width, count: c }));
+  return {
+    ...base(260, 160),
+    title,
+    data: { values },
+    mark: { type: 'bar', color: PALETTE[0], binSpacing: 1 },
+    encoding: {
+      x: { field: 'from', type: 'quantitative', title: xTitle, axis: { format } },
+      x2: { field: 'to' },
+      y: { field: 'count', type: 'quantitative', title: 'count', axis: { format: ',d' } },
+      tooltip: [
+        { field: 'from', type: 'quantitative', format },
+        { field: 'count', type: 'quantitative', format: ',d' },
+      ],
+    },
+  };
+}
+
+export function ledgerSpec(ledger: { source: string; rule: string; removed: number }[]): Spec {
+  const values = ledger
+    .filter((e) => e.removed > 0)
+    .map((e) => ({ rule: `${e.source}: ${e.rule}`, removed: e.removed }));
+  return {
+    ...base(420, Math.max(60, 22 * values.length)),
+    title: 'Rows removed by each cleaning rule',
+    data: { values },
+    mark: { type: 'bar', color: PALETTE[5] },
+    encoding: {
+      y: { field: 'rule', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
+      x: { field: 'removed', type: 'quantitative', title: 'rows removed', axis: { format: ',d' } },
+      tooltip: [{ field: 'rule' }, { field: 'removed', format: ',d' }],
+    },
+  };
+}
+
+export interface KMetric {
+  k: number;
+  inertia: number;
+  silhouette: number | null;
+  calinskiHarabasz: number | null;
+  daviesBouldin: number | null;
+  stability: number | null;
+}
+
+export function elbowSpec(metrics: KMetric[], chosen: number, elbow: number | null): Spec {
+  const values = metrics.map((m) => ({
+    k: m.k,
+    inertia: m.inertia,
+    chosen: m.k === chosen ? 'chosen k' : m.k === elbow ? 'knee' : 'tried',
+  }));
+  return {
+    ...base(300, 200),
+    title: 'Inertia against k (elbow)',
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'line', color: PALETTE[0] },
+        encoding: {
+          x: { field: 'k', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' } },
+          y: { field: 'inertia', type: 'quantitative', axis: { format: '~s' } },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 70 },
+        encoding: {
+          x: { field: 'k', type: 'quantitative' },
+          y: { field: 'inertia', type: 'quantitative' },
+          color: {
+            field: 'chosen',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['chosen k', 'knee', 'tried'], range: [PALETTE[5], PALETTE[1], PALETTE[0]] },
+          },
+          tooltip: [{ field: 'k' }, { field: 'inertia', format: ',.1f' }],
+        },
+      },
+    ],
+  };
+}
+
+export function metricSpec(
+  metrics: KMetric[],
+  key: 'silhouette' | 'calinskiHarabasz' | 'daviesBouldin' | 'stability',
+  title: string,
+  chosen: number,
+): Spec | null {
+  const values = metrics
+    .filter((m) => m[key] !== null)
+    .map((m) => ({ k: m.k, value: m[key], chosen: m.k === chosen }));
+  if (!values.length) return null;
+  return {
+    ...base(200, 150),
+    title,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'line', color: PALETTE[2] },
+        encoding: {
+          x: { field: 'k', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' } },
+          y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 50 },
+        encoding: {
+          x: { field: 'k', type: 'quantitative' },
+          y: { field: 'value', type: 'quantitative' },
+          color: {
+            field: 'chosen',
+            type: 'nominal',
+            legend: null,
+            scale: { domain: [true, false], range: [PALETTE[5], PALETTE[2]] },
+          },
+          tooltip: [{ field: 'k' }, { field: 'value', format: '.3f' }],
+        },
+      },
+    ],
+  };
+}
+
+export function sharesSpec(
+  segments: (SegmentRef & { shareCustomers: number; shareRevenue: number | null })[],
+): Spec {
+  const values = segments.flatMap((s) => [
+    { segment: segLabel(s), measure: 'customers', share: s.shareCustomers },
+    ...(s.shareRevenue !== null ? [{ segment: segLabel(s), measure: 'revenue', share: s.shareRevenue }] : []),
+  ]);
+  return {
+    ...base(520, Math.max(120, 36 * segments.length)),
+    title: 'Share of customers and of revenue',
+    data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'segment', type: 'nominal', sort: null, title: null },
+      yOffset: { field: 'measure' },
+      x: { field: 'share', type: 'quantitative', axis: { format: '.0%' }, title: null },
+      color: {
+        field: 'measure',
+        type: 'nominal',
+        title: null,
+        scale: { domain: ['customers', 'revenue'], range: [PALETTE[0], PALETTE[1]] },
+      },
+      tooltip: [{ field: 'segment' }, { field: 'measure' }, { field: 'share', format: '.1%' }],
+    },
+  };
+}
+
+export function mapSpec(
+  points: { x: number; y: number; segment: string }[],
+  segments: SegmentRef[],
+  explained: number[],
+): Spec {
+  return {
+    ...base(520, 360),
+    title: `Customers on the first two principal components (${(100 * (explained[0] ?? 0)).toFixed(0)}% and ${(100 * (explained[1] ?? 0)).toFixed(0)}% of the variance)`,
+    data: { values: points },
+    mark: { type: 'circle', size: 14, opacity: 0.6 },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: 'PC1', axis: { format: '.1f' } },
+      y: { field: 'y', type: 'quantitative', title: 'PC2', axis: { format: '.1f' } },
+      color: { field: 'segment', type: 'nominal', title: 'segment', scale: segScale(segments) },
+    },
+  };
+}
+
+export function silhouetteSpec(
+  values: { segment: string; rank: number; silhouette: number }[],
+  segments: SegmentRef[],
+  mean: number,
+): Spec {
+  return {
+    ...base(520, 300),
+    title: `Silhouette of each sampled customer, by segment (mean ${mean.toFixed(3)})`,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'bar', width: { band: 1 } },
+        encoding: {
+          y: { field: 'rank', type: 'ordinal', axis: null, title: null, sort: 'ascending' },
+          x: { field: 'silhouette', type: 'quantitative', scale: { domain: [-1, 1] }, title: 'silhouette' },
+          color: { field: 'segment', type: 'nominal', scale: segScale(segments), title: 'segment' },
+        },
+      },
+      {
+        data: { values: [{ mean }] },
+        mark: { type: 'rule', color: '#333', strokeDash: [4, 3] },
+        encoding: { x: { field: 'mean', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+export function heatmapSpec(
+  cells: { segment: string; feature: string; lift: number | null }[],
+  segments: SegmentRef[],
+): Spec {
+  const values = cells.map((c) => ({
+    ...c,
+    log2: c.lift !== null && c.lift > 0 ? Math.log2(c.lift) : 0,
+    label: c.lift === null ? '-' : `${c.lift.toFixed(2)}x`,
+  }));
+  const features = [...new Set(cells.map((c) => c.feature))];
+  return {
+    ...base(Math.max(240, 64 * features.length), 34 * segments.length),
+    title: 'Lift of each feature against all customers (segment mean / overall mean)',
+    data: { values },
+    encoding: {
+      x: {
+        field: 'feature',
+        type: 'nominal',
+        sort: features,
+        title: null,
+        axis: { labelAngle: -35, labelLimit: 160 },
+      },
+      y: { field: 'segment', type: 'nominal', sort: segments.map(segLabel), title: null },
+    },
+    layer: [
+      {
+        mark: 'rect',
+        encoding: {
+          color: {
+            field: 'log2',
+            type: 'quantitative',
+            title: 'log2 lift',
+            scale: { scheme: 'blueorange', domainMid: 0, domain: [-2, 2], clamp: true },
+          },
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 10 },
+        encoding: { text: { field: 'label' }, color: { value: '#111' } },
+      },
+    ],
+  };
+}
+
+export function snakeSpec(
+  lines: { segment: string; feature: string; z: number }[],
+  segments: SegmentRef[],
+): Spec {
+  const features = [...new Set(lines.map((l) => l.feature))];
+  return {
+    ...base(Math.max(320, 60 * features.length), 260),
+    title: 'Snake plot: standardized mean of each feature by segment',
+    data: { values: lines },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: {
+        field: 'feature',
+        type: 'nominal',
+        sort: features,
+        title: null,
+        axis: { labelAngle: -35, labelLimit: 160 },
+      },
+      y: { field: 'z', type: 'quantitative', title: 'standard deviations from all customers' },
+      color: { field: 'segment', type: 'nominal', scale: segScale(segments), title: 'segment' },
+    },
+  };
+}
+
+export function boxSpec(
+  rows: { segment: string; lo: number; q1: number; median: number; q3: number; hi: number }[],
+  feature: string,
+  segments: SegmentRef[],
+): Spec {
+  return {
+    ...base(250, 28 * segments.length),
+    title: feature,
+    data: { values: rows },
+    encoding: {
+      y: {
+        field: 'segment',
+        type: 'nominal',
+        sort: segments.map(segLabel),
+        title: null,
+        axis: { labelLimit: 140 },
+      },
+    },
+    layer: [
+      {
+        mark: { type: 'rule', color: '#666' },
+        encoding: {
+          x: { field: 'lo', type: 'quantitative', title: null, axis: { format: '~s' } },
+          x2: { field: 'hi' },
+        },
+      },
+      {
+        mark: { type: 'bar', size: 14 },
+        encoding: {
+          x: { field: 'q1', type: 'quantitative' },
+          x2: { field: 'q3' },
+          color: { field: 'segment', type: 'nominal', scale: segScale(segments), legend: null },
+        },
+      },
+      {
+        mark: { type: 'tick', color: 'white', size: 14, thickness: 2 },
+        encoding: { x: { field: 'median', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+export function migrationSpec(cells: { from: string; to: string; count: number }[]): Spec {
+  return {
+    ...base(360, 300),
+    title: 'Customers moving between segments since the previous run',
+    data: { values: cells },
+    encoding: {
+      x: { field: 'to', type: 'nominal', title: 'now', axis: { labelAngle: -35 } },
+      y: { field: 'from', type: 'nominal', title: 'before' },
+    },
+    layer: [
+      {
+        mark: 'rect',
+        encoding: {
+          color: { field: 'count', type: 'quantitative', scale: { scheme: 'blues' }, title: 'customers' },
+        },
+      },
+      { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'count', format: ',d' } } },
+    ],
+  };
+}

@@ -1,0 +1,384 @@
+import type { ReportData } from './build.js';
+
+export const esc = (s: unknown): string =>
+  String(s ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+
+const int = (n: number | null | undefined) =>
+  n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US');
+const pct = (x: number | null | undefined) =>
+  x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`;
+const num = (x: number | null | undefined, d = 2) =>
+  x === null || x === undefined || Number.isNaN(x)
+    ? '–'
+    : x.toLocaleString('en-US', {
+        maximumFractionDigits: d,
+        minimumFractionDigits: Math.abs(x) >= 100 ? 0 : Math.min(d, 1),
+      });
+
+function table(header: string[], rows: (string | number)[][], numeric: boolean[] = []): string {
+  return `<table><thead><tr>${header.map((h, j) => `<th${numeric[j] ? ' class="n"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, j) => `<td${numeric[j] ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+const chart = (charts: Record<string, string>, name: string, caption = '') =>
+  charts[name]
+    ? `<figure class="chart" data-chart="${esc(name)}">${charts[name]}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`
+    : '';
+
+const CSS = `
+:root { --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0072B2; }
+* { box-sizing: border-box; }
+body { font: 14px/1.5 Helvetica, Arial, sans-serif; color: var(--ink); margin: 0; background: #fafbfc; }
+header { background: var(--ink); color: white; padding: 24px 40px; }
+header h1 { margin: 0 0 4px; font-size: 24px; }
+header p { margin: 0; color: #c9d3dd; }
+nav { padding: 8px 40px; background: white; border-bottom: 1px solid var(--line); position: sticky; top: 0; }
+nav a { color: var(--accent); margin-right: 14px; text-decoration: none; font-size: 13px; }
+main { padding: 8px 40px 40px; max-width: 1200px; }
+section { background: white; border: 1px solid var(--line); border-radius: 8px; padding: 16px 24px; margin: 18px 0; break-inside: avoid-page; }
+h2 { font-size: 19px; margin: 4px 0 12px; }
+h3 { font-size: 15px; margin: 16px 0 8px; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 12.5px; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
+th { background: #f3f5f8; font-weight: 600; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+figure.chart { margin: 0; }
+figure.chart svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: 12px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 12px; }
+.card { border: 1px solid var(--line); border-left: 6px solid var(--c); border-radius: 6px; padding: 10px 14px; break-inside: avoid; }
+.card h3 { margin: 0 0 4px; }
+.card .kpi { display: flex; gap: 16px; margin: 6px 0; }
+.card .kpi div { font-size: 12px; color: var(--muted); }
+.card .kpi b { display: block; font-size: 16px; color: var(--ink); }
+.card .action { background: #f3f7fb; padding: 6px 8px; border-radius: 4px; }
+pre { background: #f6f8fa; border: 1px solid var(--line); padding: 10px; overflow-x: auto; font-size: 12px; white-space: pre-wrap; }
+.muted { color: var(--muted); }
+.warn { color: #8a4b00; }
+.tree-wrap { overflow-x: auto; }
+@media print {
+  body { background: white; font-size: 11px; }
+  nav { display: none; }
+  header { padding: 12px 16px; }
+  main { padding: 0 16px; }
+  section { border: none; padding: 8px 0; break-inside: auto; }
+  h2 { break-after: avoid; }
+  figure.chart, .card, table { break-inside: avoid; }
+  @page { size: A4; margin: 14mm; }
+}
+`;
+
+const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#56B4E9',
+  '#D55E00',
+  '#F0E442',
+  '#000000',
+  '#999999',
+  '#882255',
+  '#44AA99',
+  '#117733',
+];
+
+/** The report page: one HTML file with inline CSS and inline SVG charts, no script, no external links. */
+export function reportHtml({ run, model, tree, charts }: ReportData): string {
+  const segs = model.segments;
+  const profiles = (run.segments ?? []) as {
+    id: number;
+    name: string;
+    description: string;
+    action: string;
+    size: number;
+    shareCustomers: number;
+    shareRevenue: number | null;
+    means: Record<string, number | null>;
+    distinguishing: { feature: string; z: number; direction: string }[];
+  }[];
+  const features = model.features;
+  const rules = (run.explain?.rules ?? []) as {
+    segmentId: number;
+    text: string;
+    sentence: string;
+    conditions: number;
+    holdout: Record<string, number>;
+    fidelity: Record<string, number>;
+  }[];
+  const sources = (run.overview?.sources ?? []) as {
+    name: string;
+    kind: string;
+    file: string;
+    rows: number;
+    dateRange: { from: string; to: string } | null;
+    columns: {
+      name: string;
+      type: string;
+      nulls: number;
+      distinct: number;
+      min: string | null;
+      max: string | null;
+      top: { value: string; count: number }[];
+    }[];
+  }[];
+  const pick = (kind: string) => features.find((f) => f.feature === kind)?.name;
+  const r = pick('recency_days');
+  const f = pick('frequency');
+  const m = pick('monetary');
+  const sections: { id: string; title: string; body: string }[] = [];
+
+  sections.push({
+    id: 'summary',
+    title: 'Run summary',
+    body: `<p>${int(run.data?.customers)} customers in <b>${model.clusterer.k} segments</b> by ${esc(model.clusterer.method)}${model.clusterer.linkage ? ` (${esc(model.clusterer.linkage)} linkage)` : ''}. ${esc(run.cluster?.reason ?? '')}</p>
+${table(
+  ['', ''],
+  [
+    ['run', run.runId],
+    ['recipe', `${run.recipe?.file ?? '(in memory)'} · hash ${run.recipe?.hash ?? ''}`],
+    [
+      'data',
+      (run.inputs ?? [])
+        .map(
+          (i: { source: string; file: string; rows: number }) =>
+            `${i.source}: ${i.file} (${int(i.rows)} rows)`,
+        )
+        .join('; '),
+    ],
+    [
+      'reference date',
+      `${run.data?.referenceDate ?? ''}${run.data?.windowStart ? ` · window from ${run.data.windowStart}` : ' · whole history'}`,
+    ],
+    ['seed', String(model.seed)],
+    [
+      'versions',
+      Object.entries(run.versions ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
+    ['started', run.startedAt ?? ''],
+  ],
+)}`,
+  });
+
+  sections.push({
+    id: 'segments',
+    title: 'Segments',
+    body: `${table(
+      [
+        'segment',
+        'customers',
+        'share',
+        'revenue',
+        ...(r ? ['recency (days)'] : []),
+        ...(f ? ['orders'] : []),
+        ...(m ? ['spend'] : []),
+        'action',
+      ],
+      profiles.map((p) => [
+        `${p.id} ${p.name}`,
+        int(p.size),
+        pct(p.shareCustomers),
+        pct(p.shareRevenue),
+        ...(r ? [num(p.means[r], 1)] : []),
+        ...(f ? [num(p.means[f], 1)] : []),
+        ...(m ? [num(p.means[m], 2)] : []),
+        p.action,
+      ]),
+      [false, true, true, true, ...(r ? [true] : []), ...(f ? [true] : []), ...(m ? [true] : []), false],
+    )}<div class="charts">${chart(charts, 'shares')}</div>`,
+  });
+
+  sections.push({
+    id: 'personas',
+    title: 'Personas and actions',
+    body: `<div class="cards">${profiles
+      .map(
+        (
+          p,
+          i,
+        ) => `<div class="card" style="--c:${PALETTE[i % PALETTE.length]}"><h3>${p.id} ${esc(p.name)}</h3><div class="muted">${esc(p.description)}</div>
+<div class="kpi"><div><b>${int(p.size)}</b>customers</div><div><b>${pct(p.shareCustomers)}</b>of customers</div><div><b>${pct(p.shareRevenue)}</b>of revenue</div></div>
+<div>Sets them apart: ${p.distinguishing
+          .slice(0, 3)
+          .map(
+            (d) =>
+              `${esc(d.feature)} ${d.direction === 'higher' ? '↑' : '↓'} (${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)} sd)`,
+          )
+          .join(', ')}</div>
+<p class="action"><b>Do:</b> ${esc(p.action)}</p></div>`,
+      )
+      .join('')}</div>`,
+  });
+
+  sections.push({
+    id: 'profiles',
+    title: 'Segment profiles',
+    body: `<div class="charts">${chart(charts, 'heatmap')}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
+      charts,
+    )
+      .filter((k) => k.startsWith('box_'))
+      .map((k) => chart(charts, k))
+      .join('')}</div>
+${table(
+  ['feature', ...segs.map((s) => `${s.id} ${s.name}`)],
+  features
+    .filter((x) => x.type === 'numeric')
+    .map((x) => [x.name, ...profiles.map((p) => num(p.means[x.name], 2))]),
+  [false, ...segs.map(() => true)],
+)}`,
+  });
+
+  sections.push({
+    id: 'map',
+    title: 'Segment map and fit',
+    body: `<div class="charts">${chart(charts, 'map', 'Sampled customers (at most 3,000) on the first two principal components of the prepared features.')}${chart(charts, 'silhouettePlot', 'Silhouette of at most 1,500 sampled customers: near 1 well inside their segment, below 0 closer to another.')}</div>`,
+  });
+
+  const cl = run.cluster ?? {};
+  sections.push({
+    id: 'selection',
+    title: 'Choosing the number of segments',
+    body: `<p>${esc(cl.reason ?? '')}</p><div class="charts">${['elbow', 'silhouette', 'calinskiHarabasz', 'daviesBouldin', 'stability'].map((c) => chart(charts, c)).join('')}</div>${
+      (cl.metrics ?? []).length
+        ? table(
+            [
+              'k',
+              'inertia',
+              'silhouette',
+              'Calinski-Harabasz',
+              'Davies-Bouldin',
+              'stability',
+              'smallest segment',
+            ],
+            cl.metrics.map((x: Record<string, number | null>) => [
+              String(x.k),
+              num(x.inertia, 1),
+              num(x.silhouette, 3),
+              num(x.calinskiHarabasz, 1),
+              num(x.daviesBouldin, 3),
+              num(x.stability, 3),
+              int(x.smallestSegment),
+            ]),
+            [true, true, true, true, true, true, true],
+          )
+        : ''
+    }`,
+  });
+
+  sections.push({
+    id: 'rules',
+    title: 'Rules the business can apply',
+    body: `${
+      tree && charts.tree
+        ? `<h3>One tree over all segments (agrees with the segments for ${pct(tree.fidelity)} of customers)</h3><div class="tree-wrap">${charts.tree}</div>`
+        : ''
+    }${
+      rules.length
+        ? table(
+            ['segment', 'rule', 'conditions', 'hold-out precision', 'recall', 'F1', 'accuracy'],
+            rules.map((x) => [
+              `${x.segmentId} ${segs[x.segmentId - 1]?.name ?? ''}`,
+              x.text,
+              String(x.conditions),
+              num(x.holdout.precision, 3),
+              num(x.holdout.recall, 3),
+              num(x.holdout.f1, 3),
+              num(x.holdout.accuracy, 3),
+            ]),
+            [false, false, true, true, true, true, true],
+          )
+        : ''
+    }
+${rules.map((x) => `<p><b>${x.segmentId} ${esc(segs[x.segmentId - 1]?.name)}</b>: ${esc(x.sentence)}</p>`).join('')}
+${run.explain?.tree?.text ? `<h3>Tree as text</h3><pre>${esc(run.explain.tree.text)}</pre>` : ''}
+<p class="muted">The same rules are in rules.sql (WHERE clauses and a CASE that tags every customer, for DuckDB and PostgreSQL) and rules.json (predicates for a CRM rule engine).</p>`,
+  });
+
+  if (run.refine) {
+    const rf = run.refine;
+    sections.push({
+      id: 'refine',
+      title: `Refined: inside segment ${rf.segmentId}`,
+      body: `<p>${esc(rf.reason)}. Re-clustered into ${rf.k} sub-segments with the preparation refit on its customers; <b>${esc(rf.target)}</b> = sub-segment ${esc(rf.targetId)}.</p>
+${table(
+  ['sub-segment', 'customers', 'value score', ...Object.keys(rf.subsegments[0]?.means ?? {})],
+  rf.subsegments.map(
+    (s: { id: string; size: number; valueScore: number; means: Record<string, number | null> }) => [
+      s.id,
+      int(s.size),
+      num(s.valueScore, 2),
+      ...Object.values(s.means).map((v) => num(v, 2)),
+    ],
+  ),
+)}
+${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text)}</pre><p>Hold-out precision ${num(rf.rule.holdout.precision, 3)}, recall ${num(rf.rule.holdout.recall, 3)}, F1 ${num(rf.rule.holdout.f1, 3)}.</p>` : ''}`,
+    });
+  }
+
+  if (run.migration) {
+    sections.push({
+      id: 'migration',
+      title: 'Movement since the previous run',
+      body: `<div class="charts">${chart(charts, 'migration')}</div>`,
+    });
+  }
+
+  sections.push({
+    id: 'data',
+    title: 'Data overview',
+    body: `<div class="charts">${chart(charts, 'orderValue')}${chart(charts, 'itemsPerOrder')}${chart(charts, 'ordersPerCustomer')}</div>${sources
+      .map(
+        (s) =>
+          `<h3>${esc(s.name)} (${esc(s.kind)}): ${int(s.rows)} rows${s.dateRange ? `, ${esc(s.dateRange.from)} to ${esc(s.dateRange.to)}` : ''}</h3><p class="muted">${esc(s.file)}</p>${table(
+            ['column', 'type', 'nulls', 'distinct', 'min', 'max', 'top values'],
+            s.columns.map((c) => [
+              c.name,
+              c.type,
+              int(c.nulls),
+              int(c.distinct),
+              c.min ?? '',
+              c.max ?? '',
+              c.top.map((t) => `${t.value} (${int(t.count)})`).join(', '),
+            ]),
+            [false, false, true, true, false, false, false],
+          )}`,
+      )
+      .join('')}`,
+  });
+
+  const warnings = (run.warnings ?? []) as { code: string; message: string }[];
+  sections.push({
+    id: 'quality',
+    title: 'Data quality',
+    body: `${table(
+      ['source', 'rule', 'removed', 'remaining', 'note'],
+      (run.ledger ?? []).map(
+        (e: { source: string; rule: string; removed: number; remaining: number; note?: string }) => [
+          e.source,
+          e.rule,
+          int(e.removed),
+          int(e.remaining),
+          e.note ?? '',
+        ],
+      ),
+      [false, false, true, true, false],
+    )}<div class="charts">${chart(charts, 'ledger')}</div>${warnings.length ? `<h3>Warnings</h3><ul>${warnings.map((w) => `<li class="warn">${esc(w.message)} <span class="muted">(${esc(w.code)})</span></li>`).join('')}</ul>` : '<p>No warnings.</p>'}`,
+  });
+
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="segmint ${esc(model.segmintVersion)}">
+<title>segmint report: ${esc(model.name)}</title><style>${CSS}</style></head>
+<body><header><h1>Customer segments: ${esc(model.name)}</h1><p>${int(run.data?.customers)} customers · ${model.clusterer.k} segments · reference date ${esc(run.data?.referenceDate ?? '')}</p></header>
+<nav>${sections.map((s) => `<a href="#${s.id}">${esc(s.title)}</a>`).join('')}</nav>
+<main>${sections.map((s) => `<section id="${s.id}"><h2>${esc(s.title)}</h2>${s.body}</section>`).join('\n')}</main></body></html>
+`;
+}

@@ -77,7 +77,9 @@ export async function buildReport(
     ? join(runDir, 'tags.parquet')
     : join(runDir, 'tags.csv');
   // A view cannot take bound parameters: the path is quoted as a literal.
-  const reader = tagsFile.endsWith('.parquet') ? `read_parquet(${qs(tagsFile)})` : `read_csv(${qs(tagsFile)}, types = {'customer_id': 'VARCHAR', 'subsegment_id': 'VARCHAR'})`;
+  const reader = tagsFile.endsWith('.parquet')
+    ? `read_parquet(${qs(tagsFile)})`
+    : `read_csv(${qs(tagsFile)}, types = {'customer_id': 'VARCHAR', 'subsegment_id': 'VARCHAR'})`;
   const segments: SegmentRef[] = model.segments.map((s) => ({ id: s.id, name: s.name }));
   const label = (id: number) => `${id} ${model.segments[id - 1]?.name ?? ''}`;
   const specs: Record<string, Spec> = {};
@@ -218,7 +220,7 @@ export async function buildReport(
   if (run.migration?.matrix) specs.migration = migrationSpec(run.migration.matrix);
 
   const charts: Record<string, string> = {};
-  for (const [name, spec] of Object.entries(specs)) charts[name] = await renderSvg(spec);
+  for (const [name, spec] of Object.entries(specs)) charts[name] = await renderSvg(spec, name);
   if (tree) charts.tree = treeSvg(tree, tree.features, tree.classes);
   return { html: reportHtml({ run, model, tree, charts }), charts, specs };
 }

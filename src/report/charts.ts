@@ -281,7 +281,10 @@ export function heatmapSpec(
       },
       {
         mark: { type: 'text', fontSize: 10 },
-        encoding: { text: { field: 'label' }, color: { value: '#111' } },
+        encoding: {
+          text: { field: 'label' },
+          color: { condition: { test: 'abs(datum.log2) > 1.2', value: 'white' }, value: '#111' },
+        },
       },
     ],
   };

@@ -23,10 +23,18 @@ try {
     const src = join(run.runDir, 'tags.parquet');
     const cols = await duck.describe(`SELECT * FROM read_parquet(${qs(src)})`);
     const select = cols
-      .map((c) => (c.name === 'customer_id' ? `customer_id || '-' || CAST(r AS VARCHAR) AS customer_id` : /DOUBLE/.test(c.type) && c.name !== 'distance' ? `"${c.name}" * (1 + 0.01 * (CAST(hash(customer_id, r) % 7 AS INTEGER) - 3)) AS "${c.name}"` : `"${c.name}"`))
+      .map((c) =>
+        c.name === 'customer_id'
+          ? `customer_id || '-' || CAST(r AS VARCHAR) AS customer_id`
+          : /DOUBLE/.test(c.type) && c.name !== 'distance'
+            ? `"${c.name}" * (1 + 0.01 * (CAST(hash(customer_id, r) % 7 AS INTEGER) - 3)) AS "${c.name}"`
+            : `"${c.name}"`,
+      )
       .join(', ');
     const copies = Math.ceil(N / run.customers);
-    await duck.exec(`COPY (SELECT ${select} FROM read_parquet(${qs(src)}), range(${copies}) t(r) LIMIT ${N}) TO ${qs(join(big, 'tags.parquet'))} (FORMAT parquet)`);
+    await duck.exec(
+      `COPY (SELECT ${select} FROM read_parquet(${qs(src)}), range(${copies}) t(r) LIMIT ${N}) TO ${qs(join(big, 'tags.parquet'))} (FORMAT parquet)`,
+    );
     rmSync(join(big, 'tags.csv'));
   } finally {
     duck.close();
@@ -37,7 +45,9 @@ try {
   const mb = Buffer.byteLength(html) / 1e6;
   console.log('| benchmark | time | goal | size | goal | charts |');
   console.log('|---|---|---|---|---|---|');
-  console.log(`| report for ${N.toLocaleString('en-US')} customers | ${(ms / 1000).toFixed(2)} s | < 2 s${ms > 2000 ? ' (MISSES GOAL)' : ''} | ${mb.toFixed(2)} MB | < 5 MB${mb > 5 ? ' (MISSES GOAL)' : ''} | ${Object.keys(charts).length} |`);
+  console.log(
+    `| report for ${N.toLocaleString('en-US')} customers | ${(ms / 1000).toFixed(2)} s | < 2 s${ms > 2000 ? ' (MISSES GOAL)' : ''} | ${mb.toFixed(2)} MB | < 5 MB${mb > 5 ? ' (MISSES GOAL)' : ''} | ${Object.keys(charts).length} |`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -28,6 +28,7 @@ describe('segmint run end to end', () => {
     assert.deepEqual(listDir(s.runDir), [
       'model.json',
       'profiles.csv',
+      'report.html',
       'rules.json',
       'rules.sql',
       'rules.txt',

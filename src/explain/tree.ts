@@ -95,7 +95,10 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
   const cw = p.classWeight === 'balanced' ? balancedWeights(y, nClasses) : new Float64Array(nClasses).fill(1);
   const w = Float64Array.from(y, (c) => cw[c]);
   const hist = p.splitter === 'hist' || (p.splitter === 'auto' && n > 100_000);
-  const binEdges = hist ? quantileEdges(X, p.bins) : null;
+  const binned = hist ? binFeatures(X, p.bins) : null;
+  const histCounts = binned ? new Float64Array(p.bins * nClasses) : null;
+  const histW = binned ? new Float64Array(p.bins) : null;
+  const histN = binned ? new Int32Array(p.bins) : null;
   const samples = Int32Array.from({ length: n }, (_, i) => i);
   const tree: Tree = {
     kind: 'segmint.tree',
@@ -172,6 +175,80 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
       }
       fj += nFound;
       const f = features[fj];
+      if (binned && histCounts && histW && histN) {
+        // Histogram search: class weights per bin of this feature, then one scan over the bins.
+        const codes = binned.codes[f];
+        const nb = binned.hi[f].length;
+        histCounts.fill(0, 0, nb * nClasses);
+        histW.fill(0, 0, nb);
+        histN.fill(0, 0, nb);
+        for (let i = start; i < end; i++) {
+          const sIdx = samples[i];
+          const b = codes[sIdx];
+          histCounts[b * nClasses + y[sIdx]] += w[sIdx];
+          histW[b] += w[sIdx];
+          histN[b]++;
+        }
+        let first = -1;
+        let last = -1;
+        for (let b = 0; b < nb; b++) {
+          if (histN[b]) {
+            if (first < 0) first = b;
+            last = b;
+          }
+        }
+        if (first === last) {
+          features[fj] = features[nTotal];
+          features[nTotal] = f;
+          nFound++;
+          nTotal++;
+          continue;
+        }
+        fi--;
+        features[fj] = features[fi];
+        features[fi] = f;
+        leftC.fill(0);
+        rightC.set(counts);
+        let wl = 0;
+        let wr = wm;
+        let nl = 0;
+        for (let b = first; b < last; b++) {
+          if (!histN[b]) continue;
+          for (let c = 0; c < nClasses; c++) {
+            leftC[c] += histCounts[b * nClasses + c];
+            rightC[c] -= histCounts[b * nClasses + c];
+          }
+          wl += histW[b];
+          wr -= histW[b];
+          nl += histN[b];
+          if (nl < p.minSamplesLeaf || m - nl < p.minSamplesLeaf) continue;
+          let proxy: number;
+          if (p.criterion === 'gini') {
+            let sl = 0;
+            let sr = 0;
+            for (let c = 0; c < nClasses; c++) {
+              sl += leftC[c] * leftC[c];
+              sr += rightC[c] * rightC[c];
+            }
+            proxy = sl / wl + sr / wr;
+          } else proxy = -wr * impurityOf(rightC, wr, 'entropy') - wl * impurityOf(leftC, wl, 'entropy');
+          if (proxy > bestProxy) {
+            bestProxy = proxy;
+            let next = b + 1;
+            while (!histN[next]) next++;
+            const threshold = binned.hi[f][b] / 2 + binned.lo[f][next] / 2;
+            const il = impurityOf(leftC, wl, p.criterion);
+            const ir = impurityOf(rightC, wr, p.criterion);
+            best = {
+              feature: f,
+              threshold,
+              pos: start + nl,
+              improvement: (wm / totalW) * (imp - (wr / wm) * ir - (wl / wm) * il),
+            };
+          }
+        }
+        continue;
+      }
       for (let i = start; i < end; i++) order[i] = samples[i];
       const ord = order.subarray(start, end);
       ord.sort((a, b) => data[a * d + f] - data[b * d + f] || a - b);
@@ -190,8 +267,6 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
       rightC.set(counts);
       let wl = 0;
       let wr = wm;
-      const edges = binEdges?.[f];
-      let e = 0;
       let q = start;
       while (q < end) {
         // Move q to the first row of the next distinct value, adding the rows passed to the left.
@@ -204,11 +279,6 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
           q++;
         } while (q < end && vals[q] <= vals[q - 1] + FEATURE_THRESHOLD);
         if (q >= end) break;
-        if (edges) {
-          // Only thresholds that cross a bin edge.
-          while (e < edges.length && edges[e] < vals[q - 1]) e++;
-          if (e >= edges.length || edges[e] >= vals[q]) continue;
-        }
         const nl = q - start;
         if (nl < p.minSamplesLeaf || m - nl < p.minSamplesLeaf) continue;
         let proxy: number;
@@ -286,24 +356,64 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
   return p.ccpAlpha > 0 ? pruneTree(tree, p.ccpAlpha, totalW) : tree;
 }
 
-/** Per feature, the upper edges of up to `bins` quantile bins (distinct values). */
-function quantileEdges(X: Matrix, bins: number): Float64Array[] {
+/**
+ * Bins each feature once for the histogram splitter: a feature with at most `bins` distinct values
+ * gets a bin per value (so the search is exact); otherwise bins hold about equal numbers of rows and
+ * never split a value. lo/hi are each bin's smallest and largest value, so a threshold halfway
+ * between one bin's hi and the next bin's lo separates exactly the bins.
+ */
+export function binFeatures(
+  X: Matrix,
+  bins: number,
+): { codes: Uint8Array[]; lo: Float64Array[]; hi: Float64Array[] } {
   const { rows: n, cols: d, data } = X;
-  const out: Float64Array[] = [];
+  const maxBins = Math.min(256, Math.max(2, bins));
+  const codes: Uint8Array[] = [];
+  const lo: Float64Array[] = [];
+  const hi: Float64Array[] = [];
   const col = new Float64Array(n);
   for (let f = 0; f < d; f++) {
     for (let i = 0; i < n; i++) col[i] = data[i * d + f];
-    const s = Float64Array.from(col).sort();
-    const edges: number[] = [];
-    for (let b = 1; b < bins; b++) {
-      const v = s[Math.min(n - 1, Math.floor((b * n) / bins))];
-      const prev = s[Math.max(0, Math.floor((b * n) / bins) - 1)];
-      const t = (prev + v) / 2;
-      if (!edges.length || t > edges[edges.length - 1]) edges.push(t);
+    // Upper bounds of the bins. Few distinct values: one bin each (exact). Many: quantiles of an
+    // evenly strided sample of at most 200,000 values, which bins a million rows without sorting them.
+    const seen = new Set<number>();
+    for (let i = 0; i < n && seen.size <= maxBins; i++) seen.add(col[i]);
+    let uppers: number[];
+    if (seen.size <= maxBins) uppers = [...seen].sort((a, b) => a - b);
+    else {
+      const step = Math.max(1, Math.floor(n / 200_000));
+      const sample = new Float64Array(Math.ceil(n / step));
+      for (let i = 0, j = 0; i < n; i += step, j++) sample[j] = col[i];
+      sample.sort();
+      const m = sample.length;
+      uppers = [];
+      for (let b = 1; b < maxBins; b++) {
+        const v = sample[Math.min(m - 1, Math.ceil((b * m) / maxBins) - 1)];
+        if (!uppers.length || v > uppers[uppers.length - 1]) uppers.push(v);
+      }
+      uppers.push(Number.POSITIVE_INFINITY);
     }
-    out.push(Float64Array.from(edges));
+    const code = new Uint8Array(n);
+    const blo = new Float64Array(uppers.length).fill(Number.POSITIVE_INFINITY);
+    const bhi = new Float64Array(uppers.length).fill(Number.NEGATIVE_INFINITY);
+    for (let i = 0; i < n; i++) {
+      const v = col[i];
+      let a = 0;
+      let z = uppers.length - 1;
+      while (a < z) {
+        const mid = (a + z) >> 1;
+        if (uppers[mid] >= v) z = mid;
+        else a = mid + 1;
+      }
+      code[i] = a;
+      if (v < blo[a]) blo[a] = v;
+      if (v > bhi[a]) bhi[a] = v;
+    }
+    codes.push(code);
+    lo.push(blo);
+    hi.push(bhi);
   }
-  return out;
+  return { codes, lo, hi };
 }
 
 /** Leaf reached by one row. */

@@ -466,6 +466,12 @@ export const OutputSpec = z.strictObject({
     .boolean()
     .default(true)
     .describe('Write report.html (self-contained, charts as SVG) with every run.'),
+  stableIds: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Match segments to the previous run in this folder (optimal assignment on centroids) so ids and names carry over; report who moved.',
+    ),
 });
 
 export const Recipe = z.strictObject({

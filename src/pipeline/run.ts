@@ -31,6 +31,7 @@ import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
 import { toCsv } from './csv.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { refineSegment } from './refine.js';
+import { loadPreviousRun, migration, stableIds } from './stable.js';
 
 export interface RunOptions {
   onEvent?: OnEvent;
@@ -247,7 +248,21 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const revenue = feats.revenueColumn
       ? table.numeric.find((c) => c.name === feats.revenueColumn)?.values
       : undefined;
-    const map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
+    const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
+    let map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
+    // Stable ids: segments continue the previous run's ids (and names) where they match.
+    const previous = recipe.output.stableIds ? await loadPreviousRun(duck, outDir) : null;
+    let continues: (number | null)[] = new Array(k).fill(null);
+    if (previous) {
+      const canonCenters = new Float64Array(k * dim);
+      for (let c = 0; c < k; c++)
+        for (let t = 0; t < dim; t++) canonCenters[map[c] * dim + t] = sel.fit.centers[c * dim + t];
+      const st = stableIds(prep.matrix, table.ids, canonCenters, k, previous);
+      const canonical = map;
+      map = Int32Array.from(canonical, (c) => st.position[c]);
+      continues = st.continues;
+      warnings.push(...st.warnings);
+    }
     const labels = Int32Array.from(sel.fit.labels, (l) => map[l]);
     const centers = new Array<number>(k * dim);
     for (let c = 0; c < k; c++)
@@ -265,6 +280,25 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     profiles.forEach((p, i) => {
       Object.assign(p, explanation.personas[i]);
     });
+    if (previous) {
+      // A segment that continues one of the previous run keeps its name and action; a new one whose
+      // persona name is taken by a continuing segment gets a numeral.
+      const carried = new Set<string>();
+      profiles.forEach((p, i) => {
+        const before =
+          continues[i] === null ? undefined : previous.model.segments.find((sg) => sg.id === continues[i]);
+        if (before && !recipe.explain.names[String(p.id)]) {
+          Object.assign(p, { name: before.name, description: before.description, action: before.action });
+          carried.add(before.name);
+        }
+      });
+      profiles.forEach((p, i) => {
+        if (continues[i] !== null || !carried.has(p.name)) return;
+        let n = 2;
+        while (profiles.some((q) => q.name === `${p.name} ${n}`)) n++;
+        p.name = `${p.name} ${n}`;
+      });
+    }
     // Method rfm: segments keep their classic names (recipe overrides still win).
     const rfmNameOf: string[] = [];
     if (recipe.cluster.method === 'rfm') {
@@ -365,7 +399,6 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           }
         : null,
     };
-    const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
     let runId = makeRunId(started, loaded.hash);
     const runsDir = join(outDir, 'runs');
     for (let i = 2; exists(join(runsDir, runId)); i++) runId = `${makeRunId(started, loaded.hash)}-${i}`;
@@ -470,6 +503,14 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
                   }
                 : null,
             }
+          : null,
+        migration: previous
+          ? migration(
+              previous,
+              table.ids,
+              Int32Array.from(labels, (l) => l + 1),
+              segName,
+            )
           : null,
         rfm: rfm
           ? {

@@ -1,0 +1,164 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { assignMinCost } from '../cluster/assignment.js';
+import type { Warning } from '../core/errors.js';
+import type { Matrix } from '../core/matrix.js';
+import { type Duck, qs } from '../data/duck.js';
+import { type Model, parseModel } from '../model/model.js';
+
+export interface PreviousRun {
+  runId: string;
+  runDir: string;
+  model: Model;
+  /** customer id -> previous segment id */
+  segmentOf: Map<string, number>;
+}
+
+/** The run `<out>/latest` points at, if any, with its model and customer tags. */
+export async function loadPreviousRun(duck: Duck, outDir: string): Promise<PreviousRun | null> {
+  const latest = join(outDir, 'latest');
+  if (!existsSync(join(latest, 'model.json'))) return null;
+  try {
+    const runDir = realpathSync(latest);
+    const model = parseModel(JSON.parse(readFileSync(join(runDir, 'model.json'), 'utf8')));
+    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { runId: string };
+    const file = existsSync(join(runDir, 'tags.parquet'))
+      ? `read_parquet(${qs(join(runDir, 'tags.parquet'))})`
+      : `read_csv(${qs(join(runDir, 'tags.csv'))}, types = {'customer_id': 'VARCHAR'})`;
+    const rows = await duck.all(`SELECT CAST(customer_id AS VARCHAR) AS c, segment_id AS s FROM ${file}`);
+    return {
+      runId: run.runId,
+      runDir,
+      model,
+      segmentOf: new Map(rows.map((r) => [String(r.c), Number(r.s)])),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export interface StableIds {
+  /** Canonical label -> final position (segment id - 1). */
+  position: Int32Array;
+  /** Final position -> previous segment id it continues, or null for a new segment. */
+  continues: (number | null)[];
+  warnings: Warning[];
+}
+
+/**
+ * Keeps segment ids stable from run to run: each new segment is matched to a previous one by
+ * optimal assignment on the distance between centroids in this run's prepared feature space (a
+ * previous segment's centroid is the mean of this run's rows of its customers). A matched segment
+ * keeps its previous id when that id exists in this run (ids are 1..k); the others take the free
+ * ids in order of value.
+ */
+export function stableIds(
+  X: Matrix,
+  ids: readonly string[],
+  centers: ArrayLike<number>,
+  k: number,
+  prev: PreviousRun,
+): StableIds {
+  const d = X.cols;
+  const prevIds = prev.model.segments.map((s) => s.id);
+  const kp = prevIds.length;
+  const sums = new Float64Array(kp * d);
+  const counts = new Float64Array(kp);
+  const index = new Map(prevIds.map((id, j) => [id, j]));
+  for (let i = 0; i < ids.length; i++) {
+    const j = index.get(prev.segmentOf.get(ids[i]) ?? -1);
+    if (j === undefined) continue;
+    counts[j]++;
+    for (let t = 0; t < d; t++) sums[j * d + t] += X.data[i * d + t];
+  }
+  const cost = new Float64Array(k * kp).fill(Number.POSITIVE_INFINITY);
+  for (let a = 0; a < k; a++) {
+    for (let j = 0; j < kp; j++) {
+      if (!counts[j]) continue;
+      let s = 0;
+      for (let t = 0; t < d; t++) {
+        const e = centers[a * d + t] - sums[j * d + t] / counts[j];
+        s += e * e;
+      }
+      cost[a * kp + j] = Math.sqrt(s);
+    }
+  }
+  const match = assignMinCost(cost, k, kp);
+  const position = new Int32Array(k).fill(-1);
+  const continues: (number | null)[] = new Array(k).fill(null);
+  const taken = new Set<number>();
+  const warnings: Warning[] = [];
+  for (let a = 0; a < k; a++) {
+    if (match[a] < 0) continue;
+    const id = prevIds[match[a]];
+    if (id >= 1 && id <= k && !taken.has(id)) {
+      position[a] = id - 1;
+      continues[id - 1] = id;
+      taken.add(id);
+    }
+  }
+  let next = 1;
+  for (let a = 0; a < k; a++) {
+    if (position[a] >= 0) continue;
+    while (taken.has(next)) next++;
+    position[a] = next - 1;
+    taken.add(next);
+    if (match[a] >= 0) {
+      continues[next - 1] = prevIds[match[a]];
+      warnings.push({
+        code: 'SEGMENT_RENUMBERED',
+        message: `Segment ${prevIds[match[a]]} of the previous run continues as segment ${next}: this run has only ${k} segments.`,
+      });
+    }
+  }
+  return { position, continues, warnings };
+}
+
+export interface Migration {
+  previousRunId: string;
+  /** Customers in both runs, by previous and new segment. */
+  matrix: { from: string; to: string; count: number }[];
+  stayed: number;
+  moved: number;
+  newCustomers: number;
+  departed: number;
+}
+
+/** Who moved where since the previous run; new and departed customers counted apart. */
+export function migration(
+  prev: PreviousRun,
+  ids: readonly string[],
+  segmentIds: ArrayLike<number>,
+  name: (id: number) => string,
+): Migration {
+  const cells = new Map<string, number>();
+  let stayed = 0;
+  let moved = 0;
+  let newCustomers = 0;
+  const now = new Set<string>();
+  const prevName = new Map(prev.model.segments.map((s) => [s.id, s.name]));
+  for (let i = 0; i < ids.length; i++) {
+    now.add(ids[i]);
+    const before = prev.segmentOf.get(ids[i]);
+    const to = `${segmentIds[i]} ${name(segmentIds[i])}`;
+    const from = before === undefined ? 'new customers' : `${before} ${prevName.get(before) ?? ''}`;
+    if (before === undefined) newCustomers++;
+    else if (before === segmentIds[i]) stayed++;
+    else moved++;
+    cells.set(`${from}\u0000${to}`, (cells.get(`${from}\u0000${to}`) ?? 0) + 1);
+  }
+  let departed = 0;
+  for (const [c, s] of prev.segmentOf) {
+    if (now.has(c)) continue;
+    departed++;
+    const key = `${s} ${prevName.get(s) ?? ''}\u0000departed`;
+    cells.set(key, (cells.get(key) ?? 0) + 1);
+  }
+  const matrix = [...cells.entries()]
+    .map(([key, count]) => {
+      const [from, to] = key.split('\u0000');
+      return { from, to, count };
+    })
+    .sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
+  return { previousRunId: prev.runId, matrix, stayed, moved, newCustomers, departed };
+}

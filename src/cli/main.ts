@@ -6,6 +6,7 @@ import { registerInspect } from './cmd-inspect.js';
 import { registerReport } from './cmd-report.js';
 import { registerRun } from './cmd-run.js';
 import { registerScore } from './cmd-score.js';
+import { registerServe } from './cmd-serve.js';
 import { EXIT, type Io, processIo, reportError } from './output.js';
 
 /** Builds the CLI; `io` lets tests capture output. */
@@ -22,6 +23,7 @@ export function buildCli(io: Io = processIo): Command {
   registerDemo(program, io);
   registerScore(program, io);
   registerReport(program, io);
+  registerServe(program, io);
   return program;
 }
 

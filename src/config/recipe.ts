@@ -497,6 +497,18 @@ export const Recipe = z.strictObject({
   ),
   cluster: ClusterSpec.default(ClusterSpec.parse({})).describe('The clustering method and how k is chosen.'),
   explain: ExplainSpec.default(ExplainSpec.parse({})).describe('Profiles, personas and decision-tree rules.'),
+  schedule: z
+    .strictObject({
+      cron: z
+        .string()
+        .min(1)
+        .describe('Cron expression (croner; seconds optional), e.g. "0 3 * * 1" for Mondays at 03:00.'),
+      timezone: z.string().optional().describe("IANA time zone of the expression (default the server's)."),
+    })
+    .optional()
+    .describe(
+      'When `segmint serve` re-runs the recipe by itself. One run at a time; a failed run keeps the last good model serving.',
+    ),
   refine: RefineSpec.optional().describe(
     'Two-stage flow: re-cluster one segment (scaling refit on it), flag its best sub-segment and learn a rule for it.',
   ),

@@ -30,6 +30,7 @@ import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
 import { toCsv } from './csv.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
+import { recordRun } from './history.js';
 import { refineSegment } from './refine.js';
 import { loadPreviousRun, migration, stableIds } from './stable.js';
 
@@ -128,6 +129,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     emit({ type: 'stage-done', stage: current, ms, detail });
   };
 
+  const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
   const duck = await Duck.open();
   try {
     stage('data');
@@ -248,7 +250,6 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const revenue = feats.revenueColumn
       ? table.numeric.find((c) => c.name === feats.revenueColumn)?.values
       : undefined;
-    const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
     let map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
     // Stable ids: segments continue the previous run's ids (and names) where they match.
     const previous = recipe.output.stableIds ? await loadPreviousRun(duck, outDir) : null;
@@ -557,6 +558,28 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     });
     const latest = join(outDir, 'latest');
     pointLinkAtomic(latest, relative(outDir, runDir));
+    try {
+      await recordRun(
+        outDir,
+        {
+          runId,
+          startedAt: started.toISOString(),
+          finishedAt: now().toISOString(),
+          status: 'succeeded',
+          customers: table.ids.length,
+          k,
+          recipeHash: loaded.hash,
+          runDir,
+          error: null,
+        },
+        profiles.map((p) => ({ id: p.id, name: p.name, action: p.action, size: p.size })),
+      );
+    } catch (e) {
+      warnings.push({
+        code: 'HISTORY_NOT_WRITTEN',
+        message: `The run is complete but the workspace history could not be updated: ${(e as Error).message}`,
+      });
+    }
     done(runDir);
     return {
       runId,
@@ -572,6 +595,21 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       warnings,
       files,
     };
+  } catch (e) {
+    // A failed run is recorded with its error; earlier runs and latest stay as they were.
+    const failedAt = now();
+    await recordRun(outDir, {
+      runId: `${makeRunId(started, loaded.hash)}-failed`,
+      startedAt: started.toISOString(),
+      finishedAt: failedAt.toISOString(),
+      status: 'failed',
+      customers: null,
+      k: null,
+      recipeHash: loaded.hash,
+      runDir: null,
+      error: e instanceof Error ? e.message : String(e),
+    }).catch(() => {});
+    throw e;
   } finally {
     duck.close();
   }

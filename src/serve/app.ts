@@ -1,0 +1,353 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
+import { customerHistory, listRuns } from '../pipeline/history.js';
+import { dashboardHtml } from './dashboard.js';
+import { BatchRequest, ErrorBody, RunStartResponse, ScoreRequest, ScoreResponse } from './schemas.js';
+
+export interface AppDeps {
+  /** The output folder of a recipe: runs/, latest, history.duckdb. */
+  workspace: string;
+  /** When set, every /v1 route needs this key (header x-api-key, or Authorization: Bearer). */
+  apiKey?: string | undefined;
+  /** Largest request body in bytes (default 16 MiB, enough for a 10,000-row batch). */
+  bodyLimit?: number;
+  /** Starts a run now; resolves with its id. Absent: POST /v1/runs answers 501. */
+  startRun?: () => Promise<string>;
+  /** Whether a run is going on. */
+  isRunning?: () => boolean;
+  logger?: boolean;
+}
+
+interface Loaded {
+  model: Model;
+  runId: string;
+  runDir: string;
+  numeric: Set<string>;
+}
+
+/** Loads <workspace>/latest/model.json, or null while there is none. */
+function loadLatest(workspace: string): Loaded | null {
+  const latest = join(workspace, 'latest');
+  if (!existsSync(join(latest, 'model.json'))) return null;
+  const runDir = realpathSync(latest);
+  const model = parseModel(JSON.parse(readFileSync(join(runDir, 'model.json'), 'utf8')));
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { runId: string };
+  return {
+    model,
+    runId: run.runId,
+    runDir,
+    numeric: new Set(model.features.filter((f) => f.type === 'numeric').map((f) => f.name)),
+  };
+}
+
+const fail = (reply: FastifyReply, status: number, code: string, message: string, field?: string) =>
+  reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } });
+
+/**
+ * The HTTP app, built without listening (tests use inject()): scoring, segments, customers, runs,
+ * reports, health, OpenAPI and a small dashboard. The model is read from the workspace's latest
+ * run and re-read when a new run lands.
+ */
+export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => void } {
+  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024 });
+  let current: Loaded | null = null;
+  let loadError: string | null = null;
+  const reloadModel = () => {
+    try {
+      current = loadLatest(deps.workspace);
+      loadError = null;
+    } catch (e) {
+      loadError = (e as Error).message;
+    }
+  };
+  reloadModel();
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    const code =
+      status === 413
+        ? 'BODY_TOO_LARGE'
+        : status === 400
+          ? 'BAD_REQUEST'
+          : status === 415
+            ? 'UNSUPPORTED_MEDIA_TYPE'
+            : 'INTERNAL';
+    return fail(reply, status, code, status === 500 ? 'The server failed on this request.' : err.message);
+  });
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'NOT_FOUND', `No route ${req.method} ${req.url}.`));
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!deps.apiKey || !req.url.startsWith('/v1/')) return;
+    const header =
+      req.headers['x-api-key'] ??
+      (req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined);
+    if (header !== deps.apiKey)
+      return fail(
+        reply,
+        401,
+        'UNAUTHORIZED',
+        'A valid API key is needed: send it as x-api-key or Authorization: Bearer <key>.',
+      );
+  });
+
+  const needModel = (reply: FastifyReply): Loaded | null => {
+    if (current) return current;
+    fail(
+      reply,
+      503,
+      'NO_MODEL',
+      loadError
+        ? `The latest model cannot be read: ${loadError}`
+        : 'No model yet: no run has finished in this workspace. Start one with POST /v1/runs or segmint run.',
+    );
+    return null;
+  };
+
+  const parse = <T>(schema: z.ZodType<T>, body: unknown, reply: FastifyReply): T | null => {
+    const r = schema.safeParse(body);
+    if (r.success) return r.data;
+    const i = r.error.issues[0];
+    fail(reply, 400, 'INVALID_BODY', `${i.path.join('.') || '(body)'}: ${i.message}`, i.path.join('.'));
+    return null;
+  };
+
+  /** Scores validated rows; returns an error message naming the field when a value is unusable. */
+  const scoreRows = (
+    m: Loaded,
+    rows: z.infer<typeof ScoreRequest>[],
+  ): { ok: z.infer<typeof ScoreResponse>[] } | { field: string; message: string } => {
+    const steps = m.model.prep.steps;
+    for (const [i, r] of rows.entries()) {
+      for (const s of steps) {
+        if (!(s.name in r.features))
+          return {
+            field: `${rows.length > 1 ? `rows.${i}.` : ''}features.${s.name}`,
+            message: `the feature "${s.name}" is missing (send null for an unknown value)`,
+          };
+        const v = r.features[s.name];
+        if (s.type === 'numeric' && typeof v === 'string')
+          return {
+            field: `${rows.length > 1 ? `rows.${i}.` : ''}features.${s.name}`,
+            message: `"${s.name}" must be a number or null`,
+          };
+      }
+    }
+    const numeric = (name: string) =>
+      m.numeric.has(name)
+        ? Float64Array.from(rows, (r) =>
+            typeof r.features[name] === 'number' ? (r.features[name] as number) : Number.NaN,
+          )
+        : undefined;
+    const categorical = (name: string) =>
+      rows.map((r) =>
+        r.features[name] === null || r.features[name] === undefined ? null : String(r.features[name]),
+      );
+    const scored = scoreModel(m.model, { rows: rows.length, numeric, categorical });
+    return {
+      ok: rows.map((r, i) => {
+        const seg = m.model.segments[scored.label[i]];
+        return {
+          customer_id: r.customer_id ?? null,
+          segment_id: seg.id,
+          segment_name: seg.name,
+          action: seg.action,
+          distance: scored.distance[i],
+          subsegment_id: scored.subsegment[i],
+          rules: ruleVerdicts(m.model, (f) =>
+            f in r.features
+              ? typeof r.features[f] === 'number'
+                ? (r.features[f] as number)
+                : Number.NaN
+              : undefined,
+          ),
+        };
+      }),
+    };
+  };
+
+  app.post('/v1/score', async (req, reply) => {
+    const m = needModel(reply);
+    if (!m) return reply;
+    const body = parse(ScoreRequest, req.body, reply);
+    if (!body) return reply;
+    const r = scoreRows(m, [body]);
+    if ('field' in r) return fail(reply, 400, 'INVALID_FEATURES', r.message, r.field);
+    return { ...r.ok[0], model: m.runId };
+  });
+
+  app.post('/v1/score/batch', async (req, reply) => {
+    const m = needModel(reply);
+    if (!m) return reply;
+    const body = parse(BatchRequest, req.body, reply);
+    if (!body) return reply;
+    const r = scoreRows(m, body.rows);
+    if ('field' in r) return fail(reply, 400, 'INVALID_FEATURES', r.message, r.field);
+    return { model: m.runId, rows: r.ok };
+  });
+
+  app.get('/v1/segments', async (_req, reply) => {
+    const m = needModel(reply);
+    if (!m) return reply;
+    return {
+      model: m.runId,
+      segments: m.model.segments,
+      features: m.model.features.map((f) => ({ name: f.name, type: f.type, description: f.description })),
+    };
+  });
+
+  app.get('/v1/customers/:id', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const history = await customerHistory(deps.workspace, req.params.id);
+    if (!history.length)
+      return fail(
+        reply,
+        404,
+        'UNKNOWN_CUSTOMER',
+        `Customer ${req.params.id} is in no run of this workspace.`,
+      );
+    const m = current;
+    const latest = history[0];
+    const seg = m?.model.segments.find((s) => s.id === latest.segmentId);
+    return {
+      customer_id: req.params.id,
+      segment_id: latest.segmentId,
+      segment_name: latest.segmentName,
+      action: seg?.action ?? null,
+      run: latest.runId,
+      history,
+    };
+  });
+
+  app.get('/v1/runs', async () => ({
+    running: deps.isRunning?.() ?? false,
+    runs: await listRuns(deps.workspace),
+  }));
+
+  app.get('/v1/runs/:id', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const run = (await listRuns(deps.workspace)).find((r) => r.runId === req.params.id);
+    if (!run) return fail(reply, 404, 'UNKNOWN_RUN', `No run ${req.params.id} in this workspace.`);
+    const record =
+      run.runDir && existsSync(join(run.runDir, 'run.json'))
+        ? JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'))
+        : null;
+    return { ...run, record };
+  });
+
+  app.get('/v1/runs/:id/report', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    const run = (await listRuns(deps.workspace)).find((r) => r.runId === req.params.id);
+    const file = run?.runDir ? join(run.runDir, 'report.html') : null;
+    if (!file || !existsSync(file))
+      return fail(reply, 404, 'NO_REPORT', `Run ${req.params.id} has no report.`);
+    return reply.type('text/html; charset=utf-8').send(readFileSync(file, 'utf8'));
+  });
+
+  app.post('/v1/runs', async (_req, reply) => {
+    if (!deps.startRun)
+      return fail(reply, 501, 'NO_RECIPE', 'This server has no recipe to run: start it with --recipe.');
+    if (deps.isRunning?.())
+      return fail(
+        reply,
+        409,
+        'RUN_IN_PROGRESS',
+        'A run is going on; try again when it has finished (GET /v1/runs).',
+      );
+    const runId = await deps.startRun();
+    return reply.code(202).send({ started: true, runId });
+  });
+
+  app.get('/healthz', async () => ({
+    ok: true,
+    model: current?.runId ?? null,
+    running: deps.isRunning?.() ?? false,
+  }));
+
+  app.get('/openapi.json', async () => openApi());
+
+  app.get('/', async (req: FastifyRequest<{ Querystring: { customer?: string } }>, reply) => {
+    const runs = await listRuns(deps.workspace);
+    const customer = req.query.customer
+      ? { id: req.query.customer, history: await customerHistory(deps.workspace, req.query.customer) }
+      : null;
+    const migration =
+      current && existsSync(join(current.runDir, 'run.json'))
+        ? JSON.parse(readFileSync(join(current.runDir, 'run.json'), 'utf8')).migration
+        : null;
+    return reply.type('text/html; charset=utf-8').send(
+      dashboardHtml({
+        model: current?.model ?? null,
+        runId: current?.runId ?? null,
+        runs,
+        customer,
+        migration,
+        running: deps.isRunning?.() ?? false,
+      }),
+    );
+  });
+
+  return Object.assign(app, { reloadModel });
+}
+
+/** The OpenAPI document, generated from the same zod schemas that validate the bodies. */
+export function openApi(): Record<string, unknown> {
+  const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any' });
+  const json = (s: z.ZodType) => ({ content: { 'application/json': { schema: schema(s) } } });
+  const errors = {
+    400: { description: 'Invalid request', ...json(ErrorBody) },
+    401: { description: 'Missing or wrong API key', ...json(ErrorBody) },
+    503: { description: 'No model yet', ...json(ErrorBody) },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'segmint scoring API', version: '1' },
+    paths: {
+      '/v1/score': {
+        post: {
+          summary: 'Segment of one customer',
+          requestBody: json(ScoreRequest),
+          responses: { 200: { description: 'The segment', ...json(ScoreResponse) }, ...errors },
+        },
+      },
+      '/v1/score/batch': {
+        post: {
+          summary: 'Segments of up to 10,000 customers',
+          requestBody: json(BatchRequest),
+          responses: {
+            200: { description: 'One result per row' },
+            ...errors,
+            413: { description: 'Body too large' },
+          },
+        },
+      },
+      '/v1/customers/{id}': {
+        get: {
+          summary: "A customer's latest segment and history",
+          responses: {
+            200: { description: 'Found' },
+            404: { description: 'Unknown customer', ...json(ErrorBody) },
+          },
+        },
+      },
+      '/v1/segments': {
+        get: {
+          summary: 'The segments of the serving model',
+          responses: { 200: { description: 'Segments' }, 503: errors[503] },
+        },
+      },
+      '/v1/runs': {
+        get: { summary: 'Runs of the workspace' },
+        post: {
+          summary: 'Start a run now',
+          responses: {
+            202: { description: 'Started', ...json(RunStartResponse) },
+            409: { description: 'A run is going on', ...json(ErrorBody) },
+          },
+        },
+      },
+      '/v1/runs/{id}': { get: { summary: 'One run and its record' } },
+      '/v1/runs/{id}/report': { get: { summary: "The run's HTML report" } },
+      '/healthz': { get: { summary: 'Liveness, serving model and whether a run is going on' } },
+    },
+  };
+}

@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadRecipe } from '../../src/config/load.js';
+import { Duck, qs } from '../../src/data/duck.js';
+import { generateDemoShop } from '../../src/demo/generate.js';
+import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
+import { buildApp } from '../../src/serve/app.js';
+import { startService } from '../../src/serve/service.js';
+import { cleanup, tempDir } from '../helpers.js';
+
+describe('the scoring API', () => {
+  let dir: string;
+  let workspace: string;
+  let run: RunSummary;
+  let rows: Record<string, unknown>[];
+  let featureNames: string[];
+  before(async () => {
+    dir = tempDir();
+    const shop = generateDemoShop({ dir, customers: 400, seed: 23 });
+    workspace = join(dir, 'out');
+    run = await runRecipe(loadRecipe(shop.recipe, ['cluster.k=4', 'cluster.nInit=2']));
+    const model = JSON.parse(readFileSync(run.files['model.json'], 'utf8'));
+    featureNames = model.features.map((f: { name: string }) => f.name);
+    const duck = await Duck.open();
+    rows = await duck
+      .all(`SELECT * FROM read_parquet(${qs(run.files['tags.parquet'])}) ORDER BY customer_id`)
+      .finally(() => duck.close());
+  });
+  after(() => cleanup(dir));
+
+  const features = (r: Record<string, unknown>) =>
+    Object.fromEntries(featureNames.map((f) => [f, r[f] === undefined ? null : (r[f] as number | null)]));
+
+  test('scores known customers exactly as the batch run tagged them', async () => {
+    const app = buildApp({ workspace });
+    for (const r of rows.slice(0, 40)) {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/score',
+        payload: { customer_id: String(r.customer_id), features: features(r) },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.equal(body.segment_id, r.segment_id);
+      assert.equal(body.segment_name, r.segment_name);
+      assert.equal(body.customer_id, String(r.customer_id));
+      assert.equal(typeof body.rules['1'], 'boolean');
+    }
+    const batch = await app.inject({
+      method: 'POST',
+      url: '/v1/score/batch',
+      payload: { rows: rows.map((r) => ({ customer_id: String(r.customer_id), features: features(r) })) },
+    });
+    assert.equal(batch.statusCode, 200);
+    assert.deepEqual(
+      batch.json().rows.map((x: { segment_id: number }) => x.segment_id),
+      rows.map((r) => r.segment_id),
+    );
+    await app.close();
+  });
+
+  test('segments, customers with history, runs, report, health, OpenAPI and the dashboard', async () => {
+    const app = buildApp({ workspace });
+    const segs = (await app.inject('/v1/segments')).json();
+    assert.equal(segs.segments.length, 4);
+    const id = String(rows[0].customer_id);
+    const c = await app.inject(`/v1/customers/${id}`);
+    assert.equal(c.statusCode, 200);
+    assert.equal(c.json().segment_id, rows[0].segment_id);
+    assert.equal(c.json().history[0].runId, run.runId);
+    assert.equal((await app.inject('/v1/customers/nobody')).statusCode, 404);
+    const runs = (await app.inject('/v1/runs')).json();
+    assert.equal(runs.runs[0].runId, run.runId);
+    assert.equal(runs.runs[0].status, 'succeeded');
+    const one = await app.inject(`/v1/runs/${run.runId}`);
+    assert.equal(one.json().record.runId, run.runId);
+    const report = await app.inject(`/v1/runs/${run.runId}/report`);
+    assert.match(report.headers['content-type'] as string, /text\/html/);
+    assert.match(report.body, /Customer segments/);
+    assert.deepEqual((await app.inject('/healthz')).json(), { ok: true, model: run.runId, running: false });
+    const api = (await app.inject('/openapi.json')).json();
+    assert.equal(api.openapi, '3.1.0');
+    assert.ok(api.paths['/v1/score'].post.requestBody.content['application/json'].schema.properties.features);
+    const dash = await app.inject(`/?customer=${id}`);
+    assert.match(dash.body, /Customer lookup/);
+    assert.match(dash.body, new RegExp(run.segments[0].name));
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/v1/runs' })).statusCode,
+      501,
+      'no recipe, no runs',
+    );
+    await app.close();
+  });
+
+  test('bad requests get clear 4xx answers and the server keeps serving', async () => {
+    const app = buildApp({ workspace, bodyLimit: 100_000 });
+    const bad = async (payload: string | object, status: number, code: RegExp) => {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/score',
+        headers: { 'content-type': 'application/json' },
+        payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+      });
+      assert.equal(res.statusCode, status, res.body);
+      assert.match(res.json().error.code, code);
+      return res.json().error;
+    };
+    await bad('{"features": ', 400, /BAD_REQUEST/);
+    const wrongType = await bad({ features: 'x' }, 400, /INVALID_BODY/);
+    assert.equal(wrongType.field, 'features');
+    const missing = await bad({ features: { recency_days: 3 } }, 400, /INVALID_FEATURES/);
+    assert.match(missing.message, /is missing/);
+    const f = features(rows[0]);
+    const str = await bad({ features: { ...f, monetary: 'a lot' } }, 400, /INVALID_FEATURES/);
+    assert.equal(str.field, 'features.monetary');
+    await bad({ features: f, extra: 1 }, 400, /INVALID_BODY/);
+    const tooMany = await app.inject({
+      method: 'POST',
+      url: '/v1/score/batch',
+      payload: { rows: Array.from({ length: 10_001 }, () => ({ features: {} })) },
+    });
+    assert.equal(tooMany.statusCode, 413, 'over the body limit');
+    const app2 = buildApp({ workspace });
+    const overRows = await app2.inject({
+      method: 'POST',
+      url: '/v1/score/batch',
+      payload: { rows: Array.from({ length: 10_001 }, () => ({ features: {} })) },
+    });
+    assert.equal(overRows.statusCode, 400);
+    assert.match(overRows.json().error.message, /10000|10,000/);
+    await app2.close();
+    assert.equal((await app.inject('/v1/nowhere')).statusCode, 404);
+    const ok = await app.inject({ method: 'POST', url: '/v1/score', payload: { features: f } });
+    assert.equal(ok.statusCode, 200, 'still serving');
+    await app.close();
+  });
+
+  test('API key on and off; 503 while no model exists', async () => {
+    const app = buildApp({ workspace, apiKey: 'k3y' });
+    assert.equal((await app.inject('/v1/segments')).statusCode, 401);
+    assert.equal(
+      (await app.inject({ url: '/v1/segments', headers: { 'x-api-key': 'k3y' } })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await app.inject({ url: '/v1/segments', headers: { authorization: 'Bearer k3y' } })).statusCode,
+      200,
+    );
+    assert.equal((await app.inject('/healthz')).statusCode, 200, 'health needs no key');
+    await app.close();
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const none = buildApp({ workspace: empty });
+    const res = await none.inject({ method: 'POST', url: '/v1/score', payload: { features: {} } });
+    assert.equal(res.statusCode, 503);
+    assert.equal(res.json().error.code, 'NO_MODEL');
+    await none.close();
+  });
+
+  test('a real server on loopback: scheduled runs fire, one at a time, and the API answers meanwhile', async () => {
+    const recipeText = readFileSync(join(dir, 'recipe.yaml'), 'utf8').replace(
+      'output:\n  dir: out',
+      'output:\n  dir: out\nschedule:\n  cron: "* * * * * *"',
+    );
+    const recipe = join(dir, 'scheduled.yaml');
+    writeFileSync(
+      recipe,
+      recipeText
+        .replace('nInit: 10', 'nInit: 1')
+        .replace('k: { min: 3, max: 8, select: silhouette }', 'k: 4'),
+    );
+    const done: (string | null)[] = [];
+    const svc = await startService({
+      workspace,
+      recipe,
+      port: 0,
+      onRun: (r) => done.push(r.runId ?? `failed: ${r.error}`),
+    });
+    try {
+      const base = svc.address;
+      const deadline = Date.now() + 60_000;
+      let answeredDuringRun = false;
+      while (done.length < 1 && Date.now() < deadline) {
+        const h = (await (await fetch(`${base}/healthz`)).json()) as { running: boolean; model: string };
+        if (h.running) {
+          answeredDuringRun = true;
+          assert.equal(h.model, run.runId, 'the previous model serves while the run goes on');
+          const busy = await fetch(`${base}/v1/runs`, { method: 'POST' });
+          assert.equal(busy.status, 409);
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(done.length >= 1, 'a scheduled run fired');
+      assert.ok(answeredDuringRun, 'the API answered during the run');
+      assert.match(String(done[0]), /^\d{8}T\d{6}Z-/);
+      await svc.idle();
+      const h = (await (await fetch(`${base}/healthz`)).json()) as { running: boolean; model: string };
+      assert.notEqual(h.model, run.runId, 'the new model serves');
+    } finally {
+      await svc.close();
+    }
+  });
+});

@@ -57,29 +57,51 @@ const JoinSpec = z.strictObject({
   how: z.enum(['left', 'inner']).default('left').describe('left keeps rows without a match.'),
 });
 
-export const SourceSpec = z.strictObject({
-  kind: z
-    .enum(SOURCE_KINDS)
-    .default('transactions')
-    .describe('What one row is: an order line, a customer, an event, a coupon, or a lookup row.'),
-  path: z.string().min(1).describe('File path (relative to the recipe), or a glob.'),
-  format: z
-    .enum(['csv', 'parquet', 'json'])
-    .optional()
-    .describe('Detected from the file extension when absent.'),
-  csv: CsvOptions.optional(),
-  dateFormat: z
-    .string()
-    .optional()
-    .describe('strptime format of the time/joined columns, e.g. "%d/%m/%Y %H:%M"; detected when absent.'),
-  roles: z
-    .record(z.string(), z.string())
-    .default({})
-    .describe(
-      'Role -> column name: customer, order, time, quantity, price, amount, product, category, country, status, joined, type, duration, session, coupon, redeemed.',
-    ),
-  join: z.array(JoinSpec).default([]).describe('Tables joined onto this one, in order.'),
-});
+export const SourceSpec = z
+  .strictObject({
+    kind: z
+      .enum(SOURCE_KINDS)
+      .default('transactions')
+      .describe('What one row is: an order line, a customer, an event, a coupon, or a lookup row.'),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('File path (relative to the recipe), or a glob. Give path or postgres.'),
+    postgres: z
+      .strictObject({
+        url: z
+          .string()
+          .optional()
+          .describe(
+            'postgres://user:password@host:port/db; default SEGMINT_PG_URL, DATABASE_URL or the PG* variables. Never logged with its password.',
+          ),
+        table: z.string().optional().describe('Table to read (schema.table allowed).'),
+        query: z.string().optional().describe('Or a query to read.'),
+      })
+      .optional()
+      .describe('Read the source from PostgreSQL instead of a file.'),
+    format: z
+      .enum(['csv', 'parquet', 'json'])
+      .optional()
+      .describe('Detected from the file extension when absent.'),
+    csv: CsvOptions.optional(),
+    dateFormat: z
+      .string()
+      .optional()
+      .describe('strptime format of the time/joined columns, e.g. "%d/%m/%Y %H:%M"; detected when absent.'),
+    roles: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        'Role -> column name: customer, order, time, quantity, price, amount, product, category, country, status, joined, type, duration, session, coupon, redeemed.',
+      ),
+    join: z.array(JoinSpec).default([]).describe('Tables joined onto this one, in order.'),
+  })
+  .refine((s) => (s.path === undefined) !== (s.postgres === undefined), {
+    message: 'give either path (a file) or postgres (a table or query)',
+    path: ['path'],
+  });
 export type SourceSpec = z.infer<typeof SourceSpec>;
 
 const Filter = z.union([
@@ -466,6 +488,21 @@ export const OutputSpec = z.strictObject({
     .boolean()
     .default(true)
     .describe('Write report.html (self-contained, charts as SVG) with every run.'),
+  postgres: z
+    .strictObject({
+      url: z
+        .string()
+        .optional()
+        .describe('Connection URL; default SEGMINT_PG_URL, DATABASE_URL or the PG* variables.'),
+      table: z
+        .string()
+        .min(1)
+        .describe(
+          'Table to (re)create with the tags and the run id, replaced atomically in one transaction.',
+        ),
+    })
+    .optional()
+    .describe('Also write the tags into a PostgreSQL table for CRM and BI tools.'),
   stableIds: z
     .boolean()
     .default(true)

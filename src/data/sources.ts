@@ -2,6 +2,7 @@ import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { ROLE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { type Duck, qi } from './duck.js';
+import { pgUrl, readPostgres, redactUrl } from './postgres.js';
 import {
   detectFormat,
   loadWhitespaceTable,
@@ -80,7 +81,16 @@ async function readSource(
   spec: SourceSpec,
   baseDir: string,
 ): Promise<LoadedSource> {
-  const file = resolveSourcePath(spec.path, baseDir, { path: `sources.${name}.path` });
+  if (spec.postgres) {
+    const table = `src_${name}`;
+    await readPostgres(duck, table, spec.postgres, `sources.${name}.postgres`);
+    const columns = await duck.describe(qi(table));
+    const rows = Number((await duck.one(`SELECT count(*) AS n FROM ${qi(table)}`)).n);
+    const url = pgUrl(spec.postgres.url);
+    const file = `postgres:${url ? redactUrl(url) : ''}/${spec.postgres.table ?? '(query)'}`;
+    return { name, spec, file, table, columns, rows, lineOffset: 0 };
+  }
+  const file = resolveSourcePath(spec.path!, baseDir, { path: `sources.${name}.path` });
   const format = detectFormat(file, spec.format);
   const table = `src_${name}`;
   const cols = await sniffColumns(duck, file, format, spec.csv);

@@ -14,6 +14,7 @@ import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
 import { dataOverview } from '../data/overview.js';
+import { writePostgres } from '../data/postgres.js';
 import { loadSources } from '../data/sources.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
@@ -435,6 +436,16 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           `COPY (${select}) TO ${qs(file)} (FORMAT ${fmt === 'csv' ? 'csv, HEADER true' : 'parquet'})`,
         );
         files[`tags.${fmt}`] = join(runDir, `tags.${fmt}`);
+      }
+      if (recipe.output.postgres) {
+        // Written before the run folder lands: a failed write fails the run and leaves the table as it was.
+        await writePostgres(
+          duck,
+          `SELECT *, ${qs(runId)} AS run_id FROM (${select})`,
+          recipe.output.postgres,
+          'output.postgres',
+        );
+        files.postgres = recipe.output.postgres.table;
       }
       writeFileAtomic(join(tmp, 'profiles.csv'), profilesCsv(profiles, feats.columns));
       files['profiles.csv'] = join(runDir, 'profiles.csv');

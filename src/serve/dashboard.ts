@@ -1,5 +1,6 @@
 import type { Model } from '../model/model.js';
 import type { RunRow } from '../pipeline/history.js';
+import type { Migration } from '../pipeline/stable.js';
 import { esc } from '../report/html.js';
 
 export interface DashboardData {
@@ -10,14 +11,7 @@ export interface DashboardData {
     id: string;
     history: { runId: string; finishedAt: string; segmentId: number; segmentName: string }[];
   } | null;
-  migration: {
-    previousRunId: string;
-    matrix: { from: string; to: string; count: number }[];
-    stayed: number;
-    moved: number;
-    newCustomers: number;
-    departed: number;
-  } | null;
+  migration: Migration | null;
   running: boolean;
 }
 

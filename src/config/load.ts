@@ -156,3 +156,10 @@ export function recipeFromObject(raw: unknown, baseDir: string, sets: readonly s
   const recipe = validateRecipe(copy);
   return { recipe, baseDir: resolve(baseDir), hash: hashText(canonicalJson(recipe)), file: null };
 }
+
+/** The recipe as it may be written to files: connection URLs lose their passwords. */
+export function redactRecipe(recipe: unknown): unknown {
+  return JSON.parse(canonicalJson(recipe), (key, value) =>
+    key === 'url' && typeof value === 'string' ? value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@') : value,
+  );
+}

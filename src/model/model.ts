@@ -39,6 +39,8 @@ export const ModelSchema = z.object({
   segmintVersion: z.string(),
   name: z.string(),
   recipeHash: z.string(),
+  /** The resolved recipe: how features are built, so that raw orders can be scored the same way. */
+  recipe: z.record(z.string(), z.unknown()),
   seed: z.number(),
   window: z.object({ referenceDate: z.string(), days: z.number().nullable() }),
   features: z.array(

@@ -9,7 +9,7 @@ import {
   serialFitters,
 } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
-import { canonicalJson } from '../config/load.js';
+import { redactRecipe } from '../config/load.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
@@ -344,6 +344,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       segmintVersion: VERSION,
       name: recipe.name,
       recipeHash: loaded.hash,
+      recipe: redactRecipe(recipe) as Record<string, unknown>,
       seed: recipe.cluster.seed,
       window: { referenceDate: data.referenceDate, days: recipe.window.days ?? null },
       features: feats.columns,
@@ -468,7 +469,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           node: process.version,
           duckdb: String((await duck.one('SELECT version() AS v')).v),
         },
-        recipe: { file: loaded.file, hash: loaded.hash, resolved: JSON.parse(canonicalJson(recipe)) },
+        recipe: { file: loaded.file, hash: loaded.hash, resolved: redactRecipe(recipe) },
         inputs: [...sources.values()].map((s) => ({
           source: s.name,
           kind: s.spec.kind,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
 import { customerHistory, listRuns } from '../pipeline/history.js';
 import { dashboardHtml } from './dashboard.js';
+import { featuresFromOrders } from './orders.js';
 import { BatchRequest, ErrorBody, RunStartResponse, ScoreRequest, ScoreResponse } from './schemas.js';
 
 export interface AppDeps {
@@ -117,7 +118,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   /** Scores validated rows; returns an error message naming the field when a value is unusable. */
   const scoreRows = (
     m: Loaded,
-    rows: z.infer<typeof ScoreRequest>[],
+    rows: { customer_id?: string | undefined; features: Record<string, number | string | null> }[],
   ): { ok: z.infer<typeof ScoreResponse>[] } | { field: string; message: string } => {
     const steps = m.model.prep.steps;
     for (const [i, r] of rows.entries()) {
@@ -173,9 +174,40 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     if (!m) return reply;
     const body = parse(ScoreRequest, req.body, reply);
     if (!body) return reply;
-    const r = scoreRows(m, [body]);
+    let computed: Record<string, number | string | null> | null = null;
+    if (body.orders) {
+      // Raw orders: the model's own cleaning and feature definitions make the features.
+      let byCustomer: Map<string, Record<string, number | string | null>>;
+      try {
+        byCustomer = await featuresFromOrders(m.model, body.orders, body.reference_date);
+      } catch (e) {
+        return fail(reply, 400, 'INVALID_ORDERS', (e as Error).message, 'orders');
+      }
+      const id = body.customer_id ?? (byCustomer.size === 1 ? [...byCustomer.keys()][0] : undefined);
+      if (id === undefined)
+        return fail(
+          reply,
+          400,
+          'INVALID_ORDERS',
+          'The orders hold several customers: name one with customer_id.',
+          'customer_id',
+        );
+      computed = byCustomer.get(id) ?? null;
+      if (!computed)
+        return fail(
+          reply,
+          400,
+          'INVALID_ORDERS',
+          `No usable order of customer ${id} is left after the model's cleaning rules.`,
+          'orders',
+        );
+    }
+    const features = { ...(body.features ?? {}), ...(computed ?? {}) };
+    const r = scoreRows(m, [
+      { ...(body.customer_id !== undefined ? { customer_id: body.customer_id } : {}), features },
+    ]);
     if ('field' in r) return fail(reply, 400, 'INVALID_FEATURES', r.message, r.field);
-    return { ...r.ok[0], model: m.runId };
+    return { ...r.ok[0], model: m.runId, ...(computed ? { features: computed } : {}) };
   });
 
   app.post('/v1/score/batch', async (req, reply) => {
@@ -183,7 +215,21 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     if (!m) return reply;
     const body = parse(BatchRequest, req.body, reply);
     if (!body) return reply;
-    const r = scoreRows(m, body.rows);
+    if (body.rows.some((x) => !x.features))
+      return fail(
+        reply,
+        400,
+        'INVALID_BODY',
+        'Batch rows take features (orders are scored one customer at a time).',
+        'rows',
+      );
+    const r = scoreRows(
+      m,
+      body.rows.map((x) => ({
+        ...(x.customer_id !== undefined ? { customer_id: x.customer_id } : {}),
+        features: x.features ?? {},
+      })),
+    );
     if ('field' in r) return fail(reply, 400, 'INVALID_FEATURES', r.message, r.field);
     return { model: m.runId, rows: r.ok };
   });

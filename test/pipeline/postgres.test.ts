@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
 import { recipeFromObject } from '../../src/config/load.js';
@@ -76,6 +77,8 @@ describe('PostgreSQL in and out, for real', () => {
         await c.end();
       }
     };
+    for (const f of ['model.json', 'run.json'])
+      assert.doesNotMatch(readFileSync(first.files[f], 'utf8'), /secret-pw/, `${f} holds no password`);
     const rows = await read('SELECT customer_id, segment_id, run_id FROM segment_tags ORDER BY customer_id');
     assert.equal(rows.length, first.customers);
     assert.ok(rows.every((r) => r.run_id === first.runId && [1, 2].includes(Number(r.segment_id))));

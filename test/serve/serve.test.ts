@@ -61,6 +61,70 @@ describe('the scoring API', () => {
     await app.close();
   });
 
+  test("raw orders are turned into features with the model's own definitions", async () => {
+    const app = buildApp({ workspace });
+    const duck = await Duck.open();
+    const r = rows[5];
+    const id = String(r.customer_id);
+    const orders = await duck
+      .all(
+        `SELECT * FROM read_csv(${qs(join(dir, 'data', 'transactions.csv'))}, types = {'Customer ID': 'VARCHAR', 'Invoice': 'VARCHAR'}) WHERE "Customer ID" = $id || '.0'`,
+        { id },
+      )
+      .finally(() => duck.close());
+    assert.ok(orders.length > 3);
+    const payload = {
+      customer_id: id,
+      orders: orders.map((o) =>
+        Object.fromEntries(
+          Object.entries(o).map(([k, v]) => [
+            k,
+            v instanceof Date
+              ? v.toISOString().replace('T', ' ').slice(0, 19)
+              : (v as string | number | null),
+          ]),
+        ),
+      ),
+      // Features from other sources (events, coupons) still come as values.
+      features: Object.fromEntries(
+        [
+          'sessions',
+          'avg_session_minutes',
+          'wishlist_adds',
+          'reviews',
+          'coupons_claimed',
+          'coupon_burn_rate',
+        ].map((f) => [f, r[f] as number | null]),
+      ),
+    };
+    const res = await app.inject({ method: 'POST', url: '/v1/score', payload });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    for (const f of [
+      'recency_days',
+      'frequency',
+      'monetary',
+      'avg_order_value',
+      'unique_products',
+      'tenure_days',
+      'return_rate',
+    ]) {
+      assert.ok(
+        Math.abs(Number(body.features[f]) - Number(r[f])) < 1e-9,
+        `${f}: ${body.features[f]} vs ${r[f]}`,
+      );
+    }
+    assert.equal(body.segment_id, r.segment_id);
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { orders: [{ Invoice: '1', Quantity: 'x' }] },
+    });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().error.field, 'orders');
+    await app.close();
+  });
+
   test('segments, customers with history, runs, report, health, OpenAPI and the dashboard', async () => {
     const app = buildApp({ workspace });
     const segs = (await app.inject('/v1/segments')).json();

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recipeFromObject } from '../config/load.js';
+import { type FeatureSpec, Recipe } from '../config/recipe.js';
+import { SegmintError } from '../core/errors.js';
+import { Duck } from '../data/duck.js';
+import type { Model } from '../model/model.js';
+import { computeFeatures } from '../pipeline/run.js';
+
+const TX_FEATURES = new Set([
+  'recency_days',
+  'frequency',
+  'monetary',
+  'avg_order_value',
+  'avg_items_per_order',
+  'unique_products',
+  'tenure_days',
+  'avg_days_between_orders',
+  'return_rate',
+  'category_share',
+  'country_distance',
+]);
+
+/**
+ * Turns raw order lines (in the columns of the model's transactions source) into the model's
+ * transaction features, with the model's own cleaning rules and definitions. The reference date is
+ * the given one, else the later of the model's and the day after the last order. Features from
+ * other sources (events, coupons, customer attributes) are not computed here.
+ */
+export async function featuresFromOrders(
+  model: Model,
+  orders: Record<string, unknown>[],
+  referenceDate?: string,
+): Promise<Map<string, Record<string, number | string | null>>> {
+  const recipe = Recipe.parse(model.recipe);
+  const txEntry = Object.entries(recipe.sources).find(([, s]) => s.kind === 'transactions');
+  if (!txEntry)
+    throw new SegmintError(
+      'SCORE_INPUT',
+      'This model was not built from order lines; send features instead of orders.',
+    );
+  const [txName, tx] = txEntry;
+  if (tx.join.length)
+    throw new SegmintError(
+      'SCORE_INPUT',
+      'This model joins its orders with lookup tables; send features instead of orders.',
+    );
+  const dir = mkdtempSync(join(tmpdir(), 'segmint-orders-'));
+  try {
+    const file = join(dir, 'orders.ndjson');
+    writeFileSync(file, `${orders.map((o) => JSON.stringify(o)).join('\n')}\n`);
+    const features = recipe.features.filter(
+      (f: FeatureSpec) =>
+        TX_FEATURES.has(typeof f === 'string' ? f : f.feature) ||
+        (typeof f !== 'string' && f.feature === 'custom' && (f.from ?? 'transactions') === 'transactions'),
+    );
+    const { postgres: _pg, ...txSpec } = tx;
+    void _pg;
+    const raw = {
+      ...recipe,
+      sources: { [txName]: { ...txSpec, path: file, format: 'json', csv: undefined, join: [] } },
+      features,
+      window: {
+        ...(recipe.window.days ? { days: recipe.window.days } : {}),
+        ...(referenceDate ? { referenceDate } : {}),
+      },
+      refine: undefined,
+      schedule: undefined,
+    };
+    const loaded = recipeFromObject(JSON.parse(JSON.stringify(raw)), dir);
+    if (!referenceDate && loaded.recipe.window.referenceDate === undefined) {
+      // The model's reference date unless the orders are newer.
+      loaded.recipe.window.referenceDate = model.window.referenceDate;
+    }
+    const duck = await Duck.open();
+    try {
+      let result: Awaited<ReturnType<typeof computeFeatures>>;
+      try {
+        result = await computeFeatures(duck, loaded);
+      } catch (e) {
+        // Orders after the model's reference date: measure from the day after the last order.
+        if (!referenceDate && e instanceof SegmintError && e.code === 'DATA_EMPTY') {
+          loaded.recipe.window.referenceDate = undefined;
+          result = await computeFeatures(duck, loaded);
+        } else throw e;
+      }
+      const rows = await duck.all('SELECT * FROM features');
+      return new Map(
+        rows.map((r) => [
+          String(r.customer_id),
+          Object.fromEntries(
+            result.feats.columns.map((c) => [c.name, (r[c.name] ?? null) as number | string | null]),
+          ),
+        ]),
+      );
+    } finally {
+      duck.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import {
+  bgnbdConditional,
+  bgnbdExpected,
+  bgnbdPAlive,
+  bgnbdProbN,
+  clvValue,
+  fitBgNbd,
+  fitGammaGamma,
+  fitParetoNbd,
+  gammaGammaExpected,
+  spendFrequencyCorrelation,
+} from '../src/clv/models.js';
+import { hyp2f1, lgamma } from '../src/clv/special.js';
+import { summaryData } from '../src/clv/summary.js';
+import { recipeFromObject } from '../src/config/load.js';
+import type { SegmintError } from '../src/core/errors.js';
+import { Duck } from '../src/data/duck.js';
+import { computeFeatures } from '../src/pipeline/run.js';
+import { sharedData } from './helpers.js';
+
+const sig = (v: number, digits = 3) => Number(v.toPrecision(digits));
+
+describe('customer-base models on CDNOW (REFERENCES.md)', () => {
+  const published = (dir: string) => {
+    const rows = readFileSync(join(dir, 'cdnow_customers_summary_with_transactions.csv'), 'utf8')
+      .trim()
+      .split(/\r?\n/)
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
+    return {
+      id: rows.map((r) => r[0]),
+      x: Float64Array.from(rows, (r) => r[1]),
+      tx: Float64Array.from(rows, (r) => r[2]),
+      T: Float64Array.from(rows, (r) => r[3]),
+      m: Float64Array.from(rows, (r) => r[4]),
+    };
+  };
+
+  test('BG/NBD reproduces the published parameters, log-likelihood and predictions', (t) => {
+    const dir = sharedData(t, 'cdnow');
+    if (!dir) return;
+    const s = published(dir);
+    const fit = fitBgNbd(s);
+    const p = fit.params;
+    assert.deepEqual([sig(p.r), sig(p.alpha, 4), sig(p.a), sig(p.b, 4)], [0.243, 4.414, 0.793, 2.426]);
+    assert.equal(Number(fit.logLikelihood.toFixed(1)), -9582.4);
+    assert.ok(fit.se && fit.se.r > 0 && fit.se.alpha > 0, 'standard errors from the Hessian');
+    const expected = [1, 3, 31.86, 78].map((w) => bgnbdExpected(p, w));
+    [0.0532, 0.1506, 1.0405, 1.858].forEach((v, i) => {
+      assert.ok(Math.abs(expected[i] - v) < 2e-4, `E[X(${[1, 3, 31.86, 78][i]})] = ${expected[i]}`);
+    });
+    assert.equal(Number(bgnbdConditional(p, 39, 2, 30.43, 38.86).toFixed(3)), 1.226);
+    assert.equal(Number(bgnbdPAlive(p, 2, 30.43, 38.86).toFixed(3)), 0.727);
+    // P(X(t) = n) sums to 1 over n, and its mean is E[X(t)].
+    let total = 0;
+    let mean = 0;
+    for (let n = 0; n < 200; n++) {
+      const q = bgnbdProbN(p, 39, n);
+      total += q;
+      mean += n * q;
+    }
+    assert.ok(Math.abs(total - 1) < 1e-6 && Math.abs(mean - bgnbdExpected(p, 39)) < 1e-4, `${total} ${mean}`);
+  });
+
+  test('Pareto/NBD reproduces the published parameters and log-likelihood', (t) => {
+    const dir = sharedData(t, 'cdnow');
+    if (!dir) return;
+    const fit = fitParetoNbd(published(dir));
+    const p = fit.params;
+    assert.deepEqual([sig(p.r), sig(p.alpha), sig(p.s), sig(p.beta)], [0.553, 10.6, 0.606, 11.7]);
+    assert.equal(Number(fit.logLikelihood.toFixed(1)), -9595.0);
+  });
+
+  test('Gamma-Gamma reproduces p, q, gamma and the population mean spend', (t) => {
+    const dir = sharedData(t, 'cdnow');
+    if (!dir) return;
+    const s = published(dir);
+    const fit = fitGammaGamma(s.x, s.m);
+    assert.deepEqual([sig(fit.params.p), sig(fit.params.q), sig(fit.params.gamma)], [6.25, 3.74, 15.4]);
+    assert.equal(Number(gammaGammaExpected(fit.params, 0, 0).toFixed(2)), 35.17);
+    assert.ok(
+      Math.abs(spendFrequencyCorrelation(s.x, s.m)) < 0.2,
+      'frequency and spend are close to uncorrelated, as the model assumes',
+    );
+    const clv = clvValue(
+      { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 },
+      gammaGammaExpected(fit.params, 2, 22.35),
+      2,
+      30.43,
+      38.86,
+      52,
+      0.01 / 4.33,
+    );
+    assert.ok(clv > 30 && clv < 80, `${clv}`);
+  });
+
+  test('summary data built from the raw CDNOW sample equals the published summary for every customer', async (t) => {
+    const dir = sharedData(t, 'cdnow');
+    if (!dir) return;
+    const s = published(dir);
+    const duck = await Duck.open();
+    try {
+      const loaded = recipeFromObject(
+        {
+          sources: {
+            tx: {
+              path: join(dir, 'CDNOW_sample.txt'),
+              csv: { delimiter: 'whitespace', columns: ['master_id', 'customer_id', 'date', 'cds', 'value'] },
+              dateFormat: '%Y%m%d',
+              roles: { customer: 'customer_id', time: 'date', quantity: 'cds', amount: 'value' },
+            },
+          },
+          cleaning: { duplicates: 'keep', nonPositivePrice: 'keep' },
+          features: ['frequency'],
+        },
+        dir,
+      );
+      await computeFeatures(duck, loaded);
+      const ours = await summaryData(duck, 'tx_hist', '1997-09-30', 7);
+      const byId = new Map(ours.ids.map((id, i) => [Number(id), i]));
+      assert.equal(ours.ids.length, 2357);
+      let worst = 0;
+      s.id.forEach((id, j) => {
+        const i = byId.get(id)!;
+        assert.equal(ours.x[i], s.x[j], `x of customer ${id}`);
+        worst = Math.max(worst, Math.abs(ours.tx[i] - s.tx[j]), Math.abs(ours.T[i] - s.T[j]));
+        if (s.x[j] > 0)
+          assert.ok(
+            Math.abs(ours.m[i] - s.m[j]) < 0.006,
+            `mean repeat spend of ${id}: ${ours.m[i]} vs ${s.m[j]}`,
+          );
+      });
+      assert.ok(worst < 0.006, `t_x and T agree to the published 2 decimals (worst ${worst})`);
+    } finally {
+      duck.close();
+    }
+  });
+
+  test('special functions and degenerate inputs', () => {
+    assert.ok(Math.abs(lgamma(10) - Math.log(362880)) < 1e-12);
+    assert.ok(Math.abs(lgamma(0.5) - 0.5 * Math.log(Math.PI)) < 1e-12);
+    // 2F1(1, 1; 2; z) = -ln(1 - z) / z
+    assert.ok(Math.abs(hyp2f1(1, 1, 2, 0.7) + Math.log(0.3) / 0.7) < 1e-12);
+    assert.ok(Math.abs(hyp2f1(1, 1, 2, -0.5) - Math.log(1.5) / 0.5) < 1e-12);
+    const none = {
+      x: Float64Array.from([0, 0, 0]),
+      tx: Float64Array.from([0, 0, 0]),
+      T: Float64Array.from([10, 20, 30]),
+    };
+    assert.throws(
+      () => fitBgNbd(none),
+      (e: SegmintError) => e.code === 'DATA_EMPTY' && /repeat purchase/.test(e.message),
+    );
+    assert.throws(
+      () => fitGammaGamma(Float64Array.from([2, 3]), Float64Array.from([0, 0])),
+      (e: SegmintError) => e.code === 'DATA_EMPTY',
+    );
+    const one = fitBgNbd({
+      x: Float64Array.from([2]),
+      tx: Float64Array.from([5]),
+      T: Float64Array.from([10]),
+    });
+    assert.ok(
+      Number.isFinite(one.logLikelihood) && Object.values(one.params).every(Number.isFinite),
+      'a single customer gives finite numbers, never NaN',
+    );
+    assert.throws(
+      () => fitBgNbd({ x: Float64Array.from([1]), tx: Float64Array.from([20]), T: Float64Array.from([10]) }),
+      (e: SegmintError) => e.code === 'DATA_BAD_NUMBER',
+    );
+  });
+});

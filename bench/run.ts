@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-for (const b of ['kmeans.ts', 'minibatch.ts', 'scaling.ts', 'tree.ts', 'report.ts', 'serve.ts']) {
+for (const b of ['kmeans.ts', 'minibatch.ts', 'scaling.ts', 'tree.ts', 'report.ts', 'serve.ts', 'clv.ts']) {
   console.log(`\n## ${b}\n`);
   spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, b), ...process.argv.slice(2)], {
     stdio: 'inherit',

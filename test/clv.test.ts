@@ -174,3 +174,71 @@ describe('customer-base models on CDNOW (REFERENCES.md)', () => {
     );
   });
 });
+
+describe('CLV in the pipeline', () => {
+  test('clv: adds P(alive), expected purchases and spend, and CLV to tags, profiles, model and score; validates on the holdout', async (t) => {
+    const dir = sharedData(t, 'cdnow');
+    if (!dir) return;
+    const { tempDir, cleanup, captureIo } = await import('./helpers.js');
+    const { runRecipe } = await import('../src/pipeline/run.js');
+    const { main } = await import('../src/cli/main.js');
+    const out = tempDir();
+    try {
+      const loaded = recipeFromObject(
+        {
+          sources: {
+            tx: {
+              path: join(dir, 'CDNOW_sample.txt'),
+              csv: { delimiter: 'whitespace', columns: ['master_id', 'customer_id', 'date', 'cds', 'value'] },
+              dateFormat: '%Y%m%d',
+              roles: { customer: 'customer_id', time: 'date', quantity: 'cds', amount: 'value' },
+            },
+          },
+          cleaning: { duplicates: 'keep', nonPositivePrice: 'keep' },
+          features: ['recency_days', 'frequency', 'monetary'],
+          clv: { unit: 'weeks', calibrationEnd: '1997-09-30', horizon: 39 },
+          cluster: { k: 3, nInit: 2 },
+          output: { dir: out },
+        },
+        out,
+      );
+      const s = await runRecipe(loaded);
+      const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
+      assert.deepEqual(
+        [sig(run.clv.bgnbd.params.r), sig(run.clv.bgnbd.params.alpha, 4)],
+        [0.243, 4.414],
+        'same fit as on the published summary',
+      );
+      assert.equal(Number(run.clv.gammaGamma.params.p.toPrecision(3)), 6.25);
+      // Calibration vs holdout (39 weeks to mid-1998): predictions track the actual repeat purchases.
+      const v = run.clv.validation;
+      assert.ok(v.holdoutPeriods > 38 && v.holdoutPeriods < 40, `${v.holdoutPeriods}`);
+      const tot = v.groups.reduce(
+        (a: { p: number; a: number }, g: { customers: number; predicted: number; actual: number }) => ({
+          p: a.p + g.predicted * g.customers,
+          a: a.a + g.actual * g.customers,
+        }),
+        { p: 0, a: 0 },
+      );
+      assert.ok(Math.abs(tot.p / tot.a - 1) < 0.15, `predicted ${tot.p} vs actual ${tot.a}`);
+      const header = readFileSync(s.files['tags.csv'], 'utf8').split('\n')[0];
+      assert.match(header, /clv_p_alive,clv_expected_purchases,clv_expected_spend,clv_value/);
+      assert.equal(run.clv.segments.length, 3);
+      assert.ok(run.clv.segments.every((x: { clvTotal: number }) => x.clvTotal > 0));
+      assert.ok(s.segments.every((p) => typeof p.means.clv_value === 'number'));
+      assert.ok(!run.prep.outputNames.includes('clv_value'), 'not clustered on unless clv.features');
+      const c = captureIo();
+      assert.equal(
+        await main(
+          ['score', '--model', s.files['model.json'], '--input', s.files['tags.parquet'], '--json'],
+          c.io,
+        ),
+        0,
+      );
+      const first = JSON.parse(c.stdout()).scores[0];
+      assert.ok(first.clv && first.clv.p_alive > 0 && first.clv.p_alive <= 1, JSON.stringify(first));
+    } finally {
+      cleanup(out);
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/r
 import { missingColumnError } from '../data/sources.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
+import { CLV_COLUMNS } from '../pipeline/clv-stage.js';
 import { toCsv } from '../pipeline/csv.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import type { Io } from './output.js';
@@ -40,6 +41,8 @@ export interface ScoreRow {
   distance: number;
   /** With a refined model: the sub-segment ("2.1") for customers of the refined segment, else null. */
   subsegment_id: string | null;
+  /** With a CLV model and the CLV columns in the input (as in tags): P(alive), expected purchases and spend, CLV. */
+  clv?: Record<string, number | null>;
   /** Segment id -> whether that segment's rule fires for the row (null when a feature it needs is absent). */
   rules: Record<string, boolean | null>;
 }
@@ -90,6 +93,14 @@ export async function scoreFile(model: Model, input: string, idColumn?: string):
         )
       : null;
     const ruleCols = new Map(ruleFeatures.map((f, j) => [f, rf!.values[j] as Float64Array]));
+    const clvCols = model.clv ? CLV_COLUMNS.filter((c) => cols.includes(c)) : [];
+    const clvVals = clvCols.length
+      ? (
+          await duck.columns(
+            `SELECT ${clvCols.map((c) => `TRY_CAST(${qi(c)} AS DOUBLE) AS ${qi(c)}`).join(', ')} FROM input`,
+          )
+        ).values
+      : [];
     return ids.map((cid, i) => {
       const seg = model.segments[scored.label[i]];
       return {
@@ -99,6 +110,16 @@ export async function scoreFile(model: Model, input: string, idColumn?: string):
         segment_action: seg.action,
         distance: scored.distance[i],
         subsegment_id: scored.subsegment[i],
+        ...(clvCols.length
+          ? {
+              clv: Object.fromEntries(
+                clvCols.map((c, j) => [
+                  c.replace(/^clv_/, ''),
+                  Number.isNaN((clvVals[j] as Float64Array)[i]) ? null : (clvVals[j] as Float64Array)[i],
+                ]),
+              ),
+            }
+          : {}),
         rules: ruleVerdicts(model, (f) => ruleCols.get(f)?.[i]),
       };
     });

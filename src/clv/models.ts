@@ -77,9 +77,30 @@ export function bgnbdLogLik(p: BgNbd, x: number, tx: number, T: number): number 
 }
 
 export function bgnbdTotal(p: BgNbd, s: Summary, weights?: Float64Array): number {
+  // Everything that depends on x alone is computed once per distinct count.
+  const { r, alpha, a, b } = p;
+  let maxX = 0;
+  for (let i = 0; i < s.x.length; i++) if (s.x[i] > maxX) maxX = s.x[i];
+  const base = -lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
+  const A = new Float64Array(maxX + 1);
+  const B = new Float64Array(maxX + 1);
+  for (let x = 0; x <= maxX; x++) {
+    const g = lgamma(r + x) + base;
+    A[x] = g + lbeta(a, b + x);
+    B[x] = x > 0 ? g + lbeta(a + 1, b + x - 1) : 0;
+  }
   let ll = 0;
-  for (let i = 0; i < s.x.length; i++)
-    ll += (weights ? weights[i] : 1) * bgnbdLogLik(p, s.x[i], s.tx[i], s.T[i]);
+  for (let i = 0; i < s.x.length; i++) {
+    const x = s.x[i];
+    const t1 = A[x] - (r + x) * Math.log(alpha + s.T[i]);
+    let v = t1;
+    if (x > 0) {
+      const t2 = B[x] - (r + x) * Math.log(alpha + s.tx[i]);
+      const m = t1 > t2 ? t1 : t2;
+      v = m + Math.log(Math.exp(t1 - m) + Math.exp(t2 - m));
+    }
+    ll += weights ? weights[i] * v : v;
+  }
   return ll;
 }
 
@@ -130,11 +151,48 @@ function checkSummary(s: Summary, model: string): void {
 export function fitBgNbd(s: Summary): Fit<BgNbd> {
   checkSummary(s, 'BG/NBD');
   const { summary, weights } = collapse(s);
-  return fitLogParams(
-    (p: BgNbd) => bgnbdTotal(p, summary, weights),
-    { r: 1, alpha: 1, a: 1, b: 1 },
-    'BG/NBD',
-  );
+  // Times repeat (whole days): log(alpha + t) is computed once per distinct time and evaluation.
+  const times = new Map<number, number>();
+  const index = (v: number) => {
+    let j = times.get(v);
+    if (j === undefined) {
+      j = times.size;
+      times.set(v, j);
+    }
+    return j;
+  };
+  const Ti = Int32Array.from(summary.T, index);
+  const txi = Int32Array.from(summary.tx, index);
+  const uniq = Float64Array.from(times.keys());
+  const logs = new Float64Array(uniq.length);
+  let maxX = 0;
+  for (const x of summary.x) if (x > maxX) maxX = x;
+  const A = new Float64Array(maxX + 1);
+  const B = new Float64Array(maxX + 1);
+  const ll = (p: BgNbd): number => {
+    const { r, alpha, a, b } = p;
+    const base = -lgamma(r) + r * Math.log(alpha) - lbeta(a, b);
+    for (let x = 0; x <= maxX; x++) {
+      const g = lgamma(r + x) + base;
+      A[x] = g + lbeta(a, b + x);
+      B[x] = x > 0 ? g + lbeta(a + 1, b + x - 1) : 0;
+    }
+    for (let j = 0; j < uniq.length; j++) logs[j] = Math.log(alpha + uniq[j]);
+    let total = 0;
+    for (let i = 0; i < summary.x.length; i++) {
+      const x = summary.x[i];
+      const t1 = A[x] - (r + x) * logs[Ti[i]];
+      let v = t1;
+      if (x > 0) {
+        const t2 = B[x] - (r + x) * logs[txi[i]];
+        const m = t1 > t2 ? t1 : t2;
+        v = m + Math.log(Math.exp(t1 - m) + Math.exp(t2 - m));
+      }
+      total += weights[i] * v;
+    }
+    return total;
+  };
+  return fitLogParams(ll, { r: 1, alpha: 1, a: 1, b: 1 }, 'BG/NBD');
 }
 
 /** Expected purchases of a new customer in (0, t]. */
@@ -236,18 +294,27 @@ export function fitGammaGamma(x: Float64Array, m: Float64Array): Fit<GammaGamma>
       'DATA_EMPTY',
       'No repeat buyer with a positive spend: the Gamma-Gamma model cannot be fitted.',
     );
+  const xs = Float64Array.from(rows, (i) => x[i]);
+  const ms = Float64Array.from(rows, (i) => m[i]);
+  const logM = Float64Array.from(ms, Math.log);
+  const logX = Float64Array.from(xs, Math.log);
+  let maxX = 0;
+  for (const v of xs) if (v > maxX) maxX = v;
+  const integral = xs.every((v) => Number.isInteger(v));
   const ll = (g: GammaGamma) => {
+    // lgamma terms depend on x alone: once per distinct count when counts are whole numbers.
+    const C = integral ? new Float64Array(maxX + 1) : null;
+    if (C) for (let k = 1; k <= maxX; k++) C[k] = lgamma(g.p * k + g.q) - lgamma(g.p * k);
     let s = 0;
-    for (const i of rows) {
-      const px = g.p * x[i];
+    const lq = -lgamma(g.q) + g.q * Math.log(g.gamma);
+    for (let i = 0; i < xs.length; i++) {
+      const px = g.p * xs[i];
       s +=
-        lgamma(px + g.q) -
-        lgamma(px) -
-        lgamma(g.q) +
-        g.q * Math.log(g.gamma) +
-        (px - 1) * Math.log(m[i]) +
-        px * Math.log(x[i]) -
-        (px + g.q) * Math.log(g.gamma + x[i] * m[i]);
+        (C ? C[xs[i]] : lgamma(px + g.q) - lgamma(px)) +
+        lq +
+        (px - 1) * logM[i] +
+        px * logX[i] -
+        (px + g.q) * Math.log(g.gamma + xs[i] * ms[i]);
     }
     return s;
   };

@@ -534,6 +534,31 @@ export const Recipe = z.strictObject({
   ),
   cluster: ClusterSpec.default(ClusterSpec.parse({})).describe('The clustering method and how k is chosen.'),
   explain: ExplainSpec.default(ExplainSpec.parse({})).describe('Profiles, personas and decision-tree rules.'),
+  clv: z
+    .strictObject({
+      unit: z
+        .enum(['days', 'weeks'])
+        .default('weeks')
+        .describe('Time unit of the models (x, t_x, T and the horizon).'),
+      calibrationEnd: z
+        .string()
+        .optional()
+        .describe(
+          'Last day of the calibration period (ISO date); later purchases validate the fit. Default: the last day before the reference date.',
+        ),
+      horizon: z.number().positive().default(52).describe('Periods ahead for expected purchases and CLV.'),
+      discountRate: z
+        .number()
+        .min(0)
+        .default(0.0019)
+        .describe('Discount rate per period for CLV (0.0019 per week is about 10% a year).'),
+      features: z
+        .boolean()
+        .default(false)
+        .describe('Also cluster on the CLV columns (they are always in the tags and profiles).'),
+    })
+    .optional()
+    .describe('Customer lifetime value: BG/NBD for purchases and P(alive), Gamma-Gamma for spend.'),
   schedule: z
     .strictObject({
       cron: z

@@ -116,6 +116,16 @@ export const ModelSchema = z.object({
       rule: RuleJson.nullable(),
     })
     .nullable(),
+  /** The lifetime-value models, when the recipe asks for them. */
+  clv: z
+    .object({
+      unit: z.enum(['days', 'weeks']),
+      horizon: z.number(),
+      discountRate: z.number(),
+      bgnbd: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number() }),
+      gammaGamma: z.object({ p: z.number(), q: z.number(), gamma: z.number() }).nullable(),
+    })
+    .nullable(),
   /** One-vs-rest rule per segment, as JSON predicates (feature op value). */
   rules: z.array(
     z.object({

@@ -29,6 +29,7 @@ import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
 import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
+import { addClv, CLV_COLUMNS } from './clv-stage.js';
 import { toCsv } from './csv.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { recordRun } from './history.js';
@@ -147,6 +148,18 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     stage('features');
     const feats = await buildFeatures(duck, recipe, data);
     const overview = await dataOverview(duck, sources, data);
+    if (recipe.clv && !data.has.transactions) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        'clv needs a transactions source: the models read purchase histories.',
+        { where: { path: 'clv' } },
+      );
+    }
+    const clv = recipe.clv ? await addClv(duck, recipe, data.referenceDate) : null;
+    if (clv) {
+      feats.columns.push(...clv.columns);
+      warnings.push(...clv.warnings);
+    }
     warnings.push(...feats.warnings);
     done(`${feats.columns.length} features`);
 
@@ -155,7 +168,12 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     done(`${table.ids.length.toLocaleString('en-US')} x ${feats.columns.length}`);
 
     stage('prep');
-    const prep = fitPrep(table, recipe.prep);
+    const prep = fitPrep(
+      table,
+      clv && !recipe.clv?.features
+        ? { ...recipe.prep, exclude: [...recipe.prep.exclude, ...CLV_COLUMNS] }
+        : recipe.prep,
+    );
     warnings.push(...prep.warnings);
     if (prep.matrix.cols === 0) {
       throw new SegmintError(
@@ -390,6 +408,15 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         means: p.means,
       })),
       rules: explanation.rules.map((r) => ({ segmentId: r.segmentId, rule: r.json })),
+      clv: clv
+        ? {
+            unit: clv.unit,
+            horizon: clv.horizon,
+            discountRate: clv.discountRate,
+            bgnbd: clv.bgnbd.params,
+            gammaGamma: clv.gammaGamma?.params ?? null,
+          }
+        : null,
       refine: refinement
         ? {
             segmentId: refinement.segmentId,
@@ -536,6 +563,37 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
                   if (l === p.id - 1) c[rfm.segment[i]] = (c[rfm.segment[i]] ?? 0) + 1;
                 });
                 return { segmentId: p.id, rfm: c };
+              }),
+            }
+          : null,
+        clv: clv
+          ? {
+              unit: clv.unit,
+              calibrationEnd: clv.calibrationEnd,
+              horizon: clv.horizon,
+              discountRate: clv.discountRate,
+              bgnbd: clv.bgnbd,
+              gammaGamma: clv.gammaGamma,
+              spendFrequencyCorrelation: clv.spendFrequencyCorrelation,
+              validation: clv.validation,
+              segments: profiles.map((p) => {
+                let total = 0;
+                let purchases = 0;
+                labels.forEach((l, i) => {
+                  if (l !== p.id - 1) return;
+                  const v = table.numeric.find((c) => c.name === 'clv_value')?.values[i] ?? Number.NaN;
+                  const e =
+                    table.numeric.find((c) => c.name === 'clv_expected_purchases')?.values[i] ?? Number.NaN;
+                  if (!Number.isNaN(v)) total += v;
+                  if (!Number.isNaN(e)) purchases += e;
+                });
+                return {
+                  segmentId: p.id,
+                  clvTotal: total,
+                  clvMean: p.means.clv_value ?? null,
+                  expectedPurchases: purchases,
+                  pAliveMean: p.means.clv_p_alive ?? null,
+                };
               }),
             }
           : null,

@@ -12,6 +12,9 @@ import {
   fitGammaGamma,
   fitParetoNbd,
   gammaGammaExpected,
+  paretoConditional,
+  paretoExpected,
+  paretoPAlive,
   spendFrequencyCorrelation,
 } from '../src/clv/models.js';
 import { hyp2f1, lgamma } from '../src/clv/special.js';
@@ -73,6 +76,18 @@ describe('customer-base models on CDNOW (REFERENCES.md)', () => {
     const p = fit.params;
     assert.deepEqual([sig(p.r), sig(p.alpha), sig(p.s), sig(p.beta)], [0.553, 10.6, 0.606, 11.7]);
     assert.equal(Number(fit.logLikelihood.toFixed(1)), -9595.0);
+    // Predictions: a brand-new customer (x = t_x = T = 0) is alive and expects what a new customer expects;
+    // P(alive) falls as the silence since the last purchase grows; both models roughly agree on CDNOW.
+    assert.ok(Math.abs(paretoPAlive(p, 0, 0, 0) - 1) < 1e-12);
+    assert.ok(Math.abs(paretoConditional(p, 39, 0, 0, 0) - paretoExpected(p, 39)) < 1e-9);
+    const alive = [30, 20, 10, 1].map((txv) => paretoPAlive(p, 2, txv, 38.86));
+    for (let i = 1; i < alive.length; i++) assert.ok(alive[i] < alive[i - 1], `${alive}`);
+    const bg = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+    assert.ok(
+      Math.abs(paretoConditional(p, 39, 2, 30.43, 38.86) / bgnbdConditional(bg, 39, 2, 30.43, 38.86) - 1) <
+        0.15,
+    );
+    assert.ok(Math.abs(paretoExpected(p, 78) / bgnbdExpected(bg, 78) - 1) < 0.15);
   });
 
   test('Gamma-Gamma reproduces p, q, gamma and the population mean spend', (t) => {

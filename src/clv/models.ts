@@ -277,6 +277,40 @@ export function fitParetoNbd(s: Summary): Fit<ParetoNbd> {
   );
 }
 
+/** The A0 term of the Pareto/NBD likelihood and P(alive) (Fader & Hardie 2005 note). */
+function paretoA0(p: ParetoNbd, x: number, tx: number, T: number): number {
+  const { r, alpha, s, beta } = p;
+  const rsx = r + s + x;
+  const f =
+    alpha >= beta
+      ? (t: number) => hyp2f1(rsx, s + 1, rsx + 1, (alpha - beta) / (alpha + t)) / (alpha + t) ** rsx
+      : (t: number) => hyp2f1(rsx, r + x, rsx + 1, (beta - alpha) / (beta + t)) / (beta + t) ** rsx;
+  return f(tx) - f(T);
+}
+
+/** P(alive) of a customer with summary (x, t_x, T) under Pareto/NBD. */
+export function paretoPAlive(p: ParetoNbd, x: number, tx: number, T: number): number {
+  const { r, alpha, s, beta } = p;
+  const stay = 1 / ((alpha + T) ** (r + x) * (beta + T) ** s);
+  return stay / (stay + (s / (r + s + x)) * paretoA0(p, x, tx, T));
+}
+
+/** Expected purchases of a new customer in (0, t] under Pareto/NBD. */
+export function paretoExpected(p: ParetoNbd, t: number): number {
+  const { r, alpha, s, beta } = p;
+  return ((r * beta) / (alpha * (s - 1))) * (1 - (beta / (beta + t)) ** (s - 1));
+}
+
+/** Expected purchases in the next t of a customer with summary (x, t_x, T) under Pareto/NBD. */
+export function paretoConditional(p: ParetoNbd, t: number, x: number, tx: number, T: number): number {
+  const { r, alpha, s, beta } = p;
+  return (
+    (((r + x) * (beta + T)) / ((alpha + T) * (s - 1))) *
+    (1 - ((beta + T) / (beta + T + t)) ** (s - 1)) *
+    paretoPAlive(p, x, tx, T)
+  );
+}
+
 // ---------------------------------------------------------------- Gamma-Gamma (Fader & Hardie 2013 note)
 
 export interface GammaGamma extends Record<string, number> {

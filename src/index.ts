@@ -4,6 +4,21 @@ export { cutTree, linkage } from './cluster/hierarchical.js';
 export { fitKMeans, kmeansPlusPlus, predictKMeans } from './cluster/kmeans.js';
 export { fitMiniBatchKMeans } from './cluster/minibatch.js';
 export { selectModel } from './cluster/select.js';
+export {
+  bgnbdConditional,
+  bgnbdExpected,
+  bgnbdPAlive,
+  bgnbdProbN,
+  clvValue,
+  fitBgNbd,
+  fitGammaGamma,
+  fitParetoNbd,
+  gammaGammaExpected,
+  paretoConditional,
+  paretoExpected,
+  paretoPAlive,
+  paretoProbN,
+} from './clv/models.js';
 export { loadRecipe, recipeFromObject, validateRecipe } from './config/load.js';
 export { Recipe } from './config/recipe.js';
 export { ERROR_CODES, SegmintError } from './core/errors.js';
@@ -23,3 +38,5 @@ export {
 export { type Model, parseModel, scoreModel } from './model/model.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';
+export { buildReport } from './report/build.js';
+export { buildApp } from './serve/app.js';

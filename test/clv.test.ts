@@ -15,6 +15,7 @@ import {
   paretoConditional,
   paretoExpected,
   paretoPAlive,
+  paretoProbN,
   spendFrequencyCorrelation,
 } from '../src/clv/models.js';
 import { hyp2f1, lgamma } from '../src/clv/special.js';
@@ -86,6 +87,17 @@ describe('customer-base models on CDNOW (REFERENCES.md)', () => {
     const ratio = paretoConditional(p, 39, 2, 30.43, 38.86) / bgnbdConditional(bg, 39, 2, 30.43, 38.86);
     assert.ok(Math.abs(ratio - 1) < 0.25, `Pareto/NBD vs BG/NBD: ${ratio}`);
     assert.ok(Math.abs(paretoExpected(p, 78) / bgnbdExpected(bg, 78) - 1) < 0.15);
+    let total = 0;
+    let mean = 0;
+    for (let n = 0; n < 150; n++) {
+      const q = paretoProbN(p, 39, n);
+      total += q;
+      mean += n * q;
+    }
+    assert.ok(
+      Math.abs(total - 1) < 1e-6 && Math.abs(mean - paretoExpected(p, 39)) < 1e-4,
+      `P(X(t) = n) sums to ${total}, mean ${mean}`,
+    );
   });
 
   test('Gamma-Gamma reproduces p, q, gamma and the population mean spend', (t) => {

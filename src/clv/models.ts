@@ -311,6 +311,35 @@ export function paretoConditional(p: ParetoNbd, t: number, x: number, tx: number
   );
 }
 
+/**
+ * P(X(t) = n) for a new customer under Pareto/NBD: given the lifetime tau, purchases are negative
+ * binomial with exposure min(t, tau); tau is Pareto (Lomax) with P(tau > u) = (beta / (beta + u))^s.
+ * So P = P(tau > t) NB(n; t) + integral over (0, t) of f(u) NB(n; u) du, the integral by composite
+ * Simpson's rule on a grid refined toward u = 0, where the density is steepest.
+ */
+export function paretoProbN(p: ParetoNbd, t: number, n: number, intervals = 2000): number {
+  const { r, alpha, s, beta } = p;
+  const nb = (u: number) =>
+    Math.exp(
+      lgamma(r + n) -
+        lgamma(r) -
+        lgamma(n + 1) +
+        r * Math.log(alpha / (alpha + u)) +
+        (n > 0 ? n * Math.log(u / (alpha + u)) : 0),
+    );
+  const density = (u: number) => (s * beta ** s) / (beta + u) ** (s + 1);
+  // Substitute u = t w^2 to put more points near 0.
+  const g = (w: number) => {
+    const u = t * w * w;
+    return density(u) * (n > 0 && u === 0 ? 0 : nb(u)) * 2 * t * w;
+  };
+  const m = intervals % 2 ? intervals + 1 : intervals;
+  const h = 1 / m;
+  let sum = g(0) + g(1);
+  for (let i = 1; i < m; i++) sum += (i % 2 ? 4 : 2) * g(i * h);
+  return (beta / (beta + t)) ** s * nb(t) + (sum * h) / 3;
+}
+
 // ---------------------------------------------------------------- Gamma-Gamma (Fader & Hardie 2013 note)
 
 export interface GammaGamma extends Record<string, number> {

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { SourceSpec } from '../config/recipe.js';
+import { ROLE_NAMES, type SourceSpec } from '../config/recipe.js';
 import { type Duck, isNumericType, isTemporalType, qi } from './duck.js';
 import { DATE_FORMATS } from './parse.js';
 import { detectFormat, loadWhitespaceTable, readError, readerSql, resolveSourcePath } from './read.js';
@@ -51,24 +51,7 @@ const ROLE_PATTERNS: Record<string, RegExp[]> = {
   redeemed: [/^(redeemed|burned|used|isredeemed|redeemedat|usedat)$/, /redeem|burn/],
 };
 
-const ROLES_BY_KIND: Record<Kind, string[]> = {
-  transactions: [
-    'customer',
-    'order',
-    'time',
-    'quantity',
-    'price',
-    'amount',
-    'product',
-    'category',
-    'country',
-    'status',
-  ],
-  customers: ['customer', 'joined', 'country'],
-  events: ['customer', 'time', 'type', 'duration', 'session'],
-  coupons: ['customer', 'time', 'coupon', 'redeemed'],
-  lookup: [],
-};
+const ROLES_BY_KIND: Record<Kind, readonly string[]> = ROLE_NAMES;
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 

@@ -23,7 +23,8 @@ export interface FeatureResult {
   revenueColumn: string | null;
 }
 
-const TX_FEATURES = new Set([
+/** Catalogue features computed from the transactions table. */
+export const TX_FEATURES: ReadonlySet<string> = new Set([
   'recency_days',
   'frequency',
   'monetary',

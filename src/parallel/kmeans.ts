@@ -21,6 +21,29 @@ import type { WorkerPool } from './pool.js';
 
 let nextJob = 1;
 
+/** One assignment pass: the fixed chunks split into one contiguous run per worker, results in chunk order. */
+async function passOverPool(
+  pool: WorkerPool,
+  job: number,
+  rows: number,
+  req: AssignRequest,
+): Promise<ChunkStat[]> {
+  const chunks = chunkCount(rows);
+  const per = Math.ceil(chunks / pool.size);
+  const replies = await Promise.all(
+    Array.from({ length: pool.size }, (_, w) =>
+      pool.call(w, {
+        type: 'assign',
+        job,
+        fromChunk: Math.min(chunks, w * per),
+        toChunk: Math.min(chunks, (w + 1) * per),
+        req,
+      }),
+    ),
+  );
+  return replies.flatMap((r) => (r.type === 'assigned' ? r.parts : []));
+}
+
 /** X on a SharedArrayBuffer (copied once if it is not). */
 export function sharedMatrix(X: Matrix): Matrix {
   if (X.data.buffer instanceof SharedArrayBuffer) return X;
@@ -102,22 +125,7 @@ export async function fitKMeansParallel(
         ? Float64Array.from(params.init)
         : kmeansPlusPlus(X, params.k, createRng(seed));
       const steps = kmeansSteps(X, centers, params.k, params.maxIter, tolAbs, algorithm, state);
-      const chunks = chunkCount(X.rows);
-      const per = Math.ceil(chunks / pool.size);
-      const pass = async (req: AssignRequest): Promise<ChunkStat[]> => {
-        const replies = await Promise.all(
-          Array.from({ length: pool.size }, (_, w) =>
-            pool.call(w, {
-              type: 'assign',
-              job,
-              fromChunk: Math.min(chunks, w * per),
-              toChunk: Math.min(chunks, (w + 1) * per),
-              req,
-            }),
-          ),
-        );
-        return replies.flatMap((r) => (r.type === 'assigned' ? r.parts : []));
-      };
+      const pass = (req: AssignRequest) => passOverPool(pool, job, X.rows, req);
       let r = steps.next(undefined as unknown as ChunkStat[]);
       while (!r.done) r = steps.next(await pass(r.value));
       results.push({
@@ -183,20 +191,7 @@ export async function assignParallel(
       state: stateBuffers(state) as SharedArrayBuffer[],
     });
     try {
-      const chunks = chunkCount(X.rows);
-      const per = Math.ceil(chunks / pool.size);
-      const replies = await Promise.all(
-        Array.from({ length: pool.size }, (_, w) =>
-          pool.call(w, {
-            type: 'assign',
-            job,
-            fromChunk: Math.min(chunks, w * per),
-            toChunk: Math.min(chunks, (w + 1) * per),
-            req,
-          }),
-        ),
-      );
-      stats = replies.flatMap((r) => (r.type === 'assigned' ? r.parts : []));
+      stats = await passOverPool(pool, job, X.rows, req);
     } finally {
       await pool.broadcast({ type: 'unload', job });
     }

@@ -1,4 +1,5 @@
 import type { ReportData } from './build.js';
+import { PALETTE } from './charts.js';
 
 export const esc = (s: unknown): string =>
   String(s ?? '')
@@ -73,21 +74,6 @@ pre { background: #f6f8fa; border: 1px solid var(--line); padding: 10px; overflo
   @page { size: A4; margin: 14mm; }
 }
 `;
-
-const PALETTE = [
-  '#0072B2',
-  '#E69F00',
-  '#009E73',
-  '#CC79A7',
-  '#56B4E9',
-  '#D55E00',
-  '#F0E442',
-  '#000000',
-  '#999999',
-  '#882255',
-  '#44AA99',
-  '#117733',
-];
 
 /** The report page: one HTML file with inline CSS and inline SVG charts, no script, no external links. */
 export function reportHtml({ run, model, tree, charts }: ReportData): string {

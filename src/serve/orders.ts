@@ -5,22 +5,9 @@ import { recipeFromObject } from '../config/load.js';
 import { type FeatureSpec, Recipe } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { Duck } from '../data/duck.js';
+import { TX_FEATURES } from '../features/build.js';
 import type { Model } from '../model/model.js';
 import { computeFeatures } from '../pipeline/run.js';
-
-const TX_FEATURES = new Set([
-  'recency_days',
-  'frequency',
-  'monetary',
-  'avg_order_value',
-  'avg_items_per_order',
-  'unique_products',
-  'tenure_days',
-  'avg_days_between_orders',
-  'return_rate',
-  'category_share',
-  'country_distance',
-]);
 
 /**
  * Turns raw order lines (in the columns of the model's transactions source) into the model's

@@ -3,9 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
 import { Duck, qi } from '../data/duck.js';
+import { pgConnect, pgTable } from '../data/postgres.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
 import { missingColumnError } from '../data/sources.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
+import { compileScoringSql, DIALECTS, type Dialect } from '../model/sql.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { CLV_COLUMNS } from '../pipeline/clv-stage.js';
 import { toCsv } from '../pipeline/csv.js';
@@ -134,43 +136,158 @@ export function registerScore(program: Command, io: Io): void {
       .command('score')
       .description('assign segments to new customer feature rows with a saved model')
       .requiredOption('--model <file>', 'model.json written by segmint run')
-      .requiredOption('--input <file>', "CSV, Parquet or JSON with the model's feature columns")
+      .option('--input <file>', "CSV, Parquet or JSON with the model's feature columns")
       .option('--id <column>', 'customer id column (default: customer_id, id, or the first column)')
-      .option('--out <file>', 'write the scores as CSV here instead of stdout'),
+      .option('--out <file>', 'write the scores as CSV here instead of stdout')
+      .option(
+        '--engine <engine>',
+        'score inside a database instead: duckdb or postgres (with --table and --out-table)',
+      )
+      .option(
+        '--table <table>',
+        'with --engine or --sql: the table of customer features (customer id + feature columns)',
+      )
+      .option('--out-table <table>', 'with --engine: the table to write the tags into (replaced atomically)')
+      .option('--database <file>', 'with --engine duckdb: the database file')
+      .option(
+        '--url <url>',
+        'with --engine postgres: the connection URL (default SEGMINT_PG_URL, DATABASE_URL, PG*)',
+      )
+      .option(
+        '--sql <dialect>',
+        'print the scoring SELECT for duckdb, postgres, clickhouse, spark or bigquery, and exit',
+      ),
   ).action(
-    action(io, async (opts: CommonOpts & { model: string; input: string; id?: string; out?: string }) => {
-      const model = loadModelFile(opts.model);
-      const rows = await scoreFile(model, opts.input, opts.id);
-      const ruleIds = [
-        ...model.rules.map((r) => String(r.segmentId)),
-        ...(model.refine?.rule ? [model.refine.target] : []),
-      ];
-      const refined = model.refine ? ['subsegment_id'] : [];
-      const csv = toCsv(
-        [
-          'customer_id',
-          'segment_id',
-          'segment_name',
-          'segment_action',
-          'distance',
-          ...refined,
-          ...ruleIds.map((id) => `rule_${id}`),
-        ],
-        rows.map((r) => [
-          r.customer_id,
-          r.segment_id,
-          r.segment_name,
-          r.segment_action,
-          r.distance,
-          ...(model.refine ? [r.subsegment_id] : []),
-          ...ruleIds.map((id) => (r.rules[id] === null ? null : r.rules[id] ? 1 : 0)),
-        ]),
-      );
-      if (opts.out) writeFileAtomic(resolve(opts.out), csv);
-      if (opts.json)
-        printJson(io, { rows: rows.length, ...(opts.out ? { out: resolve(opts.out) } : { scores: rows }) });
-      else if (!opts.out) io.out(csv);
-      else if (!opts.quiet) io.err(`  scored ${rows.length} row(s) -> ${resolve(opts.out)}\n`);
-    }),
+    action(
+      io,
+      async (
+        opts: CommonOpts & {
+          model: string;
+          input?: string;
+          id?: string;
+          out?: string;
+          engine?: string;
+          table?: string;
+          outTable?: string;
+          database?: string;
+          url?: string;
+          sql?: string;
+        },
+      ) => {
+        const model = loadModelFile(opts.model);
+        if (opts.sql || opts.engine) {
+          await scoreInEngine(model, opts, io);
+          return;
+        }
+        if (!opts.input)
+          throw new SegmintError(
+            'USAGE',
+            'score needs --input (a file of feature rows), or --engine / --sql to score inside a database.',
+          );
+        const rows = await scoreFile(model, opts.input, opts.id);
+        const ruleIds = [
+          ...model.rules.map((r) => String(r.segmentId)),
+          ...(model.refine?.rule ? [model.refine.target] : []),
+        ];
+        const refined = model.refine ? ['subsegment_id'] : [];
+        const csv = toCsv(
+          [
+            'customer_id',
+            'segment_id',
+            'segment_name',
+            'segment_action',
+            'distance',
+            ...refined,
+            ...ruleIds.map((id) => `rule_${id}`),
+          ],
+          rows.map((r) => [
+            r.customer_id,
+            r.segment_id,
+            r.segment_name,
+            r.segment_action,
+            r.distance,
+            ...(model.refine ? [r.subsegment_id] : []),
+            ...ruleIds.map((id) => (r.rules[id] === null ? null : r.rules[id] ? 1 : 0)),
+          ]),
+        );
+        if (opts.out) writeFileAtomic(resolve(opts.out), csv);
+        if (opts.json)
+          printJson(io, { rows: rows.length, ...(opts.out ? { out: resolve(opts.out) } : { scores: rows }) });
+        else if (!opts.out) io.out(csv);
+        else if (!opts.quiet) io.err(`  scored ${rows.length} row(s) -> ${resolve(opts.out)}\n`);
+      },
+    ),
   );
+}
+
+/** Compiles the model to SQL and prints it, or runs it inside DuckDB or PostgreSQL into a table. */
+async function scoreInEngine(
+  model: Model,
+  opts: CommonOpts & {
+    table?: string;
+    outTable?: string;
+    database?: string;
+    url?: string;
+    sql?: string;
+    engine?: string;
+    id?: string;
+  },
+  io: Io,
+): Promise<void> {
+  const dialect = (opts.sql ?? opts.engine) as Dialect;
+  if (!(dialect in DIALECTS))
+    throw new SegmintError(
+      'USAGE',
+      `"${dialect}" is not a SQL dialect segmint renders: use ${Object.keys(DIALECTS).join(', ')}.`,
+    );
+  if (!opts.table) throw new SegmintError('USAGE', '--table names the table of customer features to score.');
+  const sql = compileScoringSql(model, dialect, opts.table, opts.id ?? 'customer_id');
+  if (opts.sql) {
+    if (opts.json) printJson(io, { dialect, sql });
+    else io.out(`${sql};\n`);
+    return;
+  }
+  if (!opts.outTable) throw new SegmintError('USAGE', '--out-table names the table to write the tags into.');
+  let rows: number;
+  if (dialect === 'duckdb') {
+    if (!opts.database) throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
+    const duck = await Duck.open(resolve(opts.database));
+    try {
+      await duck.exec('BEGIN TRANSACTION');
+      await duck.exec(`CREATE OR REPLACE TABLE ${qi(opts.outTable)} AS ${sql}`);
+      await duck.exec('COMMIT');
+      rows = Number((await duck.one(`SELECT count(*) AS n FROM ${qi(opts.outTable)}`)).n);
+    } finally {
+      duck.close();
+    }
+  } else if (dialect === 'postgres') {
+    const client = await pgConnect(opts.url, '--url');
+    const staging = `${opts.outTable}__segmint_new`;
+    try {
+      await client.query('BEGIN');
+      await client.query(`DROP TABLE IF EXISTS ${pgTable(staging)}`);
+      await client.query(`CREATE TABLE ${pgTable(staging)} AS ${sql}`);
+      await client.query(`DROP TABLE IF EXISTS ${pgTable(opts.outTable)}`);
+      await client.query(
+        `ALTER TABLE ${pgTable(staging)} RENAME TO ${pgTable(opts.outTable.split('.').pop()!)}`,
+      );
+      await client.query('COMMIT');
+      rows = Number((await client.query(`SELECT count(*) AS n FROM ${pgTable(opts.outTable)}`)).rows[0].n);
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw new SegmintError(
+        'DB_ERROR',
+        `PostgreSQL: scoring into ${opts.outTable} failed, nothing was changed: ${(e as Error).message}`,
+        { details: { sql } },
+      );
+    } finally {
+      await client.end();
+    }
+  } else
+    throw new SegmintError(
+      'USAGE',
+      `--engine ${dialect} is not supported for running; print its SQL with --sql ${dialect}.`,
+    );
+  if (opts.json) printJson(io, { engine: dialect, table: opts.outTable, rows });
+  else if (!opts.quiet) io.err(`  scored ${rows} customer(s) in ${dialect} -> ${opts.outTable}\n`);
 }

@@ -28,21 +28,23 @@ export function buildCli(io: Io = processIo): Command {
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  // Command actions report their exit code through process.exitCode; it is read and restored here,
+  // so main() can be called many times in one process (tests) and only bin.ts sets the real one.
+  const before = process.exitCode;
   process.exitCode = 0;
   const program = buildCli(io);
+  let code: number;
   try {
     await program.parseAsync(argv, { from: 'user' });
+    code = Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (
-        e.code === 'commander.helpDisplayed' ||
-        e.code === 'commander.version' ||
-        e.code === 'commander.help'
-      )
-        return EXIT.ok;
-      return EXIT.usage;
-    }
-    return reportError(e, argv.includes('--json'), io);
+      code =
+        e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help'
+          ? EXIT.ok
+          : EXIT.usage;
+    } else code = reportError(e, argv.includes('--json'), io);
   }
-  return Number(process.exitCode ?? 0);
+  process.exitCode = before;
+  return code;
 }

@@ -1,0 +1,118 @@
+import { SegmintError } from '../core/errors.js';
+import { MISSING } from '../prep/prepare.js';
+import type { Model } from './model.js';
+
+/** The SQL dialects segmint renders; each differs only where the table below says. */
+export const DIALECTS = {
+  duckdb: {
+    quote: '"',
+    double: 'DOUBLE',
+    text: 'VARCHAR',
+    ln: 'ln',
+    leastArgs: Number.POSITIVE_INFINITY,
+    fence: '',
+  },
+  postgres: {
+    quote: '"',
+    double: 'DOUBLE PRECISION',
+    text: 'TEXT',
+    ln: 'ln',
+    leastArgs: Number.POSITIVE_INFINITY,
+    fence: ' OFFSET 0',
+  },
+  clickhouse: { quote: '"', double: 'Float64', text: 'String', ln: 'log', leastArgs: 2, fence: '' },
+  spark: {
+    quote: '`',
+    double: 'DOUBLE',
+    text: 'STRING',
+    ln: 'ln',
+    leastArgs: Number.POSITIVE_INFINITY,
+    fence: '',
+  },
+  bigquery: {
+    quote: '`',
+    double: 'FLOAT64',
+    text: 'STRING',
+    ln: 'LN',
+    leastArgs: Number.POSITIVE_INFINITY,
+    fence: '',
+  },
+} as const;
+export type Dialect = keyof typeof DIALECTS;
+
+/**
+ * Compiles a model into one SQL SELECT that tags every row of `table` (customer_id plus the model's
+ * feature columns in original units) inside the database: the preparation (impute, log1p, scale,
+ * weight, one-hot), the distance to every centre, the nearest centre (the first on ties, as the
+ * TypeScript scorer) and each segment's rule. Float literals are exponent-form doubles, cast
+ * explicitly, so every engine computes in double precision; identifiers are quoted.
+ */
+export function compileScoringSql(
+  model: Model,
+  dialect: Dialect,
+  table: string,
+  idColumn = 'customer_id',
+): string {
+  if (model.clusterer.method === 'rfm') {
+    throw new SegmintError(
+      'MODEL_INVALID',
+      'A classic RFM model assigns segments by score tables, which segmint does not compile to SQL yet.',
+      {
+        hint: 'Score it with segmint score --input, or use another cluster.method.',
+      },
+    );
+  }
+  const d = DIALECTS[dialect];
+  const q = (id: string) => `${d.quote}${id.replaceAll(d.quote, d.quote + d.quote)}${d.quote}`;
+  const tableRef = table.split('.').map(q).join('.');
+  const num = (v: number) => `CAST(${v.toExponential()} AS ${d.double})`;
+  const str = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const least = (args: string[]): string =>
+    args.length <= d.leastArgs ? `least(${args.join(', ')})` : `least(${args[0]}, ${least(args.slice(1))})`;
+  // Prepared columns p0..pD.
+  const prepared: string[] = [];
+  for (const step of model.prep.steps) {
+    if (step.type === 'numeric') {
+      let x = `coalesce(CAST(${q(step.name)} AS ${d.double}), ${num(step.impute)})`;
+      if (step.log) x = `${d.ln}(${num(1)} + greatest(${x}, ${num(0)}))`;
+      prepared.push(`((${x} - ${num(step.center)}) / ${num(step.scale)}) * ${num(step.weight)}`);
+    } else {
+      const v = `coalesce(CAST(${q(step.name)} AS ${d.text}), ${str(MISSING)})`;
+      for (const level of step.levels)
+        prepared.push(`CASE WHEN ${v} = ${str(level)} THEN ${num(step.weight)} ELSE ${num(0)} END`);
+      if (step.other)
+        prepared.push(
+          `CASE WHEN ${v} IN (${step.levels.map(str).join(', ')}) THEN ${num(0)} ELSE ${num(step.weight)} END`,
+        );
+    }
+  }
+  const { k, dim, centers } = model.clusterer;
+  const dist = Array.from({ length: k }, (_, c) =>
+    Array.from(
+      { length: dim },
+      (_, t) => `(p${t} - ${num(centers[c * dim + t])}) * (p${t} - ${num(centers[c * dim + t])})`,
+    ).join(' + '),
+  );
+  const features = model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
+  const ruleFeatures = [
+    ...new Set(model.rules.flatMap((r) => r.rule.any.flatMap((p) => p.all.map((c) => c.feature)))),
+  ].filter((f) => features.includes(f));
+  const carried = ruleFeatures.map((f) => q(f));
+  const ruleCols = model.rules.map((r) => {
+    const paths = r.rule.any.map((p) =>
+      p.all.length
+        ? `(${p.all.map((c) => `CAST(${q(c.feature)} AS ${d.double}) ${c.op} ${num(c.value)}`).join(' AND ')})`
+        : '(1 = 1)',
+    );
+    return `CASE WHEN ${paths.length ? paths.join(' OR ') : '1 = 0'} THEN 1 ELSE 0 END AS ${q(`rule_${r.segmentId}`)}`;
+  });
+  const nameCase = `CASE ${model.segments.map((s, c) => `WHEN d${c} = dmin THEN ${str(s.name)}`).join(' ')} END`;
+  const idCase = `CASE ${model.segments.map((s, c) => `WHEN d${c} = dmin THEN ${s.id}`).join(' ')} END`;
+  return [
+    `SELECT ${q(idColumn)} AS ${q('customer_id')}, ${idCase} AS ${q('segment_id')}, ${nameCase} AS ${q('segment_name')}, sqrt(dmin) AS ${q('distance')}${ruleCols.length ? `,\n  ${ruleCols.join(',\n  ')}` : ''}`,
+    `FROM (SELECT *, ${least(Array.from({ length: k }, (_, c) => `d${c}`))} AS dmin`,
+    `  FROM (SELECT ${q(idColumn)}${carried.length ? `, ${carried.join(', ')}` : ''}, ${dist.map((e, c) => `${e} AS d${c}`).join(',\n      ')}`,
+    `    FROM (SELECT ${q(idColumn)}${carried.length ? `, ${carried.join(', ')}` : ''}, ${prepared.map((e, t) => `${e} AS p${t}`).join(',\n        ')}`,
+    `      FROM ${tableRef}${d.fence}) prepared${d.fence}) distances) nearest`,
+  ].join('\n');
+}

@@ -25,6 +25,7 @@ export { ERROR_CODES, SegmintError } from './core/errors.js';
 export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
+export { kmeansInEngine, lloydIterationSql } from './engine/kmeans.js';
 export { scoreRfm } from './explain/rfm.js';
 export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';
 export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';
@@ -36,6 +37,7 @@ export {
   silhouetteScore,
 } from './metrics/quality.js';
 export { type Model, parseModel, scoreModel } from './model/model.js';
+export { compileScoringSql, DIALECTS } from './model/sql.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';
 export { buildReport } from './report/build.js';

@@ -1,5 +1,5 @@
 import { SegmintError } from '../core/errors.js';
-import { MISSING } from '../prep/prepare.js';
+import { MISSING, type PrepParams } from '../prep/prepare.js';
 import type { Model } from './model.js';
 
 /** The SQL dialects segmint renders; each differs only where the table below says. */
@@ -40,6 +40,50 @@ export const DIALECTS = {
 } as const;
 export type Dialect = keyof typeof DIALECTS;
 
+/** Quoting, literals and the least() of a dialect. */
+export function sqlKit(dialect: Dialect) {
+  const d = DIALECTS[dialect];
+  const q = (id: string) => `${d.quote}${id.replaceAll(d.quote, d.quote + d.quote)}${d.quote}`;
+  const num = (v: number) => `CAST(${v.toExponential()} AS ${d.double})`;
+  const str = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const least = (args: string[]): string =>
+    args.length <= d.leastArgs ? `least(${args.join(', ')})` : `least(${args[0]}, ${least(args.slice(1))})`;
+  return { d, q, num, str, least };
+}
+export type SqlKit = ReturnType<typeof sqlKit>;
+
+/** The prepared feature columns (p0, p1, ...) as SQL expressions over the raw feature columns. */
+export function preparedColumns(prep: PrepParams, kit: SqlKit): string[] {
+  const { d, q, num, str } = kit;
+  const out: string[] = [];
+  for (const step of prep.steps) {
+    if (step.type === 'numeric') {
+      let x = `coalesce(CAST(${q(step.name)} AS ${d.double}), ${num(step.impute)})`;
+      if (step.log) x = `${d.ln}(${num(1)} + greatest(${x}, ${num(0)}))`;
+      out.push(`((${x} - ${num(step.center)}) / ${num(step.scale)}) * ${num(step.weight)}`);
+    } else {
+      const v = `coalesce(CAST(${q(step.name)} AS ${d.text}), ${str(MISSING)})`;
+      for (const level of step.levels)
+        out.push(`CASE WHEN ${v} = ${str(level)} THEN ${num(step.weight)} ELSE ${num(0)} END`);
+      if (step.other)
+        out.push(
+          `CASE WHEN ${v} IN (${step.levels.map(str).join(', ')}) THEN ${num(0)} ELSE ${num(step.weight)} END`,
+        );
+    }
+  }
+  return out;
+}
+
+/** Squared distance of (p0, p1, ...) to each centre, as SQL expressions. */
+export function distanceColumns(centers: ArrayLike<number>, k: number, dim: number, kit: SqlKit): string[] {
+  return Array.from({ length: k }, (_, c) =>
+    Array.from(
+      { length: dim },
+      (_, t) => `(p${t} - ${kit.num(centers[c * dim + t])}) * (p${t} - ${kit.num(centers[c * dim + t])})`,
+    ).join(' + '),
+  );
+}
+
 /**
  * Compiles a model into one SQL SELECT that tags every row of `table` (customer_id plus the model's
  * feature columns in original units) inside the database: the preparation (impute, log1p, scale,
@@ -62,37 +106,12 @@ export function compileScoringSql(
       },
     );
   }
-  const d = DIALECTS[dialect];
-  const q = (id: string) => `${d.quote}${id.replaceAll(d.quote, d.quote + d.quote)}${d.quote}`;
+  const kit = sqlKit(dialect);
+  const { d, q, num, str, least } = kit;
   const tableRef = table.split('.').map(q).join('.');
-  const num = (v: number) => `CAST(${v.toExponential()} AS ${d.double})`;
-  const str = (v: string) => `'${v.replace(/'/g, "''")}'`;
-  const least = (args: string[]): string =>
-    args.length <= d.leastArgs ? `least(${args.join(', ')})` : `least(${args[0]}, ${least(args.slice(1))})`;
-  // Prepared columns p0..pD.
-  const prepared: string[] = [];
-  for (const step of model.prep.steps) {
-    if (step.type === 'numeric') {
-      let x = `coalesce(CAST(${q(step.name)} AS ${d.double}), ${num(step.impute)})`;
-      if (step.log) x = `${d.ln}(${num(1)} + greatest(${x}, ${num(0)}))`;
-      prepared.push(`((${x} - ${num(step.center)}) / ${num(step.scale)}) * ${num(step.weight)}`);
-    } else {
-      const v = `coalesce(CAST(${q(step.name)} AS ${d.text}), ${str(MISSING)})`;
-      for (const level of step.levels)
-        prepared.push(`CASE WHEN ${v} = ${str(level)} THEN ${num(step.weight)} ELSE ${num(0)} END`);
-      if (step.other)
-        prepared.push(
-          `CASE WHEN ${v} IN (${step.levels.map(str).join(', ')}) THEN ${num(0)} ELSE ${num(step.weight)} END`,
-        );
-    }
-  }
+  const prepared = preparedColumns(model.prep as PrepParams, kit);
   const { k, dim, centers } = model.clusterer;
-  const dist = Array.from({ length: k }, (_, c) =>
-    Array.from(
-      { length: dim },
-      (_, t) => `(p${t} - ${num(centers[c * dim + t])}) * (p${t} - ${num(centers[c * dim + t])})`,
-    ).join(' + '),
-  );
+  const dist = distanceColumns(centers, k, dim, kit);
   const features = model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
   const ruleFeatures = [
     ...new Set(model.rules.flatMap((r) => r.rule.any.flatMap((p) => p.all.map((c) => c.feature)))),

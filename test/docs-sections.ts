@@ -1,7 +1,7 @@
 import type { Command, Option } from 'commander';
 import { buildCli } from '../src/cli/main.js';
 import { featureReference, recipeReference } from '../src/config/docs.js';
-import { ERROR_CODES } from '../src/core/errors.js';
+import { ERROR_CODES, WARNING_CODES } from '../src/core/errors.js';
 
 function cliReference(): string {
   const program = buildCli();
@@ -40,7 +40,16 @@ export function generatedSections(): Record<string, string> {
     'feature-catalogue': featureReference(),
     'cli-reference': cliReference(),
     'error-codes': errorReference(),
+    'warning-codes': warningReference(),
   };
+}
+
+function warningReference(): string {
+  return [
+    '| warning | meaning |',
+    '|---|---|',
+    ...Object.entries(WARNING_CODES).map(([code, text]) => `| \`${code}\` | ${text} |`),
+  ].join('\n');
 }
 
 export function replaceSections(text: string, sections: Record<string, string>): string {

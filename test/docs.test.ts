@@ -23,3 +23,20 @@ test('README keeps the quickstart commands', () => {
   assert.match(text, /npm ci && npm run demo/);
   assert.match(text, /npm ci && npm test/);
 });
+
+test('every warning and error code the code uses is registered (and so documented)', async () => {
+  const { readdirSync, statSync } = await import('node:fs');
+  const { ERROR_CODES, WARNING_CODES } = await import('../src/core/errors.js');
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+    });
+  for (const f of files(join(ROOT, 'src'))) {
+    const text = readFileSync(f, 'utf8');
+    for (const m of text.matchAll(/code: '([A-Z_]+)'/g))
+      assert.ok(m[1] in WARNING_CODES || m[1] in ERROR_CODES, `${f}: ${m[1]} is not registered`);
+    for (const m of text.matchAll(/new SegmintError\(\s*'([A-Z_]+)'/g))
+      assert.ok(m[1] in ERROR_CODES, `${f}: ${m[1]}`);
+  }
+});

@@ -132,3 +132,28 @@ export interface Warning {
   message: string;
   where?: ErrorWhere;
 }
+
+/** Every warning a run can give (the run goes on); the README's table is generated from this. */
+export const WARNING_CODES = {
+  FEATURE_IMPUTED: 'Missing feature values were filled (median by default).',
+  FEATURE_CONSTANT: 'A feature has one value for everyone; it is left out of clustering.',
+  FEATURE_EMPTY: 'A feature has no value for anyone; it is left out of clustering.',
+  LOG_NEGATIVE: 'log1p was asked for a feature with negative values; it is applied to max(x, 0).',
+  PREP_UNKNOWN_FEATURE: 'prep names a feature this run does not have.',
+  K_METRICS_DISAGREE: 'The elbow and the silhouette suggest different k.',
+  SEGMENT_TINY: 'A segment holds fewer than cluster.minSegmentShare of the customers.',
+  SEGMENT_RENUMBERED:
+    'A segment continuing one of the previous run took a new id (this run has fewer segments).',
+  CUSTOMERS_ONLY_RETURNS: 'Customers with only cancellations in the window were left out.',
+  CUSTOMERS_UNMATCHED: 'Customers with transactions are missing from the customers source.',
+  COUNTRY_UNKNOWN: 'Some countries have no coordinates; their distance is imputed.',
+  NO_CATEGORIES: 'category_share found no category values.',
+  REFINE_NO_SEGMENT: 'refine.segment names a segment the run does not have.',
+  REFINE_TOO_SMALL: 'The segment to refine is too small to split.',
+  REFINE_EMPTY: 'A refined sub-segment is empty.',
+  REFINE_SKIPPED: 'The refine step found nothing to refine.',
+  CLV_SPEND_CORRELATED: 'Frequency and spend are correlated; the Gamma-Gamma assumption is doubtful.',
+  CLV_NO_SPEND_MODEL: "No spend model could be fitted; CLV uses each customer's own mean spend.",
+  CLV_NOT_CONVERGED: 'The BG/NBD fit stopped before converging.',
+  HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',
+} as const;

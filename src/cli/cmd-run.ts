@@ -35,8 +35,20 @@ export function segmentTable(s: RunSummary): string {
 export function printRunSummary(io: Io, s: RunSummary): void {
   io.out(`\n${fmtInt(s.customers)} customers in ${s.k} segments. ${s.reason}\n\n${segmentTable(s)}\n\n`);
   if (s.warnings.length) io.out(`warnings:\n${s.warnings.map((w) => `  - ${w.message}`).join('\n')}\n\n`);
+  const lines: [string, string | undefined][] = [
+    ['report', s.files['report.html']],
+    ['tags', s.files['tags.csv'] ?? s.files['tags.parquet']],
+    ['profiles', s.files['profiles.csv']],
+    ['rules', s.files['rules.txt']],
+    ['model', s.files['model.json']],
+    ['run', s.files['run.json']],
+    ['latest', s.latest],
+  ];
   io.out(
-    `outputs: ${s.runDir}\n  tags:     ${s.files['tags.csv'] ?? s.files['tags.parquet']}\n  profiles: ${s.files['profiles.csv']}\n  model:    ${s.files['model.json']}\n  run:      ${s.files['run.json']}\n  latest:   ${s.latest}\n`,
+    `outputs: ${s.runDir}\n${lines
+      .filter(([, v]) => v)
+      .map(([k, v]) => `  ${`${k}:`.padEnd(10)}${v}`)
+      .join('\n')}\n`,
   );
 }
 

@@ -34,7 +34,8 @@ describe('the segmint CLI', () => {
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /customers in 3 segments/);
     assert.match(r.out, /segment\s+customers\s+share\s+revenue\s+recency \(d\)\s+orders\s+spend/);
-    assert.match(r.out, /tags: .*tags\.csv/);
+    assert.match(r.out, /tags: +.*tags\.csv/);
+    assert.match(r.out, /report: +.*report\.html/);
     const j = await cli([
       'run',
       join(dir, 'recipe.yaml'),

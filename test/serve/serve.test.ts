@@ -223,6 +223,45 @@ describe('the scoring API', () => {
     await none.close();
   });
 
+  test('a failed run is recorded with its error and the last good model keeps serving', async () => {
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(
+      broken,
+      readFileSync(join(dir, 'recipe.yaml'), 'utf8').replace(
+        'path: data/transactions.csv',
+        'path: data/missing.csv',
+      ),
+    );
+    const outcomes: (string | null)[] = [];
+    const svc = await startService({
+      workspace,
+      recipe: broken,
+      port: 0,
+      onRun: (r) => outcomes.push(r.error),
+    });
+    try {
+      const before = (await (await fetch(`${svc.address}/healthz`)).json()) as { model: string };
+      const res = await fetch(`${svc.address}/v1/runs`, { method: 'POST' });
+      assert.equal(res.status, 202);
+      await svc.idle();
+      assert.match(String(outcomes[0]), /missing\.csv does not exist/);
+      const runs = (await (await fetch(`${svc.address}/v1/runs`)).json()) as {
+        runs: { status: string; error: string | null }[];
+      };
+      assert.ok(runs.runs.some((r) => r.status === 'failed' && /missing\.csv/.test(r.error ?? '')));
+      const after = (await (await fetch(`${svc.address}/healthz`)).json()) as { model: string };
+      assert.equal(after.model, before.model, 'the last good model keeps serving');
+      const score = await fetch(`${svc.address}/v1/score`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ features: features(rows[0]) }),
+      });
+      assert.equal(score.status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+
   test('a real server on loopback: scheduled runs fire, one at a time, and the API answers meanwhile', async () => {
     const recipeText = readFileSync(join(dir, 'recipe.yaml'), 'utf8').replace(
       'output:\n  dir: out',

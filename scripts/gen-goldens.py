@@ -41,6 +41,18 @@ kmeans_case("iris_k3", iris, iris[[0, 50, 100]])
 X5, _ = make_blobs(n_samples=1200, n_features=5, centers=5, cluster_std=2.5, random_state=7)
 kmeans_case("blobs1200x5_k5", X5, X5[[0, 1, 2, 3, 4]])
 
+# K-means on real data: marketing_campaign's spend and visit columns, standardized, from given centres.
+mc = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "marketing_campaign", "marketing_campaign.csv")
+if os.path.exists(mc):
+    import csv as _csv
+
+    from sklearn.preprocessing import StandardScaler
+
+    cols = ["Income", "Recency", "MntWines", "MntMeatProducts", "NumWebPurchases", "NumStorePurchases", "NumWebVisitsMonth"]
+    rows = [r for r in _csv.DictReader(open(mc), delimiter="\t") if r["Income"] != ""]
+    Xm = StandardScaler().fit_transform(np.array([[float(r[c]) for c in cols] for r in rows]))
+    kmeans_case("marketing_campaign_k4", Xm, Xm[[0, 100, 200, 300]])
+
 # Hierarchical clustering: SciPy linkage matrices for every linkage, and the flat cut into k.
 from scipy.cluster.hierarchy import fcluster, linkage
 

@@ -1,7 +1,7 @@
 /** segmint's library API: everything the CLI does, callable from code. */
 
 export { cutTree, linkage } from './cluster/hierarchical.js';
-export { fitKMeans, kmeansPlusPlus, predictKMeans } from './cluster/kmeans.js';
+export { fitKMeans, kmeansPlusPlus, predictKMeans, transformKMeans } from './cluster/kmeans.js';
 export { fitMiniBatchKMeans } from './cluster/minibatch.js';
 export { selectModel } from './cluster/select.js';
 export {

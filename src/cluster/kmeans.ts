@@ -370,3 +370,13 @@ export function predictKMeans(
   for (let i = 0; i < distances.length; i++) distances[i] = Math.sqrt(distances[i]);
   return { labels, distances };
 }
+
+/** Distance of every row to every centre (scikit-learn's transform): n x k, row-major. */
+export function transformKMeans(model: Pick<KMeansModel, 'centers' | 'k'>, X: Matrix): Matrix {
+  const { rows: n, cols: d, data } = X;
+  const out = { rows: n, cols: model.k, data: new Float64Array(n * model.k) };
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < model.k; c++)
+      out.data[i * model.k + c] = Math.sqrt(sqDist(data, i, model.centers, c, d));
+  return out;
+}

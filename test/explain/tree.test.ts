@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fromRows } from '../../src/core/matrix.js';
+import { treeText } from '../../src/explain/rules.js';
 import { fitTree, predictTree, TREE_DEFAULTS, type TreeParams } from '../../src/explain/tree.js';
 import { ROOT, sharedData } from '../helpers.js';
 
@@ -68,6 +69,13 @@ describe('CART decision tree against scikit-learn', () => {
     const g = goldens.trees.iris_depth2 as Golden;
     assertSameTree(iris, irisY, g, 'iris depth 2');
     assert.equal(g.feature[0], 3, 'root splits on petal width');
+    const t = fitTree(fromRows(iris.map((r) => r.map(Math.fround))), irisY, 3, toParams(g.params));
+    const names = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
+    assert.equal(
+      treeText(t, names, ['0', '1', '2']),
+      (goldens.trees.iris_depth2 as { text: string }).text,
+      'export_text, character for character',
+    );
   });
   test('iris, entropy, depth 3, at least 5 per leaf', () =>
     assertSameTree(iris, irisY, goldens.trees.iris_entropy_depth3_leaf5, 'entropy'));

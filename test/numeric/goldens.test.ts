@@ -55,6 +55,15 @@ describe(`agreement with scikit-learn ${goldens.sklearn} (scripts/gen-goldens.py
     });
   }
 
+  test('silhouette analysis example (REFERENCES.md): silhouette at the k-means optimum for k = 2, 3, 4', () => {
+    const X = fromRows(goldens.cases.blobs500.X);
+    const expected = { 2: 0.7049787496, 3: 0.5882004013, 4: 0.6505186633 };
+    for (const [k, v] of Object.entries(expected)) {
+      const r = fitKMeans(X, { k: Number(k), nInit: 10, maxIter: 300, tol: 1e-4, seed: 1 });
+      assert.ok(Math.abs(silhouetteScore(X, r.labels, Number(k)) - v) < 1e-9, `k = ${k}`);
+    }
+  });
+
   test('iris k = 3 reproduces the documented figures (REFERENCES.md)', () => {
     const c = goldens.cases.iris_k3;
     const X = fromRows(c.X);

@@ -8,6 +8,7 @@ import {
   lloyd,
   meanVariance,
   predictKMeans,
+  transformKMeans,
 } from '../../src/cluster/kmeans.js';
 import { fromRows, takeRows } from '../../src/core/matrix.js';
 import { createRng, deriveSeed } from '../../src/core/rng.js';
@@ -36,6 +37,18 @@ describe('k-means', () => {
     );
     assert.equal(r.model.centers[p.labels[0] * 2], 1);
     assert.equal(r.model.centers[p.labels[1] * 2], 10);
+    // transform: the distance to every centre; its argmin is predict's label.
+    const tr = transformKMeans(
+      r.model,
+      fromRows([
+        [0, 0],
+        [12, 3],
+      ]),
+    );
+    assert.equal(tr.cols, 2);
+    for (let i = 0; i < 2; i++)
+      assert.equal(tr.data[i * 2 + p.labels[i]], Math.min(tr.data[i * 2], tr.data[i * 2 + 1]));
+    assert.equal(tr.data[p.labels[0]], Math.sqrt(5));
   });
 
   test('Lloyd from given centres follows the hand-computed path', () => {

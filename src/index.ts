@@ -26,7 +26,7 @@ export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
 export { clickhouseRunner } from './engine/clickhouse.js';
-export { kmeansInEngine, lloydIterationSql } from './engine/kmeans.js';
+export { clusterInEngine, kmeansInEngine, lloydIterationSql, sampleSql } from './engine/kmeans.js';
 export { scoreRfm } from './explain/rfm.js';
 export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';
 export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';

@@ -1,3 +1,5 @@
+import { kmeansPlusPlus, meanVariance } from '../cluster/kmeans.js';
+import { createRng, deriveSeed } from '../core/rng.js';
 import { type Dialect, distanceColumns, preparedColumns, sqlKit } from '../model/sql.js';
 import type { PrepParams } from '../prep/prepare.js';
 
@@ -86,4 +88,68 @@ export async function kmeansInEngine(
   rowsMoved += last.length;
   const inertia = last.reduce((a, r) => a + Number(r.inertia), 0);
   return { centers, counts, inertia, nIter, rowsMoved };
+}
+
+/**
+ * A deterministic sample of the prepared features, drawn in the database: the rows with the
+ * smallest hash of (seed, customer id), at most `size`. Only the sample comes back.
+ */
+export function sampleSql(
+  prep: PrepParams,
+  table: string,
+  idColumn: string,
+  size: number,
+  seed: number,
+  dialect: Dialect,
+): string {
+  const kit = sqlKit(dialect);
+  const p = preparedColumns(prep, kit);
+  const tableRef = table.split('.').map(kit.q).join('.');
+  const key = `${kit.d.hash}(concat(${kit.str(String(seed))}, CAST(${kit.q(idColumn)} AS ${kit.d.text})))`;
+  return `SELECT ${p.map((e, t) => `${e} AS p${t}`).join(', ')} FROM ${tableRef} ORDER BY ${key}, ${kit.q(idColumn)} LIMIT ${Math.max(1, Math.floor(size))}`;
+}
+
+/**
+ * Clusters a feature table where it lives: k-means++ on a seeded sample drawn in the engine, then
+ * Lloyd iterations as aggregation queries; the client only ever holds the sample and the centres.
+ */
+export async function clusterInEngine(
+  runner: SqlRunner,
+  opts: {
+    prep: PrepParams;
+    table: string;
+    idColumn?: string;
+    k: number;
+    seed: number;
+    sampleSize?: number;
+    maxIter?: number;
+    tol?: number;
+  },
+): Promise<{
+  centers: Float64Array;
+  counts: Float64Array;
+  inertia: number;
+  nIter: number;
+  sampleRows: number;
+  rowsMoved: number;
+}> {
+  const dim = opts.prep.outputNames.length;
+  const rows = await runner.all(
+    sampleSql(
+      opts.prep,
+      opts.table,
+      opts.idColumn ?? 'customer_id',
+      opts.sampleSize ?? 10000,
+      opts.seed,
+      runner.dialect,
+    ),
+  );
+  const sample = { rows: rows.length, cols: dim, data: new Float64Array(rows.length * dim) };
+  rows.forEach((r, i) => {
+    for (let t = 0; t < dim; t++) sample.data[i * dim + t] = Number(r[`p${t}`]);
+  });
+  const init = kmeansPlusPlus(sample, opts.k, createRng(deriveSeed(opts.seed, 0)));
+  const tolAbs = (opts.tol ?? 1e-4) * meanVariance(sample);
+  const r = await kmeansInEngine(runner, opts.prep, opts.table, init, opts.k, opts.maxIter ?? 300, tolAbs);
+  return { ...r, sampleRows: rows.length, rowsMoved: r.rowsMoved + rows.length };
 }

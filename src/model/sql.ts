@@ -11,6 +11,7 @@ export const DIALECTS = {
     ln: 'ln',
     leastArgs: Number.POSITIVE_INFINITY,
     fence: '',
+    hash: 'hash',
   },
   postgres: {
     quote: '"',
@@ -19,8 +20,17 @@ export const DIALECTS = {
     ln: 'ln',
     leastArgs: Number.POSITIVE_INFINITY,
     fence: ' OFFSET 0',
+    hash: 'hashtext',
   },
-  clickhouse: { quote: '"', double: 'Float64', text: 'String', ln: 'log', leastArgs: 2, fence: '' },
+  clickhouse: {
+    quote: '"',
+    double: 'Float64',
+    text: 'String',
+    ln: 'log',
+    leastArgs: 2,
+    fence: '',
+    hash: 'cityHash64',
+  },
   spark: {
     quote: '`',
     double: 'DOUBLE',
@@ -28,6 +38,7 @@ export const DIALECTS = {
     ln: 'ln',
     leastArgs: Number.POSITIVE_INFINITY,
     fence: '',
+    hash: 'hash',
   },
   bigquery: {
     quote: '`',
@@ -36,6 +47,7 @@ export const DIALECTS = {
     ln: 'LN',
     leastArgs: Number.POSITIVE_INFINITY,
     fence: '',
+    hash: 'FARM_FINGERPRINT',
   },
 } as const;
 export type Dialect = keyof typeof DIALECTS;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { lloyd } from '../../src/cluster/kmeans.js';
+import { kmeansPlusPlus, lloyd, meanVariance } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
-import { createRng, randNormal } from '../../src/core/rng.js';
+import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
 import { clickhouseRunner } from '../../src/engine/clickhouse.js';
-import { kmeansInEngine } from '../../src/engine/kmeans.js';
+import { clusterInEngine, kmeansInEngine, sampleSql } from '../../src/engine/kmeans.js';
 import { type Model, scoreModel } from '../../src/model/model.js';
 import { compileScoringSql } from '../../src/model/sql.js';
 import { fitPrep } from '../../src/prep/prepare.js';
@@ -59,6 +59,23 @@ describe('ClickHouse 18: two shards on loopback', () => {
         'the same centres, to the bit, on exact data',
       );
       assert.ok(Math.abs(r.inertia / ref.inertia - 1) < 1e-12);
+      // Seeding on a sample drawn on the cluster, then Lloyd there: the same as doing it here from that sample.
+      const c = await clusterInEngine(ch0, {
+        prep: prep.params,
+        table: 'features',
+        k: 3,
+        seed: 5,
+        sampleSize: 300,
+      });
+      const srows = await ch0.all(sampleSql(prep.params, 'features', 'customer_id', 300, 5, 'clickhouse'));
+      const sample = {
+        rows: srows.length,
+        cols: 3,
+        data: Float64Array.from(srows.flatMap((row) => [0, 1, 2].map((j) => Number(row[`p${j}`])))),
+      };
+      const centres = kmeansPlusPlus(sample, 3, createRng(deriveSeed(5, 0)));
+      lloyd(prep.matrix, centres, 3, 300, 1e-4 * meanVariance(sample), 'lloyd');
+      assert.deepEqual(Array.from(c.centers), Array.from(centres));
       // Compiled scoring on the cluster tags every customer as the TypeScript scorer does.
       const model = {
         kind: 'segmint.model',

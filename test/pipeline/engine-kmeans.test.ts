@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { lloyd } from '../../src/cluster/kmeans.js';
+import { kmeansPlusPlus, lloyd, meanVariance } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
-import { createRng, randNormal } from '../../src/core/rng.js';
+import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
-import { kmeansInEngine, type SqlRunner } from '../../src/engine/kmeans.js';
+import { clusterInEngine, kmeansInEngine, type SqlRunner, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrep } from '../../src/prep/prepare.js';
 import { startPostgres } from '../pg-fixture.js';
 
@@ -53,6 +53,38 @@ describe('k-means inside the database', () => {
     }
   });
 
+  /** clusterInEngine equals: the engine's sample -> k-means++ here -> Lloyd on all rows here. */
+  async function checkCluster(runner: SqlRunner) {
+    const r = await clusterInEngine(runner, {
+      prep: prep.params,
+      table: 'features',
+      k: 3,
+      seed: 5,
+      sampleSize: 400,
+    });
+    assert.equal(r.sampleRows, 400);
+    const again = await runner.all(sampleSql(prep.params, 'features', 'customer_id', 400, 5, runner.dialect));
+    const sample = {
+      rows: 400,
+      cols: 3,
+      data: Float64Array.from(again.flatMap((row) => [0, 1, 2].map((t) => Number(row[`p${t}`])))),
+    };
+    const centres = kmeansPlusPlus(sample, 3, createRng(deriveSeed(5, 0)));
+    lloyd(prep.matrix, centres, 3, 300, 1e-4 * meanVariance(sample), 'lloyd');
+    assert.deepEqual(Array.from(r.centers), Array.from(centres));
+    assert.ok(r.rowsMoved <= 400 + 3 * (r.nIter + 1), 'only the sample and the centroids come back');
+  }
+
+  test('DuckDB: k-means++ on a sample drawn in the engine, then Lloyd in the engine', async () => {
+    const duck = await Duck.open();
+    try {
+      await load((sql) => duck.exec(sql));
+      await checkCluster({ dialect: 'duckdb', all: (sql) => duck.all(sql) });
+    } finally {
+      duck.close();
+    }
+  });
+
   test('PostgreSQL: the same centres and inertia as in-process Lloyd from the same start', async (tc) => {
     const srv = await startPostgres(tc);
     if (!srv) return;
@@ -64,6 +96,7 @@ describe('k-means inside the database', () => {
       const r = await kmeansInEngine(runner, prep.params, 'features', init, 3);
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
+      await checkCluster(runner);
     } finally {
       await client.end().catch(() => {});
       srv.stop();

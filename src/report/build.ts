@@ -24,6 +24,7 @@ import {
   silhouetteSpec,
   snakeSpec,
 } from './charts.js';
+import { dendrogramSvg } from './dendrogram-svg.js';
 import { reportHtml } from './html.js';
 import { renderSvg } from './render.js';
 import { treeSvg } from './tree-svg.js';
@@ -222,6 +223,8 @@ export async function buildReport(
   const charts: Record<string, string> = {};
   for (const [name, spec] of Object.entries(specs)) charts[name] = await renderSvg(spec, name);
   if (tree) charts.tree = treeSvg(tree, tree.features, tree.classes);
+  if (run.cluster?.dendrogram?.merges?.length)
+    charts.dendrogram = dendrogramSvg(run.cluster.dendrogram, model.clusterer.k);
   return { html: reportHtml({ run, model, tree, charts }), charts, specs };
 }
 

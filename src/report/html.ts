@@ -232,7 +232,7 @@ ${table(
   sections.push({
     id: 'selection',
     title: 'Choosing the number of segments',
-    body: `<p>${esc(cl.reason ?? '')}</p><div class="charts">${['elbow', 'silhouette', 'calinskiHarabasz', 'daviesBouldin', 'stability'].map((c) => chart(charts, c)).join('')}</div>${
+    body: `<p>${esc(cl.reason ?? '')}</p><div class="charts">${['elbow', 'silhouette', 'calinskiHarabasz', 'daviesBouldin', 'stability'].map((c) => chart(charts, c)).join('')}</div>${charts.dendrogram ? `<h3>Dendrogram (top merges)</h3><figure class="chart" data-chart="dendrogram">${charts.dendrogram}</figure>` : ''}${
       (cl.metrics ?? []).length
         ? table(
             [

@@ -110,8 +110,16 @@ describe('segmint run end to end', () => {
       assert.equal(model.clusterer.linkage, method === 'minibatch' ? null : 'ward');
       assert.equal(s.segments.length, 4);
       const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
-      if (method !== 'minibatch')
+      if (method !== 'minibatch') {
         assert.ok(run.cluster.dendrogram.merges.length > 0, 'dendrogram data for the report');
+        const html = readFileSync(s.files['report.html'], 'utf8');
+        assert.match(
+          html,
+          /<svg[^>]+class="dendrogram"[\s\S]*?<path d="M/,
+          'the report draws the dendrogram',
+        );
+        assert.match(html, /cut into 4/);
+      }
     });
   }
 

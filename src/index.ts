@@ -26,7 +26,16 @@ export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
 export { clickhouseRunner } from './engine/clickhouse.js';
-export { clusterInEngine, kmeansInEngine, lloydIterationSql, sampleSql } from './engine/kmeans.js';
+export {
+  assignmentSql,
+  clusterInEngine,
+  type EngineRunOptions,
+  kmeansInEngine,
+  lloydIterationSql,
+  replaceTableSql,
+  type SqlRunner,
+  sampleSql,
+} from './engine/kmeans.js';
 export { scoreRfm } from './explain/rfm.js';
 export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';
 export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';

@@ -69,6 +69,10 @@ export const ERROR_CODES = {
     category: 'data',
     hint: "The input needs the model's feature columns; see `features` in model.json.",
   },
+  CANCELLED: {
+    category: 'usage',
+    hint: 'The run was stopped on request; nothing was written. Run it again to finish.',
+  },
   DB_ERROR: { category: 'data', hint: 'The database rejected a query; the message shows its reason.' },
   INTERNAL: {
     category: 'internal',

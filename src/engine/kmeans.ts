@@ -1,19 +1,46 @@
 import { kmeansPlusPlus, meanVariance } from '../cluster/kmeans.js';
+import { SegmintError } from '../core/errors.js';
 import { createRng, deriveSeed } from '../core/rng.js';
-import { type Dialect, distanceColumns, preparedColumns, sqlKit } from '../model/sql.js';
+import { type Dialect, distanceColumns, preparedColumns, type SqlKit, sqlKit } from '../model/sql.js';
 import type { PrepParams } from '../prep/prepare.js';
 
 /** What the in-engine k-means needs of a database: run a query, get plain rows. */
 export interface SqlRunner {
   dialect: Dialect;
   all(sql: string): Promise<Record<string, unknown>[]>;
+  /** Runs a statement that returns nothing (needed only to write tables in the engine). */
+  exec?(sql: string): Promise<void>;
 }
 
 /**
- * One Lloyd iteration as one aggregation query: the prepared features and the distances to the
- * centres (as literals) are computed in the database, each row goes to its nearest centre (the
- * first on ties), and only k rows come back: the count, the sums per prepared column, and the sum
- * of squared distances.
+ * Every row of `table` with its nearest centre: the prepared features (p0, p1, ...) and the
+ * distances to the centres (as literals) are computed in the database; `seg` is the nearest centre
+ * (the first on ties, as in-process), `dmin` its squared distance. `carry` columns pass through.
+ */
+function nearestSql(
+  prep: PrepParams,
+  centers: ArrayLike<number>,
+  k: number,
+  table: string,
+  kit: SqlKit,
+  carry: string[],
+): string {
+  const dim = prep.outputNames.length;
+  const p = preparedColumns(prep, kit);
+  const dist = distanceColumns(centers, k, dim, kit);
+  const cols = [...carry, ...Array.from({ length: dim }, (_, t) => `p${t}`)];
+  const tableRef = table.split('.').map(kit.q).join('.');
+  return [
+    `SELECT ${cols.join(', ')}, dmin, CASE ${Array.from({ length: k }, (_, c) => `WHEN d${c} = dmin THEN ${c}`).join(' ')} END AS seg`,
+    `  FROM (SELECT *, ${kit.least(Array.from({ length: k }, (_, c) => `d${c}`))} AS dmin`,
+    `    FROM (SELECT ${cols.join(', ')}, ${dist.map((e, c) => `${e} AS d${c}`).join(', ')}`,
+    `      FROM (SELECT ${[...carry, ...p.map((e, t) => `${e} AS p${t}`)].join(', ')} FROM ${tableRef}${kit.d.fence}) prepared${kit.d.fence}) distances) nearest`,
+  ].join('\n');
+}
+
+/**
+ * One Lloyd iteration as one aggregation query over nearestSql: only k rows come back, the count,
+ * the sums per prepared column, and the sum of squared distances.
  */
 export function lloydIterationSql(
   prep: PrepParams,
@@ -22,20 +49,59 @@ export function lloydIterationSql(
   table: string,
   dialect: Dialect,
 ): string {
-  const kit = sqlKit(dialect);
   const dim = prep.outputNames.length;
-  const p = preparedColumns(prep, kit);
-  const dist = distanceColumns(centers, k, dim, kit);
-  const cols = Array.from({ length: dim }, (_, t) => `p${t}`);
-  const tableRef = table.split('.').map(kit.q).join('.');
+  const sums = Array.from({ length: dim }, (_, t) => `sum(p${t}) AS s${t}`);
   return [
-    `SELECT seg, count(*) AS n, ${cols.map((c, t) => `sum(${c}) AS s${t}`).join(', ')}, sum(dmin) AS inertia`,
-    `FROM (SELECT ${cols.join(', ')}, dmin, CASE ${Array.from({ length: k }, (_, c) => `WHEN d${c} = dmin THEN ${c}`).join(' ')} END AS seg`,
-    `  FROM (SELECT *, ${kit.least(Array.from({ length: k }, (_, c) => `d${c}`))} AS dmin`,
-    `    FROM (SELECT ${cols.join(', ')}, ${dist.map((e, c) => `${e} AS d${c}`).join(', ')}`,
-    `      FROM (SELECT ${p.map((e, t) => `${e} AS p${t}`).join(', ')} FROM ${tableRef}${kit.d.fence}) prepared${kit.d.fence}) distances) nearest) assigned`,
+    `SELECT seg, count(*) AS n, ${sums.join(', ')}, sum(dmin) AS inertia`,
+    `FROM (${nearestSql(prep, centers, k, table, sqlKit(dialect), [])}) assigned`,
     'GROUP BY seg ORDER BY seg',
   ].join('\n');
+}
+
+/** The final assignment as a SELECT: customer_id, segment (0-based centre) and distance. */
+export function assignmentSql(
+  prep: PrepParams,
+  centers: ArrayLike<number>,
+  k: number,
+  table: string,
+  idColumn: string,
+  dialect: Dialect,
+): string {
+  const kit = sqlKit(dialect);
+  const id = kit.q(idColumn);
+  return `SELECT ${id} AS ${kit.q('customer_id')}, seg AS ${kit.q('segment')}, sqrt(dmin) AS ${kit.q('distance')}\nFROM (${nearestSql(prep, centers, k, table, kit, [id])}) assigned`;
+}
+
+/**
+ * The statements that replace table `name` by the result of `select` without a moment where a
+ * half-written table is visible: build a staging table, then drop the old one and rename.
+ */
+export function replaceTableSql(name: string, select: string, dialect: Dialect): string[] {
+  const kit = sqlKit(dialect);
+  const parts = name.split('.');
+  const last = parts[parts.length - 1];
+  const staging = [...parts.slice(0, -1), `${last}__segmint_staging`];
+  const ref = (p: string[]) => p.map(kit.q).join('.');
+  return [
+    `DROP TABLE IF EXISTS ${ref(staging)}`,
+    `CREATE TABLE ${ref(staging)}${kit.d.createSuffix} AS ${select}`,
+    `DROP TABLE IF EXISTS ${ref(parts)}`,
+    kit.d.rename === 'rename'
+      ? `RENAME TABLE ${ref(staging)} TO ${ref(parts)}`
+      : `ALTER TABLE ${ref(staging)} RENAME TO ${kit.q(last)}`,
+  ];
+}
+
+/** Progress and cancellation of an in-engine run, as for an in-process one. */
+export interface EngineRunOptions {
+  /** Called after each Lloyd iteration (done of at most total). */
+  onProgress?: (done: number, total: number, label: string) => void;
+  /** Aborting stops before the next query with a CANCELLED error. */
+  signal?: AbortSignal;
+}
+
+function checkAbort(signal: AbortSignal | undefined, where: string) {
+  if (signal?.aborted) throw new SegmintError('CANCELLED', `The in-engine k-means was cancelled ${where}.`);
 }
 
 /**
@@ -52,6 +118,7 @@ export async function kmeansInEngine(
   k: number,
   maxIter = 300,
   tolAbs = 0,
+  run: EngineRunOptions = {},
 ): Promise<{
   centers: Float64Array;
   counts: Float64Array;
@@ -65,6 +132,7 @@ export async function kmeansInEngine(
   let nIter = 0;
   let rowsMoved = 0;
   for (; nIter < maxIter; nIter++) {
+    checkAbort(run.signal, `before iteration ${nIter + 1}`);
     const rows = await runner.all(lloydIterationSql(prep, centers, k, table, runner.dialect));
     rowsMoved += rows.length;
     let shift = 0;
@@ -79,11 +147,13 @@ export async function kmeansInEngine(
         centers[c * dim + t] = v;
       }
     }
+    run.onProgress?.(nIter + 1, maxIter, `Lloyd iteration ${nIter + 1}, shift ${shift.toPrecision(3)}`);
     if (shift <= tolAbs) {
       nIter++;
       break;
     }
   }
+  checkAbort(run.signal, 'before the final pass');
   const last = await runner.all(lloydIterationSql(prep, centers, k, table, runner.dialect));
   rowsMoved += last.length;
   const inertia = last.reduce((a, r) => a + Number(r.inertia), 0);
@@ -112,6 +182,7 @@ export function sampleSql(
 /**
  * Clusters a feature table where it lives: k-means++ on a seeded sample drawn in the engine, then
  * Lloyd iterations as aggregation queries; the client only ever holds the sample and the centres.
+ * With outTable, the final assignment is written as a table in the engine (staged, then renamed).
  */
 export async function clusterInEngine(
   runner: SqlRunner,
@@ -124,7 +195,9 @@ export async function clusterInEngine(
     sampleSize?: number;
     maxIter?: number;
     tol?: number;
-  },
+    /** Write the final assignment (customer_id, segment, distance) to this table in the engine. */
+    outTable?: string;
+  } & EngineRunOptions,
 ): Promise<{
   centers: Float64Array;
   counts: Float64Array;
@@ -134,15 +207,15 @@ export async function clusterInEngine(
   rowsMoved: number;
 }> {
   const dim = opts.prep.outputNames.length;
+  const idColumn = opts.idColumn ?? 'customer_id';
+  if (opts.outTable && !runner.exec)
+    throw new SegmintError(
+      'USAGE',
+      'Writing the assignment table needs a runner that can run statements (exec).',
+    );
+  checkAbort(opts.signal, 'before sampling');
   const rows = await runner.all(
-    sampleSql(
-      opts.prep,
-      opts.table,
-      opts.idColumn ?? 'customer_id',
-      opts.sampleSize ?? 10000,
-      opts.seed,
-      runner.dialect,
-    ),
+    sampleSql(opts.prep, opts.table, idColumn, opts.sampleSize ?? 10000, opts.seed, runner.dialect),
   );
   const sample = { rows: rows.length, cols: dim, data: new Float64Array(rows.length * dim) };
   rows.forEach((r, i) => {
@@ -150,6 +223,21 @@ export async function clusterInEngine(
   });
   const init = kmeansPlusPlus(sample, opts.k, createRng(deriveSeed(opts.seed, 0)));
   const tolAbs = (opts.tol ?? 1e-4) * meanVariance(sample);
-  const r = await kmeansInEngine(runner, opts.prep, opts.table, init, opts.k, opts.maxIter ?? 300, tolAbs);
+  const r = await kmeansInEngine(
+    runner,
+    opts.prep,
+    opts.table,
+    init,
+    opts.k,
+    opts.maxIter ?? 300,
+    tolAbs,
+    opts,
+  );
+  if (opts.outTable && runner.exec) {
+    const select = assignmentSql(opts.prep, r.centers, opts.k, opts.table, idColumn, runner.dialect);
+    // Past this point the statements run to the end, so an abort never leaves the target dropped.
+    checkAbort(opts.signal, 'before writing the assignment table');
+    for (const sql of replaceTableSql(opts.outTable, select, runner.dialect)) await runner.exec(sql);
+  }
   return { ...r, sampleRows: rows.length, rowsMoved: r.rowsMoved + rows.length };
 }

@@ -12,6 +12,10 @@ export const DIALECTS = {
     leastArgs: Number.POSITIVE_INFINITY,
     fence: '',
     hash: 'hash',
+    /** What CREATE TABLE ... AS needs after the name (ClickHouse wants a table engine). */
+    createSuffix: '',
+    /** ALTER TABLE a RENAME TO b, or ClickHouse's RENAME TABLE a TO b. */
+    rename: 'alter',
   },
   postgres: {
     quote: '"',
@@ -21,6 +25,8 @@ export const DIALECTS = {
     leastArgs: Number.POSITIVE_INFINITY,
     fence: ' OFFSET 0',
     hash: 'hashtext',
+    createSuffix: '',
+    rename: 'alter',
   },
   clickhouse: {
     quote: '"',
@@ -30,6 +36,8 @@ export const DIALECTS = {
     leastArgs: 2,
     fence: '',
     hash: 'cityHash64',
+    createSuffix: ' ENGINE = MergeTree ORDER BY tuple()',
+    rename: 'rename',
   },
   spark: {
     quote: '`',
@@ -39,6 +47,8 @@ export const DIALECTS = {
     leastArgs: Number.POSITIVE_INFINITY,
     fence: '',
     hash: 'hash',
+    createSuffix: '',
+    rename: 'alter',
   },
   bigquery: {
     quote: '`',
@@ -48,6 +58,8 @@ export const DIALECTS = {
     leastArgs: Number.POSITIVE_INFINITY,
     fence: '',
     hash: 'FARM_FINGERPRINT',
+    createSuffix: '',
+    rename: 'alter',
   },
 } as const;
 export type Dialect = keyof typeof DIALECTS;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { kmeansPlusPlus, lloyd, meanVariance } from '../../src/cluster/kmeans.js';
+import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
 import { clickhouseRunner } from '../../src/engine/clickhouse.js';
@@ -66,6 +66,7 @@ describe('ClickHouse 18: two shards on loopback', () => {
         k: 3,
         seed: 5,
         sampleSize: 300,
+        outTable: 'segments_out',
       });
       const srows = await ch0.all(sampleSql(prep.params, 'features', 'customer_id', 300, 5, 'clickhouse'));
       const sample = {
@@ -76,6 +77,12 @@ describe('ClickHouse 18: two shards on loopback', () => {
       const centres = kmeansPlusPlus(sample, 3, createRng(deriveSeed(5, 0)));
       lloyd(prep.matrix, centres, 3, 300, 1e-4 * meanVariance(sample), 'lloyd');
       assert.deepEqual(Array.from(c.centers), Array.from(centres));
+      // The final assignment, written as a table on the cluster, tags every customer as predicted here.
+      const written = await ch0.all('SELECT customer_id, segment FROM segments_out');
+      assert.equal(written.length, n);
+      const predicted = predictKMeans({ centers: Array.from(c.centers), k: 3 }, prep.matrix).labels;
+      const at = new Map(ids.map((id, i) => [id, predicted[i]]));
+      for (const row of written) assert.equal(Number(row.segment), at.get(String(row.customer_id)));
       // Compiled scoring on the cluster tags every customer as the TypeScript scorer does.
       const model = {
         kind: 'segmint.model',

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import pg from 'pg';
-import { kmeansPlusPlus, lloyd, meanVariance } from '../../src/cluster/kmeans.js';
+import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
-import { clusterInEngine, kmeansInEngine, type SqlRunner, sampleSql } from '../../src/engine/kmeans.js';
+import {
+  clusterInEngine,
+  kmeansInEngine,
+  replaceTableSql,
+  type SqlRunner,
+  sampleSql,
+} from '../../src/engine/kmeans.js';
 import { fitPrep } from '../../src/prep/prepare.js';
 import { startPostgres } from '../pg-fixture.js';
 
@@ -53,16 +59,27 @@ describe('k-means inside the database', () => {
     }
   });
 
-  /** clusterInEngine equals: the engine's sample -> k-means++ here -> Lloyd on all rows here. */
+  /**
+   * clusterInEngine equals: the engine's sample -> k-means++ here -> Lloyd on all rows here; its
+   * assignment table tags every customer as in-process; progress is reported per iteration.
+   */
   async function checkCluster(runner: SqlRunner) {
+    const progress: number[] = [];
     const r = await clusterInEngine(runner, {
       prep: prep.params,
       table: 'features',
       k: 3,
       seed: 5,
       sampleSize: 400,
+      outTable: 'segments_out',
+      onProgress: (done) => progress.push(done),
     });
     assert.equal(r.sampleRows, 400);
+    assert.deepEqual(
+      progress,
+      Array.from({ length: r.nIter }, (_, i) => i + 1),
+      'one progress report per iteration',
+    );
     const again = await runner.all(sampleSql(prep.params, 'features', 'customer_id', 400, 5, runner.dialect));
     const sample = {
       rows: 400,
@@ -73,13 +90,46 @@ describe('k-means inside the database', () => {
     lloyd(prep.matrix, centres, 3, 300, 1e-4 * meanVariance(sample), 'lloyd');
     assert.deepEqual(Array.from(r.centers), Array.from(centres));
     assert.ok(r.rowsMoved <= 400 + 3 * (r.nIter + 1), 'only the sample and the centroids come back');
+    // The assignment written in the engine: every customer, the same segment as predicted here.
+    const tags = await runner.all('SELECT customer_id, segment, distance FROM segments_out');
+    assert.equal(tags.length, t.ids.length);
+    const want = predictKMeans({ centers: Array.from(r.centers), k: 3 }, prep.matrix);
+    const index = new Map(t.ids.map((id, i) => [id, i]));
+    for (const row of tags) {
+      const i = index.get(String(row.customer_id)) as number;
+      assert.equal(Number(row.segment), want.labels[i], `segment of ${row.customer_id}`);
+      assert.ok(Math.abs(Number(row.distance) - want.distances[i]) < 1e-9);
+    }
+    // Cancelled after the first iteration: a CANCELLED error, and the last good table is untouched.
+    const ctl = new AbortController();
+    await assert.rejects(
+      clusterInEngine(runner, {
+        prep: prep.params,
+        table: 'features',
+        k: 3,
+        seed: 6,
+        sampleSize: 400,
+        outTable: 'segments_out',
+        signal: ctl.signal,
+        onProgress: () => ctl.abort(),
+      }),
+      (e: Error & { code?: string }) => e.code === 'CANCELLED' && /iteration 2/.test(e.message),
+    );
+    const still = await runner.all('SELECT count(*) AS n FROM segments_out');
+    assert.equal(Number(still[0].n), t.ids.length);
   }
 
   test('DuckDB: k-means++ on a sample drawn in the engine, then Lloyd in the engine', async () => {
     const duck = await Duck.open();
     try {
       await load((sql) => duck.exec(sql));
-      await checkCluster({ dialect: 'duckdb', all: (sql) => duck.all(sql) });
+      await checkCluster({
+        dialect: 'duckdb',
+        all: (sql) => duck.all(sql),
+        exec: async (sql) => {
+          await duck.exec(sql);
+        },
+      });
     } finally {
       duck.close();
     }
@@ -92,7 +142,13 @@ describe('k-means inside the database', () => {
     try {
       await client.connect();
       await load((sql) => client.query(sql));
-      const runner: SqlRunner = { dialect: 'postgres', all: async (sql) => (await client.query(sql)).rows };
+      const runner: SqlRunner = {
+        dialect: 'postgres',
+        all: async (sql) => (await client.query(sql)).rows,
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+      };
       const r = await kmeansInEngine(runner, prep.params, 'features', init, 3);
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
@@ -101,5 +157,19 @@ describe('k-means inside the database', () => {
       await client.end().catch(() => {});
       srv.stop();
     }
+  });
+
+  test('replacing a table is staged then renamed, in each dialect', () => {
+    assert.deepEqual(replaceTableSql('mart.tags', 'SELECT 1', 'postgres'), [
+      'DROP TABLE IF EXISTS "mart"."tags__segmint_staging"',
+      'CREATE TABLE "mart"."tags__segmint_staging" AS SELECT 1',
+      'DROP TABLE IF EXISTS "mart"."tags"',
+      'ALTER TABLE "mart"."tags__segmint_staging" RENAME TO "tags"',
+    ]);
+    assert.deepEqual(replaceTableSql('tags', 'SELECT 1', 'clickhouse').slice(1), [
+      'CREATE TABLE "tags__segmint_staging" ENGINE = MergeTree ORDER BY tuple() AS SELECT 1',
+      'DROP TABLE IF EXISTS "tags"',
+      'RENAME TABLE "tags__segmint_staging" TO "tags"',
+    ]);
   });
 });

@@ -1,14 +1,12 @@
 import { SegmintError } from '../core/errors.js';
+import { redactUrl } from '../data/postgres.js';
 import type { SqlRunner } from './kmeans.js';
-
-/** Removes a password from a URL for messages. */
-const redact = (url: string) => url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 
 /**
  * A ClickHouse server through its HTTP interface (any version from 18.16 on): queries go as the
  * request body, results come back as JSON. Engine errors carry the server's message and the SQL.
  */
-export function clickhouseRunner(url: string): SqlRunner & { exec(sql: string): Promise<void> } {
+export function clickhouseRunner(url: string): Required<SqlRunner> {
   const post = async (sql: string): Promise<string> => {
     let res: Response;
     try {
@@ -16,7 +14,7 @@ export function clickhouseRunner(url: string): SqlRunner & { exec(sql: string): 
     } catch (e) {
       throw new SegmintError(
         'DB_ERROR',
-        `Cannot reach ClickHouse at ${redact(url)}: ${(e as Error).message}`,
+        `Cannot reach ClickHouse at ${redactUrl(url)}: ${(e as Error).message}`,
       );
     }
     const text = await res.text();

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import pg from 'pg';
 import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
+import type { SegmintError } from '../../src/core/errors.js';
 import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
 import {
@@ -12,6 +13,7 @@ import {
   type SqlRunner,
   sampleSql,
 } from '../../src/engine/kmeans.js';
+import { duckdbRunner, postgresRunner } from '../../src/engine/runners.js';
 import { fitPrep } from '../../src/prep/prepare.js';
 import { startPostgres } from '../pg-fixture.js';
 
@@ -49,7 +51,7 @@ describe('k-means inside the database', () => {
     const duck = await Duck.open();
     try {
       await load((sql) => duck.exec(sql));
-      const runner: SqlRunner = { dialect: 'duckdb', all: (sql) => duck.all(sql) };
+      const runner = duckdbRunner(duck);
       const r = await kmeansInEngine(runner, prep.params, 'features', init, 3);
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
@@ -123,13 +125,7 @@ describe('k-means inside the database', () => {
     const duck = await Duck.open();
     try {
       await load((sql) => duck.exec(sql));
-      await checkCluster({
-        dialect: 'duckdb',
-        all: (sql) => duck.all(sql),
-        exec: async (sql) => {
-          await duck.exec(sql);
-        },
-      });
+      await checkCluster(duckdbRunner(duck));
     } finally {
       duck.close();
     }
@@ -142,13 +138,14 @@ describe('k-means inside the database', () => {
     try {
       await client.connect();
       await load((sql) => client.query(sql));
-      const runner: SqlRunner = {
-        dialect: 'postgres',
-        all: async (sql) => (await client.query(sql)).rows,
-        exec: async (sql) => {
-          await client.query(sql);
-        },
-      };
+      const runner = postgresRunner(client);
+      await assert.rejects(runner.all('SELECT no_such_column FROM features'), (e: SegmintError) => {
+        assert.equal(e.code, 'DB_ERROR');
+        assert.match(e.message, /no_such_column/);
+        assert.equal((e.details as { sql?: string }).sql, 'SELECT no_such_column FROM features');
+        return true;
+      });
+      assert.equal((await client.query('SHOW jit')).rows[0].jit, 'off', 'JIT is off for these queries');
       const r = await kmeansInEngine(runner, prep.params, 'features', init, 3);
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);

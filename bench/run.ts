@@ -2,9 +2,22 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-for (const b of ['kmeans.ts', 'minibatch.ts', 'scaling.ts', 'tree.ts', 'report.ts', 'serve.ts', 'clv.ts']) {
+for (const b of [
+  'kmeans.ts',
+  'minibatch.ts',
+  'scaling.ts',
+  'tree.ts',
+  'report.ts',
+  'serve.ts',
+  'clv.ts',
+  'engine.ts',
+]) {
   console.log(`\n## ${b}\n`);
-  spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, b), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-  });
+  spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, b), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+    },
+  );
 }

@@ -36,6 +36,7 @@ export {
   type SqlRunner,
   sampleSql,
 } from './engine/kmeans.js';
+export { fitPrepInEngine } from './engine/prep.js';
 export { duckdbRunner, postgresRunner } from './engine/runners.js';
 export { scoreRfm } from './explain/rfm.js';
 export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerCluster } from './cmd-cluster.js';
 import { registerDemo } from './cmd-demo.js';
 import { registerInit } from './cmd-init.js';
 import { registerInspect } from './cmd-inspect.js';
@@ -22,6 +23,7 @@ export function buildCli(io: Io = processIo): Command {
   registerRun(program, io);
   registerDemo(program, io);
   registerScore(program, io);
+  registerCluster(program, io);
   registerReport(program, io);
   registerServe(program, io);
   return program;

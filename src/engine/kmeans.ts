@@ -156,6 +156,9 @@ export async function kmeansInEngine(
   checkAbort(run.signal, 'before the final pass');
   const last = await runner.all(lloydIterationSql(prep, centers, k, table, runner.dialect));
   rowsMoved += last.length;
+  // Sizes and inertia of the final assignment (to the final centres), as in-process.
+  counts.fill(0);
+  for (const r of last) counts[Number(r.seg)] = Number(r.n);
   const inertia = last.reduce((a, r) => a + Number(r.inertia), 0);
   return { centers, counts, inertia, nIter, rowsMoved };
 }

@@ -15,6 +15,7 @@ export const DIALECTS = {
     /** What CREATE TABLE ... AS needs after the name (ClickHouse wants a table engine). */
     createSuffix: '',
     /** ALTER TABLE a RENAME TO b, or ClickHouse's RENAME TABLE a TO b. */
+    stddevPop: 'stddev_pop',
     rename: 'alter',
   },
   postgres: {
@@ -26,6 +27,7 @@ export const DIALECTS = {
     fence: ' OFFSET 0',
     hash: 'hashtext',
     createSuffix: '',
+    stddevPop: 'stddev_pop',
     rename: 'alter',
   },
   clickhouse: {
@@ -37,6 +39,7 @@ export const DIALECTS = {
     fence: '',
     hash: 'cityHash64',
     createSuffix: ' ENGINE = MergeTree ORDER BY tuple()',
+    stddevPop: 'stddevPop',
     rename: 'rename',
   },
   spark: {
@@ -48,6 +51,7 @@ export const DIALECTS = {
     fence: '',
     hash: 'hash',
     createSuffix: '',
+    stddevPop: 'stddev_pop',
     rename: 'alter',
   },
   bigquery: {
@@ -59,6 +63,7 @@ export const DIALECTS = {
     fence: '',
     hash: 'FARM_FINGERPRINT',
     createSuffix: '',
+    stddevPop: 'STDDEV_POP',
     rename: 'alter',
   },
 } as const;

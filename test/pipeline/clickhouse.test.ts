@@ -5,9 +5,10 @@ import { PrepSpec } from '../../src/config/recipe.js';
 import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
 import { clickhouseRunner } from '../../src/engine/clickhouse.js';
 import { clusterInEngine, kmeansInEngine, sampleSql } from '../../src/engine/kmeans.js';
+import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { type Model, scoreModel } from '../../src/model/model.js';
 import { compileScoringSql } from '../../src/model/sql.js';
-import { fitPrep } from '../../src/prep/prepare.js';
+import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { startClickHouse } from '../ch-fixture.js';
 
 describe('ClickHouse 18: two shards on loopback', () => {
@@ -77,6 +78,16 @@ describe('ClickHouse 18: two shards on loopback', () => {
       const centres = kmeansPlusPlus(sample, 3, createRng(deriveSeed(5, 0)));
       lloyd(prep.matrix, centres, 3, 300, 1e-4 * meanVariance(sample), 'lloyd');
       assert.deepEqual(Array.from(c.centers), Array.from(centres));
+      // The standard scaler fitted on the cluster (stddevPop over both shards) equals the in-process one.
+      const std = fitPrep(
+        { ids, numeric: cols, categorical: [] },
+        PrepSpec.parse({ scaler: 'standard', log: 'none' }),
+      ).params.steps as NumericStep[];
+      const fitted = await fitPrepInEngine(ch0, 'features', ['spend', 'orders', 'visits'], 'standard');
+      fitted.steps.forEach((s, j) => {
+        assert.ok(Math.abs(s.center - std[j].center) < 1e-12, s.name);
+        assert.ok(Math.abs(s.scale / std[j].scale - 1) < 1e-12, s.name);
+      });
       // The final assignment, written as a table on the cluster, tags every customer as predicted here.
       const written = await ch0.all('SELECT customer_id, segment FROM segments_out');
       assert.equal(written.length, n);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
@@ -13,8 +15,9 @@ import {
   type SqlRunner,
   sampleSql,
 } from '../../src/engine/kmeans.js';
+import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { duckdbRunner, postgresRunner } from '../../src/engine/runners.js';
-import { fitPrep } from '../../src/prep/prepare.js';
+import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { startPostgres } from '../pg-fixture.js';
 
 /** Customers on a 1/1024 grid: every sum of features is exact in any order, so the centres must agree to the bit. */
@@ -60,6 +63,15 @@ describe('k-means inside the database', () => {
       duck.close();
     }
   });
+
+  /** The standard scaler fitted in the engine equals the in-process one (population sd, as scikit-learn). */
+  const std = fitPrep(t, PrepSpec.parse({ scaler: 'standard', log: 'none', impute: 'mean' })).params;
+  function checkStandard(inEngine: { steps: NumericStep[] }) {
+    inEngine.steps.forEach((s, j) => {
+      const ref = std.steps[j] as NumericStep;
+      assert.ok(Math.abs(s.center - ref.center) < 1e-12 && Math.abs(s.scale / ref.scale - 1) < 1e-12, s.name);
+    });
+  }
 
   /**
    * clusterInEngine equals: the engine's sample -> k-means++ here -> Lloyd on all rows here; its
@@ -150,6 +162,7 @@ describe('k-means inside the database', () => {
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
       await checkCluster(runner);
+      checkStandard(await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'standard'));
     } finally {
       await client.end().catch(() => {});
       srv.stop();
@@ -168,5 +181,65 @@ describe('k-means inside the database', () => {
       'DROP TABLE IF EXISTS "tags"',
       'RENAME TABLE "tags__segmint_staging" TO "tags"',
     ]);
+  });
+
+  test('segmint cluster --engine duckdb: the preparation fitted in the engine, k-means there, the assignment written there', async () => {
+    const { main } = await import('../../src/cli/main.js');
+    const { captureIo, cleanup, tempDir } = await import('../helpers.js');
+    const dir = tempDir();
+    try {
+      const db = join(dir, 'shop.duckdb');
+      const duck = await Duck.open(db);
+      await load((sql) => duck.exec(sql));
+      checkStandard(
+        await fitPrepInEngine(duckdbRunner(duck), 'features', ['spend', 'orders', 'visits'], 'standard'),
+      );
+      const expected = await clusterInEngine(duckdbRunner(duck), {
+        prep: prep.params,
+        table: 'features',
+        k: 3,
+        seed: 5,
+        sampleSize: 400,
+      });
+      duck.close();
+      const args = ['cluster', '--engine', 'duckdb', '--database', db, '--table', 'features'];
+      const opts = ['--features', 'spend,orders,visits', '--k', '3', '--seed', '5', '--sample-size', '400'];
+      const runs = [];
+      for (let i = 0; i < 2; i++) {
+        const c = captureIo();
+        const out = join(dir, `result${i}.json`);
+        const code = await main(
+          [...args, ...opts, '--scaler', 'none', '--out-table', 'seg', '--out', out, '--json'],
+          c.io,
+        );
+        assert.equal(code, 0, c.stdout() + c.stderr());
+        runs.push(readFileSync(out, 'utf8'));
+        const r = JSON.parse(c.stdout());
+        assert.deepEqual(r.centers, Array.from(expected.centers));
+        assert.deepEqual(
+          r.segments.map((x: { size: number }) => x.size),
+          Array.from(expected.counts),
+        );
+      }
+      assert.equal(runs[0], runs[1], 'the same input and seed give a byte-identical result');
+      const check = await Duck.open(db);
+      const sizes = await check.all(
+        'SELECT segment, count(*) AS n FROM seg GROUP BY segment ORDER BY segment',
+      );
+      check.close();
+      assert.deepEqual(
+        sizes.map((x) => Number(x.n)),
+        Array.from(expected.counts),
+      );
+      const text = captureIo();
+      assert.equal(await main([...args, ...opts], text.io), 0);
+      assert.match(text.stdout(), /came back \(sample 400 \+ centroids\)/);
+      assert.match(text.stderr(), /Lloyd iteration 1/);
+      const bad = captureIo();
+      assert.equal(await main([...args, '--features', 'spend', '--k', '0', '--json'], bad.io), 2);
+      assert.equal(JSON.parse(bad.stdout()).error.code, 'USAGE');
+    } finally {
+      cleanup(dir);
+    }
   });
 });

@@ -1,0 +1,152 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { SegmintError } from '../core/errors.js';
+import { Duck } from '../data/duck.js';
+import { pgConnect } from '../data/postgres.js';
+import { clickhouseRunner } from '../engine/clickhouse.js';
+import { clusterInEngine, type SqlRunner } from '../engine/kmeans.js';
+import { fitPrepInEngine } from '../engine/prep.js';
+import { duckdbRunner, postgresRunner } from '../engine/runners.js';
+import { writeFileAtomic } from '../pipeline/atomic.js';
+import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import type { Io } from './output.js';
+
+interface ClusterOpts extends CommonOpts {
+  engine: string;
+  table: string;
+  features: string;
+  k: string;
+  seed: string;
+  scaler: string;
+  sampleSize: string;
+  maxIter: string;
+  id: string;
+  outTable?: string;
+  database?: string;
+  url?: string;
+  out?: string;
+}
+
+const int = (v: string, flag: string, min: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min)
+    throw new SegmintError('USAGE', `${flag} must be a whole number of at least ${min}, not "${v}".`);
+  return n;
+};
+
+/** A runner for the engine named on the command line, and how to close it. */
+async function openEngine(opts: ClusterOpts): Promise<{ runner: SqlRunner; close: () => Promise<void> }> {
+  if (opts.engine === 'duckdb') {
+    if (!opts.database) throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
+    const duck = await Duck.open(resolve(opts.database));
+    return { runner: duckdbRunner(duck), close: async () => duck.close() };
+  }
+  if (opts.engine === 'postgres') {
+    const client = await pgConnect(opts.url, '--url');
+    return { runner: postgresRunner(client), close: () => client.end() };
+  }
+  if (opts.engine === 'clickhouse') {
+    const url = opts.url ?? process.env.SEGMINT_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123/';
+    return { runner: clickhouseRunner(url), close: async () => {} };
+  }
+  throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
+}
+
+export function registerCluster(program: Command, io: Io): void {
+  addCommon(
+    program
+      .command('cluster')
+      .description(
+        'k-means on a customer feature table where it lives (DuckDB file, PostgreSQL, ClickHouse): only the sample and centroids come to this machine',
+      )
+      .requiredOption('--engine <engine>', 'duckdb, postgres or clickhouse')
+      .requiredOption('--table <table>', 'the table of customer features (one row per customer)')
+      .requiredOption('--features <columns>', 'comma-separated numeric columns to cluster on')
+      .requiredOption('--k <n>', 'number of segments')
+      .option('--seed <n>', 'seed of the sample and the k-means++ start', '42')
+      .option('--scaler <scaler>', 'standard (mean 0, sd 1, fitted in the engine) or none', 'standard')
+      .option('--sample-size <n>', 'rows drawn in the engine for the k-means++ start', '10000')
+      .option('--max-iter <n>', 'at most this many Lloyd iterations', '300')
+      .option('--id <column>', 'customer id column', 'customer_id')
+      .option('--out-table <table>', 'write customer_id, segment, distance to this table in the engine')
+      .option('--database <file>', 'with --engine duckdb: the database file')
+      .option(
+        '--url <url>',
+        'with postgres: connection URL (default SEGMINT_PG_URL, DATABASE_URL, PG*); with clickhouse: HTTP URL (default SEGMINT_CLICKHOUSE_URL, http://127.0.0.1:8123/)',
+      )
+      .option('--out <file>', 'write the result (preparation, centres, sizes, seed) as JSON here'),
+  ).action(
+    action(io, async (opts: ClusterOpts) => {
+      const k = int(opts.k, '--k', 1);
+      const seed = int(opts.seed, '--seed', 0);
+      if (opts.scaler !== 'standard' && opts.scaler !== 'none')
+        throw new SegmintError('USAGE', `--scaler must be standard or none, not "${opts.scaler}".`);
+      const features = opts.features
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean);
+      const { runner, close } = await openEngine(opts);
+      const stop = new AbortController();
+      const onSigint = () => stop.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const prep = await fitPrepInEngine(runner, opts.table, features, opts.scaler);
+        const r = await clusterInEngine(runner, {
+          prep,
+          table: opts.table,
+          idColumn: opts.id,
+          k,
+          seed,
+          sampleSize: int(opts.sampleSize, '--sample-size', k),
+          maxIter: int(opts.maxIter, '--max-iter', 1),
+          ...(opts.outTable ? { outTable: opts.outTable } : {}),
+          signal: stop.signal,
+          onProgress: (_done, _total, label) => {
+            if (!opts.quiet && !opts.json) io.err(`  ${label}\n`);
+          },
+        });
+        const dim = features.length;
+        // Centres back in the table's units: x = p * scale + center.
+        const segments = Array.from({ length: k }, (_, c) => ({
+          segment: c,
+          size: r.counts[c],
+          centre: Object.fromEntries(
+            prep.steps.map((s, t) => [
+              s.name,
+              s.type === 'numeric' ? r.centers[c * dim + t] * s.scale + s.center : null,
+            ]),
+          ),
+        }));
+        const result = {
+          engine: runner.dialect,
+          table: opts.table,
+          k,
+          seed,
+          inertia: r.inertia,
+          iterations: r.nIter,
+          sampleRows: r.sampleRows,
+          rowsMoved: r.rowsMoved,
+          outTable: opts.outTable ?? null,
+          prep,
+          centers: Array.from(r.centers),
+          segments,
+        };
+        if (opts.out) writeFileAtomic(resolve(opts.out), `${JSON.stringify(result, null, 2)}\n`);
+        if (opts.json) printJson(io, result);
+        else {
+          io.out(`segment  size      ${features.map((f) => f.padStart(12)).join(' ')}\n`);
+          for (const s of segments)
+            io.out(
+              `${String(s.segment).padEnd(8)} ${String(s.size).padEnd(9)} ${features.map((f) => (s.centre[f] as number).toPrecision(6).padStart(12)).join(' ')}\n`,
+            );
+          io.out(
+            `\n${r.nIter} iteration(s) in ${runner.dialect}, inertia ${r.inertia.toPrecision(8)}; ${r.rowsMoved} row(s) came back (sample ${r.sampleRows} + centroids)${opts.outTable ? `; assignment written to ${opts.outTable}` : ''}${opts.out ? `; result in ${resolve(opts.out)}` : ''}\n`,
+          );
+        }
+      } finally {
+        process.off('SIGINT', onSigint);
+        await close();
+      }
+    }),
+  );
+}

@@ -29,12 +29,16 @@ export { clickhouseRunner } from './engine/clickhouse.js';
 export {
   assignmentSql,
   clusterInEngine,
+  drawSample,
+  type EngineClusterOptions,
   type EngineRunOptions,
   kmeansInEngine,
   lloydIterationSql,
   replaceTableSql,
   type SqlRunner,
   sampleSql,
+  selectKInEngine,
+  writeAssignment,
 } from './engine/kmeans.js';
 export { fitPrepInEngine } from './engine/prep.js';
 export { duckdbRunner, postgresRunner } from './engine/runners.js';

@@ -4,7 +4,7 @@ import { SegmintError } from '../core/errors.js';
 import { Duck } from '../data/duck.js';
 import { pgConnect } from '../data/postgres.js';
 import { clickhouseRunner } from '../engine/clickhouse.js';
-import { clusterInEngine, type SqlRunner } from '../engine/kmeans.js';
+import { clusterInEngine, type SqlRunner, selectKInEngine } from '../engine/kmeans.js';
 import { fitPrepInEngine } from '../engine/prep.js';
 import { duckdbRunner, postgresRunner } from '../engine/runners.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
@@ -62,7 +62,10 @@ export function registerCluster(program: Command, io: Io): void {
       .requiredOption('--engine <engine>', 'duckdb, postgres or clickhouse')
       .requiredOption('--table <table>', 'the table of customer features (one row per customer)')
       .requiredOption('--features <columns>', 'comma-separated numeric columns to cluster on')
-      .requiredOption('--k <n>', 'number of segments')
+      .requiredOption(
+        '--k <n|min..max>',
+        'number of segments, or a range to choose from by silhouette on the sample',
+      )
       .option('--seed <n>', 'seed of the sample and the k-means++ start', '42')
       .option('--scaler <scaler>', 'standard (mean 0, sd 1, fitted in the engine) or none', 'standard')
       .option('--sample-size <n>', 'rows drawn in the engine for the k-means++ start', '10000')
@@ -77,7 +80,9 @@ export function registerCluster(program: Command, io: Io): void {
       .option('--out <file>', 'write the result (preparation, centres, sizes, seed) as JSON here'),
   ).action(
     action(io, async (opts: ClusterOpts) => {
-      const k = int(opts.k, '--k', 1);
+      const range = /^(\d+)\.\.(\d+)$/.exec(opts.k.trim());
+      const kMin = range ? int(range[1], '--k', 1) : int(opts.k, '--k', 1);
+      const kMax = range ? int(range[2], '--k', kMin) : kMin;
       const seed = int(opts.seed, '--seed', 0);
       if (opts.scaler !== 'standard' && opts.scaler !== 'none')
         throw new SegmintError('USAGE', `--scaler must be standard or none, not "${opts.scaler}".`);
@@ -91,20 +96,27 @@ export function registerCluster(program: Command, io: Io): void {
       process.once('SIGINT', onSigint);
       try {
         const prep = await fitPrepInEngine(runner, opts.table, features, opts.scaler);
-        const r = await clusterInEngine(runner, {
+        const common = {
           prep,
           table: opts.table,
           idColumn: opts.id,
-          k,
           seed,
-          sampleSize: int(opts.sampleSize, '--sample-size', k),
+          sampleSize: int(opts.sampleSize, '--sample-size', kMax),
           maxIter: int(opts.maxIter, '--max-iter', 1),
           ...(opts.outTable ? { outTable: opts.outTable } : {}),
           signal: stop.signal,
-          onProgress: (_done, _total, label) => {
+          onProgress: (_done: number, _total: number, label: string) => {
             if (!opts.quiet && !opts.json) io.err(`  ${label}\n`);
           },
-        });
+        };
+        let selection = null;
+        let r: Awaited<ReturnType<typeof clusterInEngine>>;
+        if (kMax > kMin) {
+          const s = await selectKInEngine(runner, { ...common, kMin, kMax });
+          selection = { chosen: s.chosen, elbow: s.elbow, candidates: s.candidates };
+          r = { ...s.best, rowsMoved: s.rowsMoved };
+        } else r = await clusterInEngine(runner, { ...common, k: kMin });
+        const k = selection?.chosen ?? kMin;
         const dim = features.length;
         // Centres back in the table's units: x = p * scale + center.
         const segments = Array.from({ length: k }, (_, c) => ({
@@ -127,6 +139,7 @@ export function registerCluster(program: Command, io: Io): void {
           sampleRows: r.sampleRows,
           rowsMoved: r.rowsMoved,
           outTable: opts.outTable ?? null,
+          selection,
           prep,
           centers: Array.from(r.centers),
           segments,
@@ -134,6 +147,14 @@ export function registerCluster(program: Command, io: Io): void {
         if (opts.out) writeFileAtomic(resolve(opts.out), `${JSON.stringify(result, null, 2)}\n`);
         if (opts.json) printJson(io, result);
         else {
+          if (selection) {
+            io.out('k   inertia        silhouette (sample)\n');
+            for (const c of selection.candidates)
+              io.out(
+                `${String(c.k).padEnd(3)} ${c.inertia.toPrecision(8).padEnd(14)} ${c.silhouette.toFixed(4)}${c.k === selection.chosen ? '  <- chosen (best silhouette)' : ''}${c.k === selection.elbow ? '  (elbow)' : ''}\n`,
+              );
+            io.out('\n');
+          }
           io.out(`segment  size      ${features.map((f) => f.padStart(12)).join(' ')}\n`);
           for (const s of segments)
             io.out(

@@ -1,6 +1,8 @@
-import { kmeansPlusPlus, meanVariance } from '../cluster/kmeans.js';
+import { assign, kmeansPlusPlus, meanVariance } from '../cluster/kmeans.js';
 import { SegmintError } from '../core/errors.js';
+import { createMatrix, type Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed } from '../core/rng.js';
+import { kneeIndex, silhouetteScore } from '../metrics/quality.js';
 import { type Dialect, distanceColumns, preparedColumns, type SqlKit, sqlKit } from '../model/sql.js';
 import type { PrepParams } from '../prep/prepare.js';
 
@@ -182,6 +184,73 @@ export function sampleSql(
   return `SELECT ${p.map((e, t) => `${e} AS p${t}`).join(', ')} FROM ${tableRef} ORDER BY ${key}, ${kit.q(idColumn)} LIMIT ${Math.max(1, Math.floor(size))}`;
 }
 
+/** What clustering in an engine needs to know: the table, its preparation, k and the seed. */
+export interface EngineClusterOptions extends EngineRunOptions {
+  prep: PrepParams;
+  table: string;
+  idColumn?: string;
+  k: number;
+  seed: number;
+  sampleSize?: number;
+  maxIter?: number;
+  tol?: number;
+  /** Write the final assignment (customer_id, segment, distance) to this table in the engine. */
+  outTable?: string;
+  /** A sample already drawn with drawSample (model selection draws it once for every k). */
+  sample?: Matrix;
+}
+
+/** The seeded sample of prepared rows, drawn in the engine (sampleSql); the only rows that come back. */
+export async function drawSample(runner: SqlRunner, opts: EngineClusterOptions): Promise<Matrix> {
+  checkAbort(opts.signal, 'before sampling');
+  const dim = opts.prep.outputNames.length;
+  const rows = await runner.all(
+    sampleSql(
+      opts.prep,
+      opts.table,
+      opts.idColumn ?? 'customer_id',
+      opts.sampleSize ?? 10000,
+      opts.seed,
+      runner.dialect,
+    ),
+  );
+  const sample = createMatrix(rows.length, dim);
+  rows.forEach((r, i) => {
+    for (let t = 0; t < dim; t++) sample.data[i * dim + t] = Number(r[`p${t}`]);
+  });
+  return sample;
+}
+
+/** The runner's exec, or a USAGE error: writing tables needs one. */
+function execOf(runner: SqlRunner): (sql: string) => Promise<void> {
+  if (!runner.exec)
+    throw new SegmintError(
+      'USAGE',
+      'Writing the assignment table needs a runner that can run statements (exec).',
+    );
+  return runner.exec.bind(runner);
+}
+
+/** Replaces `outTable` in the engine by the assignment of every row to its nearest centre. */
+export async function writeAssignment(
+  runner: SqlRunner,
+  opts: EngineClusterOptions & { outTable: string },
+  centers: ArrayLike<number>,
+): Promise<void> {
+  const exec = execOf(runner);
+  const select = assignmentSql(
+    opts.prep,
+    centers,
+    opts.k,
+    opts.table,
+    opts.idColumn ?? 'customer_id',
+    runner.dialect,
+  );
+  // Past this point the statements run to the end, so an abort never leaves the target dropped.
+  checkAbort(opts.signal, 'before writing the assignment table');
+  for (const sql of replaceTableSql(opts.outTable, select, runner.dialect)) await exec(sql);
+}
+
 /**
  * Clusters a feature table where it lives: k-means++ on a seeded sample drawn in the engine, then
  * Lloyd iterations as aggregation queries; the client only ever holds the sample and the centres.
@@ -189,18 +258,7 @@ export function sampleSql(
  */
 export async function clusterInEngine(
   runner: SqlRunner,
-  opts: {
-    prep: PrepParams;
-    table: string;
-    idColumn?: string;
-    k: number;
-    seed: number;
-    sampleSize?: number;
-    maxIter?: number;
-    tol?: number;
-    /** Write the final assignment (customer_id, segment, distance) to this table in the engine. */
-    outTable?: string;
-  } & EngineRunOptions,
+  opts: EngineClusterOptions,
 ): Promise<{
   centers: Float64Array;
   counts: Float64Array;
@@ -209,21 +267,9 @@ export async function clusterInEngine(
   sampleRows: number;
   rowsMoved: number;
 }> {
-  const dim = opts.prep.outputNames.length;
-  const idColumn = opts.idColumn ?? 'customer_id';
-  if (opts.outTable && !runner.exec)
-    throw new SegmintError(
-      'USAGE',
-      'Writing the assignment table needs a runner that can run statements (exec).',
-    );
-  checkAbort(opts.signal, 'before sampling');
-  const rows = await runner.all(
-    sampleSql(opts.prep, opts.table, idColumn, opts.sampleSize ?? 10000, opts.seed, runner.dialect),
-  );
-  const sample = { rows: rows.length, cols: dim, data: new Float64Array(rows.length * dim) };
-  rows.forEach((r, i) => {
-    for (let t = 0; t < dim; t++) sample.data[i * dim + t] = Number(r[`p${t}`]);
-  });
+  if (opts.outTable) execOf(runner);
+  const drawn = !opts.sample;
+  const sample = opts.sample ?? (await drawSample(runner, opts));
   const init = kmeansPlusPlus(sample, opts.k, createRng(deriveSeed(opts.seed, 0)));
   const tolAbs = (opts.tol ?? 1e-4) * meanVariance(sample);
   const r = await kmeansInEngine(
@@ -236,11 +282,60 @@ export async function clusterInEngine(
     tolAbs,
     opts,
   );
-  if (opts.outTable && runner.exec) {
-    const select = assignmentSql(opts.prep, r.centers, opts.k, opts.table, idColumn, runner.dialect);
-    // Past this point the statements run to the end, so an abort never leaves the target dropped.
-    checkAbort(opts.signal, 'before writing the assignment table');
-    for (const sql of replaceTableSql(opts.outTable, select, runner.dialect)) await runner.exec(sql);
+  if (opts.outTable) await writeAssignment(runner, { ...opts, outTable: opts.outTable }, r.centers);
+  return { ...r, sampleRows: sample.rows, rowsMoved: r.rowsMoved + (drawn ? sample.rows : 0) };
+}
+
+/**
+ * Chooses k where the data lives: for each k from kMin to kMax, k-means in the engine from one
+ * sample drawn once; the full-data inertia comes from the engine, the silhouette is computed here on
+ * the sample (labels by the final centres). The best silhouette wins (the smaller k on ties); the
+ * elbow of the inertia curve is reported beside it. With outTable, the chosen k's assignment is written.
+ */
+export async function selectKInEngine(
+  runner: SqlRunner,
+  opts: Omit<EngineClusterOptions, 'k'> & { kMin: number; kMax: number },
+): Promise<{
+  chosen: number;
+  elbow: number | null;
+  candidates: { k: number; inertia: number; silhouette: number; nIter: number }[];
+  best: Awaited<ReturnType<typeof clusterInEngine>>;
+  sampleRows: number;
+  rowsMoved: number;
+}> {
+  const { outTable, ...rest } = opts;
+  const sample = await drawSample(runner, { ...rest, k: opts.kMin });
+  const candidates: { k: number; inertia: number; silhouette: number; nIter: number }[] = [];
+  const fits = new Map<number, Awaited<ReturnType<typeof clusterInEngine>>>();
+  let rowsMoved = sample.rows;
+  for (let k = opts.kMin; k <= opts.kMax; k++) {
+    const r = await clusterInEngine(runner, { ...rest, k, sample });
+    rowsMoved += r.rowsMoved;
+    const labels = new Int32Array(sample.rows);
+    assign(sample, r.centers, k, labels, new Float64Array(sample.rows));
+    candidates.push({
+      k,
+      inertia: r.inertia,
+      silhouette: silhouetteScore(sample, labels, k),
+      nIter: r.nIter,
+    });
+    fits.set(k, r);
   }
-  return { ...r, sampleRows: rows.length, rowsMoved: r.rowsMoved + rows.length };
+  let chosen = candidates[0];
+  for (const c of candidates)
+    if (Number.isFinite(c.silhouette) && !(c.silhouette <= chosen.silhouette)) chosen = c;
+  const knee = kneeIndex(
+    candidates.map((c) => c.k),
+    candidates.map((c) => c.inertia),
+  );
+  const best = fits.get(chosen.k)!;
+  if (outTable) await writeAssignment(runner, { ...rest, k: chosen.k, outTable }, best.centers);
+  return {
+    chosen: chosen.k,
+    elbow: knee >= 0 ? candidates[knee].k : null,
+    candidates,
+    best,
+    sampleRows: sample.rows,
+    rowsMoved,
+  };
 }

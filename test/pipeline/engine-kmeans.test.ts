@@ -231,6 +231,29 @@ describe('k-means inside the database', () => {
         sizes.map((x) => Number(x.n)),
         Array.from(expected.counts),
       );
+      // --k 2..4 chooses k in the engine: each candidate is the k-means above for its k (one sample
+      // drawn once), the best silhouette on the sample wins, and the chosen k's assignment is written.
+      const sel = captureIo();
+      const selArgs = [...args, ...opts.slice(0, 2), '--k', '2..4', '--seed', '5', '--sample-size', '400'];
+      assert.equal(await main([...selArgs, '--scaler', 'none', '--out-table', 'seg2', '--json'], sel.io), 0);
+      const chosen = JSON.parse(sel.stdout());
+      assert.deepEqual(
+        chosen.selection.candidates.map((c: { k: number }) => c.k),
+        [2, 3, 4],
+      );
+      assert.equal(chosen.selection.candidates[1].inertia, expected.inertia, 'k = 3 is the run above');
+      const bestSil = Math.max(
+        ...chosen.selection.candidates.map((c: { silhouette: number }) => c.silhouette),
+      );
+      assert.equal(
+        chosen.k,
+        chosen.selection.candidates.find((c: { silhouette: number }) => c.silhouette === bestSil).k,
+      );
+      assert.equal(chosen.k, 3, 'three blobs');
+      const check2 = await Duck.open(db);
+      const n2 = await check2.all('SELECT count(DISTINCT segment) AS k, count(*) AS n FROM seg2');
+      check2.close();
+      assert.deepEqual([Number(n2[0].k), Number(n2[0].n)], [3, t.ids.length]);
       const text = captureIo();
       assert.equal(await main([...args, ...opts], text.io), 0);
       assert.match(text.stdout(), /came back \(sample 400 \+ centroids\)/);

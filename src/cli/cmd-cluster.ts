@@ -18,6 +18,7 @@ interface ClusterOpts extends CommonOpts {
   k: string;
   seed: string;
   scaler: string;
+  log?: string;
   sampleSize: string;
   maxIter: string;
   id: string;
@@ -68,6 +69,10 @@ export function registerCluster(program: Command, io: Io): void {
       )
       .option('--seed <n>', 'seed of the sample and the k-means++ start', '42')
       .option('--scaler <scaler>', 'standard (mean 0, sd 1, fitted in the engine) or none', 'standard')
+      .option(
+        '--log <columns>',
+        'comma-separated skewed columns to log1p-transform before scaling (e.g. spend)',
+      )
       .option('--sample-size <n>', 'rows drawn in the engine for the k-means++ start', '10000')
       .option('--max-iter <n>', 'at most this many Lloyd iterations', '300')
       .option('--id <column>', 'customer id column', 'customer_id')
@@ -86,16 +91,18 @@ export function registerCluster(program: Command, io: Io): void {
       const seed = int(opts.seed, '--seed', 0);
       if (opts.scaler !== 'standard' && opts.scaler !== 'none')
         throw new SegmintError('USAGE', `--scaler must be standard or none, not "${opts.scaler}".`);
-      const features = opts.features
-        .split(',')
-        .map((f) => f.trim())
-        .filter(Boolean);
+      const list = (v: string | undefined) =>
+        (v ?? '')
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean);
+      const features = list(opts.features);
       const { runner, close } = await openEngine(opts);
       const stop = new AbortController();
       const onSigint = () => stop.abort();
       process.once('SIGINT', onSigint);
       try {
-        const prep = await fitPrepInEngine(runner, opts.table, features, opts.scaler);
+        const prep = await fitPrepInEngine(runner, opts.table, features, opts.scaler, list(opts.log));
         const common = {
           prep,
           table: opts.table,
@@ -118,14 +125,16 @@ export function registerCluster(program: Command, io: Io): void {
         } else r = await clusterInEngine(runner, { ...common, k: kMin });
         const k = selection?.chosen ?? kMin;
         const dim = features.length;
-        // Centres back in the table's units: x = p * scale + center.
+        // Centres back in the table's units: x = p * scale + center, then expm1 where log1p was applied.
         const segments = Array.from({ length: k }, (_, c) => ({
           segment: c,
           size: r.counts[c],
           centre: Object.fromEntries(
             prep.steps.map((s, t) => [
               s.name,
-              s.type === 'numeric' ? r.centers[c * dim + t] * s.scale + s.center : null,
+              s.log
+                ? Math.expm1(r.centers[c * dim + t] * s.scale + s.center)
+                : r.centers[c * dim + t] * s.scale + s.center,
             ]),
           ),
         }));

@@ -66,9 +66,11 @@ describe('k-means inside the database', () => {
 
   /** The standard scaler fitted in the engine equals the in-process one (population sd, as scikit-learn). */
   const std = fitPrep(t, PrepSpec.parse({ scaler: 'standard', log: 'none', impute: 'mean' })).params;
-  function checkStandard(inEngine: { steps: NumericStep[] }) {
+  const stdLog = fitPrep(t, PrepSpec.parse({ scaler: 'standard', log: ['spend'], impute: 'mean' })).params;
+  function checkStandard(inEngine: { steps: NumericStep[] }, ref0 = std) {
     inEngine.steps.forEach((s, j) => {
-      const ref = std.steps[j] as NumericStep;
+      const ref = ref0.steps[j] as NumericStep;
+      assert.equal(s.log, ref.log, s.name);
       assert.ok(Math.abs(s.center - ref.center) < 1e-12 && Math.abs(s.scale / ref.scale - 1) < 1e-12, s.name);
     });
   }
@@ -163,6 +165,10 @@ describe('k-means inside the database', () => {
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
       await checkCluster(runner);
       checkStandard(await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'standard'));
+      checkStandard(
+        await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'standard', ['spend']),
+        stdLog,
+      );
     } finally {
       await client.end().catch(() => {});
       srv.stop();
@@ -193,6 +199,13 @@ describe('k-means inside the database', () => {
       await load((sql) => duck.exec(sql));
       checkStandard(
         await fitPrepInEngine(duckdbRunner(duck), 'features', ['spend', 'orders', 'visits'], 'standard'),
+      );
+      // log1p of max(x, 0) after imputing, then scaled on the transformed values, as in-process.
+      checkStandard(
+        await fitPrepInEngine(duckdbRunner(duck), 'features', ['spend', 'orders', 'visits'], 'standard', [
+          'spend',
+        ]),
+        stdLog,
       );
       const expected = await clusterInEngine(duckdbRunner(duck), {
         prep: prep.params,
@@ -255,9 +268,12 @@ describe('k-means inside the database', () => {
       check2.close();
       assert.deepEqual([Number(n2[0].k), Number(n2[0].n)], [3, t.ids.length]);
       const text = captureIo();
-      assert.equal(await main([...args, ...opts], text.io), 0);
+      assert.equal(await main([...args, ...opts, '--log', 'spend'], text.io), 0);
       assert.match(text.stdout(), /came back \(sample 400 \+ centroids\)/);
       assert.match(text.stderr(), /Lloyd iteration 1/);
+      const badLog = captureIo();
+      assert.equal(await main([...args, ...opts, '--log', 'tenure', '--json'], badLog.io), 2);
+      assert.match(JSON.parse(badLog.stdout()).error.message, /tenure is to be log-transformed/);
       const bad = captureIo();
       assert.equal(await main([...args, '--features', 'spend', '--k', '0', '--json'], bad.io), 2);
       assert.equal(JSON.parse(bad.stdout()).error.code, 'USAGE');

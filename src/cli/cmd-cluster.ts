@@ -68,7 +68,11 @@ export function registerCluster(program: Command, io: Io): void {
         'number of segments, or a range to choose from by silhouette on the sample',
       )
       .option('--seed <n>', 'seed of the sample and the k-means++ start', '42')
-      .option('--scaler <scaler>', 'standard (mean 0, sd 1, fitted in the engine) or none', 'standard')
+      .option(
+        '--scaler <scaler>',
+        'standard (mean 0, sd 1), minmax ([0, 1]), both fitted in the engine, or none',
+        'standard',
+      )
       .option(
         '--log <columns>',
         'comma-separated skewed columns to log1p-transform before scaling (e.g. spend)',
@@ -89,8 +93,8 @@ export function registerCluster(program: Command, io: Io): void {
       const kMin = range ? int(range[1], '--k', 1) : int(opts.k, '--k', 1);
       const kMax = range ? int(range[2], '--k', kMin) : kMin;
       const seed = int(opts.seed, '--seed', 0);
-      if (opts.scaler !== 'standard' && opts.scaler !== 'none')
-        throw new SegmintError('USAGE', `--scaler must be standard or none, not "${opts.scaler}".`);
+      if (opts.scaler !== 'standard' && opts.scaler !== 'minmax' && opts.scaler !== 'none')
+        throw new SegmintError('USAGE', `--scaler must be standard, minmax or none, not "${opts.scaler}".`);
       const list = (v: string | undefined) =>
         (v ?? '')
           .split(',')

@@ -5,18 +5,18 @@ import type { NumericStep, PrepParams } from '../prep/prepare.js';
 import type { SqlRunner } from './kmeans.js';
 
 /**
- * Fits the preparation of numeric feature columns where the table lives, in one aggregation query:
- * missing values are imputed with the column mean, then centred and scaled by the population
- * standard deviation (`standard`, as scikit-learn's StandardScaler) or left as they are (`none`).
- * Columns in `log` are log1p-transformed (of max(x, 0), after imputing) before scaling, with the
- * scale fitted on the transformed values in a second query. Only one row per query comes back. A
- * column with no spread keeps scale 1; a column with no values is an error.
+ * Fits the preparation of numeric feature columns where the table lives, in two aggregation queries
+ * (one row back each), in the order segmint applies it in-process: missing values are imputed with
+ * the column mean; columns in `log` are log1p-transformed (of max(x, 0)); then the imputed values
+ * are centred and scaled: `standard` by the mean and population standard deviation (scikit-learn's
+ * StandardScaler), `minmax` to [0, 1], `none` left as they are. A column with no spread keeps
+ * scale 1; a column with no values is an error.
  */
 export async function fitPrepInEngine(
   runner: SqlRunner,
   table: string,
   features: string[],
-  scaler: Extract<PrepSpec['scaler'], 'standard' | 'none'>,
+  scaler: Extract<PrepSpec['scaler'], 'standard' | 'minmax' | 'none'>,
   log: string[] = [],
 ): Promise<Omit<PrepParams, 'steps'> & { steps: NumericStep[] }> {
   if (!features.length) throw new SegmintError('USAGE', 'Name at least one feature column to cluster on.');
@@ -26,39 +26,48 @@ export async function fitPrepInEngine(
   const kit = sqlKit(runner.dialect);
   const tableRef = table.split('.').map(kit.q).join('.');
   const x = (f: string) => `CAST(${kit.q(f)} AS ${kit.d.double})`;
-  const sql = `SELECT ${features.map((f, j) => `avg(${x(f)}) AS m${j}, ${kit.d.stddevPop}(${x(f)}) AS s${j}, count(${x(f)}) AS n${j}`).join(', ')} FROM ${tableRef}`;
-  const row = (await runner.all(sql))[0] ?? {};
+  const select = async (cols: string[]) =>
+    (await runner.all(`SELECT ${cols.join(', ')} FROM ${tableRef}`))[0] ?? {};
+  const first = await select(features.map((f, j) => `avg(${x(f)}) AS m${j}, count(${x(f)}) AS n${j}`));
   const means = features.map((name, j) => {
-    if (!Number(row[`n${j}`]))
+    if (!Number(first[`n${j}`]))
       throw new SegmintError('DATA_NO_FEATURES', `Column ${name} of ${table} has no values to cluster on.`, {
         where: { column: name },
         hint: 'Leave the column out of --features, or fill it in the table.',
       });
-    return Number(row[`m${j}`]);
+    return Number(first[`m${j}`]);
   });
-  const stats = features.map((_, j) => ({ mean: means[j], sd: Number(row[`s${j}`]) }));
-  if (log.length) {
-    const logged = (f: string) =>
-      `${kit.d.ln}(${kit.num(1)} + greatest(coalesce(${x(f)}, ${kit.num(means[features.indexOf(f)])}), ${kit.num(0)}))`;
-    const lrow =
-      (
-        await runner.all(
-          `SELECT ${log.map((f, j) => `avg(${logged(f)}) AS m${j}, ${kit.d.stddevPop}(${logged(f)}) AS s${j}`).join(', ')} FROM ${tableRef}`,
-        )
-      )[0] ?? {};
-    log.forEach((f, j) => {
-      stats[features.indexOf(f)] = { mean: Number(lrow[`m${j}`]), sd: Number(lrow[`s${j}`]) };
-    });
-  }
-  const steps = features.map((name, j) => ({
-    name,
-    type: 'numeric' as const,
-    impute: means[j],
-    imputeMethod: 'mean' as const,
-    log: log.includes(name),
-    center: scaler === 'standard' ? stats[j].mean : 0,
-    scale: scaler === 'standard' && stats[j].sd > 0 ? stats[j].sd : 1,
-    weight: 1,
-  }));
+  // The scaler sees the imputed (and logged) values, so it is fitted over every row.
+  const ready = (f: string, j: number) => {
+    const v = `coalesce(${x(f)}, ${kit.num(means[j])})`;
+    return log.includes(f) ? `${kit.d.ln}(${kit.num(1)} + greatest(${v}, ${kit.num(0)}))` : v;
+  };
+  const second =
+    scaler === 'none'
+      ? {}
+      : await select(
+          features.map(
+            (f, j) =>
+              `avg(${ready(f, j)}) AS m${j}, ${kit.d.stddevPop}(${ready(f, j)}) AS s${j}, min(${ready(f, j)}) AS lo${j}, max(${ready(f, j)}) AS hi${j}`,
+          ),
+        );
+  const steps = features.map((name, j) => {
+    const [m, sd, lo, hi] = ['m', 's', 'lo', 'hi'].map((key) => Number(second[`${key}${j}`]));
+    const fit =
+      scaler === 'standard'
+        ? { center: m, scale: sd > 0 ? sd : 1 }
+        : scaler === 'minmax'
+          ? { center: lo, scale: hi > lo ? hi - lo : 1 }
+          : { center: 0, scale: 1 };
+    return {
+      name,
+      type: 'numeric' as const,
+      impute: means[j],
+      imputeMethod: 'mean' as const,
+      log: log.includes(name),
+      ...fit,
+      weight: 1,
+    };
+  });
   return { scaler, steps, outputNames: [...features], dropped: [] };
 }

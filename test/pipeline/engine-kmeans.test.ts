@@ -281,4 +281,46 @@ describe('k-means inside the database', () => {
       cleanup(dir);
     }
   });
+
+  test('the preparation fitted in the engine imputes first, then logs, then scales, as in-process', async () => {
+    // Every fifth value missing: the scaler must see the imputed values (n rows), not only the observed.
+    const holed = {
+      ids: t.ids.slice(0, 500),
+      numeric: t.numeric.map((c) => ({
+        name: c.name,
+        values: Float64Array.from(c.values.subarray(0, 500), (v, i) => (i % 5 === 1 ? Number.NaN : v)),
+      })),
+      categorical: [],
+    };
+    const duck = await Duck.open();
+    try {
+      await duck.exec('CREATE TABLE holed (customer_id VARCHAR, spend DOUBLE, orders DOUBLE, visits DOUBLE)');
+      const rows = holed.ids.map(
+        (id, i) =>
+          `('${id}', ${holed.numeric.map((c) => (Number.isNaN(c.values[i]) ? 'NULL' : c.values[i])).join(', ')})`,
+      );
+      await duck.exec(`INSERT INTO holed VALUES ${rows.join(', ')}`);
+      for (const scaler of ['standard', 'minmax'] as const) {
+        const ref = fitPrep(holed, PrepSpec.parse({ scaler, log: ['spend'], impute: 'mean' })).params;
+        const got = await fitPrepInEngine(
+          duckdbRunner(duck),
+          'holed',
+          ['spend', 'orders', 'visits'],
+          scaler,
+          ['spend'],
+        );
+        got.steps.forEach((s, j) => {
+          const r = ref.steps[j] as NumericStep;
+          assert.equal(s.log, r.log);
+          for (const key of ['impute', 'center', 'scale'] as const)
+            assert.ok(
+              Math.abs(s[key] - r[key]) <= 1e-12 * Math.max(1, Math.abs(r[key])),
+              `${scaler} ${s.name} ${key}`,
+            );
+        });
+      }
+    } finally {
+      duck.close();
+    }
+  });
 });

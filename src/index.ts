@@ -34,7 +34,6 @@ export {
   type EngineRunOptions,
   kmeansInEngine,
   lloydIterationSql,
-  replaceTableSql,
   type SqlRunner,
   sampleSql,
   selectKInEngine,
@@ -53,7 +52,7 @@ export {
   silhouetteScore,
 } from './metrics/quality.js';
 export { type Model, parseModel, scoreModel } from './model/model.js';
-export { compileScoringSql, DIALECTS } from './model/sql.js';
+export { compileScoringSql, DIALECTS, replaceTableSql } from './model/sql.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';
 export { buildReport } from './report/build.js';

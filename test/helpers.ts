@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type LoadedRecipe, recipeFromObject } from '../src/config/load.js';
+import { createRng, randNormal } from '../src/core/rng.js';
 import { Duck } from '../src/data/duck.js';
 import { computeFeatures } from '../src/pipeline/run.js';
 
@@ -55,4 +56,21 @@ export function captureIo() {
     stdout: () => out.join(''),
     stderr: () => err.join(''),
   };
+}
+
+/**
+ * Customers in three groups with features on a 1/1024 grid: every sum of features is exact in any
+ * order, so centres computed in a database and in-process must agree to the bit.
+ */
+export function gridTable(n: number, seed: number) {
+  const rng = createRng(seed);
+  const ids = Array.from({ length: n }, (_, i) => `c${i}`);
+  const numeric = ['spend', 'orders', 'visits'].map((name, j) => ({
+    name,
+    values: Float64Array.from(
+      { length: n },
+      (_, i) => Math.round(1024 * (3 * (i % 3) + j + randNormal(rng))) / 1024,
+    ),
+  }));
+  return { ids, numeric, categorical: [] };
 }

@@ -1,22 +1,17 @@
 import type { Command } from 'commander';
 import { Duck, isNumericType, isTemporalType, qi } from '../data/duck.js';
+import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
 import { sniffFile } from '../data/sniff.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import { fmtInt, type Io, table } from './output.js';
 
-export interface ColumnOverview {
-  name: string;
-  type: string;
-  nulls: number;
-  distinct: number;
-  min: string | null;
-  max: string | null;
+/** A column as the report summarises it, plus the numeric summary that inspect prints. */
+export interface ColumnOverview extends ColumnSummary {
   mean: number | null;
   q25: number | null;
   median: number | null;
   q75: number | null;
-  top: { value: string; count: number }[];
 }
 
 export interface Overview {

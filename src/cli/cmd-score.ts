@@ -7,7 +7,7 @@ import { pgConnect, pgTable } from '../data/postgres.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
 import { missingColumnError } from '../data/sources.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
-import { compileScoringSql, DIALECTS, type Dialect } from '../model/sql.js';
+import { compileScoringSql, DIALECTS, type Dialect, replaceTableSql } from '../model/sql.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { CLV_COLUMNS } from '../pipeline/clv-stage.js';
 import { toCsv } from '../pipeline/csv.js';
@@ -262,15 +262,9 @@ async function scoreInEngine(
     }
   } else if (dialect === 'postgres') {
     const client = await pgConnect(opts.url, '--url');
-    const staging = `${opts.outTable}__segmint_new`;
     try {
       await client.query('BEGIN');
-      await client.query(`DROP TABLE IF EXISTS ${pgTable(staging)}`);
-      await client.query(`CREATE TABLE ${pgTable(staging)} AS ${sql}`);
-      await client.query(`DROP TABLE IF EXISTS ${pgTable(opts.outTable)}`);
-      await client.query(
-        `ALTER TABLE ${pgTable(staging)} RENAME TO ${pgTable(opts.outTable.split('.').pop()!)}`,
-      );
+      for (const statement of replaceTableSql(opts.outTable, sql, 'postgres')) await client.query(statement);
       await client.query('COMMIT');
       rows = Number((await client.query(`SELECT count(*) AS n FROM ${pgTable(opts.outTable)}`)).rows[0].n);
     } catch (e) {

@@ -3,7 +3,14 @@ import { SegmintError } from '../core/errors.js';
 import { createMatrix, type Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed } from '../core/rng.js';
 import { kneeIndex, silhouetteScore } from '../metrics/quality.js';
-import { type Dialect, distanceColumns, preparedColumns, type SqlKit, sqlKit } from '../model/sql.js';
+import {
+  type Dialect,
+  distanceColumns,
+  preparedColumns,
+  replaceTableSql,
+  type SqlKit,
+  sqlKit,
+} from '../model/sql.js';
 import type { PrepParams } from '../prep/prepare.js';
 
 /** What the in-engine k-means needs of a database: run a query, get plain rows. */
@@ -72,26 +79,6 @@ export function assignmentSql(
   const kit = sqlKit(dialect);
   const id = kit.q(idColumn);
   return `SELECT ${id} AS ${kit.q('customer_id')}, seg AS ${kit.q('segment')}, sqrt(dmin) AS ${kit.q('distance')}\nFROM (${nearestSql(prep, centers, k, table, kit, [id])}) assigned`;
-}
-
-/**
- * The statements that replace table `name` by the result of `select` without a moment where a
- * half-written table is visible: build a staging table, then drop the old one and rename.
- */
-export function replaceTableSql(name: string, select: string, dialect: Dialect): string[] {
-  const kit = sqlKit(dialect);
-  const parts = name.split('.');
-  const last = parts[parts.length - 1];
-  const staging = [...parts.slice(0, -1), `${last}__segmint_staging`];
-  const ref = (p: string[]) => p.map(kit.q).join('.');
-  return [
-    `DROP TABLE IF EXISTS ${ref(staging)}`,
-    `CREATE TABLE ${ref(staging)}${kit.d.createSuffix} AS ${select}`,
-    `DROP TABLE IF EXISTS ${ref(parts)}`,
-    kit.d.rename === 'rename'
-      ? `RENAME TABLE ${ref(staging)} TO ${ref(parts)}`
-      : `ALTER TABLE ${ref(staging)} RENAME TO ${kit.q(last)}`,
-  ];
 }
 
 /** Progress and cancellation of an in-engine run, as for an in-process one. */
@@ -201,7 +188,7 @@ export interface EngineClusterOptions extends EngineRunOptions {
 }
 
 /** The seeded sample of prepared rows, drawn in the engine (sampleSql); the only rows that come back. */
-export async function drawSample(runner: SqlRunner, opts: EngineClusterOptions): Promise<Matrix> {
+export async function drawSample(runner: SqlRunner, opts: Omit<EngineClusterOptions, 'k'>): Promise<Matrix> {
   checkAbort(opts.signal, 'before sampling');
   const dim = opts.prep.outputNames.length;
   const rows = await runner.all(
@@ -304,7 +291,7 @@ export async function selectKInEngine(
   rowsMoved: number;
 }> {
   const { outTable, ...rest } = opts;
-  const sample = await drawSample(runner, { ...rest, k: opts.kMin });
+  const sample = await drawSample(runner, rest);
   const candidates: { k: number; inertia: number; silhouette: number; nIter: number }[] = [];
   const fits = new Map<number, Awaited<ReturnType<typeof clusterInEngine>>>();
   let rowsMoved = sample.rows;

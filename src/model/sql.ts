@@ -81,6 +81,26 @@ export function sqlKit(dialect: Dialect) {
 }
 export type SqlKit = ReturnType<typeof sqlKit>;
 
+/**
+ * The statements that replace table `name` by the result of `select` without a moment where a
+ * half-written table is visible: build a staging table, then drop the old one and rename.
+ */
+export function replaceTableSql(name: string, select: string, dialect: Dialect): string[] {
+  const kit = sqlKit(dialect);
+  const parts = name.split('.');
+  const last = parts[parts.length - 1];
+  const staging = [...parts.slice(0, -1), `${last}__segmint_staging`];
+  const ref = (p: string[]) => p.map(kit.q).join('.');
+  return [
+    `DROP TABLE IF EXISTS ${ref(staging)}`,
+    `CREATE TABLE ${ref(staging)}${kit.d.createSuffix} AS ${select}`,
+    `DROP TABLE IF EXISTS ${ref(parts)}`,
+    kit.d.rename === 'rename'
+      ? `RENAME TABLE ${ref(staging)} TO ${ref(parts)}`
+      : `ALTER TABLE ${ref(staging)} RENAME TO ${kit.q(last)}`,
+  ];
+}
+
 /** The prepared feature columns (p0, p1, ...) as SQL expressions over the raw feature columns. */
 export function preparedColumns(prep: PrepParams, kit: SqlKit): string[] {
   const { d, q, num, str } = kit;

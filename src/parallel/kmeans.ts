@@ -21,6 +21,21 @@ import type { WorkerPool } from './pool.js';
 
 let nextJob = 1;
 
+/** Shares the matrix and the k-means state with every worker under a new job id (unload it after). */
+async function loadJob(pool: WorkerPool, X: Matrix, k: number, state: ReturnType<typeof allocState>) {
+  const job = nextJob++;
+  await pool.broadcast({
+    type: 'load',
+    job,
+    data: X.data.buffer as SharedArrayBuffer,
+    rows: X.rows,
+    cols: X.cols,
+    k,
+    state: stateBuffers(state) as SharedArrayBuffer[],
+  });
+  return job;
+}
+
 /** One assignment pass: the fixed chunks split into one contiguous run per worker, results in chunk order. */
 async function passOverPool(
   pool: WorkerPool,
@@ -70,17 +85,8 @@ export async function fitKMeansParallel(
   const X = sharedMatrix(X0);
   const algorithm = params.algorithm ?? 'hamerly';
   const tolAbs = params.tol * meanVariance(X);
-  const job = nextJob++;
   const state = allocState(X.rows, params.k, X.cols, true);
-  await pool.broadcast({
-    type: 'load',
-    job,
-    data: X.data.buffer as SharedArrayBuffer,
-    rows: X.rows,
-    cols: X.cols,
-    k: params.k,
-    state: stateBuffers(state) as SharedArrayBuffer[],
-  });
+  const job = await loadJob(pool, X, params.k, state);
   try {
     const results: {
       seed: number;
@@ -180,16 +186,7 @@ export async function assignParallel(
   let stats: ChunkStat[];
   if (!parallel || !pool) stats = assignSerial(X, req, state);
   else {
-    const job = nextJob++;
-    await pool.broadcast({
-      type: 'load',
-      job,
-      data: X.data.buffer as SharedArrayBuffer,
-      rows: X.rows,
-      cols: X.cols,
-      k,
-      state: stateBuffers(state) as SharedArrayBuffer[],
-    });
+    const job = await loadJob(pool, X, k, state);
     try {
       stats = await passOverPool(pool, job, X.rows, req);
     } finally {

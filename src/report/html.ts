@@ -1,3 +1,4 @@
+import type { DataOverview } from '../data/overview.js';
 import type { ReportData } from './build.js';
 import { PALETTE } from './charts.js';
 
@@ -98,22 +99,7 @@ export function reportHtml({ run, model, tree, charts }: ReportData): string {
     holdout: Record<string, number>;
     fidelity: Record<string, number>;
   }[];
-  const sources = (run.overview?.sources ?? []) as {
-    name: string;
-    kind: string;
-    file: string;
-    rows: number;
-    dateRange: { from: string; to: string } | null;
-    columns: {
-      name: string;
-      type: string;
-      nulls: number;
-      distinct: number;
-      min: string | null;
-      max: string | null;
-      top: { value: string; count: number }[];
-    }[];
-  }[];
+  const sources = (run.overview?.sources ?? []) as DataOverview['sources'];
   const pick = (kind: string) => features.find((f) => f.feature === kind)?.name;
   const r = pick('recency_days');
   const f = pick('frequency');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
-import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
+import { createRng, deriveSeed } from '../../src/core/rng.js';
 import { clickhouseRunner } from '../../src/engine/clickhouse.js';
 import { clusterInEngine, kmeansInEngine, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
@@ -10,22 +10,15 @@ import { type Model, scoreModel } from '../../src/model/model.js';
 import { compileScoringSql } from '../../src/model/sql.js';
 import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { startClickHouse } from '../ch-fixture.js';
+import { gridTable } from '../helpers.js';
 
 describe('ClickHouse 18: two shards on loopback', () => {
   test('k-means iterations and compiled scoring over a Distributed table agree with segmint in-process', async (t) => {
     const ch = await startClickHouse(t, 28123 + (process.pid % 500) * 4);
     if (!ch) return;
     try {
-      const rng = createRng(12);
       const n = 2000;
-      const ids = Array.from({ length: n }, (_, i) => `c${i}`);
-      const cols = ['spend', 'orders', 'visits'].map((name, j) => ({
-        name,
-        values: Float64Array.from(
-          { length: n },
-          (_, i) => Math.round(1024 * (3 * (i % 3) + j + randNormal(rng))) / 1024,
-        ),
-      }));
+      const { ids, numeric: cols } = gridTable(n, 12);
       const prep = fitPrep(
         { ids, numeric: cols, categorical: [] },
         PrepSpec.parse({ scaler: 'none', log: 'none' }),

@@ -6,36 +6,18 @@ import pg from 'pg';
 import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
-import { createRng, deriveSeed, randNormal } from '../../src/core/rng.js';
+import { createRng, deriveSeed } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
-import {
-  clusterInEngine,
-  kmeansInEngine,
-  replaceTableSql,
-  type SqlRunner,
-  sampleSql,
-} from '../../src/engine/kmeans.js';
+import { clusterInEngine, kmeansInEngine, type SqlRunner, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { duckdbRunner, postgresRunner } from '../../src/engine/runners.js';
+import { replaceTableSql } from '../../src/model/sql.js';
 import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
+import { gridTable } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 
-/** Customers on a 1/1024 grid: every sum of features is exact in any order, so the centres must agree to the bit. */
-function table(n: number) {
-  const rng = createRng(8);
-  const ids = Array.from({ length: n }, (_, i) => `c${i}`);
-  const cols = ['spend', 'orders', 'visits'].map((name, j) => ({
-    name,
-    values: Float64Array.from(
-      { length: n },
-      (_, i) => Math.round(1024 * (3 * (i % 3) + j + randNormal(rng))) / 1024,
-    ),
-  }));
-  return { ids, numeric: cols, categorical: [] };
-}
-
 describe('k-means inside the database', () => {
-  const t = table(3000);
+  const t = gridTable(3000, 8);
   // Scaling that keeps the 1/1024 grid (none), so the prepared values stay exact.
   const prep = fitPrep(t, PrepSpec.parse({ scaler: 'none', log: 'none' }));
   const init = Float64Array.from(prep.matrix.data.subarray(0, 9));

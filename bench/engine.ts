@@ -10,8 +10,8 @@ import { lloyd } from '../src/cluster/kmeans.js';
 import { PrepSpec } from '../src/config/recipe.js';
 import { createMatrix } from '../src/core/matrix.js';
 import { Duck } from '../src/data/duck.js';
+import { duckdbEngine, postgresEngine } from '../src/engine/engine.js';
 import { lloydIterationSql, type SqlRunner } from '../src/engine/kmeans.js';
-import { duckdbRunner, postgresRunner } from '../src/engine/runners.js';
 import { fitPrep } from '../src/prep/prepare.js';
 import { startPostgres } from '../test/pg-fixture.js';
 import { fmt, timeAsync } from './common.js';
@@ -86,7 +86,7 @@ for (const n of sizes) {
         (m) => `range(${m}) t(i)`,
       )}`,
     );
-    await measure('DuckDB (embedded)', duckdbRunner(duck), n);
+    await measure('DuckDB (embedded)', duckdbEngine(duck), n);
   } finally {
     duck.close();
   }
@@ -110,7 +110,7 @@ if (pgUrl) {
       )}`,
     );
     await client.query('ANALYZE features');
-    await measure('PostgreSQL', postgresRunner(client), n);
+    await measure('PostgreSQL', postgresEngine(client), n);
     await client.query('DROP TABLE features');
   } finally {
     await client.end();

@@ -25,7 +25,7 @@ export { ERROR_CODES, SegmintError } from './core/errors.js';
 export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
-export { clickhouseRunner } from './engine/clickhouse.js';
+export { clickhouseEngine, duckdbEngine, postgresEngine } from './engine/engine.js';
 export {
   assignmentSql,
   clusterInEngine,
@@ -40,7 +40,6 @@ export {
   writeAssignment,
 } from './engine/kmeans.js';
 export { fitPrepInEngine } from './engine/prep.js';
-export { duckdbRunner, postgresRunner } from './engine/runners.js';
 export { scoreRfm } from './explain/rfm.js';
 export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';
 export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';

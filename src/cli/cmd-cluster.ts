@@ -1,12 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
-import { Duck } from '../data/duck.js';
-import { pgConnect } from '../data/postgres.js';
-import { clickhouseRunner } from '../engine/clickhouse.js';
-import { clusterInEngine, type SqlRunner, selectKInEngine } from '../engine/kmeans.js';
+import { ENGINE_TYPES, type EngineTarget, type EngineType, openEngine } from '../engine/engine.js';
+import { clusterInEngine, selectKInEngine } from '../engine/kmeans.js';
 import { fitPrepInEngine } from '../engine/prep.js';
-import { duckdbRunner, postgresRunner } from '../engine/runners.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import type { Io } from './output.js';
@@ -35,22 +32,17 @@ const int = (v: string, flag: string, min: number): number => {
   return n;
 };
 
-/** A runner for the engine named on the command line, and how to close it. */
-async function openEngine(opts: ClusterOpts): Promise<{ runner: SqlRunner; close: () => Promise<void> }> {
-  if (opts.engine === 'duckdb') {
-    if (!opts.database) throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
-    const duck = await Duck.open(resolve(opts.database));
-    return { runner: duckdbRunner(duck), close: async () => duck.close() };
-  }
-  if (opts.engine === 'postgres') {
-    const client = await pgConnect(opts.url, '--url');
-    return { runner: postgresRunner(client), close: () => client.end() };
-  }
-  if (opts.engine === 'clickhouse') {
-    const url = opts.url ?? process.env.SEGMINT_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123/';
-    return { runner: clickhouseRunner(url), close: async () => {} };
-  }
-  throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
+/** The engine named on the command line. */
+function target(opts: ClusterOpts): EngineTarget {
+  if (!(ENGINE_TYPES as readonly string[]).includes(opts.engine))
+    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
+  if (opts.engine === 'duckdb' && !opts.database)
+    throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
+  return {
+    type: opts.engine as EngineType,
+    url: opts.url,
+    database: opts.database ? resolve(opts.database) : undefined,
+  };
 }
 
 export function registerCluster(program: Command, io: Io): void {
@@ -101,7 +93,7 @@ export function registerCluster(program: Command, io: Io): void {
           .map((f) => f.trim())
           .filter(Boolean);
       const features = list(opts.features);
-      const { runner, close } = await openEngine(opts);
+      const runner = await openEngine(target(opts), '--engine');
       const stop = new AbortController();
       const onSigint = () => stop.abort();
       process.once('SIGINT', onSigint);
@@ -179,7 +171,7 @@ export function registerCluster(program: Command, io: Io): void {
         }
       } finally {
         process.off('SIGINT', onSigint);
-        await close();
+        await runner.close();
       }
     }),
   );

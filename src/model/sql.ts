@@ -69,15 +69,84 @@ export const DIALECTS = {
 } as const;
 export type Dialect = keyof typeof DIALECTS;
 
-/** Quoting, literals and the least() of a dialect. */
+/** Aggregates the feature catalogue uses, each optionally over the rows where a condition holds. */
+export type AggName = 'sum' | 'count' | 'countDistinct' | 'min' | 'max' | 'avg';
+const CH_AGG: Record<AggName, string> = {
+  sum: 'sumIf',
+  count: 'countIf',
+  countDistinct: 'uniqExactIf',
+  min: 'minIf',
+  max: 'maxIf',
+  avg: 'avgIf',
+};
+
+/**
+ * Quoting, literals, least() and the handful of functions whose spelling differs between the
+ * dialects (casts, date difference, epoch, conditional aggregates, trim): everything the cleaning
+ * and feature SQL needs to render for another engine goes through here.
+ */
 export function sqlKit(dialect: Dialect) {
   const d = DIALECTS[dialect];
+  const ch = dialect === 'clickhouse';
   const q = (id: string) => `${d.quote}${id.replaceAll(d.quote, d.quote + d.quote)}${d.quote}`;
   const num = (v: number) => `CAST(${v.toExponential()} AS ${d.double})`;
-  const str = (v: string) => `'${v.replace(/'/g, "''")}'`;
+  const str = (v: string) =>
+    ch ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : `'${v.replace(/'/g, "''")}'`;
   const least = (args: string[]): string =>
     args.length <= d.leastArgs ? `least(${args.join(', ')})` : `least(${args[0]}, ${least(args.slice(1))})`;
-  return { d, q, num, str, least };
+  const double = (x: string) => (ch ? `toFloat64(${x})` : `CAST(${x} AS ${d.double})`);
+  const date = (x: string) => (ch ? `toDate(${x})` : `CAST(${x} AS DATE)`);
+  const fx = {
+    double,
+    text: (x: string) => (ch ? `toString(${x})` : `CAST(${x} AS ${d.text})`),
+    timestamp: (x: string) => (ch ? `toDateTime(${x})` : `CAST(${x} AS TIMESTAMP)`),
+    date,
+    nullText: ch ? 'CAST(NULL AS Nullable(String))' : `CAST(NULL AS ${d.text})`,
+    nullDouble: ch ? 'CAST(NULL AS Nullable(Float64))' : `CAST(NULL AS ${d.double})`,
+    nullTimestamp: ch ? 'CAST(NULL AS Nullable(DateTime))' : 'CAST(NULL AS TIMESTAMP)',
+    trim: (x: string) => (ch ? `replaceRegexpAll(${x}, '^\\\\s+|\\\\s+$', '')` : `trim(${x})`),
+    startsWith: (x: string, prefix: string) =>
+      ch
+        ? `startsWith(${x}, ${prefix})`
+        : dialect === 'bigquery'
+          ? `STARTS_WITH(${x}, ${prefix})`
+          : `starts_with(${x}, ${prefix})`,
+    /** A condition that is false (not NULL) where the condition is NULL. */
+    orFalse: (c: string) => (ch ? `ifNull(${c}, 0)` : `coalesce(${c}, false)`),
+    /** Whole days from `from` to `to` (both cast to dates). */
+    days: (from: string, to: string) =>
+      dialect === 'duckdb'
+        ? `date_diff('day', ${date(from)}, ${date(to)})`
+        : dialect === 'spark'
+          ? `datediff(${date(to)}, ${date(from)})`
+          : dialect === 'bigquery'
+            ? `DATE_DIFF(${date(to)}, ${date(from)}, DAY)`
+            : `(${date(to)} - ${date(from)})`,
+    /** Seconds since 1970 of a timestamp. */
+    epoch: (x: string) =>
+      dialect === 'postgres'
+        ? `extract(epoch FROM ${x})`
+        : ch
+          ? `toUnixTimestamp(${x})`
+          : dialect === 'spark'
+            ? `unix_timestamp(${x})`
+            : dialect === 'bigquery'
+              ? `UNIX_SECONDS(${x})`
+              : `epoch(${x})`,
+    /** a / b in double precision, NULL where b is 0. */
+    div: (a: string, b: string) => `${double(a)} / NULLIF(${b}, 0)`,
+    /** An aggregate over the rows where `cond` holds (FILTER, -If combinators or CASE). */
+    agg: (fn: AggName, arg: string | null, cond?: string): string => {
+      const a = arg ?? '*';
+      const plain = fn === 'countDistinct' ? `count(DISTINCT ${a})` : `${fn}(${a})`;
+      if (!cond) return plain;
+      if (ch) return fn === 'count' && !arg ? `countIf(${cond})` : `${CH_AGG[fn]}(${a}, ${cond})`;
+      if (dialect === 'duckdb' || dialect === 'postgres') return `${plain} FILTER (WHERE ${cond})`;
+      const v = `CASE WHEN ${cond} THEN ${arg ?? '1'} END`;
+      return fn === 'countDistinct' ? `count(DISTINCT ${v})` : `${fn}(${v})`;
+    },
+  };
+  return { d, dialect, q, num, str, least, fx };
 }
 export type SqlKit = ReturnType<typeof sqlKit>;
 

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import { createRng, deriveSeed } from '../../src/core/rng.js';
-import { clickhouseRunner } from '../../src/engine/clickhouse.js';
+import { clickhouseEngine } from '../../src/engine/engine.js';
 import { clusterInEngine, kmeansInEngine, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { type Model, scoreModel } from '../../src/model/model.js';
@@ -25,7 +25,7 @@ describe('ClickHouse 18: two shards on loopback', () => {
       );
       // A MergeTree table on each shard, half the rows each, and a Distributed table over both.
       for (const [s, url] of ch.urls.entries()) {
-        const node = clickhouseRunner(url);
+        const node = clickhouseEngine(url);
         await node.exec(
           'CREATE TABLE features_local (customer_id String, spend Float64, orders Float64, visits Float64) ENGINE = MergeTree() ORDER BY customer_id',
         );
@@ -36,8 +36,10 @@ describe('ClickHouse 18: two shards on loopback', () => {
         await node.exec(
           'CREATE TABLE features AS features_local ENGINE = Distributed(segmint, default, features_local, rand())',
         );
+        await node.close();
       }
-      const ch0 = clickhouseRunner(ch.urls[0]);
+      const ch0 = clickhouseEngine(ch.urls[0]);
+      t.after(() => ch0.close());
       assert.equal(
         Number((await ch0.all('SELECT count() AS n FROM features'))[0].n),
         n,

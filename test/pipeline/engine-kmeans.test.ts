@@ -8,9 +8,9 @@ import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { createRng, deriveSeed } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
+import { duckdbEngine, postgresEngine } from '../../src/engine/engine.js';
 import { clusterInEngine, kmeansInEngine, type SqlRunner, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
-import { duckdbRunner, postgresRunner } from '../../src/engine/runners.js';
 import { replaceTableSql } from '../../src/model/sql.js';
 import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { gridTable } from '../helpers.js';
@@ -36,7 +36,7 @@ describe('k-means inside the database', () => {
     const duck = await Duck.open();
     try {
       await load((sql) => duck.exec(sql));
-      const runner = duckdbRunner(duck);
+      const runner = duckdbEngine(duck);
       const r = await kmeansInEngine(runner, prep.params, 'features', init, 3);
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
@@ -121,7 +121,7 @@ describe('k-means inside the database', () => {
     const duck = await Duck.open();
     try {
       await load((sql) => duck.exec(sql));
-      await checkCluster(duckdbRunner(duck));
+      await checkCluster(duckdbEngine(duck));
     } finally {
       duck.close();
     }
@@ -134,7 +134,7 @@ describe('k-means inside the database', () => {
     try {
       await client.connect();
       await load((sql) => client.query(sql));
-      const runner = postgresRunner(client);
+      const runner = postgresEngine(client);
       await assert.rejects(runner.all('SELECT no_such_column FROM features'), (e: SegmintError) => {
         assert.equal(e.code, 'DB_ERROR');
         assert.match(e.message, /no_such_column/);
@@ -180,16 +180,16 @@ describe('k-means inside the database', () => {
       const duck = await Duck.open(db);
       await load((sql) => duck.exec(sql));
       checkStandard(
-        await fitPrepInEngine(duckdbRunner(duck), 'features', ['spend', 'orders', 'visits'], 'standard'),
+        await fitPrepInEngine(duckdbEngine(duck), 'features', ['spend', 'orders', 'visits'], 'standard'),
       );
       // log1p of max(x, 0) after imputing, then scaled on the transformed values, as in-process.
       checkStandard(
-        await fitPrepInEngine(duckdbRunner(duck), 'features', ['spend', 'orders', 'visits'], 'standard', [
+        await fitPrepInEngine(duckdbEngine(duck), 'features', ['spend', 'orders', 'visits'], 'standard', [
           'spend',
         ]),
         stdLog,
       );
-      const expected = await clusterInEngine(duckdbRunner(duck), {
+      const expected = await clusterInEngine(duckdbEngine(duck), {
         prep: prep.params,
         table: 'features',
         k: 3,
@@ -285,7 +285,7 @@ describe('k-means inside the database', () => {
       for (const scaler of ['standard', 'minmax'] as const) {
         const ref = fitPrep(holed, PrepSpec.parse({ scaler, log: ['spend'], impute: 'mean' })).params;
         const got = await fitPrepInEngine(
-          duckdbRunner(duck),
+          duckdbEngine(duck),
           'holed',
           ['spend', 'orders', 'visits'],
           scaler,

@@ -1,0 +1,318 @@
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
+import type pg from 'pg';
+import { SegmintError } from '../core/errors.js';
+import type { Duck } from '../data/duck.js';
+import { pgConnect, redactUrl } from '../data/postgres.js';
+import { type Dialect, sqlKit } from '../model/sql.js';
+
+export type Row = Record<string, unknown>;
+/** Named parameters: `$name` in the SQL. */
+export type EngineParams = Record<string, string | number>;
+
+/**
+ * One interface over the databases segmint pushes work down to. `all` and `exec` take named
+ * parameters (`$name`): DuckDB and PostgreSQL bind them; ClickHouse 18 has no server-side
+ * parameters, so they become literals escaped by the dialect's own rules there.
+ */
+export interface Engine {
+  dialect: Dialect;
+  all(sql: string, params?: EngineParams): Promise<Row[]>;
+  exec(sql: string, params?: EngineParams): Promise<void>;
+  /** Rows one at a time, without holding the result. */
+  stream(sql: string, params?: EngineParams): AsyncIterable<Row>;
+  /** Columns of a table (or view) with the engine's type names, in table order. */
+  describe(table: string): Promise<{ name: string; type: string }[]>;
+  createTable(name: string, columns: { name: string; type: 'double' | 'text' }[]): Promise<void>;
+  insert(name: string, rows: Row[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Replaces `$name` placeholders outside quoted text and identifiers, by `render(name)`; names not
+ * in `params` are left alone.
+ */
+export function bindNamed(sql: string, params: EngineParams, render: (name: string) => string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === '\\' && c === "'") j += 2;
+        else if (sql[j] === c && sql[j + 1] === c) j += 2;
+        else if (sql[j] === c) break;
+        else j++;
+      }
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '$') {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(sql.slice(i + 1));
+      if (m && Object.hasOwn(params, m[0])) {
+        out += render(m[0]);
+        i += 1 + m[0].length;
+      } else {
+        out += c;
+        i++;
+      }
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+const tableRef = (name: string, dialect: Dialect) => name.split('.').map(sqlKit(dialect).q).join('.');
+
+function createSql(name: string, columns: { name: string; type: 'double' | 'text' }[], dialect: Dialect) {
+  const kit = sqlKit(dialect);
+  const cols = columns.map((c) => `${kit.q(c.name)} ${c.type === 'double' ? kit.d.double : kit.d.text}`);
+  return `CREATE TABLE ${tableRef(name, dialect)} (${cols.join(', ')})${kit.d.createSuffix}`;
+}
+
+function insertSql(name: string, rows: Row[], dialect: Dialect): string {
+  const kit = sqlKit(dialect);
+  const cols = Object.keys(rows[0]);
+  const lit = (v: unknown) =>
+    v === null || v === undefined
+      ? 'NULL'
+      : typeof v === 'number'
+        ? Number.isFinite(v)
+          ? kit.num(v)
+          : 'NULL'
+        : kit.str(String(v));
+  return `INSERT INTO ${tableRef(name, dialect)} (${cols.map(kit.q).join(', ')}) VALUES ${rows
+    .map((r) => `(${cols.map((c) => lit(r[c])).join(', ')})`)
+    .join(', ')}`;
+}
+
+/** The embedded DuckDB as an engine; its errors already carry the failing SQL. */
+export function duckdbEngine(duck: Duck): Engine {
+  return {
+    dialect: 'duckdb',
+    all: (sql, params) => duck.all(sql, params),
+    exec: (sql, params) => duck.exec(sql, params),
+    async *stream(sql, params) {
+      yield* await duck.all(sql, params);
+    },
+    describe: (table) => duck.describe(tableRef(table, 'duckdb')),
+    createTable: (name, columns) => duck.exec(createSql(name, columns, 'duckdb')),
+    insert: async (name, rows) => {
+      if (rows.length) await duck.exec(insertSql(name, rows, 'duckdb'));
+    },
+    close: async () => {},
+  };
+}
+
+/**
+ * A connected PostgreSQL client as an engine. JIT compilation is switched off for the session on
+ * first use (it costs more than it saves on these wide, literal-heavy queries); an error comes back
+ * as DB_ERROR with PostgreSQL's message and the SQL that failed.
+ */
+export function postgresEngine(client: pg.ClientBase, close: () => Promise<void> = async () => {}): Engine {
+  let ready: Promise<unknown> | null = null;
+  const query = async (sql: string, params?: EngineParams) => {
+    ready ??= client.query('SET jit = off').catch(() => {});
+    await ready;
+    const values: (string | number)[] = [];
+    const order = new Map<string, number>();
+    const text = params
+      ? bindNamed(sql, params, (n) => {
+          if (!order.has(n)) {
+            values.push(params[n]);
+            order.set(n, values.length);
+          }
+          return `$${order.get(n)}`;
+        })
+      : sql;
+    try {
+      return await client.query(text, values);
+    } catch (e) {
+      throw new SegmintError('DB_ERROR', `PostgreSQL: ${(e as Error).message}`, { details: { sql } });
+    }
+  };
+  return {
+    dialect: 'postgres',
+    all: async (sql, params) => (await query(sql, params)).rows,
+    exec: async (sql, params) => {
+      await query(sql, params);
+    },
+    async *stream(sql, params) {
+      // A cursor would need pg-cursor; results here are summaries, so rows come as one page.
+      yield* (await query(sql, params)).rows;
+    },
+    describe: async (table) => {
+      const parts = table.split('.');
+      const rows = (
+        await query(
+          `SELECT column_name AS name, data_type AS type FROM information_schema.columns
+           WHERE table_name = $t AND table_schema = ${parts.length > 1 ? '$s' : 'current_schema()'}
+           ORDER BY ordinal_position`,
+          { t: parts[parts.length - 1], ...(parts.length > 1 ? { s: parts[0] } : {}) },
+        )
+      ).rows;
+      return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
+    },
+    createTable: async (name, columns) => {
+      await query(createSql(name, columns, 'postgres'));
+    },
+    insert: async (name, rows) => {
+      if (rows.length) await query(insertSql(name, rows, 'postgres'));
+    },
+    close,
+  };
+}
+
+/** Connects to PostgreSQL (url, else SEGMINT_PG_URL / DATABASE_URL / PG* variables) as an engine. */
+export async function connectPostgres(url: string | undefined, where = 'engine.url'): Promise<Engine> {
+  const client = await pgConnect(url, where);
+  return postgresEngine(client, () => client.end());
+}
+
+/** The ClickHouse URL from the recipe, else SEGMINT_CLICKHOUSE_URL, else the local default. */
+export function clickhouseUrl(url: string | undefined): string {
+  return url ?? process.env.SEGMINT_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+}
+
+/**
+ * A ClickHouse server (single node, or the node that receives queries for a cluster's
+ * Distributed tables) through the official client over HTTP; works with servers from 18.16 on.
+ * Outer joins fill unmatched columns with NULL (join_use_nulls), as in the other engines. User and
+ * password may be in the URL; they never appear in messages.
+ */
+export function clickhouseEngine(url: string, options: { database?: string | undefined } = {}): Engine {
+  const u = new URL(url);
+  const username = decodeURIComponent(u.username) || undefined;
+  const password = decodeURIComponent(u.password) || undefined;
+  u.username = '';
+  u.password = '';
+  const client = createClient({
+    url: u.toString().replace(/\/$/, ''),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(options.database ? { database: options.database } : {}),
+    clickhouse_settings: { join_use_nulls: 1 },
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+  const kit = sqlKit('clickhouse');
+  const text = (sql: string, params?: EngineParams) =>
+    params
+      ? bindNamed(sql, params, (n) =>
+          typeof params[n] === 'number' ? kit.num(params[n] as number) : kit.str(String(params[n])),
+        )
+      : sql;
+  const fail = (e: unknown, sql: string): never => {
+    const msg = (e as Error).message;
+    if (
+      /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|socket hang up/.test(msg) ||
+      (e as { code?: string }).code === 'ECONNREFUSED'
+    )
+      throw new SegmintError('DB_ERROR', `Cannot reach ClickHouse at ${redactUrl(url)}: ${msg}`, {
+        hint: 'Check engine.url (http://user:password@host:8123) or SEGMINT_CLICKHOUSE_URL; the HTTP interface must be reachable from here.',
+      });
+    throw new SegmintError('DB_ERROR', `ClickHouse: ${msg.split('\n')[0]}`, { details: { sql } });
+  };
+  const all = async (sql: string, params?: EngineParams): Promise<Row[]> => {
+    const q = text(sql, params);
+    try {
+      return (await (await client.query({ query: q, format: 'JSONEachRow' })).json()) as Row[];
+    } catch (e) {
+      return fail(e, q);
+    }
+  };
+  return {
+    dialect: 'clickhouse',
+    all,
+    exec: async (sql, params) => {
+      const q = text(sql, params);
+      try {
+        await client.command({ query: q });
+      } catch (e) {
+        fail(e, q);
+      }
+    },
+    async *stream(sql, params) {
+      const q = text(sql, params);
+      let rs: Awaited<ReturnType<typeof client.query>>;
+      try {
+        rs = await client.query({ query: q, format: 'JSONEachRow' });
+      } catch (e) {
+        return fail(e, q);
+      }
+      for await (const rows of rs.stream()) for (const r of rows) yield r.json() as Row;
+    },
+    describe: async (table) =>
+      (await all(`DESCRIBE TABLE ${tableRef(table, 'clickhouse')}`)).map((r) => ({
+        name: String(r.name),
+        type: String(r.type),
+      })),
+    createTable: async (name, columns) => {
+      const q = createSql(name, columns, 'clickhouse');
+      try {
+        await client.command({ query: q });
+      } catch (e) {
+        fail(e, q);
+      }
+    },
+    insert: async (name, rows) => {
+      if (!rows.length) return;
+      try {
+        await client.insert({ table: name, values: rows, format: 'JSONEachRow' });
+      } catch (e) {
+        fail(e, `INSERT INTO ${name}`);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+export const ENGINE_TYPES = ['duckdb', 'postgres', 'clickhouse'] as const;
+export type EngineType = (typeof ENGINE_TYPES)[number];
+
+/** Where an engine is: its type, the URL of a server, or the file of an embedded DuckDB database. */
+export interface EngineTarget {
+  type: EngineType;
+  url?: string | undefined;
+  /** DuckDB: the database file; ClickHouse: the database (default: the user's default). */
+  database?: string | undefined;
+}
+
+/**
+ * Opens the engine a recipe or command line names. `where` is the config path or flag quoted in
+ * errors. An embedded DuckDB opens the file read-write (it is where the features table goes).
+ */
+export async function openEngine(target: EngineTarget, where = 'engine'): Promise<Engine> {
+  if (target.type === 'duckdb') {
+    if (!target.database)
+      throw new SegmintError(
+        'USAGE',
+        `${where}: a DuckDB engine needs the database file that holds the tables.`,
+        {
+          where: { path: `${where}.database` },
+          hint: 'Give engine.database (or --database) the path of a .duckdb file.',
+        },
+      );
+    const { Duck } = await import('../data/duck.js');
+    const duck = await Duck.open(target.database);
+    return { ...duckdbEngine(duck), close: async () => duck.close() };
+  }
+  if (target.type === 'postgres') return connectPostgres(target.url, `${where}.url`);
+  if (target.type === 'clickhouse') {
+    const engine = clickhouseEngine(clickhouseUrl(target.url), { database: target.database });
+    try {
+      await engine.all('SELECT 1 AS ok');
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+    return engine;
+  }
+  throw new SegmintError(
+    'USAGE',
+    `${where}: the engine must be duckdb, postgres or clickhouse, not "${target.type}".`,
+    {
+      where: { path: where },
+    },
+  );
+}

@@ -73,6 +73,10 @@ export const ERROR_CODES = {
     category: 'usage',
     hint: 'The run was stopped on request; nothing was written. Run it again to finish.',
   },
+  ENGINE_UNSUPPORTED: {
+    category: 'recipe',
+    hint: 'Run this part in the embedded DuckDB (leave engine: out), or prepare the column in a view in your database.',
+  },
   DB_ERROR: { category: 'data', hint: 'The database rejected a query; the message shows its reason.' },
   INTERNAL: {
     category: 'internal',

@@ -3,6 +3,7 @@ import { SegmintError, type Warning } from '../core/errors.js';
 import type { CleanResult } from '../data/clean.js';
 import { type Duck, isBooleanType, isNumericType, isTemporalType, type Params, qi } from '../data/duck.js';
 import { missingColumnError } from '../data/sources.js';
+import { type SqlKit, sqlKit } from '../model/sql.js';
 import { countryValuesSql, findCountry } from './countries.js';
 
 /** One column of the customer x feature table. */
@@ -48,7 +49,7 @@ const sanitize = (s: string): string =>
     .replace(/^_+|_+$/g, '')
     .slice(0, 40) || 'x';
 
-interface Agg {
+export interface Agg {
   table: 'tx' | 'tx_hist' | 'ev' | 'cp';
   expr: string;
   name: string;
@@ -56,16 +57,61 @@ interface Agg {
   empty: '0' | 'NULL';
 }
 
+/** An aggregate's value in the feature table: a double, 0 for counts of customers without rows. */
+export function featureValue(kit: SqlKit, a: Agg, ref: string): string {
+  return kit.fx.double(a.empty === '0' ? `coalesce(${ref}, 0)` : ref);
+}
+
+/** What the feature planner needs to know about one source: its roles and columns (engine types). */
+export interface PlanSource {
+  name: string;
+  spec: { roles: Record<string, string> };
+  columns: { name: string; type: string }[];
+  file: string;
+}
+
 /**
- * Builds the customer x feature table `features` in DuckDB from the cleaned tables, as one SQL
- * query: per-table aggregates grouped by customer, left-joined onto the universe of customers.
+ * Where the features are planned for: the dialect to render, the sources, and a way to ask the
+ * cleaned tables a question (the top categories, whether a text column holds numbers).
  */
-export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResult): Promise<FeatureResult> {
+export interface FeatureContext {
+  kit: SqlKit;
+  has: CleanResult['has'];
+  byKind: Partial<Record<'transactions' | 'customers' | 'events' | 'coupons', PlanSource>>;
+  /** The cleaned transactions (window) as a relation to select from. */
+  txRelation: string;
+  all(sql: string, params?: Params): Promise<Record<string, unknown>[]>;
+  type: { numeric(t: string): boolean; temporal(t: string): boolean; boolean(t: string): boolean };
+  /** Whether every non-empty value of a text customer column reads as a number (DuckDB only). */
+  numericText?(column: string): Promise<boolean>;
+}
+
+/** The feature catalogue rendered for one dialect: aggregates per table and per-customer expressions. */
+export interface FeaturePlan {
+  aggs: Agg[];
+  /** Expressions over the customers table `c` (and, for DuckDB, the country join). */
+  extraSelect: { expr: string; name: string }[];
+  joins: string[];
+  columns: FeatureColumn[];
+  warnings: Warning[];
+  revenueColumn: string | null;
+  params: Params;
+}
+
+/**
+ * Plans the feature catalogue of a recipe for a dialect: each feature becomes an aggregate over one
+ * cleaned table (grouped by customer) or an expression over the customers table. Values from the
+ * recipe are bound parameters ($ref, $p0, ...).
+ */
+export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise<FeaturePlan> {
+  const { kit } = ctx;
+  const { fx } = kit;
+  const data = ctx;
   const aggs: Agg[] = [];
   const columns: FeatureColumn[] = [];
   const warnings: Warning[] = [];
   const extraSelect: { expr: string; name: string }[] = [];
-  const params: Params = { ref: data.referenceDate };
+  const params: Params = {};
   const joins: string[] = [];
   let pi = 0;
   const bind = (v: string): string => {
@@ -75,8 +121,8 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
   };
   const mode = recipe.cleaning.cancellations;
   const P = 'NOT is_return';
-  const money = mode === 'net' ? 'sum(amount)' : `sum(amount) FILTER (WHERE ${P})`;
-  const orders = `count(DISTINCT order_id) FILTER (WHERE ${P})`;
+  const money = mode === 'net' ? 'sum(amount)' : fx.agg('sum', 'amount', P);
+  const orders = fx.agg('countDistinct', 'order_id', P);
   const used = new Set<string>();
   const add = (
     name: string,
@@ -121,7 +167,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'tx',
           name: nm(f),
           empty: 'NULL',
-          expr: `date_diff('day', CAST(max(ts) FILTER (WHERE ${P}) AS DATE), CAST($ref AS DATE))`,
+          expr: fx.days(fx.agg('max', 'ts', P), '$ref'),
         });
         add(nm(f), 'numeric', f, 'Days from the last purchase to the reference date', path);
         break;
@@ -141,7 +187,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
         revenueColumn ??= nm(f);
         break;
       case 'avg_order_value':
-        aggs.push({ table: 'tx', name: nm(f), empty: 'NULL', expr: `${money} / NULLIF(${orders}, 0)` });
+        aggs.push({ table: 'tx', name: nm(f), empty: 'NULL', expr: fx.div(money, orders) });
         add(nm(f), 'numeric', f, 'Average spend per order', path);
         break;
       case 'avg_items_per_order':
@@ -149,7 +195,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'tx',
           name: nm(f),
           empty: 'NULL',
-          expr: `sum(quantity) FILTER (WHERE ${P}) / NULLIF(${orders}, 0)`,
+          expr: fx.div(fx.agg('sum', 'quantity', P), orders),
         });
         add(nm(f), 'numeric', f, 'Average items (quantity) per order', path);
         break;
@@ -158,7 +204,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'tx',
           name: nm(f),
           empty: '0',
-          expr: `count(DISTINCT product) FILTER (WHERE ${P})`,
+          expr: fx.agg('countDistinct', 'product', P),
         });
         add(nm(f), 'numeric', f, 'Distinct products bought', path);
         break;
@@ -167,7 +213,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'tx_hist',
           name: nm(f),
           empty: 'NULL',
-          expr: `date_diff('day', CAST(min(ts) FILTER (WHERE ${P}) AS DATE), CAST($ref AS DATE))`,
+          expr: fx.days(fx.agg('min', 'ts', P), '$ref'),
         });
         add(nm(f), 'numeric', f, 'Days since the first purchase (whole history)', path);
         break;
@@ -176,7 +222,10 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'tx',
           name: nm(f),
           empty: 'NULL',
-          expr: `(epoch(max(ts) FILTER (WHERE ${P})) - epoch(min(ts) FILTER (WHERE ${P}))) / 86400.0 / NULLIF(${orders} - 1, 0)`,
+          expr: fx.div(
+            `(${fx.epoch(fx.agg('max', 'ts', P))} - ${fx.epoch(fx.agg('min', 'ts', P))}) / ${kit.num(86400)}`,
+            `${orders} - 1`,
+          ),
         });
         add(nm(f), 'numeric', f, 'Average days between orders (missing for one-order customers)', path);
         break;
@@ -185,14 +234,17 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'tx',
           name: nm(f),
           empty: '0',
-          expr: `coalesce(sum(abs(amount)) FILTER (WHERE is_return), 0) / NULLIF(sum(amount) FILTER (WHERE ${P}), 0)`,
+          expr: fx.div(
+            `coalesce(${fx.agg('sum', 'abs(amount)', 'is_return')}, 0)`,
+            fx.agg('sum', 'amount', P),
+          ),
         });
         add(nm(f), 'numeric', f, 'Value returned or cancelled / value purchased', path);
         break;
       case 'category_share': {
         const top = spec.top ?? 5;
-        const cats = await duck.all(
-          `SELECT category, sum(amount) AS v FROM tx WHERE ${P} AND category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT ${top}`,
+        const cats = await ctx.all(
+          `SELECT category, sum(amount) AS v FROM ${ctx.txRelation} WHERE ${P} AND category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT ${top}`,
         );
         if (!cats.length) {
           warnings.push({
@@ -206,7 +258,10 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
             table: 'tx',
             name: col,
             empty: '0',
-            expr: `coalesce(sum(amount) FILTER (WHERE ${P} AND category = ${bind(String(c.category))}), 0) / NULLIF(sum(amount) FILTER (WHERE ${P}), 0)`,
+            expr: fx.div(
+              `coalesce(${fx.agg('sum', 'amount', `${P} AND category = ${bind(String(c.category))}`)}, 0)`,
+              fx.agg('sum', 'amount', P),
+            ),
           });
           add(col, 'numeric', f, `Share of spend on "${String(c.category)}"`, path);
         }
@@ -253,7 +308,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'ev',
           name,
           empty: '0',
-          expr: `count(*) FILTER (WHERE type = ${bind(spec.type)})`,
+          expr: fx.agg('count', null, `type = ${bind(spec.type)}`),
         });
         add(name, 'numeric', f, `Events of type "${spec.type}"`, path);
         break;
@@ -265,7 +320,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
         break;
       case 'coupons_burned':
         need(data.has.coupons, 'coupons', path, f);
-        aggs.push({ table: 'cp', name: nm(f), empty: '0', expr: 'count(*) FILTER (WHERE redeemed)' });
+        aggs.push({ table: 'cp', name: nm(f), empty: '0', expr: fx.agg('count', null, 'redeemed') });
         add(nm(f), 'numeric', f, 'Coupons redeemed', path);
         break;
       case 'coupon_burn_rate':
@@ -274,7 +329,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: 'cp',
           name: nm(f),
           empty: 'NULL',
-          expr: 'count(*) FILTER (WHERE redeemed) / NULLIF(count(*), 0)',
+          expr: fx.div(fx.agg('count', null, 'redeemed'), 'count(*)'),
         });
         add(nm(f), 'numeric', f, 'Share of claimed coupons redeemed', path);
         break;
@@ -291,7 +346,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
         }
         extraSelect.push({
           name: nm(f),
-          expr: `date_diff('day', CAST(c.__joined AS DATE), CAST($ref AS DATE))`,
+          expr: fx.days('c.__joined', '$ref'),
         });
         add(nm(f), 'numeric', f, 'Days since the customer joined', path);
         break;
@@ -323,31 +378,20 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
             );
           }
           const name = f === 'attribute' && spec.as ? spec.as : sanitize(col);
-          const c = `c.${qi(col)}`;
-          if (isTemporalType(meta.type)) {
-            extraSelect.push({
-              name: `${name}_days`,
-              expr: `date_diff('day', CAST(${c} AS DATE), CAST($ref AS DATE))`,
-            });
+          const c = `c.${kit.q(col)}`;
+          if (ctx.type.temporal(meta.type)) {
+            extraSelect.push({ name: `${name}_days`, expr: fx.days(c, '$ref') });
             add(`${name}_days`, 'numeric', f, `Days since ${col}`, path);
-          } else if ((isNumericType(meta.type) || isBooleanType(meta.type)) && !spec.categorical) {
-            extraSelect.push({ name, expr: `CAST(${c} AS DOUBLE)` });
+          } else if ((ctx.type.numeric(meta.type) || ctx.type.boolean(meta.type)) && !spec.categorical) {
+            extraSelect.push({ name, expr: fx.double(c) });
             add(name, 'numeric', f, `Customer attribute ${col}`, path);
           } else {
-            const numericText =
-              !spec.categorical &&
-              Number(
-                (
-                  await duck.one(
-                    `SELECT count(*) FILTER (WHERE ${qi(col)} IS NOT NULL AND TRY_CAST(${qi(col)} AS DOUBLE) IS NULL) AS n FROM cust`,
-                  )
-                ).n,
-              ) === 0;
+            const numericText = !spec.categorical && !!(await ctx.numericText?.(col));
             if (numericText) {
               extraSelect.push({ name, expr: `TRY_CAST(${c} AS DOUBLE)` });
               add(name, 'numeric', f, `Customer attribute ${col}`, path);
             } else {
-              extraSelect.push({ name, expr: `CAST(${c} AS VARCHAR)` });
+              extraSelect.push({ name, expr: fx.text(c) });
               add(name, 'categorical', f, `Customer attribute ${col} (categorical)`, path);
             }
           }
@@ -355,6 +399,12 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
         break;
       }
       case 'country_distance': {
+        if (kit.dialect !== 'duckdb')
+          throw new SegmintError(
+            'ENGINE_UNSUPPORTED',
+            `${path}: country_distance is computed in the embedded DuckDB only (it joins segmint's own table of country coordinates).`,
+            { where: { path } },
+          );
         const home = findCountry(spec.home ?? 'GB');
         if (!home) {
           throw new SegmintError(
@@ -417,7 +467,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
           table: from === 'transactions' ? 'tx' : from === 'events' ? 'ev' : 'cp',
           name: spec.as,
           empty: 'NULL',
-          expr: `CAST((${spec.sql}) AS DOUBLE)`,
+          expr: fx.double(`(${spec.sql})`),
         });
         add(spec.as, 'numeric', f, `Custom: ${spec.sql}`, path);
         break;
@@ -429,6 +479,35 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
       where: { path: 'features' },
     });
 
+  return { aggs, extraSelect, joins, columns, warnings, revenueColumn, params };
+}
+
+/** Column types of DuckDB, as the planner asks about them. */
+export const DUCKDB_TYPES = { numeric: isNumericType, temporal: isTemporalType, boolean: isBooleanType };
+
+/**
+ * Builds the customer x feature table `features` in DuckDB from the cleaned tables, as one SQL
+ * query: per-table aggregates grouped by customer, left-joined onto the universe of customers.
+ */
+export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResult): Promise<FeatureResult> {
+  const plan = await planFeatures(recipe, {
+    kit: sqlKit('duckdb'),
+    has: data.has,
+    byKind: data.byKind,
+    txRelation: 'tx',
+    all: (sql, params) => duck.all(sql, params),
+    type: DUCKDB_TYPES,
+    numericText: async (col) =>
+      Number(
+        (
+          await duck.one(
+            `SELECT count(*) FILTER (WHERE ${qi(col)} IS NOT NULL AND TRY_CAST(${qi(col)} AS DOUBLE) IS NULL) AS n FROM cust`,
+          )
+        ).n,
+      ) === 0,
+  });
+  const { aggs, extraSelect, joins, columns, warnings, revenueColumn } = plan;
+  const params: Params = { ...plan.params, ref: data.referenceDate };
   const ctes: string[] = [];
   const sel: string[] = [];
   const tables = [...new Set(aggs.map((a) => a.table))];
@@ -440,11 +519,7 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
     joins.unshift(`LEFT JOIN ${t}_a USING (customer_id)`);
     for (const a of list) {
       if (a.name.startsWith('__')) continue;
-      sel.push(
-        a.empty === '0'
-          ? `CAST(coalesce(${t}_a.${qi(a.name)}, 0) AS DOUBLE) AS ${qi(a.name)}`
-          : `CAST(${t}_a.${qi(a.name)} AS DOUBLE) AS ${qi(a.name)}`,
-      );
+      sel.push(`${featureValue(sqlKit('duckdb'), a, `${t}_a.${qi(a.name)}`)} AS ${qi(a.name)}`);
     }
   }
   if (data.has.customers) joins.unshift('LEFT JOIN cust c USING (customer_id)');

@@ -81,6 +81,13 @@ export const SourceSpec = z
       })
       .optional()
       .describe('Read the source from PostgreSQL instead of a file.'),
+    table: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "A table or view in the recipe's `engine` (schema.table allowed): the cleaning and features run there. Time columns should be dates or timestamps (ISO text is read too).",
+      ),
     format: z
       .enum(['csv', 'parquet', 'json'])
       .optional()
@@ -98,8 +105,9 @@ export const SourceSpec = z
       ),
     join: z.array(JoinSpec).default([]).describe('Tables joined onto this one, in order.'),
   })
-  .refine((s) => (s.path === undefined) !== (s.postgres === undefined), {
-    message: 'give either path (a file) or postgres (a table or query)',
+  .refine((s) => [s.path, s.postgres, s.table].filter((x) => x !== undefined).length === 1, {
+    message:
+      "give one of path (a file), postgres (a table or query) or table (a table in the recipe's engine)",
     path: ['path'],
   });
 export type SourceSpec = z.infer<typeof SourceSpec>;
@@ -511,6 +519,31 @@ export const OutputSpec = z.strictObject({
     ),
 });
 
+export const ENGINE_NAMES = ['duckdb', 'postgres', 'clickhouse'] as const;
+
+export const EngineSpec = z
+  .strictObject({
+    type: z.enum(ENGINE_NAMES).describe('The database that runs the cleaning and feature SQL.'),
+    url: z
+      .string()
+      .optional()
+      .describe(
+        'postgres://user:password@host:port/db or http://user:password@host:8123 (ClickHouse); default SEGMINT_PG_URL / DATABASE_URL / PG* variables, or SEGMINT_CLICKHOUSE_URL. Never logged with its password.',
+      ),
+    database: z
+      .string()
+      .optional()
+      .describe(
+        "DuckDB: the .duckdb file holding the tables (relative to the recipe); ClickHouse: the database (default: the user's).",
+      ),
+    featuresTable: z
+      .string()
+      .default('segmint_features')
+      .describe('Table the customer x feature table is written to in the engine (staged, then swapped in).'),
+  })
+  .describe('Where the cleaning and feature SQL runs.');
+export type EngineSpec = z.infer<typeof EngineSpec>;
+
 export const Recipe = z.strictObject({
   version: z.literal(1).default(1).describe('Recipe format version.'),
   name: z.string().default('segmentation').describe('Name recorded in the model and run record.'),
@@ -518,6 +551,12 @@ export const Recipe = z.strictObject({
     .record(featureName, SourceSpec)
     .refine((s) => Object.keys(s).length > 0, 'declare at least one source')
     .describe('Named tables.'),
+  engine: z
+    .union([z.enum(ENGINE_NAMES), EngineSpec])
+    .optional()
+    .describe(
+      'Run cleaning and features inside a database (sources given as `table:`): `postgres`, `clickhouse`, `duckdb` (a .duckdb file), or an object with the connection. Absent: the embedded DuckDB reads files.',
+    ),
   cleaning: CleaningSpec.default(CleaningSpec.parse({})).describe(
     'Cleaning rules; each counts what it removes in the ledger.',
   ),
@@ -578,3 +617,11 @@ export const Recipe = z.strictObject({
 });
 export type Recipe = z.infer<typeof Recipe>;
 export type RecipeInput = z.input<typeof Recipe>;
+
+/** The recipe's engine as an object, or null for the embedded default. */
+export function engineOf(recipe: Pick<Recipe, 'engine'>): EngineSpec | null {
+  if (!recipe.engine) return null;
+  return typeof recipe.engine === 'string'
+    ? { type: recipe.engine, featuresTable: 'segmint_features' }
+    : recipe.engine;
+}

@@ -60,6 +60,14 @@ export const ERROR_CODES = {
     category: 'data',
     hint: 'Add features to the recipe, or check that they are not all constant.',
   },
+  DATA_TABLE_NOT_FOUND: {
+    category: 'data',
+    hint: "Check the table name (schema.table) and that the engine's user may read it.",
+  },
+  DATA_DUPLICATE_ID: {
+    category: 'data',
+    hint: 'Give the source one row per customer id (a view that keeps the row you want).',
+  },
   DATA_JOIN: {
     category: 'data',
     hint: 'Check the join keys: both columns must exist and have comparable types.',

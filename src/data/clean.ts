@@ -1,5 +1,16 @@
 import type { Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
+import {
+  givenReferenceDate,
+  noCustomerSourceError,
+  noCustomersError,
+  noPurchasesError,
+  onlyReturnsWarning,
+  requireRole,
+  transactionRoles,
+  unmatchedWarning,
+  windowRule,
+} from './cleaning-rules.js';
 import { type Duck, qi } from './duck.js';
 import {
   type BadValueCheck,
@@ -40,17 +51,6 @@ function role(src: LoadedSource, name: string): string | undefined {
   return src.spec.roles[name];
 }
 
-function requireRole(src: LoadedSource, name: string, why: string): string {
-  const c = role(src, name);
-  if (!c) {
-    throw new SegmintError('RECIPE_INVALID', `sources.${src.name}.roles.${name} is required ${why}.`, {
-      where: { path: `sources.${src.name}.roles.${name}` },
-      hint: `Name the column that holds the ${name}, e.g. roles: { ${name}: "..." }; the file has ${src.columns.map((c) => `"${c.name}"`).join(', ')}.`,
-    });
-  }
-  return c;
-}
-
 const typeOf = (src: LoadedSource, col: string): string =>
   src.columns.find((c) => c.name === col)?.type ?? 'VARCHAR';
 
@@ -58,6 +58,29 @@ interface Rule {
   rule: string;
   keep: string;
   note?: string;
+}
+
+/** The source of each kind (lookups aside); two sources of one kind are an error. */
+export function sourcesByKind<S extends { name: string; spec: { kind: string } }>(
+  sources: Iterable<S>,
+): Partial<Record<'transactions' | 'customers' | 'events' | 'coupons', S>> {
+  const byKind: Partial<Record<'transactions' | 'customers' | 'events' | 'coupons', S>> = {};
+  for (const s of sources) {
+    if (s.spec.kind === 'lookup') continue;
+    if (byKind[s.spec.kind as 'transactions']) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `Sources "${byKind[s.spec.kind as 'transactions']!.name}" and "${s.name}" are both of kind ${s.spec.kind}; a recipe takes one of each kind.`,
+        {
+          where: { path: `sources.${s.name}.kind` },
+          hint: 'Combine the files with a glob path (e.g. data/orders-*.csv), or make one of them kind: lookup and join it.',
+        },
+      );
+    }
+    byKind[s.spec.kind as 'transactions'] = s;
+  }
+
+  return byKind;
 }
 
 /**
@@ -101,21 +124,7 @@ export async function cleanSources(
     );
     return before - (await count(duck, table));
   };
-  const byKind: CleanResult['byKind'] = {};
-  for (const s of sources.values()) {
-    if (s.spec.kind === 'lookup') continue;
-    if (byKind[s.spec.kind]) {
-      throw new SegmintError(
-        'RECIPE_INVALID',
-        `Sources "${byKind[s.spec.kind]!.name}" and "${s.name}" are both of kind ${s.spec.kind}; a recipe takes one of each kind.`,
-        {
-          where: { path: `sources.${s.name}.kind` },
-          hint: 'Combine the files with a glob path (e.g. data/orders-*.csv), or make one of them kind: lookup and join it.',
-        },
-      );
-    }
-    byKind[s.spec.kind] = s;
-  }
+  const byKind = sourcesByKind(sources.values());
 
   const applyRules = async (
     src: LoadedSource,
@@ -175,14 +184,14 @@ export async function cleanSources(
   const txSrc = byKind.transactions;
   if (txSrc) {
     readRows(txSrc);
-    const why = 'for a transactions source';
-    const cCust = requireRole(txSrc, 'customer', why);
-    const cTime = requireRole(txSrc, 'time', why);
-    const cPrice = role(txSrc, 'price');
-    const cAmount = role(txSrc, 'amount');
-    if (!cPrice && !cAmount) requireRole(txSrc, 'price', `${why} (or roles.amount for a line total)`);
-    const cQty = role(txSrc, 'quantity');
-    const cOrder = role(txSrc, 'order');
+    const {
+      customer: cCust,
+      time: cTime,
+      price: cPrice,
+      amount: cAmount,
+      quantity: cQty,
+      order: cOrder,
+    } = transactionRoles(txSrc);
     const decimal = txSrc.spec.csv?.decimal;
     const timeE = await timeExpression(duck, txSrc.table, cTime, typeOf(txSrc, cTime), txSrc.spec.dateFormat);
     const qtyE = cQty ? numberExpression(cQty, typeOf(txSrc, cQty), decimal) : '1.0';
@@ -327,16 +336,7 @@ export async function cleanSources(
       }
     }
     const purchases = Number((await duck.one('SELECT count(*) AS n FROM tx_norm WHERE NOT is_return')).n);
-    if (purchases === 0) {
-      throw new SegmintError(
-        'DATA_EMPTY',
-        `No purchase lines of source "${txSrc.name}" are left after cleaning.`,
-        {
-          where: { file: txSrc.file },
-          details: { ledger },
-        },
-      );
-    }
+    if (purchases === 0) throw noPurchasesError(txSrc, ledger);
   }
 
   // ---- customers
@@ -441,13 +441,7 @@ export async function cleanSources(
   }
 
   // ---- reference date and window
-  let referenceDate = recipe.window.referenceDate;
-  if (referenceDate !== undefined && !/^\d{4}-\d{2}-\d{2}/.test(referenceDate)) {
-    throw new SegmintError('RECIPE_INVALID', `window.referenceDate "${referenceDate}" is not an ISO date.`, {
-      where: { path: 'window.referenceDate' },
-      hint: 'Write it as YYYY-MM-DD.',
-    });
-  }
+  let referenceDate = givenReferenceDate(recipe.window.referenceDate);
   if (!referenceDate) {
     const maxTable = txSrc ? 'tx_norm' : evSrc ? 'ev' : cpSrc ? 'cp' : null;
     const r = maxTable
@@ -516,7 +510,7 @@ export async function cleanSources(
     if (removed)
       ledger.push({
         source: src.name,
-        rule: windowStart ? `outside the ${days}-day window` : 'on or after the reference date',
+        rule: windowRule(windowStart, days),
         removed,
         remaining: await count(duck, t),
       });
@@ -529,42 +523,19 @@ export async function cleanSources(
     );
     const all = Number((await duck.one('SELECT count(DISTINCT customer_id) AS n FROM tx')).n);
     const n = await count(duck, 'universe');
-    if (all > n)
-      warnings.push({
-        code: 'CUSTOMERS_ONLY_RETURNS',
-        message: `${all - n} customer(s) with only cancellations in the window were left out.`,
-      });
+    if (all > n) warnings.push(onlyReturnsWarning(all - n));
   } else if (custSrc) {
     await duck.exec('CREATE OR REPLACE TABLE universe AS SELECT customer_id FROM cust ORDER BY customer_id');
   } else {
-    throw new SegmintError(
-      'RECIPE_INVALID',
-      'The recipe needs a source of kind transactions or customers: it says who the customers are.',
-      {
-        where: { path: 'sources' },
-        hint: 'Set kind: transactions on the order lines, or kind: customers on a one-row-per-customer table.',
-      },
-    );
+    throw noCustomerSourceError();
   }
   const customers = await count(duck, 'universe');
-  if (customers === 0) {
-    throw new SegmintError(
-      'DATA_EMPTY',
-      `No customers are left after cleaning${windowStart ? ` in the window ${windowStart} to ${referenceDate}` : ''}.`,
-      {
-        details: { ledger },
-      },
-    );
-  }
+  if (customers === 0) throw noCustomersError(windowStart, referenceDate, ledger);
   if (txSrc && custSrc) {
     const unmatched = Number(
       (await duck.one('SELECT count(*) AS n FROM universe u ANTI JOIN cust c USING (customer_id)')).n,
     );
-    if (unmatched)
-      warnings.push({
-        code: 'CUSTOMERS_UNMATCHED',
-        message: `${unmatched} customer(s) with transactions are missing from source "${custSrc.name}"; their attributes are imputed.`,
-      });
+    if (unmatched) warnings.push(unmatchedWarning(unmatched, custSrc.name));
   }
   return {
     ledger,

@@ -1,4 +1,5 @@
 import { SegmintError } from '../core/errors.js';
+import { sqlKit } from '../model/sql.js';
 import { type Duck, isNumericType, isTemporalType, qi } from './duck.js';
 
 /** strptime formats tried, in order, for text dates that DuckDB's own cast does not read. */
@@ -69,7 +70,7 @@ export function numberExpression(col: string, type: string, decimal?: ',' | '.')
 
 /** SQL that turns an id column into trimmed text; "13085.0" style float ids lose the ".0". */
 export function idExpression(col: string): string {
-  return `NULLIF(regexp_replace(trim(CAST(${qi(col)} AS VARCHAR)), '^(-?[0-9]+)\\.0+$', '\\1'), '')`;
+  return sqlKit('duckdb').fx.id(qi(col));
 }
 
 export interface BadValueCheck {

@@ -72,6 +72,44 @@ export function missingColumnError(
   );
 }
 
+/** Every role a source names must be a role of its kind. */
+export function checkRoleNames(name: string, spec: SourceSpec): void {
+  const roleKeys = Object.keys(spec.roles);
+  const allowed: readonly string[] = ROLE_NAMES[spec.kind];
+  for (const role of roleKeys) {
+    if (!allowed.includes(role)) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `sources.${name}.roles.${role}: "${role}" is not a role of a ${spec.kind} source.`,
+        {
+          where: { path: `sources.${name}.roles.${role}` },
+          hint: allowed.length
+            ? `Roles of ${spec.kind} sources: ${allowed.join(', ')}.`
+            : 'Lookup sources take no roles; join them onto another source.',
+        },
+      );
+    }
+  }
+}
+
+/** Every column a role names must be in the source. */
+export function checkRoleColumns(
+  name: string,
+  spec: SourceSpec,
+  columns: readonly { name: string }[],
+  file: string,
+): void {
+  for (const [role, col] of Object.entries(spec.roles)) {
+    if (!columns.some((c) => c.name === col))
+      throw missingColumnError(
+        col,
+        columns.map((c) => c.name),
+        file,
+        `sources.${name}.roles.${role}`,
+      );
+  }
+}
+
 const ID_ROLES = new Set(['customer', 'order', 'product', 'session', 'coupon']);
 
 /** Reads one source file into table `src_<name>`. */
@@ -90,27 +128,22 @@ async function readSource(
     const file = `postgres:${url ? redactUrl(url) : ''}/${spec.postgres.table ?? '(query)'}`;
     return { name, spec, file, table, columns, rows, lineOffset: 0 };
   }
+  if (spec.table)
+    throw new SegmintError(
+      'ENGINE_UNSUPPORTED',
+      `sources.${name}.table: a table source is read inside the recipe's engine, and this step runs in the embedded DuckDB.`,
+      {
+        where: { path: `sources.${name}.table` },
+        hint: 'Set engine: (postgres, clickhouse, or duckdb with engine.database) to run the recipe where the table is; segmint inspect reads files only.',
+      },
+    );
   const file = resolveSourcePath(spec.path!, baseDir, { path: `sources.${name}.path` });
   const format = detectFormat(file, spec.format);
   const table = `src_${name}`;
   const cols = await sniffColumns(duck, file, format, spec.csv);
   const colNames = cols.map((c) => c.name);
   const roleKeys = Object.keys(spec.roles);
-  const allowed: readonly string[] = ROLE_NAMES[spec.kind];
-  for (const role of roleKeys) {
-    if (!allowed.includes(role)) {
-      throw new SegmintError(
-        'RECIPE_INVALID',
-        `sources.${name}.roles.${role}: "${role}" is not a role of a ${spec.kind} source.`,
-        {
-          where: { path: `sources.${name}.roles.${role}` },
-          hint: allowed.length
-            ? `Roles of ${spec.kind} sources: ${allowed.join(', ')}.`
-            : 'Lookup sources take no roles; join them onto another source.',
-        },
-      );
-    }
-  }
+  checkRoleNames(name, spec);
   const varchar = roleKeys
     .filter((r) => ID_ROLES.has(r))
     .map((r) => spec.roles[r])
@@ -213,15 +246,7 @@ export async function loadSources(
       ? Number((await duck.one(`SELECT count(*) AS n FROM ${qi(view)}`)).n)
       : src.rows;
     out.set(name, { ...src, table: view, columns, rows });
-    for (const [role, col] of Object.entries(src.spec.roles)) {
-      if (!columns.some((c) => c.name === col))
-        throw missingColumnError(
-          col,
-          columns.map((c) => c.name),
-          src.file,
-          `sources.${name}.roles.${role}`,
-        );
-    }
+    checkRoleColumns(name, src.spec, columns, src.file);
   }
   return out;
 }

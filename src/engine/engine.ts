@@ -1,9 +1,10 @@
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import type pg from 'pg';
+import { ENGINE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import type { Duck } from '../data/duck.js';
 import { pgConnect, redactUrl } from '../data/postgres.js';
-import { type Dialect, sqlKit } from '../model/sql.js';
+import { type Dialect, replaceTableSql, sqlKit } from '../model/sql.js';
 
 export type Row = Record<string, unknown>;
 /** Named parameters: `$name` in the SQL. */
@@ -22,7 +23,7 @@ export interface Engine {
   stream(sql: string, params?: EngineParams): AsyncIterable<Row>;
   /** Columns of a table (or view) with the engine's type names, in table order. */
   describe(table: string): Promise<{ name: string; type: string }[]>;
-  createTable(name: string, columns: { name: string; type: 'double' | 'text' }[]): Promise<void>;
+  createTable(name: string, columns: EngineColumn[]): Promise<void>;
   insert(name: string, rows: Row[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -65,9 +66,20 @@ export function bindNamed(sql: string, params: EngineParams, render: (name: stri
 
 const tableRef = (name: string, dialect: Dialect) => name.split('.').map(sqlKit(dialect).q).join('.');
 
-function createSql(name: string, columns: { name: string; type: 'double' | 'text' }[], dialect: Dialect) {
+/** A column of a table segmint creates in an engine; columns hold NULL unless `notNull`. */
+export interface EngineColumn {
+  name: string;
+  type: 'double' | 'text';
+  notNull?: boolean;
+}
+
+/** CREATE TABLE for `columns` in a dialect (ClickHouse columns are declared Nullable where needed). */
+export function createTableSql(name: string, columns: EngineColumn[], dialect: Dialect): string {
   const kit = sqlKit(dialect);
-  const cols = columns.map((c) => `${kit.q(c.name)} ${c.type === 'double' ? kit.d.double : kit.d.text}`);
+  const cols = columns.map((c) => {
+    const t = c.type === 'double' ? kit.d.double : kit.d.text;
+    return `${kit.q(c.name)} ${c.notNull ? (dialect === 'clickhouse' ? t : `${t} NOT NULL`) : kit.fx.nullable(t)}`;
+  });
   return `CREATE TABLE ${tableRef(name, dialect)} (${cols.join(', ')})${kit.d.createSuffix}`;
 }
 
@@ -97,7 +109,7 @@ export function duckdbEngine(duck: Duck): Engine {
       yield* await duck.all(sql, params);
     },
     describe: (table) => duck.describe(tableRef(table, 'duckdb')),
-    createTable: (name, columns) => duck.exec(createSql(name, columns, 'duckdb')),
+    createTable: (name, columns) => duck.exec(createTableSql(name, columns, 'duckdb')),
     insert: async (name, rows) => {
       if (rows.length) await duck.exec(insertSql(name, rows, 'duckdb'));
     },
@@ -155,7 +167,7 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
       return rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
     },
     createTable: async (name, columns) => {
-      await query(createSql(name, columns, 'postgres'));
+      await query(createTableSql(name, columns, 'postgres'));
     },
     insert: async (name, rows) => {
       if (rows.length) await query(insertSql(name, rows, 'postgres'));
@@ -248,7 +260,7 @@ export function clickhouseEngine(url: string, options: { database?: string | und
         type: String(r.type),
       })),
     createTable: async (name, columns) => {
-      const q = createSql(name, columns, 'clickhouse');
+      const q = createTableSql(name, columns, 'clickhouse');
       try {
         await client.command({ query: q });
       } catch (e) {
@@ -267,8 +279,8 @@ export function clickhouseEngine(url: string, options: { database?: string | und
   };
 }
 
-export const ENGINE_TYPES = ['duckdb', 'postgres', 'clickhouse'] as const;
-export type EngineType = (typeof ENGINE_TYPES)[number];
+export const ENGINE_TYPES = ENGINE_NAMES;
+export type EngineType = (typeof ENGINE_NAMES)[number];
 
 /** Where an engine is: its type, the URL of a server, or the file of an embedded DuckDB database. */
 export interface EngineTarget {
@@ -315,4 +327,24 @@ export async function openEngine(target: EngineTarget, where = 'engine'): Promis
       where: { path: where },
     },
   );
+}
+
+/**
+ * Replaces table `name` in the engine by the rows of `select` (with bound parameters) without a
+ * moment where a half-written table is visible: a typed staging table is filled by INSERT ... SELECT
+ * (PostgreSQL takes no parameters in CREATE TABLE AS), then swapped in.
+ */
+export async function replaceTable(
+  engine: Engine,
+  name: string,
+  columns: EngineColumn[],
+  select: string,
+  params?: EngineParams,
+): Promise<void> {
+  const kit = sqlKit(engine.dialect);
+  const steps = replaceTableSql(name, select, engine.dialect, (staging) => [
+    createTableSql(staging, columns, engine.dialect),
+    `INSERT INTO ${staging.split('.').map(kit.q).join('.')} (${columns.map((c) => kit.q(c.name)).join(', ')}) ${select}`,
+  ]);
+  for (const sql of steps) await engine.exec(sql, params);
 }

@@ -100,6 +100,8 @@ export function sqlKit(dialect: Dialect) {
     double,
     text: (x: string) => (ch ? `toString(${x})` : `CAST(${x} AS ${d.text})`),
     timestamp: (x: string) => (ch ? `toDateTime(${x})` : `CAST(${x} AS TIMESTAMP)`),
+    /** Midnight of an ISO date given as text. */
+    dayStart: (x: string) => (ch ? `toDateTime(toDate(${x}))` : `CAST(${x} AS TIMESTAMP)`),
     date,
     nullText: ch ? 'CAST(NULL AS Nullable(String))' : `CAST(NULL AS ${d.text})`,
     nullDouble: ch ? 'CAST(NULL AS Nullable(Float64))' : `CAST(NULL AS ${d.double})`,
@@ -113,6 +115,34 @@ export function sqlKit(dialect: Dialect) {
           : `starts_with(${x}, ${prefix})`,
     /** A condition that is false (not NULL) where the condition is NULL. */
     orFalse: (c: string) => (ch ? `ifNull(${c}, 0)` : `coalesce(${c}, false)`),
+    /** A condition that is true where the condition is NULL. */
+    orTrue: (c: string) => (ch ? `ifNull(${c}, 1)` : `coalesce(${c}, true)`),
+    /** An id as trimmed text, NULL when empty; "13085.0" style float ids lose the ".0". */
+    id: (x: string) =>
+      `NULLIF(${ch ? 'replaceRegexpOne' : 'regexp_replace'}(${ch ? `replaceRegexpAll(toString(${x}), '^\\\\s+|\\\\s+$', '')` : `trim(CAST(${x} AS ${d.text}))`}, ${ch ? "'^(-?[0-9]+)\\\\.0+$', '\\\\1'" : "'^(-?[0-9]+)\\.0+$', '\\1'"}), '')`,
+    /** Text read as a timestamp, NULL where it does not read as one. */
+    parseTimestamp: (x: string) =>
+      ch
+        ? `parseDateTimeBestEffortOrNull(${x})`
+        : dialect === 'postgres'
+          ? `CASE WHEN ${x} ~ '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+)?\\s*$' THEN CAST(${x} AS TIMESTAMP) END`
+          : `TRY_CAST(${x} AS TIMESTAMP)`,
+    /** Text read as a double, NULL where it does not read as a number. */
+    parseDouble: (x: string) =>
+      ch
+        ? `toFloat64OrNull(${x})`
+        : dialect === 'postgres'
+          ? `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`
+          : `TRY_CAST(${x} AS ${d.double})`,
+    /** The interpolated p-quantile (as numpy's default), or null where the dialect has none. */
+    quantile: (x: string, p: number): string | null =>
+      dialect === 'duckdb'
+        ? `quantile_cont(${x}, ${p})`
+        : dialect === 'postgres'
+          ? `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`
+          : null,
+    /** A column type that holds NULL (ClickHouse columns do not unless declared so). */
+    nullable: (type: string) => (ch ? `Nullable(${type})` : type),
     /** Whole days from `from` to `to` (both cast to dates). */
     days: (from: string, to: string) =>
       dialect === 'duckdb'
@@ -152,9 +182,15 @@ export type SqlKit = ReturnType<typeof sqlKit>;
 
 /**
  * The statements that replace table `name` by the result of `select` without a moment where a
- * half-written table is visible: build a staging table, then drop the old one and rename.
+ * half-written table is visible: build a staging table (CREATE TABLE AS, or the statements `build`
+ * gives for the staging table's name), then drop the old one and rename.
  */
-export function replaceTableSql(name: string, select: string, dialect: Dialect): string[] {
+export function replaceTableSql(
+  name: string,
+  select: string,
+  dialect: Dialect,
+  build?: (staging: string) => string[],
+): string[] {
   const kit = sqlKit(dialect);
   const parts = name.split('.');
   const last = parts[parts.length - 1];
@@ -162,7 +198,9 @@ export function replaceTableSql(name: string, select: string, dialect: Dialect):
   const ref = (p: string[]) => p.map(kit.q).join('.');
   return [
     `DROP TABLE IF EXISTS ${ref(staging)}`,
-    `CREATE TABLE ${ref(staging)}${kit.d.createSuffix} AS ${select}`,
+    ...(build
+      ? build(staging.join('.'))
+      : [`CREATE TABLE ${ref(staging)}${kit.d.createSuffix} AS ${select}`]),
     `DROP TABLE IF EXISTS ${ref(parts)}`,
     kit.d.rename === 'rename'
       ? `RENAME TABLE ${ref(staging)} TO ${ref(parts)}`

@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { recipeFromObject } from '../../src/config/load.js';
+import type { SegmintError } from '../../src/core/errors.js';
+import { Duck } from '../../src/data/duck.js';
+import { clickhouseEngine, type Engine, openEngine } from '../../src/engine/engine.js';
+import { buildFeaturesInEngine, pullFeatures } from '../../src/engine/features.js';
+import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
+import { startClickHouse } from '../ch-fixture.js';
+import { engineShop, loadShopRows, shopDdl, shopSources, writeShopCsv } from '../engine-shop.js';
+import { cleanup, featuresOf, tempDir } from '../helpers.js';
+import { startPostgres } from '../pg-fixture.js';
+
+const FEATURES = [
+  'recency_days',
+  'frequency',
+  'monetary',
+  'avg_order_value',
+  'avg_items_per_order',
+  'unique_products',
+  'tenure_days',
+  'avg_days_between_orders',
+  'return_rate',
+  { feature: 'category_share', top: 3 },
+  'sessions',
+  'avg_session_minutes',
+  { feature: 'event_count', type: 'wishlist_add' },
+  'coupons_claimed',
+  'coupons_burned',
+  'coupon_burn_rate',
+  'customer_tenure_days',
+  { feature: 'attribute', column: 'channel' },
+  { feature: 'attribute', column: 'age' },
+  { feature: 'custom', as: 'items', sql: 'sum(quantity)' },
+];
+
+/** One recipe; only the engine line (and file vs table sources) changes between engines. */
+const recipeFor = (engine?: unknown) => ({
+  ...(engine ? { engine } : {}),
+  sources: shopSources(!engine),
+  window: { days: 120 },
+  cleaning: { filters: [{ column: 'country', notIn: ['Nowhere'] }] },
+  features: FEATURES,
+  cluster: { k: 4, seed: 3, nInit: 4 },
+  explain: { tree: { maxDepth: 2 } },
+});
+
+type Rows = Record<string, unknown>[];
+
+function sameFeatures(got: Rows, want: Rows, label: string): void {
+  assert.equal(got.length, want.length, `${label}: customers`);
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i];
+    const w = want[i];
+    assert.equal(String(g.customer_id), String(w.customer_id), `${label}: row ${i}`);
+    for (const [k, v] of Object.entries(w)) {
+      if (k === 'customer_id') continue;
+      const a = g[k];
+      if (v === null || typeof v === 'string') {
+        assert.equal(a, v, `${label}: ${w.customer_id}.${k}`);
+      } else {
+        assert.ok(
+          a !== null && Math.abs(Number(a) - Number(v)) <= 1e-9 * Math.max(1, Math.abs(Number(v))),
+          `${label}: ${w.customer_id}.${k} = ${a}, in-process ${v}`,
+        );
+      }
+    }
+  }
+}
+
+describe('cleaning and features inside the engines', () => {
+  const dir = tempDir('segmint-engine-features-');
+  const shop = engineShop();
+  let reference: Awaited<ReturnType<typeof featuresOf>>;
+  let refRun: RunSummary;
+  before(async () => {
+    writeShopCsv(dir, shop);
+    reference = await featuresOf(recipeFor(), dir);
+    refRun = await runRecipe(recipeFromObject(recipeFor(), dir), { outDir: join(dir, 'out-inprocess') });
+  });
+  after(() => cleanup(dir));
+
+  /** Builds the features in `engine`, checks them, the ledger and a whole run against in-process. */
+  async function check(engine: Engine, spec: Record<string, unknown>, label: string) {
+    const loaded = recipeFromObject(recipeFor(spec), dir);
+    const built = await buildFeaturesInEngine(engine, loaded.recipe);
+    assert.deepEqual(built.data.ledger, reference.data.ledger, `${label}: the same ledger`);
+    assert.equal(built.data.referenceDate, reference.data.referenceDate);
+    assert.equal(built.data.windowStart, reference.data.windowStart);
+    assert.deepEqual(
+      built.data.warnings.map((w) => w.code).sort(),
+      reference.data.warnings.map((w) => w.code).sort(),
+    );
+    assert.deepEqual(built.feats.columns, reference.feats.columns, `${label}: the same columns`);
+    assert.ok(
+      built.rowsReturned < 100,
+      `${label}: only counts and categories come back (${built.rowsReturned} rows)`,
+    );
+    const duck = await Duck.open();
+    try {
+      const n = await pullFeatures(engine, duck, built.table, built.feats.columns);
+      assert.equal(n, reference.rows.length);
+      sameFeatures(await duck.all('SELECT * FROM features ORDER BY customer_id'), reference.rows, label);
+    } finally {
+      duck.close();
+    }
+    const run = await runRecipe(loaded, { outDir: join(dir, `out-${label}`) });
+    assert.deepEqual(
+      run.segments.map((s) => [s.id, s.size]),
+      refRun.segments.map((s) => [s.id, s.size]),
+      `${label}: the same segments`,
+    );
+    const tags = (d: string) =>
+      readFileSync(join(d, 'tags.csv'), 'utf8')
+        .split('\n')
+        .map((l) => l.split(',').slice(0, 2).join(','));
+    assert.deepEqual(tags(run.runDir), tags(refRun.runDir), `${label}: every customer tagged the same`);
+    const record = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
+    assert.equal(record.inputs[0].file, `${engine.dialect}:orders`);
+  }
+
+  test('DuckDB database file: the same ledger, features and segments as the embedded pipeline', async () => {
+    const file = join(dir, 'shop.duckdb');
+    const duck = await Duck.open(file);
+    const e0 = await openEngine({ type: 'duckdb', database: file });
+    for (const t of shop) {
+      await e0.exec(shopDdl(t, 'duckdb'));
+      await loadShopRows(e0, t, t.rows);
+    }
+    duck.close();
+    await e0.close();
+    const engine = await openEngine({ type: 'duckdb', database: file });
+    try {
+      await check(engine, { type: 'duckdb', database: 'shop.duckdb' }, 'duckdb');
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test('PostgreSQL: the same ledger, features and segments', async (t) => {
+    const srv = await startPostgres(t);
+    if (!srv) return;
+    const engine = await openEngine({ type: 'postgres', url: srv.url });
+    try {
+      for (const tb of shop) {
+        await engine.exec(shopDdl(tb, 'postgres'));
+        await loadShopRows(engine, tb, tb.rows);
+      }
+      await check(engine, { type: 'postgres', url: srv.url }, 'postgres');
+      // Capping needs an interpolated quantile: PostgreSQL has one, and agrees with in-process.
+      const capped = {
+        ...recipeFor({ type: 'postgres', url: srv.url }),
+        cleaning: { cap: { upper: 0.95, lower: 0.05 } },
+      };
+      const ref = await featuresOf({ ...recipeFor(), cleaning: capped.cleaning }, dir);
+      const built = await buildFeaturesInEngine(engine, recipeFromObject(capped, dir).recipe);
+      assert.deepEqual(built.data.ledger, ref.data.ledger);
+      const duck = await Duck.open();
+      await pullFeatures(engine, duck, built.table, built.feats.columns);
+      sameFeatures(
+        await duck.all('SELECT * FROM features ORDER BY customer_id'),
+        ref.rows,
+        'postgres capped',
+      );
+      duck.close();
+      // Errors name the place: a missing table, a role column that is not there.
+      await assert.rejects(
+        buildFeaturesInEngine(
+          engine,
+          recipeFromObject(
+            {
+              ...recipeFor({ type: 'postgres' }),
+              sources: { o: { table: 'nope', roles: { customer: 'x', time: 'y', price: 'z' } } },
+            },
+            dir,
+          ).recipe,
+        ),
+        (e: SegmintError) => e.code === 'DATA_TABLE_NOT_FOUND' && /sources\.o\.table/.test(e.message),
+      );
+      await assert.rejects(
+        buildFeaturesInEngine(
+          engine,
+          recipeFromObject(
+            {
+              ...recipeFor({ type: 'postgres' }),
+              sources: {
+                o: { table: 'orders', roles: { customer: 'customer', time: 'invoice_date', price: 'price' } },
+              },
+            },
+            dir,
+          ).recipe,
+        ),
+        (e: SegmintError) => e.code === 'DATA_COLUMN_MISSING' && e.where?.path === 'sources.o.roles.customer',
+      );
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test('ClickHouse, two shards behind Distributed tables: the same ledger, features and segments', async (t) => {
+    const ch = await startClickHouse(t, 29123 + (process.pid % 500) * 4);
+    if (!ch) return;
+    try {
+      for (const [s, url] of ch.urls.entries()) {
+        const node = clickhouseEngine(url);
+        for (const tb of shop) {
+          await node.exec(shopDdl(tb, 'clickhouse', `${tb.name}_local`));
+          await loadShopRows(
+            node,
+            tb,
+            tb.rows.filter((_, i) => i % 2 === s),
+            `${tb.name}_local`,
+          );
+          await node.exec(
+            shopDdl(
+              tb,
+              'clickhouse',
+              tb.name,
+              ` ENGINE = Distributed(segmint, default, ${tb.name}_local, rand())`,
+            ),
+          );
+        }
+        await node.close();
+      }
+      const engine = await openEngine({ type: 'clickhouse', url: ch.urls[0] });
+      try {
+        await check(engine, { type: 'clickhouse', url: ch.urls[0] }, 'clickhouse');
+        await assert.rejects(
+          buildFeaturesInEngine(
+            engine,
+            recipeFromObject({ ...recipeFor('clickhouse'), cleaning: { cap: { upper: 0.95 } } }, dir).recipe,
+          ),
+          (e: SegmintError) => e.code === 'ENGINE_UNSUPPORTED' && e.where?.path === 'cleaning.cap',
+        );
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      ch.stop();
+    }
+  });
+});

@@ -69,18 +69,23 @@ const tableRef = (name: string, dialect: Dialect) => name.split('.').map(sqlKit(
 /** A column of a table segmint creates in an engine; columns hold NULL unless `notNull`. */
 export interface EngineColumn {
   name: string;
-  type: 'double' | 'text';
+  type: 'double' | 'text' | 'timestamp' | 'boolean';
   notNull?: boolean;
 }
 
 /** CREATE TABLE for `columns` in a dialect (ClickHouse columns are declared Nullable where needed). */
-export function createTableSql(name: string, columns: EngineColumn[], dialect: Dialect): string {
+export function createTableSql(
+  name: string,
+  columns: EngineColumn[],
+  dialect: Dialect,
+  options: { temporary?: boolean } = {},
+): string {
   const kit = sqlKit(dialect);
   const cols = columns.map((c) => {
-    const t = c.type === 'double' ? kit.d.double : kit.d.text;
+    const t = c.type === 'double' ? kit.d.double : c.type === 'text' ? kit.d.text : kit.d[c.type];
     return `${kit.q(c.name)} ${c.notNull ? (dialect === 'clickhouse' ? t : `${t} NOT NULL`) : kit.fx.nullable(t)}`;
   });
-  return `CREATE TABLE ${tableRef(name, dialect)} (${cols.join(', ')})${kit.d.createSuffix}`;
+  return `CREATE ${options.temporary ? 'TEMPORARY ' : ''}TABLE ${tableRef(name, dialect)} (${cols.join(', ')})${options.temporary ? '' : kit.d.createSuffix}`;
 }
 
 function insertSql(name: string, rows: Row[], dialect: Dialect): string {
@@ -295,6 +300,31 @@ export interface EngineTarget {
  * errors. An embedded DuckDB opens the file read-write (it is where the features table goes).
  */
 export async function openEngine(target: EngineTarget, where = 'engine'): Promise<Engine> {
+  const engine = await connect(target, where);
+  return process.env.SEGMINT_DEBUG === 'sql' ? traced(engine) : engine;
+}
+
+/**
+ * An engine that writes every statement it runs, with its time in ms, to stderr
+ * (SEGMINT_DEBUG=sql): for finding the slow query of a run.
+ */
+export function traced(engine: Engine): Engine {
+  const time =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      const t = performance.now();
+      try {
+        return await f(...a);
+      } finally {
+        process.stderr.write(
+          `[segmint sql ${engine.dialect} ${(performance.now() - t).toFixed(0)} ms] ${String(a[0]).replace(/\s+/g, ' ').slice(0, 400)}\n`,
+        );
+      }
+    };
+  return { ...engine, all: time(engine.all), exec: time(engine.exec) };
+}
+
+async function connect(target: EngineTarget, where: string): Promise<Engine> {
   if (target.type === 'duckdb') {
     if (!target.database)
       throw new SegmintError(

@@ -25,7 +25,30 @@ import {
   planFeatures,
 } from '../features/build.js';
 import { type SqlKit, sqlKit } from '../model/sql.js';
-import { type Engine, type EngineColumn, type EngineParams, openEngine, replaceTable } from './engine.js';
+import {
+  createTableSql,
+  type Engine,
+  type EngineColumn,
+  type EngineParams,
+  openEngine,
+  replaceTable,
+} from './engine.js';
+
+/** The temporary table of cleaned, normalised order lines (where the engine keeps temporary tables). */
+const LINES = 'segmint_lines';
+const LINE_COLUMNS: EngineColumn[] = [
+  { name: 'customer_id', type: 'text' },
+  { name: 'order_id', type: 'text' },
+  { name: 'ts', type: 'timestamp' },
+  { name: 'quantity', type: 'double' },
+  { name: 'price', type: 'double' },
+  { name: 'amount', type: 'double' },
+  { name: 'product', type: 'text' },
+  { name: 'category', type: 'text' },
+  { name: 'country', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'is_return', type: 'boolean' },
+];
 
 type Kind = 'transactions' | 'customers' | 'events' | 'coupons';
 
@@ -247,6 +270,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   const txSrc = byKind.transactions;
   let txNorm: string | null = null;
   let returnsCounted = false;
+  let purchases = 0;
   if (txSrc) {
     readRows(txSrc);
     const {
@@ -275,7 +299,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
         .map(([c, e]) => ({ column: c!, parsed: e!, code: 'DATA_BAD_NUMBER' as const })),
     ];
     const filtered = await applyRules(txSrc, src0, filterRules(txSrc), 'tf');
-    let rel = await applyRules(
+    const rel = await applyRules(
       txSrc,
       filtered,
       [
@@ -284,32 +308,6 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
       ],
       't1',
     );
-    if (cl.duplicates === 'drop') {
-      const before = lastRemaining(txSrc);
-      rel = `(SELECT DISTINCT * FROM ${rel}) AS t2`;
-      const after = await countRows(rel);
-      ledger.push({
-        source: txSrc.name,
-        rule: 'exact duplicate rows',
-        removed: before - after,
-        remaining: after,
-      });
-    }
-    const cProduct = role(txSrc, 'product');
-    if (cProduct && cl.nonProductCodes.length)
-      rel = await applyRules(
-        txSrc,
-        rel,
-        [
-          {
-            rule: 'non-product codes (postage, fees, adjustments)',
-            keep: fx.orTrue(
-              `upper(${fx.trim(textOf(cProduct))}) NOT IN (${cl.nonProductCodes.map((c) => bind(c.toUpperCase())).join(', ')})`,
-            ),
-          },
-        ],
-        't3',
-      );
     const amountRaw = amountE ?? `(${qtyE}) * (${priceE})`;
     const cancelCond =
       cl.cancellations === 'keep'
@@ -320,46 +318,68 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
       return c ? `NULLIF(${fx.trim(textOf(c))}, '')` : fx.nullText;
     };
     const orderE = cOrder ? fx.id(q(cOrder)) : `concat(${fx.id(q(cCust))}, '@', ${fx.text(timeE)})`;
-    txNorm = `(SELECT ${fx.id(q(cCust))} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
+    const normalised = `SELECT ${fx.id(q(cCust))} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
         CASE WHEN ${cancelCond} THEN -abs(${qtyE}) ELSE ${qtyE} END AS quantity,
         ${priceE ?? fx.div(amountE!, qtyE)} AS price,
         CASE WHEN ${cancelCond} THEN -abs(${amountRaw}) ELSE ${amountRaw} END AS amount,
         ${txt('product')} AS product, ${txt('category')} AS category, ${txt('country')} AS country, ${txt('status')} AS status,
         ${cancelCond} AS is_return
-      FROM ${rel}) AS n0`;
-    const total = await countRows(txNorm);
-    const returns = await countRows(txNorm, 'is_return');
-    if (cl.cancellations === 'drop') {
-      returnsCounted = true;
+      FROM ${cl.duplicates === 'drop' ? `(SELECT DISTINCT * FROM ${rel}) AS t2` : rel}`;
+    // The distinct, normalised lines are computed once: kept in a temporary table where the
+    // engine has them (PostgreSQL, DuckDB); ClickHouse scans its shards again for each query.
+    let lines = `(${normalised}) AS n0`;
+    if (kit.d.tempTables) {
+      await engine.exec(`DROP TABLE IF EXISTS ${LINES}`);
+      await engine.exec(createTableSql(LINES, LINE_COLUMNS, engine.dialect, { temporary: true }));
+      await engine.exec(
+        `INSERT INTO ${LINES} (${LINE_COLUMNS.map((c) => c.name).join(', ')}) ${normalised}`,
+        params,
+      );
+      queries += 3;
+      lines = `${LINES} AS n0`;
+    }
+    const cProduct = role(txSrc, 'product');
+    const productKeep =
+      cProduct && cl.nonProductCodes.length
+        ? fx.orTrue(
+            `upper(product) NOT IN (${cl.nonProductCodes.map((c) => bind(c.toUpperCase())).join(', ')})`,
+          )
+        : null;
+    const priceKeep =
+      cl.nonPositivePrice === 'drop'
+        ? `(is_return OR ${fx.orFalse(`${priceE ? 'price' : 'amount'} > 0`)})`
+        : null;
+    if (cl.cancellations === 'drop') returnsCounted = true;
+    const when = (...c: (string | null)[]) => {
+      const conds = c.filter(Boolean);
+      return `sum(CASE WHEN ${conds.length ? conds.join(' AND ') : '1 = 1'} THEN 1 ELSE 0 END)`;
+    };
+    // One scan counts what the rules after the duplicates remove.
+    const c = await one(
+      `SELECT count(*) AS n, ${when(productKeep)} AS kept, ${when(productKeep, 'is_return')} AS ret, ${when(productKeep, priceKeep, returnsCounted ? 'NOT is_return' : null)} AS priced, ${when(productKeep, priceKeep, 'NOT is_return')} AS purchases FROM ${lines}`,
+    );
+    const [n, kept, ret, priced] = [c.n, c.kept, c.ret, c.priced].map((v) => Number(v ?? 0));
+    // Capping changes values, not rows: whether any purchase is left is known now.
+    purchases = Number(c.purchases ?? 0);
+    const push = (rule: string, remaining: number, extra: Partial<LedgerEntry> = {}) =>
       ledger.push({
         source: txSrc.name,
-        rule: 'cancellations and returns',
-        removed: returns,
-        remaining: total - returns,
+        rule,
+        removed: lastRemaining(txSrc) - remaining,
+        remaining,
+        ...extra,
+      });
+    if (cl.duplicates === 'drop') push('exact duplicate rows', n);
+    if (productKeep) push('non-product codes (postage, fees, adjustments)', kept);
+    if (cl.cancellations === 'drop')
+      push('cancellations and returns', kept - ret, {
         note: 'left out of purchase features; counted in return_rate',
       });
-    } else if (cl.cancellations === 'net') {
-      ledger.push({
-        source: txSrc.name,
-        rule: 'cancellations and returns',
-        removed: 0,
-        remaining: total,
-        note: `${returns} line(s) netted against purchases`,
-      });
-    }
-    const counted = returnsCounted ? 'NOT is_return' : '';
-    if (cl.nonPositivePrice === 'drop') {
-      const keep = `(is_return OR ${fx.orFalse(`${priceE ? 'price' : 'amount'} > 0`)})`;
-      const [after] = await countRules(txNorm, [keep], counted);
-      const before = lastRemaining(txSrc);
-      ledger.push({
-        source: txSrc.name,
-        rule: priceE ? 'non-positive price' : 'non-positive amount',
-        removed: before - after,
-        remaining: after,
-      });
-      txNorm = `(SELECT * FROM ${txNorm} WHERE ${keep}) AS n1`;
-    }
+    else if (cl.cancellations === 'net')
+      push('cancellations and returns', kept, { note: `${ret} line(s) netted against purchases` });
+    if (priceKeep) push(priceE ? 'non-positive price' : 'non-positive amount', priced);
+    const keep = [productKeep, priceKeep].filter(Boolean);
+    txNorm = keep.length ? `(SELECT * FROM ${lines} WHERE ${keep.join(' AND ')}) AS n1` : lines;
     if (cl.cap) {
       for (const [i, col] of cl.cap.columns.entries()) {
         const lower = cl.cap.lower !== undefined;
@@ -396,7 +416,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
         });
       }
     }
-    if ((await countRows(txNorm, 'NOT is_return')) === 0) throw noPurchasesError(txSrc, ledger);
+    if (purchases === 0) throw noPurchasesError(txSrc, ledger);
   }
 
   // ---- customers: one row per id, with the joined date as __joined
@@ -527,9 +547,15 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   const inWindow = `${before}${windowStart ? ` AND ts >= ${fx.dayStart('$start')}` : ''}`;
   let tx: string | null = null;
   let txHist: string | null = null;
+  let histRange: { from: string; to: string } | null = null;
   if (txSrc && txNorm) {
     const counted = returnsCounted ? 'NOT is_return' : '';
-    const [hist, win] = await countRules(txNorm, windowStart ? [before, inWindow] : [before], counted);
+    const c = counted ? ` AND ${counted}` : '';
+    const w = await one(
+      `SELECT sum(CASE WHEN ${before}${c} THEN 1 ELSE 0 END) AS hist, sum(CASE WHEN ${inWindow}${c} THEN 1 ELSE 0 END) AS win, ${fx.text(fx.date(fx.agg('min', 'ts', before)))} AS a, ${fx.text(fx.date(fx.agg('max', 'ts', before)))} AS b FROM ${txNorm}`,
+    );
+    const [hist, win] = [Number(w.hist ?? 0), Number(w.win ?? 0)];
+    if (w.a && hist) histRange = { from: String(w.a), to: String(w.b) };
     const prior = lastRemaining(txSrc);
     if (prior - hist)
       ledger.push({
@@ -568,17 +594,20 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
 
   // ---- the customers analysed
   let universe: string;
+  let customers: number;
   if (tx) {
     universe = `(SELECT DISTINCT customer_id FROM ${tx} WHERE NOT is_return) AS u`;
-    const allIds = Number((await one(`SELECT count(DISTINCT customer_id) AS n FROM ${tx}`, params)).n);
-    const n = await countRows(universe);
-    if (allIds > n) warnings.push(onlyReturnsWarning(allIds - n));
+    const r = await one(
+      `SELECT count(DISTINCT customer_id) AS a, ${fx.agg('countDistinct', 'customer_id', 'NOT is_return')} AS n FROM ${tx}`,
+    );
+    customers = Number(r.n ?? 0);
+    if (Number(r.a) > customers) warnings.push(onlyReturnsWarning(Number(r.a) - customers));
   } else if (cust) {
     universe = `(SELECT customer_id FROM ${cust}) AS u`;
+    customers = await countRows(universe);
   } else {
     throw noCustomerSourceError();
   }
-  const customers = await countRows(universe);
   if (customers === 0) throw noCustomersError(windowStart, referenceDate, ledger);
   if (tx && cust) {
     const matched = Number(
@@ -643,14 +672,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
     distributions: { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null },
   };
   for (const s of sources) {
-    let dateRange: DataOverview['sources'][number]['dateRange'] = null;
-    if (s === txSrc && txHist) {
-      const r = await one(
-        `SELECT ${fx.text(fx.date('min(ts)'))} AS a, ${fx.text(fx.date('max(ts)'))} AS b FROM ${txHist}`,
-        params,
-      );
-      if (r.a) dateRange = { from: String(r.a), to: String(r.b) };
-    }
+    const dateRange = s === txSrc ? histRange : null;
     overview.sources.push({
       name: s.name,
       kind: s.spec.kind,

@@ -5,6 +5,10 @@ import type { Model } from './model.js';
 /** The SQL dialects segmint renders; each differs only where the table below says. */
 export const DIALECTS = {
   duckdb: {
+    timestamp: 'TIMESTAMP',
+    boolean: 'BOOLEAN',
+    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
+    tempTables: true,
     quote: '"',
     double: 'DOUBLE',
     text: 'VARCHAR',
@@ -19,6 +23,10 @@ export const DIALECTS = {
     rename: 'alter',
   },
   postgres: {
+    timestamp: 'TIMESTAMP',
+    boolean: 'BOOLEAN',
+    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
+    tempTables: true,
     quote: '"',
     double: 'DOUBLE PRECISION',
     text: 'TEXT',
@@ -31,6 +39,10 @@ export const DIALECTS = {
     rename: 'alter',
   },
   clickhouse: {
+    timestamp: 'DateTime',
+    boolean: 'UInt8',
+    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
+    tempTables: false,
     quote: '"',
     double: 'Float64',
     text: 'String',
@@ -43,6 +55,10 @@ export const DIALECTS = {
     rename: 'rename',
   },
   spark: {
+    timestamp: 'TIMESTAMP',
+    boolean: 'BOOLEAN',
+    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
+    tempTables: false,
     quote: '`',
     double: 'DOUBLE',
     text: 'STRING',
@@ -55,6 +71,10 @@ export const DIALECTS = {
     rename: 'alter',
   },
   bigquery: {
+    timestamp: 'TIMESTAMP',
+    boolean: 'BOOL',
+    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
+    tempTables: false,
     quote: '`',
     double: 'FLOAT64',
     text: 'STRING',

@@ -11,6 +11,7 @@ for (const b of [
   'serve.ts',
   'clv.ts',
   'engine.ts',
+  'engine-features.ts',
 ]) {
   console.log(`\n## ${b}\n`);
   spawnSync(

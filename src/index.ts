@@ -25,7 +25,15 @@ export { ERROR_CODES, SegmintError } from './core/errors.js';
 export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
-export { clickhouseEngine, duckdbEngine, postgresEngine } from './engine/engine.js';
+export {
+  cancelOnAbort,
+  clickhouseEngine,
+  duckdbEngine,
+  type Engine,
+  openEngine,
+  postgresEngine,
+} from './engine/engine.js';
+export { buildFeaturesInEngine, pullFeatures } from './engine/features.js';
 export {
   assignmentSql,
   clusterInEngine,

@@ -1,7 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
-import { ENGINE_TYPES, type EngineTarget, type EngineType, openEngine } from '../engine/engine.js';
+import {
+  cancelOnAbort,
+  ENGINE_TYPES,
+  type EngineTarget,
+  type EngineType,
+  openEngine,
+} from '../engine/engine.js';
 import { clusterInEngine, selectKInEngine } from '../engine/kmeans.js';
 import { fitPrepInEngine } from '../engine/prep.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
@@ -97,6 +103,7 @@ export function registerCluster(program: Command, io: Io): void {
       const stop = new AbortController();
       const onSigint = () => stop.abort();
       process.once('SIGINT', onSigint);
+      const untie = cancelOnAbort(runner, stop.signal);
       try {
         const prep = await fitPrepInEngine(runner, opts.table, features, opts.scaler, list(opts.log));
         const common = {
@@ -169,8 +176,16 @@ export function registerCluster(program: Command, io: Io): void {
             `\n${r.nIter} iteration(s) in ${runner.dialect}, inertia ${r.inertia.toPrecision(8)}; ${r.rowsMoved} row(s) came back (sample ${r.sampleRows} + centroids)${opts.outTable ? `; assignment written to ${opts.outTable}` : ''}${opts.out ? `; result in ${resolve(opts.out)}` : ''}\n`,
           );
         }
+      } catch (e) {
+        // A statement stopped by Ctrl-C fails in the engine; say what happened.
+        if (stop.signal.aborted && !(e instanceof SegmintError && e.code === 'CANCELLED'))
+          throw new SegmintError('CANCELLED', 'The in-engine k-means was cancelled.', {
+            details: { cause: (e as Error).message },
+          });
+        throw e;
       } finally {
         process.off('SIGINT', onSigint);
+        untie();
         await runner.close();
       }
     }),

@@ -77,10 +77,19 @@ export function registerRun(program: Command, io: Io): void {
     action(io, async (file: string, opts: CommonOpts & { out?: string }) => {
       const loaded = loadRecipe(file, opts.set ?? []);
       const progress = progressRenderer(io, !opts.json && !opts.quiet);
+      // Ctrl-C stops the run at the next step (and the engine's running statement): CANCELLED,
+      // nothing written, the last good run untouched.
+      const stop = new AbortController();
+      const onSigint = () => stop.abort();
+      process.once('SIGINT', onSigint);
       const summary = await runRecipe(loaded, {
         onEvent: progress.onEvent,
+        signal: stop.signal,
         ...(opts.out ? { outDir: opts.out } : {}),
-      }).finally(progress.stop);
+      }).finally(() => {
+        process.off('SIGINT', onSigint);
+        progress.stop();
+      });
       if (opts.json) printJson(io, runJson(summary));
       else printRunSummary(io, summary);
     }),

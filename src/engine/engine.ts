@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import type pg from 'pg';
+import pg from 'pg';
 import { ENGINE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import type { Duck } from '../data/duck.js';
@@ -25,7 +26,25 @@ export interface Engine {
   describe(table: string): Promise<{ name: string; type: string }[]>;
   createTable(name: string, columns: EngineColumn[]): Promise<void>;
   insert(name: string, rows: Row[]): Promise<void>;
+  /** Stops the statements running now (they fail); used when a run is cancelled. */
+  cancel(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Throws CANCELLED once `signal` is aborted; `what` says what was stopped and where. */
+export function checkAbort(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) throw new SegmintError('CANCELLED', `${what} was cancelled.`);
+}
+
+/**
+ * Ties a signal to an engine: aborting cancels the statement running in the engine. Returns the
+ * function that unties them.
+ */
+export function cancelOnAbort(engine: Engine, signal: AbortSignal | undefined): () => void {
+  if (!signal) return () => {};
+  const onAbort = () => void engine.cancel().catch(() => {});
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 /**
@@ -118,6 +137,7 @@ export function duckdbEngine(duck: Duck): Engine {
     insert: async (name, rows) => {
       if (rows.length) await duck.exec(insertSql(name, rows, 'duckdb'));
     },
+    cancel: async () => duck.con.interrupt(),
     close: async () => {},
   };
 }
@@ -127,6 +147,8 @@ export function duckdbEngine(duck: Duck): Engine {
  * first use (it costs more than it saves on these wide, literal-heavy queries); an error comes back
  * as DB_ERROR with PostgreSQL's message and the SQL that failed.
  */
+const PgClient = pg.Client;
+
 export function postgresEngine(client: pg.ClientBase, close: () => Promise<void> = async () => {}): Engine {
   let ready: Promise<unknown> | null = null;
   const query = async (sql: string, params?: EngineParams) => {
@@ -176,6 +198,19 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
     },
     insert: async (name, rows) => {
       if (rows.length) await query(insertSql(name, rows, 'postgres'));
+    },
+    // A second connection asks the server to cancel this session's running statement.
+    cancel: async () => {
+      const pid = (client as unknown as { processID: number | null }).processID;
+      if (pid === null) return;
+      const params = (client as unknown as { connectionParameters: pg.ClientConfig }).connectionParameters;
+      const other = new PgClient(params);
+      try {
+        await other.connect();
+        await other.query('SELECT pg_cancel_backend($1)', [pid]);
+      } finally {
+        await other.end().catch(() => {});
+      }
     },
     close,
   };
@@ -230,33 +265,40 @@ export function clickhouseEngine(url: string, options: { database?: string | und
       });
     throw new SegmintError('DB_ERROR', `ClickHouse: ${msg.split('\n')[0]}`, { details: { sql } });
   };
-  const all = async (sql: string, params?: EngineParams): Promise<Row[]> => {
-    const q = text(sql, params);
+  // Statements running now, by query id, so that cancel() can stop them on the server too.
+  const running = new Map<string, AbortController>();
+  const tracked = async <T>(
+    q: string,
+    f: (id: { query_id: string; abort_signal: AbortSignal }) => Promise<T>,
+  ) => {
+    const query_id = randomUUID();
+    const ac = new AbortController();
+    running.set(query_id, ac);
     try {
-      return (await (await client.query({ query: q, format: 'JSONEachRow' })).json()) as Row[];
+      return await f({ query_id, abort_signal: ac.signal });
     } catch (e) {
       return fail(e, q);
+    } finally {
+      running.delete(query_id);
     }
   };
+  const all = (sql: string, params?: EngineParams): Promise<Row[]> => {
+    const q = text(sql, params);
+    return tracked(
+      q,
+      async (id) => (await (await client.query({ query: q, format: 'JSONEachRow', ...id })).json()) as Row[],
+    );
+  };
+  const command = (q: string) => tracked(q, (id) => client.command({ query: q, ...id }));
   return {
     dialect: 'clickhouse',
     all,
     exec: async (sql, params) => {
-      const q = text(sql, params);
-      try {
-        await client.command({ query: q });
-      } catch (e) {
-        fail(e, q);
-      }
+      await command(text(sql, params));
     },
     async *stream(sql, params) {
       const q = text(sql, params);
-      let rs: Awaited<ReturnType<typeof client.query>>;
-      try {
-        rs = await client.query({ query: q, format: 'JSONEachRow' });
-      } catch (e) {
-        return fail(e, q);
-      }
+      const rs = await tracked(q, (id) => client.query({ query: q, format: 'JSONEachRow', ...id }));
       for await (const rows of rs.stream()) for (const r of rows) yield r.json() as Row;
     },
     describe: async (table) =>
@@ -265,20 +307,19 @@ export function clickhouseEngine(url: string, options: { database?: string | und
         type: String(r.type),
       })),
     createTable: async (name, columns) => {
-      const q = createTableSql(name, columns, 'clickhouse');
-      try {
-        await client.command({ query: q });
-      } catch (e) {
-        fail(e, q);
-      }
+      await command(createTableSql(name, columns, 'clickhouse'));
     },
     insert: async (name, rows) => {
       if (!rows.length) return;
-      try {
-        await client.insert({ table: name, values: rows, format: 'JSONEachRow' });
-      } catch (e) {
-        fail(e, `INSERT INTO ${name}`);
-      }
+      await tracked(`INSERT INTO ${name}`, (id) =>
+        client.insert({ table: name, values: rows, format: 'JSONEachRow', ...id }),
+      );
+    },
+    cancel: async () => {
+      const ids = [...running.keys()];
+      for (const ac of running.values()) ac.abort();
+      for (const id of ids)
+        await client.command({ query: `KILL QUERY WHERE query_id = ${kit.str(id)} ASYNC` }).catch(() => {});
     },
     close: () => client.close(),
   };

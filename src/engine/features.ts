@@ -26,6 +26,8 @@ import {
 } from '../features/build.js';
 import { type SqlKit, sqlKit } from '../model/sql.js';
 import {
+  cancelOnAbort,
+  checkAbort,
   createTableSql,
   type Engine,
   type EngineColumn,
@@ -33,6 +35,7 @@ import {
   openEngine,
   replaceTable,
 } from './engine.js';
+import type { EngineRunOptions } from './kmeans.js';
 
 /** The temporary table of cleaned, normalised order lines (where the engine keeps temporary tables). */
 const LINES = 'segmint_lines';
@@ -100,7 +103,26 @@ const isoDay = (d: string, plusDays: number): string => {
  * aggregation queries, and one INSERT ... SELECT writes the features table (staged, then swapped).
  * Only counts, the reference date, the top categories and the ledger come back.
  */
-export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Promise<EngineFeatures> {
+export async function buildFeaturesInEngine(
+  engine: Engine,
+  recipe: Recipe,
+  run: EngineRunOptions = {},
+): Promise<EngineFeatures> {
+  const untie = cancelOnAbort(engine, run.signal);
+  try {
+    return await build(engine, recipe, run);
+  } catch (e) {
+    if (run.signal?.aborted && !(e instanceof SegmintError && e.code === 'CANCELLED'))
+      throw new SegmintError('CANCELLED', 'Building the features in the engine was cancelled.', {
+        details: { cause: (e as Error).message },
+      });
+    throw e;
+  } finally {
+    untie();
+  }
+}
+
+async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Promise<EngineFeatures> {
   const kit = sqlKit(engine.dialect);
   const { q, fx } = kit;
   const cl = recipe.cleaning;
@@ -112,7 +134,9 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   let rowsReturned = 0;
   /** Values bound into the SQL: filter values, product codes, the reference date, ... */
   const params: EngineParams = {};
+  const stopped = () => checkAbort(run.signal, 'Building the features in the engine');
   const all = async (sql: string, p: EngineParams = params) => {
+    stopped();
     queries++;
     const rows = await engine.all(sql, p);
     rowsReturned += rows.length;
@@ -121,7 +145,22 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   const one = async (sql: string, p: EngineParams = params) => (await all(sql, p))[0] ?? {};
   const tableRef = (t: string) => t.split('.').map(q).join('.');
 
+  const phases = [
+    'reading the tables',
+    ...(['transactions', 'customers', 'events', 'coupons'] as const)
+      .filter((k) => Object.values(recipe.sources).some((x) => x.kind === k))
+      .map((k) => `cleaning ${k}`),
+    'the window and the customers',
+    'building the features',
+  ];
+  let phase = 0;
+  const step = (label: string) => {
+    stopped();
+    run.onProgress?.(phase++, phases.length, label);
+  };
+
   // ---- the sources: tables in the engine
+  step(phases[0]);
   const sources: EngineSource[] = [];
   for (const [name, s] of Object.entries(recipe.sources)) {
     const where = `sources.${name}`;
@@ -272,6 +311,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   let returnsCounted = false;
   let purchases = 0;
   if (txSrc) {
+    step('cleaning transactions');
     readRows(txSrc);
     const {
       customer: cCust,
@@ -329,6 +369,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
     // engine has them (PostgreSQL, DuckDB); ClickHouse scans its shards again for each query.
     let lines = `(${normalised}) AS n0`;
     if (kit.d.tempTables) {
+      stopped();
       await engine.exec(`DROP TABLE IF EXISTS ${LINES}`);
       await engine.exec(createTableSql(LINES, LINE_COLUMNS, engine.dialect, { temporary: true }));
       await engine.exec(
@@ -423,6 +464,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   const custSrc = byKind.customers;
   let cust: string | null = null;
   if (custSrc) {
+    step('cleaning customers');
     readRows(custSrc);
     const cCust = requireRole(custSrc, 'customer', 'for a customers source');
     const cJoined = role(custSrc, 'joined');
@@ -483,6 +525,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   const evSrc = byKind.events;
   let ev: string | null = null;
   if (evSrc) {
+    step('cleaning events');
     const cCust = requireRole(evSrc, 'customer', 'for an events source');
     const cTime = requireRole(evSrc, 'time', 'for an events source');
     const timeE = timeOf(evSrc, cTime);
@@ -504,6 +547,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   const cpSrc = byKind.coupons;
   let cp: string | null = null;
   if (cpSrc) {
+    step('cleaning coupons');
     const cCust = requireRole(cpSrc, 'customer', 'for a coupons source');
     const cRed = requireRole(
       cpSrc,
@@ -531,6 +575,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
   }
 
   // ---- reference date and window
+  step('the window and the customers');
   let referenceDate = givenReferenceDate(recipe.window.referenceDate);
   if (!referenceDate) {
     const maxFrom = txNorm ?? ev ?? cp;
@@ -624,6 +669,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
 
   // ---- features: one aggregate subquery per table, joined one at a time (ClickHouse 18 takes one
   // JOIN per SELECT), then INSERT ... SELECT into a staged table that is swapped in.
+  step('building the features');
   const plan = await planFeatures(recipe, {
     kit,
     has,
@@ -651,6 +697,7 @@ export async function buildFeaturesInEngine(engine: Engine, recipe: Recipe): Pro
     })),
   ];
   try {
+    stopped();
     await replaceTable(engine, featuresTable, columns, select, params);
   } catch (e) {
     if (

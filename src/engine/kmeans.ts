@@ -12,6 +12,7 @@ import {
   sqlKit,
 } from '../model/sql.js';
 import type { PrepParams } from '../prep/prepare.js';
+import { checkAbort } from './engine.js';
 
 /** What the in-engine k-means needs of a database: run a query, get plain rows. */
 export interface SqlRunner {
@@ -89,9 +90,8 @@ export interface EngineRunOptions {
   signal?: AbortSignal;
 }
 
-function checkAbort(signal: AbortSignal | undefined, where: string) {
-  if (signal?.aborted) throw new SegmintError('CANCELLED', `The in-engine k-means was cancelled ${where}.`);
-}
+const stopIfAborted = (signal: AbortSignal | undefined, where: string) =>
+  checkAbort(signal, `The in-engine k-means (${where})`);
 
 /**
  * k-means where the data lives: each Lloyd iteration is one query (above), the client keeps only
@@ -121,7 +121,7 @@ export async function kmeansInEngine(
   let nIter = 0;
   let rowsMoved = 0;
   for (; nIter < maxIter; nIter++) {
-    checkAbort(run.signal, `before iteration ${nIter + 1}`);
+    stopIfAborted(run.signal, `before iteration ${nIter + 1}`);
     const rows = await runner.all(lloydIterationSql(prep, centers, k, table, runner.dialect));
     rowsMoved += rows.length;
     let shift = 0;
@@ -142,7 +142,7 @@ export async function kmeansInEngine(
       break;
     }
   }
-  checkAbort(run.signal, 'before the final pass');
+  stopIfAborted(run.signal, 'before the final pass');
   const last = await runner.all(lloydIterationSql(prep, centers, k, table, runner.dialect));
   rowsMoved += last.length;
   // Sizes and inertia of the final assignment (to the final centres), as in-process.
@@ -189,7 +189,7 @@ export interface EngineClusterOptions extends EngineRunOptions {
 
 /** The seeded sample of prepared rows, drawn in the engine (sampleSql); the only rows that come back. */
 export async function drawSample(runner: SqlRunner, opts: Omit<EngineClusterOptions, 'k'>): Promise<Matrix> {
-  checkAbort(opts.signal, 'before sampling');
+  stopIfAborted(opts.signal, 'before sampling');
   const dim = opts.prep.outputNames.length;
   const rows = await runner.all(
     sampleSql(
@@ -234,7 +234,7 @@ export async function writeAssignment(
     runner.dialect,
   );
   // Past this point the statements run to the end, so an abort never leaves the target dropped.
-  checkAbort(opts.signal, 'before writing the assignment table');
+  stopIfAborted(opts.signal, 'before writing the assignment table');
   for (const sql of replaceTableSql(opts.outTable, select, runner.dialect)) await exec(sql);
 }
 

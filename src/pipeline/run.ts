@@ -17,6 +17,7 @@ import { Duck, qi, qs } from '../data/duck.js';
 import { type DataOverview, dataOverview } from '../data/overview.js';
 import { writePostgres } from '../data/postgres.js';
 import { loadSources } from '../data/sources.js';
+import { checkAbort } from '../engine/engine.js';
 import { buildFeaturesInEngine, openRecipeEngine, pullFeatures } from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
@@ -50,6 +51,8 @@ export interface RunOptions {
   now?: () => Date;
   /** Overrides recipe.output.dir. */
   outDir?: string;
+  /** Aborting stops the run at the next stage (and the engine's running statement) with CANCELLED; nothing is written. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -129,6 +132,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   let stageStart = 0;
   let current: Stage = 'data';
   const stage = (s: Stage) => {
+    checkAbort(opts.signal, `The run (before ${s})`);
     current = s;
     stageStart = performance.now();
     emit({ type: 'stage', stage: s, index: STAGES.indexOf(s) + 1, total: STAGES.length });
@@ -153,7 +157,10 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       try {
         done(`${engineSpec.type}: ${Object.keys(recipe.sources).length} table(s)`);
         stage('clean');
-        const built = await buildFeaturesInEngine(engine, recipe);
+        const built = await buildFeaturesInEngine(engine, recipe, {
+          onProgress: (d, total, label) => emit({ type: 'progress', stage: 'clean', done: d, total, label }),
+          ...(opts.signal ? { signal: opts.signal } : {}),
+        });
         data = built.data;
         warnings.push(...data.warnings);
         done(

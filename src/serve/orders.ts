@@ -42,10 +42,14 @@ export async function featuresFromOrders(
         TX_FEATURES.has(typeof f === 'string' ? f : f.feature) ||
         (typeof f !== 'string' && f.feature === 'custom' && (f.from ?? 'transactions') === 'transactions'),
     );
-    const { postgres: _pg, ...txSpec } = tx;
+    // The posted orders replace the model's source, wherever it was read (file, PostgreSQL or an
+    // engine's table), and are featurised here in DuckDB.
+    const { postgres: _pg, table: _table, ...txSpec } = tx;
     void _pg;
+    void _table;
     const raw = {
       ...recipe,
+      engine: undefined,
       sources: { [txName]: { ...txSpec, path: file, format: 'json', csv: undefined, join: [] } },
       features,
       window: {

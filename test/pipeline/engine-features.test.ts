@@ -7,10 +7,12 @@ import type { SegmintError } from '../../src/core/errors.js';
 import { Duck } from '../../src/data/duck.js';
 import { clickhouseEngine, type Engine, openEngine } from '../../src/engine/engine.js';
 import { buildFeaturesInEngine, pullFeatures } from '../../src/engine/features.js';
+import { parseModel } from '../../src/model/model.js';
 import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
+import { featuresFromOrders } from '../../src/serve/orders.js';
 import { startClickHouse } from '../ch-fixture.js';
 import { engineShop, loadShopRows, shopDdl, shopSources, writeShopCsv } from '../engine-shop.js';
-import { cleanup, featuresOf, tempDir } from '../helpers.js';
+import { cleanup, featuresOf, listDir, tempDir } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 
 const FEATURES = [
@@ -119,6 +121,34 @@ describe('cleaning and features inside the engines', () => {
     assert.deepEqual(tags(run.runDir), tags(refRun.runDir), `${label}: every customer tagged the same`);
     const record = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
     assert.equal(record.inputs[0].file, `${engine.dialect}:orders`);
+    // The scoring API featurises posted orders with the model's definitions, engine or not.
+    const model = (d: string) => parseModel(JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')));
+    const orders = [
+      {
+        invoice: '1',
+        stock_code: 'P01',
+        quantity: 2,
+        invoice_date: '2024-06-01 10:00:00',
+        price: 3.5,
+        customer_id: 'X1',
+        country: 'France',
+        category: 'Home',
+      },
+      {
+        invoice: '2',
+        stock_code: 'P02',
+        quantity: 1,
+        invoice_date: '2024-06-20 10:00:00',
+        price: 8,
+        customer_id: 'X1',
+        country: 'France',
+        category: 'Toys',
+      },
+    ];
+    assert.deepEqual(
+      [...(await featuresFromOrders(model(run.runDir), orders)).entries()],
+      [...(await featuresFromOrders(model(refRun.runDir), orders)).entries()],
+    );
   }
 
   test('DuckDB database file: the same ledger, features and segments as the embedded pipeline', async () => {
@@ -134,6 +164,47 @@ describe('cleaning and features inside the engines', () => {
     const engine = await openEngine({ type: 'duckdb', database: file });
     try {
       await check(engine, { type: 'duckdb', database: 'shop.duckdb' }, 'duckdb');
+      // Progress comes per phase; cancelling stops at the next statement and leaves the last
+      // features table as it was.
+      const recipe = recipeFromObject(recipeFor({ type: 'duckdb', database: 'shop.duckdb' }), dir).recipe;
+      const before = await engine.all('SELECT * FROM segmint_features ORDER BY customer_id');
+      const seen: string[] = [];
+      await buildFeaturesInEngine(engine, recipe, {
+        onProgress: (d, n, label) => seen.push(`${d}/${n} ${label}`),
+      });
+      assert.deepEqual(seen, [
+        '0/7 reading the tables',
+        '1/7 cleaning transactions',
+        '2/7 cleaning customers',
+        '3/7 cleaning events',
+        '4/7 cleaning coupons',
+        '5/7 the window and the customers',
+        '6/7 building the features',
+      ]);
+      const stop = new AbortController();
+      await assert.rejects(
+        buildFeaturesInEngine(engine, recipe, {
+          signal: stop.signal,
+          onProgress: (d) => {
+            if (d === 2) stop.abort();
+          },
+        }),
+        (e: SegmintError) => e.code === 'CANCELLED',
+      );
+      assert.deepEqual(await engine.all('SELECT * FROM segmint_features ORDER BY customer_id'), before);
+      // A whole run stops too, before writing anything.
+      const runStop = new AbortController();
+      await assert.rejects(
+        runRecipe(recipeFromObject(recipeFor({ type: 'duckdb', database: 'shop.duckdb' }), dir), {
+          outDir: join(dir, 'out-cancelled'),
+          signal: runStop.signal,
+          onEvent: (e) => {
+            if (e.type === 'progress') runStop.abort();
+          },
+        }),
+        (e: SegmintError) => e.code === 'CANCELLED',
+      );
+      assert.deepEqual(listDir(join(dir, 'out-cancelled', 'runs')), []);
     } finally {
       await engine.close();
     }
@@ -149,6 +220,12 @@ describe('cleaning and features inside the engines', () => {
         await loadShopRows(engine, tb, tb.rows);
       }
       await check(engine, { type: 'postgres', url: srv.url }, 'postgres');
+      // cancel() stops a running statement on the server.
+      const t0 = Date.now();
+      const sleeping = engine.all('SELECT pg_sleep(30)');
+      setTimeout(() => void engine.cancel(), 300);
+      await assert.rejects(sleeping, (e: SegmintError) => e.code === 'DB_ERROR' && /cancel/i.test(e.message));
+      assert.ok(Date.now() - t0 < 10_000, 'cancelled well before the statement would end');
       // Capping needs an interpolated quantile: PostgreSQL has one, and agrees with in-process.
       const capped = {
         ...recipeFor({ type: 'postgres', url: srv.url }),
@@ -227,6 +304,12 @@ describe('cleaning and features inside the engines', () => {
       const engine = await openEngine({ type: 'clickhouse', url: ch.urls[0] });
       try {
         await check(engine, { type: 'clickhouse', url: ch.urls[0] }, 'clickhouse');
+        // cancel() aborts the request and kills the query on the server.
+        const t0 = Date.now();
+        const long = engine.all('SELECT count() AS n FROM numbers(100000000000) WHERE sipHash64(number) = 1');
+        setTimeout(() => void engine.cancel(), 300);
+        await assert.rejects(long, (e: SegmintError) => e.code === 'DB_ERROR');
+        assert.ok(Date.now() - t0 < 10_000, 'cancelled well before the statement would end');
         await assert.rejects(
           buildFeaturesInEngine(
             engine,

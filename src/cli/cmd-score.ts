@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
 import { Duck, qi } from '../data/duck.js';
-import { pgConnect, pgTable } from '../data/postgres.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
 import { missingColumnError } from '../data/sources.js';
+import { ENGINE_TYPES, type EngineType, openEngine, replaceTableAs } from '../engine/engine.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
-import { compileScoringSql, DIALECTS, type Dialect, replaceTableSql } from '../model/sql.js';
+import { compileScoringSql, DIALECTS, type Dialect } from '../model/sql.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { CLV_COLUMNS } from '../pipeline/clv-stage.js';
 import { toCsv } from '../pipeline/csv.js';
@@ -141,7 +141,7 @@ export function registerScore(program: Command, io: Io): void {
       .option('--out <file>', 'write the scores as CSV here instead of stdout')
       .option(
         '--engine <engine>',
-        'score inside a database instead: duckdb or postgres (with --table and --out-table)',
+        'score inside a database instead: duckdb, postgres or clickhouse (with --table and --out-table)',
       )
       .option(
         '--table <table>',
@@ -151,7 +151,7 @@ export function registerScore(program: Command, io: Io): void {
       .option('--database <file>', 'with --engine duckdb: the database file')
       .option(
         '--url <url>',
-        'with --engine postgres: the connection URL (default SEGMINT_PG_URL, DATABASE_URL, PG*)',
+        'with --engine postgres or clickhouse: the connection URL (default SEGMINT_PG_URL, DATABASE_URL, PG*; SEGMINT_CLICKHOUSE_URL)',
       )
       .option(
         '--sql <dialect>',
@@ -248,40 +248,33 @@ async function scoreInEngine(
     return;
   }
   if (!opts.outTable) throw new SegmintError('USAGE', '--out-table names the table to write the tags into.');
-  let rows: number;
-  if (dialect === 'duckdb') {
-    if (!opts.database) throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
-    const duck = await Duck.open(resolve(opts.database));
-    try {
-      await duck.exec('BEGIN TRANSACTION');
-      await duck.exec(`CREATE OR REPLACE TABLE ${qi(opts.outTable)} AS ${sql}`);
-      await duck.exec('COMMIT');
-      rows = Number((await duck.one(`SELECT count(*) AS n FROM ${qi(opts.outTable)}`)).n);
-    } finally {
-      duck.close();
-    }
-  } else if (dialect === 'postgres') {
-    const client = await pgConnect(opts.url, '--url');
-    try {
-      await client.query('BEGIN');
-      for (const statement of replaceTableSql(opts.outTable, sql, 'postgres')) await client.query(statement);
-      await client.query('COMMIT');
-      rows = Number((await client.query(`SELECT count(*) AS n FROM ${pgTable(opts.outTable)}`)).rows[0].n);
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw new SegmintError(
-        'DB_ERROR',
-        `PostgreSQL: scoring into ${opts.outTable} failed, nothing was changed: ${(e as Error).message}`,
-        { details: { sql } },
-      );
-    } finally {
-      await client.end();
-    }
-  } else
+  if (!(ENGINE_TYPES as readonly string[]).includes(dialect))
     throw new SegmintError(
       'USAGE',
       `--engine ${dialect} is not supported for running; print its SQL with --sql ${dialect}.`,
     );
+  if (dialect === 'duckdb' && !opts.database)
+    throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
+  const engine = await openEngine(
+    {
+      type: dialect as EngineType,
+      url: opts.url,
+      database: dialect === 'duckdb' ? resolve(opts.database!) : opts.database,
+    },
+    '--engine',
+  );
+  let rows: number;
+  try {
+    rows = await replaceTableAs(engine, opts.outTable, sql);
+  } catch (e) {
+    throw new SegmintError(
+      'DB_ERROR',
+      `${dialect}: scoring into ${opts.outTable} failed; the last ${opts.outTable} is as it was: ${(e as Error).message}`,
+      { details: { sql } },
+    );
+  } finally {
+    await engine.close();
+  }
   if (opts.json) printJson(io, { engine: dialect, table: opts.outTable, rows });
   else if (!opts.quiet) io.err(`  scored ${rows} customer(s) in ${dialect} -> ${opts.outTable}\n`);
 }

@@ -401,9 +401,26 @@ async function connect(target: EngineTarget, where: string): Promise<Engine> {
 }
 
 /**
- * Replaces table `name` in the engine by the rows of `select` (with bound parameters) without a
- * moment where a half-written table is visible: a typed staging table is filled by INSERT ... SELECT
- * (PostgreSQL takes no parameters in CREATE TABLE AS), then swapped in.
+ * Runs the statements that replace a table: in one transaction where the engine has transactional
+ * DDL (DuckDB, PostgreSQL), so a failure changes nothing; elsewhere (ClickHouse) staged and renamed,
+ * so a failure leaves the last good table.
+ */
+async function swap(engine: Engine, steps: string[], params?: EngineParams): Promise<void> {
+  const tx = sqlKit(engine.dialect).d.transactionalDdl;
+  if (tx) await engine.exec('BEGIN TRANSACTION');
+  try {
+    for (const sql of steps) await engine.exec(sql, params);
+    if (tx) await engine.exec('COMMIT');
+  } catch (e) {
+    if (tx) await engine.exec('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Replaces table `name` in the engine by the rows of `select` (with bound parameters): a typed
+ * staging table is filled by INSERT ... SELECT (PostgreSQL takes no parameters in CREATE TABLE AS),
+ * then swapped in.
  */
 export async function replaceTable(
   engine: Engine,
@@ -413,9 +430,18 @@ export async function replaceTable(
   params?: EngineParams,
 ): Promise<void> {
   const kit = sqlKit(engine.dialect);
-  const steps = replaceTableSql(name, select, engine.dialect, (staging) => [
-    createTableSql(staging, columns, engine.dialect),
-    `INSERT INTO ${staging.split('.').map(kit.q).join('.')} (${columns.map((c) => kit.q(c.name)).join(', ')}) ${select}`,
-  ]);
-  for (const sql of steps) await engine.exec(sql, params);
+  await swap(
+    engine,
+    replaceTableSql(name, select, engine.dialect, (staging) => [
+      createTableSql(staging, columns, engine.dialect),
+      `INSERT INTO ${staging.split('.').map(kit.q).join('.')} (${columns.map((c) => kit.q(c.name)).join(', ')}) ${select}`,
+    ]),
+    params,
+  );
+}
+
+/** Replaces table `name` by CREATE TABLE AS `select` (no parameters), staged and swapped in; returns its rows. */
+export async function replaceTableAs(engine: Engine, name: string, select: string): Promise<number> {
+  await swap(engine, replaceTableSql(name, select, engine.dialect));
+  return Number((await engine.all(`SELECT count(*) AS n FROM ${tableRef(name, engine.dialect)}`))[0].n);
 }

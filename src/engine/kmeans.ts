@@ -167,7 +167,7 @@ export function sampleSql(
   const kit = sqlKit(dialect);
   const p = preparedColumns(prep, kit);
   const tableRef = table.split('.').map(kit.q).join('.');
-  const key = `${kit.d.hash}(concat(${kit.str(String(seed))}, CAST(${kit.q(idColumn)} AS ${kit.d.text})))`;
+  const key = `${kit.d.hash}(concat(${kit.str(String(seed))}, ${kit.fx.text(kit.q(idColumn))}))`;
   return `SELECT ${p.map((e, t) => `${e} AS p${t}`).join(', ')} FROM ${tableRef} ORDER BY ${key}, ${kit.q(idColumn)} LIMIT ${Math.max(1, Math.floor(size))}`;
 }
 

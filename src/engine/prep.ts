@@ -25,7 +25,7 @@ export async function fitPrepInEngine(
       throw new SegmintError('USAGE', `Column ${f} is to be log-transformed but is not among the features.`);
   const kit = sqlKit(runner.dialect);
   const tableRef = table.split('.').map(kit.q).join('.');
-  const x = (f: string) => `CAST(${kit.q(f)} AS ${kit.d.double})`;
+  const x = (f: string) => kit.fx.double(kit.q(f));
   const select = async (cols: string[]) =>
     (await runner.all(`SELECT ${cols.join(', ')} FROM ${tableRef}`))[0] ?? {};
   const first = await select(features.map((f, j) => `avg(${x(f)}) AS m${j}, count(${x(f)}) AS n${j}`));

@@ -5,6 +5,8 @@ import type { Model } from './model.js';
 /** The SQL dialects segmint renders; each differs only where the table below says. */
 export const DIALECTS = {
   duckdb: {
+    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
+    transactionalDdl: true,
     timestamp: 'TIMESTAMP',
     boolean: 'BOOLEAN',
     /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
@@ -23,6 +25,8 @@ export const DIALECTS = {
     rename: 'alter',
   },
   postgres: {
+    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
+    transactionalDdl: true,
     timestamp: 'TIMESTAMP',
     boolean: 'BOOLEAN',
     /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
@@ -39,6 +43,8 @@ export const DIALECTS = {
     rename: 'alter',
   },
   clickhouse: {
+    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
+    transactionalDdl: false,
     timestamp: 'DateTime',
     boolean: 'UInt8',
     /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
@@ -55,6 +61,8 @@ export const DIALECTS = {
     rename: 'rename',
   },
   spark: {
+    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
+    transactionalDdl: false,
     timestamp: 'TIMESTAMP',
     boolean: 'BOOLEAN',
     /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
@@ -71,6 +79,8 @@ export const DIALECTS = {
     rename: 'alter',
   },
   bigquery: {
+    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
+    transactionalDdl: false,
     timestamp: 'TIMESTAMP',
     boolean: 'BOOL',
     /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
@@ -234,11 +244,11 @@ export function preparedColumns(prep: PrepParams, kit: SqlKit): string[] {
   const out: string[] = [];
   for (const step of prep.steps) {
     if (step.type === 'numeric') {
-      let x = `coalesce(CAST(${q(step.name)} AS ${d.double}), ${num(step.impute)})`;
+      let x = `coalesce(${kit.fx.double(q(step.name))}, ${num(step.impute)})`;
       if (step.log) x = `${d.ln}(${num(1)} + greatest(${x}, ${num(0)}))`;
       out.push(`((${x} - ${num(step.center)}) / ${num(step.scale)}) * ${num(step.weight)}`);
     } else {
-      const v = `coalesce(CAST(${q(step.name)} AS ${d.text}), ${str(MISSING)})`;
+      const v = `coalesce(${kit.fx.text(q(step.name))}, ${str(MISSING)})`;
       for (const level of step.levels)
         out.push(`CASE WHEN ${v} = ${str(level)} THEN ${num(step.weight)} ELSE ${num(0)} END`);
       if (step.other)
@@ -296,7 +306,7 @@ export function compileScoringSql(
   const ruleCols = model.rules.map((r) => {
     const paths = r.rule.any.map((p) =>
       p.all.length
-        ? `(${p.all.map((c) => `CAST(${q(c.feature)} AS ${d.double}) ${c.op} ${num(c.value)}`).join(' AND ')})`
+        ? `(${p.all.map((c) => `${kit.fx.double(q(c.feature))} ${c.op} ${num(c.value)}`).join(' AND ')})`
         : '(1 = 1)',
     );
     return `CASE WHEN ${paths.length ? paths.join(' OR ') : '1 = 0'} THEN 1 ELSE 0 END AS ${q(`rule_${r.segmentId}`)}`;

@@ -2,17 +2,21 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { main } from '../../src/cli/main.js';
 import { recipeFromObject } from '../../src/config/load.js';
+import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { Duck } from '../../src/data/duck.js';
 import { clickhouseEngine, type Engine, openEngine } from '../../src/engine/engine.js';
 import { buildFeaturesInEngine, pullFeatures } from '../../src/engine/features.js';
+import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { parseModel } from '../../src/model/model.js';
-import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
+import { type RunSummary, readFeatureTable, runRecipe } from '../../src/pipeline/run.js';
+import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { featuresFromOrders } from '../../src/serve/orders.js';
 import { startClickHouse } from '../ch-fixture.js';
 import { engineShop, loadShopRows, shopDdl, shopSources, writeShopCsv } from '../engine-shop.js';
-import { cleanup, featuresOf, listDir, tempDir } from '../helpers.js';
+import { captureIo, cleanup, featuresOf, listDir, tempDir } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 
 const FEATURES = [
@@ -105,6 +109,27 @@ describe('cleaning and features inside the engines', () => {
       const n = await pullFeatures(engine, duck, built.table, built.feats.columns);
       assert.equal(n, reference.rows.length);
       sameFeatures(await duck.all('SELECT * FROM features ORDER BY customer_id'), reference.rows, label);
+      // The preparation fitted on the engine's features table (with its missing values) is the
+      // in-process one: k-means can go on in the engine from here.
+      const numeric = built.feats.columns.filter((c) => c.type === 'numeric');
+      const table = await readFeatureTable(duck, numeric);
+      const local = fitPrep(table, PrepSpec.parse({ impute: 'mean', log: 'none', scaler: 'standard' })).params
+        .steps as NumericStep[];
+      const fitted = await fitPrepInEngine(
+        engine,
+        built.table,
+        numeric.map((c) => c.name),
+        'standard',
+      );
+      fitted.steps.forEach((st, j) => {
+        const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+        assert.ok(
+          near(st.impute, local[j].impute) &&
+            near(st.center, local[j].center) &&
+            near(st.scale, local[j].scale),
+          `${label}: ${st.name}`,
+        );
+      });
     } finally {
       duck.close();
     }
@@ -121,6 +146,26 @@ describe('cleaning and features inside the engines', () => {
     assert.deepEqual(tags(run.runDir), tags(refRun.runDir), `${label}: every customer tagged the same`);
     const record = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
     assert.equal(record.inputs[0].file, `${engine.dialect}:orders`);
+    // The model scores the features table inside the engine (segmint score --engine) exactly as
+    // the run tagged each customer.
+    if (engine.dialect !== 'duckdb') {
+      const c = captureIo();
+      const args = ['score', '--model', join(run.runDir, 'model.json'), '--engine', engine.dialect];
+      args.push('--url', String(spec.url), '--table', built.table, '--out-table', 'segmint_tags', '--json');
+      assert.equal(await main(args, c.io), 0, c.stderr() + c.stdout());
+      assert.equal(JSON.parse(c.stdout()).rows, reference.rows.length);
+      const want = new Map(
+        readFileSync(join(run.runDir, 'tags.csv'), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => [l.split(',')[0], l.split(',')[1]]),
+      );
+      const got = await engine.all('SELECT customer_id, segment_id FROM segmint_tags');
+      assert.equal(got.length, want.size);
+      for (const g of got)
+        assert.equal(String(g.segment_id), want.get(String(g.customer_id)), String(g.customer_id));
+    }
     // The scoring API featurises posted orders with the model's definitions, engine or not.
     const model = (d: string) => parseModel(JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')));
     const orders = [

@@ -2,197 +2,231 @@ import { SegmintError } from '../core/errors.js';
 import { MISSING, type PrepParams } from '../prep/prepare.js';
 import type { Model } from './model.js';
 
-/** The SQL dialects segmint renders; each differs only where the table below says. */
+/** Aggregates the feature catalogue uses, each optionally over the rows where a condition holds. */
+export type AggName = 'sum' | 'count' | 'countDistinct' | 'min' | 'max' | 'avg';
+
+/**
+ * What one SQL dialect is: type names, quoting and the few things that differ between engines.
+ * Functions get the rendered arguments and the dialect's own types, so a dialect states only how
+ * it spells something, in one place; everything not stated is standard SQL (STANDARD below).
+ */
+export interface DialectSpec {
+  quote: string;
+  double: string;
+  text: string;
+  timestamp: string;
+  boolean: string;
+  /** The natural logarithm. */
+  ln: string;
+  /** How many arguments least() takes (ClickHouse 18: two). */
+  leastArgs: number;
+  /** What keeps the planner from inlining a subquery whose columns are used many times. */
+  fence: string;
+  /** A 64-bit hash of text, for the seeded sample. */
+  hash: string;
+  stddevPop: string;
+  /** What CREATE TABLE ... needs after the columns (ClickHouse wants a table engine). */
+  createSuffix: string;
+  /** ALTER TABLE a RENAME TO b, or ClickHouse's RENAME TABLE a TO b. */
+  rename: 'alter' | 'rename';
+  /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
+  transactionalDdl: boolean;
+  /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
+  tempTables: boolean;
+  /** SQL literals of true and false. */
+  true: string;
+  false: string;
+  /** How an aggregate is limited to some rows: FILTER (WHERE), ClickHouse's -If combinators, or CASE. */
+  conditional: 'filter' | 'if' | 'case';
+  /** Casts that keep NULL (ClickHouse's CAST refuses NULL into a non-Nullable type). */
+  toDouble(x: string, d: DialectSpec): string;
+  toText(x: string, d: DialectSpec): string;
+  toTimestamp(x: string, d: DialectSpec): string;
+  toDate(x: string): string;
+  /** Midnight of an ISO date given as text. */
+  dayStart(x: string, d: DialectSpec): string;
+  /** A column type that holds NULL. */
+  nullable(type: string): string;
+  trim(x: string): string;
+  regexpReplace(x: string, pattern: string, replacement: string): string;
+  startsWith(x: string, prefix: string): string;
+  /** Whole days from date `from` to date `to` (both already dates). */
+  days(from: string, to: string): string;
+  /** Seconds since 1970 of a timestamp. */
+  epoch(x: string): string;
+  /** Text read as a timestamp / a double, NULL where it does not read as one. */
+  parseTimestamp(x: string, d: DialectSpec): string;
+  parseDouble(x: string, d: DialectSpec): string;
+  /** The interpolated p-quantile (numpy's default), or null where the dialect has none. */
+  quantile(x: string, p: number): string | null;
+}
+
+const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
+  timestamp: 'TIMESTAMP',
+  boolean: 'BOOLEAN',
+  ln: 'ln',
+  leastArgs: Number.POSITIVE_INFINITY,
+  fence: '',
+  hash: 'hash',
+  stddevPop: 'stddev_pop',
+  createSuffix: '',
+  rename: 'alter',
+  transactionalDdl: false,
+  tempTables: false,
+  true: 'true',
+  false: 'false',
+  conditional: 'case',
+  toDouble: (x, d) => `CAST(${x} AS ${d.double})`,
+  toText: (x, d) => `CAST(${x} AS ${d.text})`,
+  toTimestamp: (x, d) => `CAST(${x} AS ${d.timestamp})`,
+  toDate: (x) => `CAST(${x} AS DATE)`,
+  dayStart: (x, d) => `CAST(${x} AS ${d.timestamp})`,
+  nullable: (t) => t,
+  trim: (x) => `trim(${x})`,
+  regexpReplace: (x, p, r) => `regexp_replace(${x}, ${p}, ${r})`,
+  startsWith: (x, p) => `starts_with(${x}, ${p})`,
+  days: (from, to) => `(${to} - ${from})`,
+  epoch: (x) => `extract(epoch FROM ${x})`,
+  parseTimestamp: (x, d) => `TRY_CAST(${x} AS ${d.timestamp})`,
+  parseDouble: (x, d) => `TRY_CAST(${x} AS ${d.double})`,
+  quantile: () => null,
+};
+
+/** The SQL dialects segmint renders; each differs from STANDARD only where it says. */
 export const DIALECTS = {
   duckdb: {
-    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
-    transactionalDdl: true,
-    timestamp: 'TIMESTAMP',
-    boolean: 'BOOLEAN',
-    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
-    tempTables: true,
+    ...STANDARD,
     quote: '"',
     double: 'DOUBLE',
     text: 'VARCHAR',
-    ln: 'ln',
-    leastArgs: Number.POSITIVE_INFINITY,
-    fence: '',
-    hash: 'hash',
-    /** What CREATE TABLE ... AS needs after the name (ClickHouse wants a table engine). */
-    createSuffix: '',
-    /** ALTER TABLE a RENAME TO b, or ClickHouse's RENAME TABLE a TO b. */
-    stddevPop: 'stddev_pop',
-    rename: 'alter',
+    transactionalDdl: true,
+    tempTables: true,
+    conditional: 'filter',
+    days: (from, to) => `date_diff('day', ${from}, ${to})`,
+    epoch: (x) => `epoch(${x})`,
+    quantile: (x, p) => `quantile_cont(${x}, ${p})`,
   },
   postgres: {
-    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
-    transactionalDdl: true,
-    timestamp: 'TIMESTAMP',
-    boolean: 'BOOLEAN',
-    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
-    tempTables: true,
+    ...STANDARD,
     quote: '"',
     double: 'DOUBLE PRECISION',
     text: 'TEXT',
-    ln: 'ln',
-    leastArgs: Number.POSITIVE_INFINITY,
     fence: ' OFFSET 0',
     hash: 'hashtext',
-    createSuffix: '',
-    stddevPop: 'stddev_pop',
-    rename: 'alter',
+    transactionalDdl: true,
+    tempTables: true,
+    conditional: 'filter',
+    // No TRY_CAST: the text must look like the value first.
+    parseTimestamp: (x, d) =>
+      `CASE WHEN ${x} ~ '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+)?\\s*$' THEN CAST(${x} AS ${d.timestamp}) END`,
+    parseDouble: (x, d) =>
+      `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`,
+    quantile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
   },
   clickhouse: {
-    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
-    transactionalDdl: false,
-    timestamp: 'DateTime',
-    boolean: 'UInt8',
-    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
-    tempTables: false,
+    ...STANDARD,
     quote: '"',
     double: 'Float64',
     text: 'String',
+    timestamp: 'DateTime',
+    boolean: 'UInt8',
     ln: 'log',
     leastArgs: 2,
-    fence: '',
     hash: 'cityHash64',
-    createSuffix: ' ENGINE = MergeTree ORDER BY tuple()',
     stddevPop: 'stddevPop',
+    createSuffix: ' ENGINE = MergeTree ORDER BY tuple()',
     rename: 'rename',
+    true: '1',
+    false: '0',
+    conditional: 'if',
+    toDouble: (x) => `toFloat64(${x})`,
+    toText: (x) => `toString(${x})`,
+    toTimestamp: (x) => `toDateTime(${x})`,
+    toDate: (x) => `toDate(${x})`,
+    dayStart: (x) => `toDateTime(toDate(${x}))`,
+    nullable: (t) => `Nullable(${t})`,
+    // ClickHouse 18 has no trim().
+    trim: (x) => `replaceRegexpAll(${x}, '^\\\\s+|\\\\s+$', '')`,
+    regexpReplace: (x, p, r) => `replaceRegexpOne(${x}, ${p}, ${r})`,
+    startsWith: (x, p) => `startsWith(${x}, ${p})`,
+    epoch: (x) => `toUnixTimestamp(${x})`,
+    parseTimestamp: (x) => `parseDateTimeBestEffortOrNull(${x})`,
+    parseDouble: (x) => `toFloat64OrNull(${x})`,
   },
   spark: {
-    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
-    transactionalDdl: false,
-    timestamp: 'TIMESTAMP',
-    boolean: 'BOOLEAN',
-    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
-    tempTables: false,
+    ...STANDARD,
     quote: '`',
     double: 'DOUBLE',
     text: 'STRING',
-    ln: 'ln',
-    leastArgs: Number.POSITIVE_INFINITY,
-    fence: '',
-    hash: 'hash',
-    createSuffix: '',
-    stddevPop: 'stddev_pop',
-    rename: 'alter',
+    startsWith: (x, p) => `startswith(${x}, ${p})`,
+    days: (from, to) => `datediff(${to}, ${from})`,
+    epoch: (x) => `unix_timestamp(${x})`,
+    parseTimestamp: (x, d) => `try_cast(${x} AS ${d.timestamp})`,
+    parseDouble: (x, d) => `try_cast(${x} AS ${d.double})`,
+    quantile: (x, p) => `percentile(${x}, ${p})`,
   },
   bigquery: {
-    /** Whether DDL runs in a transaction (so a table swap is all or nothing). */
-    transactionalDdl: false,
-    timestamp: 'TIMESTAMP',
-    boolean: 'BOOL',
-    /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
-    tempTables: false,
+    ...STANDARD,
     quote: '`',
     double: 'FLOAT64',
     text: 'STRING',
+    boolean: 'BOOL',
     ln: 'LN',
-    leastArgs: Number.POSITIVE_INFINITY,
-    fence: '',
     hash: 'FARM_FINGERPRINT',
-    createSuffix: '',
     stddevPop: 'STDDEV_POP',
-    rename: 'alter',
+    startsWith: (x, p) => `STARTS_WITH(${x}, ${p})`,
+    days: (from, to) => `DATE_DIFF(${to}, ${from}, DAY)`,
+    epoch: (x) => `UNIX_SECONDS(${x})`,
+    parseTimestamp: (x, d) => `SAFE_CAST(${x} AS ${d.timestamp})`,
+    parseDouble: (x, d) => `SAFE_CAST(${x} AS ${d.double})`,
   },
-} as const;
+} satisfies Record<string, DialectSpec>;
 export type Dialect = keyof typeof DIALECTS;
 
-/** Aggregates the feature catalogue uses, each optionally over the rows where a condition holds. */
-export type AggName = 'sum' | 'count' | 'countDistinct' | 'min' | 'max' | 'avg';
-const CH_AGG: Record<AggName, string> = {
-  sum: 'sumIf',
-  count: 'countIf',
-  countDistinct: 'uniqExactIf',
-  min: 'minIf',
-  max: 'maxIf',
-  avg: 'avgIf',
-};
-
 /**
- * Quoting, literals, least() and the handful of functions whose spelling differs between the
- * dialects (casts, date difference, epoch, conditional aggregates, trim): everything the cleaning
- * and feature SQL needs to render for another engine goes through here.
+ * Quoting, literals, least() and the functions the cleaning, feature and scoring SQL use, rendered
+ * from the dialect's entry in DIALECTS: nothing else in segmint spells SQL per engine.
  */
 export function sqlKit(dialect: Dialect) {
-  const d = DIALECTS[dialect];
-  const ch = dialect === 'clickhouse';
+  const d: DialectSpec = DIALECTS[dialect];
   const q = (id: string) => `${d.quote}${id.replaceAll(d.quote, d.quote + d.quote)}${d.quote}`;
   const num = (v: number) => `CAST(${v.toExponential()} AS ${d.double})`;
+  // ClickHouse reads backslashes in string literals as escapes; the others double the quote.
   const str = (v: string) =>
-    ch ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : `'${v.replace(/'/g, "''")}'`;
+    dialect === 'clickhouse'
+      ? `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+      : `'${v.replace(/'/g, "''")}'`;
   const least = (args: string[]): string =>
     args.length <= d.leastArgs ? `least(${args.join(', ')})` : `least(${args[0]}, ${least(args.slice(1))})`;
-  const double = (x: string) => (ch ? `toFloat64(${x})` : `CAST(${x} AS ${d.double})`);
-  const date = (x: string) => (ch ? `toDate(${x})` : `CAST(${x} AS DATE)`);
+  const double = (x: string) => d.toDouble(x, d);
+  const text = (x: string) => d.toText(x, d);
+  const date = (x: string) => d.toDate(x);
+  const ifNull = (c: string, v: string) => `coalesce(${c}, ${v})`;
   const fx = {
     double,
-    text: (x: string) => (ch ? `toString(${x})` : `CAST(${x} AS ${d.text})`),
-    timestamp: (x: string) => (ch ? `toDateTime(${x})` : `CAST(${x} AS TIMESTAMP)`),
-    /** Midnight of an ISO date given as text. */
-    dayStart: (x: string) => (ch ? `toDateTime(toDate(${x}))` : `CAST(${x} AS TIMESTAMP)`),
+    text,
+    timestamp: (x: string) => d.toTimestamp(x, d),
     date,
-    nullText: ch ? 'CAST(NULL AS Nullable(String))' : `CAST(NULL AS ${d.text})`,
-    nullDouble: ch ? 'CAST(NULL AS Nullable(Float64))' : `CAST(NULL AS ${d.double})`,
-    nullTimestamp: ch ? 'CAST(NULL AS Nullable(DateTime))' : 'CAST(NULL AS TIMESTAMP)',
-    trim: (x: string) => (ch ? `replaceRegexpAll(${x}, '^\\\\s+|\\\\s+$', '')` : `trim(${x})`),
-    startsWith: (x: string, prefix: string) =>
-      ch
-        ? `startsWith(${x}, ${prefix})`
-        : dialect === 'bigquery'
-          ? `STARTS_WITH(${x}, ${prefix})`
-          : `starts_with(${x}, ${prefix})`,
+    dayStart: (x: string) => d.dayStart(x, d),
+    nullText: `CAST(NULL AS ${d.nullable(d.text)})`,
+    nullDouble: `CAST(NULL AS ${d.nullable(d.double)})`,
+    nullTimestamp: `CAST(NULL AS ${d.nullable(d.timestamp)})`,
+    trim: (x: string) => d.trim(x),
+    startsWith: (x: string, prefix: string) => d.startsWith(x, prefix),
     /** A condition that is false (not NULL) where the condition is NULL. */
-    orFalse: (c: string) => (ch ? `ifNull(${c}, 0)` : `coalesce(${c}, false)`),
+    orFalse: (c: string) => ifNull(c, d.false),
     /** A condition that is true where the condition is NULL. */
-    orTrue: (c: string) => (ch ? `ifNull(${c}, 1)` : `coalesce(${c}, true)`),
+    orTrue: (c: string) => ifNull(c, d.true),
     /** An id as trimmed text, NULL when empty; "13085.0" style float ids lose the ".0". */
     id: (x: string) =>
-      `NULLIF(${ch ? 'replaceRegexpOne' : 'regexp_replace'}(${ch ? `replaceRegexpAll(toString(${x}), '^\\\\s+|\\\\s+$', '')` : `trim(CAST(${x} AS ${d.text}))`}, ${ch ? "'^(-?[0-9]+)\\\\.0+$', '\\\\1'" : "'^(-?[0-9]+)\\.0+$', '\\1'"}), '')`,
-    /** Text read as a timestamp, NULL where it does not read as one. */
-    parseTimestamp: (x: string) =>
-      ch
-        ? `parseDateTimeBestEffortOrNull(${x})`
-        : dialect === 'postgres'
-          ? `CASE WHEN ${x} ~ '^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+)?\\s*$' THEN CAST(${x} AS TIMESTAMP) END`
-          : `TRY_CAST(${x} AS TIMESTAMP)`,
-    /** Text read as a double, NULL where it does not read as a number. */
-    parseDouble: (x: string) =>
-      ch
-        ? `toFloat64OrNull(${x})`
-        : dialect === 'postgres'
-          ? `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`
-          : `TRY_CAST(${x} AS ${d.double})`,
-    /** The interpolated p-quantile (as numpy's default), or null where the dialect has none. */
-    quantile: (x: string, p: number): string | null =>
-      dialect === 'duckdb'
-        ? `quantile_cont(${x}, ${p})`
-        : dialect === 'postgres'
-          ? `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`
-          : null,
-    /** A column type that holds NULL (ClickHouse columns do not unless declared so). */
-    nullable: (type: string) => (ch ? `Nullable(${type})` : type),
+      `NULLIF(${d.regexpReplace(d.trim(text(x)), str('^(-?[0-9]+)\\.0+$'), str('\\1'))}, '')`,
+    parseTimestamp: (x: string) => d.parseTimestamp(x, d),
+    parseDouble: (x: string) => d.parseDouble(x, d),
+    quantile: (x: string, p: number) => d.quantile(x, p),
+    nullable: (type: string) => d.nullable(type),
     /** Whole days from `from` to `to` (both cast to dates). */
-    days: (from: string, to: string) =>
-      dialect === 'duckdb'
-        ? `date_diff('day', ${date(from)}, ${date(to)})`
-        : dialect === 'spark'
-          ? `datediff(${date(to)}, ${date(from)})`
-          : dialect === 'bigquery'
-            ? `DATE_DIFF(${date(to)}, ${date(from)}, DAY)`
-            : `(${date(to)} - ${date(from)})`,
-    /** Seconds since 1970 of a timestamp. */
-    epoch: (x: string) =>
-      dialect === 'postgres'
-        ? `extract(epoch FROM ${x})`
-        : ch
-          ? `toUnixTimestamp(${x})`
-          : dialect === 'spark'
-            ? `unix_timestamp(${x})`
-            : dialect === 'bigquery'
-              ? `UNIX_SECONDS(${x})`
-              : `epoch(${x})`,
+    days: (from: string, to: string) => d.days(date(from), date(to)),
+    epoch: (x: string) => d.epoch(x),
     /** a / b in double precision, NULL where b is 0. */
     div: (a: string, b: string) => `${double(a)} / NULLIF(${b}, 0)`,
     /** An aggregate over the rows where `cond` holds (FILTER, -If combinators or CASE). */
@@ -200,8 +234,11 @@ export function sqlKit(dialect: Dialect) {
       const a = arg ?? '*';
       const plain = fn === 'countDistinct' ? `count(DISTINCT ${a})` : `${fn}(${a})`;
       if (!cond) return plain;
-      if (ch) return fn === 'count' && !arg ? `countIf(${cond})` : `${CH_AGG[fn]}(${a}, ${cond})`;
-      if (dialect === 'duckdb' || dialect === 'postgres') return `${plain} FILTER (WHERE ${cond})`;
+      if (d.conditional === 'filter') return `${plain} FILTER (WHERE ${cond})`;
+      if (d.conditional === 'if')
+        return fn === 'count' && !arg
+          ? `countIf(${cond})`
+          : `${fn === 'countDistinct' ? 'uniqExact' : fn}If(${a}, ${cond})`;
       const v = `CASE WHEN ${cond} THEN ${arg ?? '1'} END`;
       return fn === 'countDistinct' ? `count(DISTINCT ${v})` : `${fn}(${v})`;
     },

@@ -1,4 +1,5 @@
 import { type Duck, qi } from '../data/duck.js';
+import { type SqlKit, sqlKit } from '../model/sql.js';
 
 export interface SummaryRows {
   ids: string[];
@@ -25,21 +26,34 @@ export async function summaryData(
   unitDays: number,
   customers?: string,
 ): Promise<SummaryRows> {
-  const rows = await duck.all(
-    `WITH days AS (
-       SELECT customer_id, CAST(ts AS DATE) AS d, sum(amount) AS v FROM ${qi(table)} WHERE NOT is_return GROUP BY 1, 2
-     ), firsts AS (SELECT customer_id, min(d) AS first FROM days GROUP BY 1)
-     SELECT f.customer_id AS id,
-       count(*) FILTER (WHERE d > f.first AND d <= CAST($end AS DATE)) AS x,
-       coalesce(date_diff('day', f.first, max(d) FILTER (WHERE d <= CAST($end AS DATE))), 0) AS txd,
-       date_diff('day', f.first, CAST($end AS DATE)) AS td,
-       coalesce(avg(v) FILTER (WHERE d > f.first AND d <= CAST($end AS DATE)), 0) AS m,
-       count(*) FILTER (WHERE d > CAST($end AS DATE)) AS holdout
-     FROM days JOIN firsts f USING (customer_id)
-     WHERE f.first <= CAST($end AS DATE) ${customers ? `AND f.customer_id IN (SELECT customer_id FROM ${qi(customers)})` : ''}
-     GROUP BY f.customer_id, f.first ORDER BY f.customer_id`,
-    { end: calibrationEnd },
-  );
+  const sql = summarySql(sqlKit('duckdb'), qi(table), customers ? qi(customers) : null);
+  return summaryRows(await duck.all(sql, { end: calibrationEnd }), unitDays);
+}
+
+/**
+ * The summary as one SELECT in a dialect over a cleaned transactions relation (`$end`: the
+ * calibration end), for the customers of relation `customers` (all when null). One join per
+ * SELECT and no CTE, so ClickHouse 18 runs it too.
+ */
+export function summarySql(kit: SqlKit, transactions: string, customers: string | null): string {
+  const { fx } = kit;
+  const end = fx.date('$end');
+  const repeat = `d > first AND d <= ${end}`;
+  return `SELECT customer_id AS id,
+       ${fx.agg('count', null, repeat)} AS x,
+       coalesce(${fx.days('first', fx.agg('max', 'd', `d <= ${end}`))}, 0) AS txd,
+       ${fx.days('first', end)} AS td,
+       coalesce(${fx.agg('avg', 'v', repeat)}, 0) AS m,
+       ${fx.agg('count', null, `d > ${end}`)} AS holdout
+     FROM (SELECT customer_id, ${fx.date('ts')} AS d, sum(amount) AS v FROM ${transactions} WHERE NOT is_return GROUP BY customer_id, d) AS days
+     JOIN (SELECT customer_id, min(${fx.date('ts')}) AS first FROM ${transactions} WHERE NOT is_return GROUP BY customer_id) AS firsts USING (customer_id)
+     WHERE first <= ${end}${customers ? ` AND customer_id IN (SELECT customer_id FROM ${customers})` : ''}
+     GROUP BY customer_id, first`;
+}
+
+/** SummaryRows from the rows of summarySql, ordered by customer id (as the features table). */
+export function summaryRows(rows: Record<string, unknown>[], unitDays: number): SummaryRows {
+  rows.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
   return {
     ids: rows.map((r) => String(r.id)),
     x: Float64Array.from(rows, (r) => Number(r.x)),

@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { type SummaryRows, summaryRows, summarySql } from '../clv/summary.js';
 import { type EngineSpec, engineOf, type Recipe, type SourceSpec } from '../config/recipe.js';
+import { addDays } from '../core/dates.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, type LedgerEntry, sourcesByKind } from '../data/clean.js';
 import {
@@ -69,6 +71,12 @@ export interface EngineFeatures {
   /** The table in the engine that holds the customer x feature rows. */
   table: string;
   overview: DataOverview;
+  /**
+   * The cleaned order lines up to the reference date and the customers analysed, as relations in
+   * the engine (with `params` bound), for further queries while the engine is open.
+   */
+  relations: { transactions: string | null; universe: string };
+  params: EngineParams;
   /** Queries sent to the engine, and rows they returned (none of them order lines). */
   queries: number;
   rowsReturned: number;
@@ -89,11 +97,6 @@ interface Rule {
   keep: string;
   note?: string;
 }
-
-const isoDay = (d: string, plusDays: number): string => {
-  const t = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
-  return new Date(t + plusDays * 86_400_000).toISOString().slice(0, 10);
-};
 
 /**
  * Cleans the recipe's sources and builds its customer x feature table inside an engine (DuckDB,
@@ -581,11 +584,11 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     const maxFrom = txNorm ?? ev ?? cp;
     const expr = maxFrom ? 'max(ts)' : custSrc?.spec.roles.joined ? 'max(__joined)' : null;
     const r = expr ? await one(`SELECT ${fx.text(fx.date(expr))} AS d FROM ${maxFrom ?? cust}`, params) : {};
-    referenceDate = r.d ? isoDay(String(r.d), 1) : '1970-01-01';
+    referenceDate = r.d ? addDays(String(r.d), 1) : '1970-01-01';
   }
   referenceDate = referenceDate.slice(0, 10);
   const days = recipe.window.days;
-  const windowStart = days ? isoDay(referenceDate, -days) : null;
+  const windowStart = days ? addDays(referenceDate, -days) : null;
   params.ref = referenceDate;
   if (windowStart) params.start = windowStart;
   const before = `ts < ${fx.dayStart('$ref')}`;
@@ -734,6 +737,8 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     feats: { columns: plan.columns, warnings: plan.warnings, revenueColumn: plan.revenueColumn },
     table: featuresTable,
     overview,
+    relations: { transactions: txHist, universe },
+    params,
     queries,
     rowsReturned,
   };
@@ -823,4 +828,16 @@ export function openRecipeEngine(spec: EngineSpec, baseDir: string): Promise<Eng
     },
     'engine',
   );
+}
+
+/** The CLV summary per customer (x, t_x, T, m, holdout), computed in the engine from the cleaned lines. */
+export async function clvSummaryInEngine(
+  engine: Engine,
+  built: EngineFeatures,
+  calibrationEnd: string,
+  unitDays: number,
+): Promise<SummaryRows | null> {
+  if (!built.relations.transactions) return null;
+  const sql = summarySql(sqlKit(engine.dialect), built.relations.transactions, built.relations.universe);
+  return summaryRows(await engine.all(sql, { ...built.params, end: calibrationEnd }), unitDays);
 }

@@ -235,10 +235,12 @@ export function sqlKit(dialect: Dialect) {
       const plain = fn === 'countDistinct' ? `count(DISTINCT ${a})` : `${fn}(${a})`;
       if (!cond) return plain;
       if (d.conditional === 'filter') return `${plain} FILTER (WHERE ${cond})`;
-      if (d.conditional === 'if')
-        return fn === 'count' && !arg
-          ? `countIf(${cond})`
-          : `${fn === 'countDistinct' ? 'uniqExact' : fn}If(${a}, ${cond})`;
+      if (d.conditional === 'if') {
+        if (fn === 'count' && !arg) return `countIf(${cond})`;
+        // avgIf gives NaN over no rows; the others' average is NULL there.
+        if (fn === 'avg') return `sumIf(${a}, ${cond}) / NULLIF(countIf(${cond}), 0)`;
+        return `${fn === 'countDistinct' ? 'uniqExact' : fn}If(${a}, ${cond})`;
+      }
       const v = `CASE WHEN ${cond} THEN ${arg ?? '1'} END`;
       return fn === 'countDistinct' ? `count(DISTINCT ${v})` : `${fn}(${v})`;
     },

@@ -10,8 +10,9 @@ import {
   gammaGammaExpected,
   spendFrequencyCorrelation,
 } from '../clv/models.js';
-import { summaryData } from '../clv/summary.js';
+import { type SummaryRows, summaryData } from '../clv/summary.js';
 import type { Recipe } from '../config/recipe.js';
+import { addDays } from '../core/dates.js';
 import type { Warning } from '../core/errors.js';
 import { type Duck, qi } from '../data/duck.js';
 import type { FeatureColumn } from '../features/build.js';
@@ -40,24 +41,34 @@ export interface ClvResult {
   warnings: Warning[];
 }
 
+/** The calibration end and the time unit of the CLV models for a recipe and reference date. */
+export function clvPeriod(
+  recipe: Recipe,
+  referenceDate: string,
+): { calibrationEnd: string; unitDays: number } {
+  const spec = recipe.clv!;
+  return {
+    calibrationEnd: spec.calibrationEnd ?? addDays(referenceDate, -1),
+    unitDays: spec.unit === 'weeks' ? 7 : 1,
+  };
+}
+
 /**
  * Adds the CLV columns to the feature table `features`: P(alive), expected purchases over the
  * horizon (BG/NBD), expected spend per purchase (Gamma-Gamma) and the discounted CLV, from the
- * summary data of the cleaned transactions.
+ * summary data of the cleaned transactions (computed here from `tx_hist`, or given, as an engine
+ * computes it where the order lines are).
  */
-export async function addClv(duck: Duck, recipe: Recipe, referenceDate: string): Promise<ClvResult> {
+export async function addClv(
+  duck: Duck,
+  recipe: Recipe,
+  referenceDate: string,
+  summary?: SummaryRows,
+): Promise<ClvResult> {
   const spec = recipe.clv!;
   const warnings: Warning[] = [];
-  const unitDays = spec.unit === 'weeks' ? 7 : 1;
-  const lastDay = String(
-    (
-      await duck.one(`SELECT strftime(CAST($ref AS DATE) - INTERVAL 1 DAY, '%Y-%m-%d') AS d`, {
-        ref: referenceDate,
-      })
-    ).d,
-  );
-  const calibrationEnd = spec.calibrationEnd ?? lastDay;
-  const s = await summaryData(duck, 'tx_hist', calibrationEnd, unitDays, 'universe');
+  const { calibrationEnd, unitDays } = clvPeriod(recipe, referenceDate);
+  const s = summary ?? (await summaryData(duck, 'tx_hist', calibrationEnd, unitDays, 'universe'));
   const bgnbd = fitBgNbd(s);
   let gammaGamma: Fit<GammaGamma> | null = null;
   let corr: number | null = null;

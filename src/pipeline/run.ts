@@ -8,6 +8,7 @@ import {
   selectModel,
   serialFitters,
 } from '../cluster/select.js';
+import type { SummaryRows } from '../clv/summary.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
 import { engineOf } from '../config/recipe.js';
@@ -18,7 +19,12 @@ import { type DataOverview, dataOverview } from '../data/overview.js';
 import { writePostgres } from '../data/postgres.js';
 import { loadSources } from '../data/sources.js';
 import { checkAbort } from '../engine/engine.js';
-import { buildFeaturesInEngine, openRecipeEngine, pullFeatures } from '../engine/features.js';
+import {
+  buildFeaturesInEngine,
+  clvSummaryInEngine,
+  openRecipeEngine,
+  pullFeatures,
+} from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
@@ -32,7 +38,7 @@ import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
 import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
-import { addClv, CLV_COLUMNS } from './clv-stage.js';
+import { addClv, CLV_COLUMNS, clvPeriod } from './clv-stage.js';
 import { toCsv } from './csv.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { recordRun } from './history.js';
@@ -151,6 +157,8 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     let feats: FeatureResult;
     let overview: DataOverview;
     let inputs: { source: string; kind: string; file: string; rows: number }[];
+    // Inside an engine the CLV summary is computed there (one row per customer comes back).
+    let clvSummary: SummaryRows | null = null;
     if (engineSpec) {
       stage('data');
       const engine = await openRecipeEngine(engineSpec, loaded.baseDir);
@@ -176,15 +184,13 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           rows: s.rows,
         }));
         await pullFeatures(engine, duck, built.table, feats.columns);
+        if (recipe.clv) {
+          const { calibrationEnd, unitDays } = clvPeriod(recipe, data.referenceDate);
+          clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
+        }
       } finally {
         await engine.close();
       }
-      if (recipe.clv)
-        throw new SegmintError(
-          'ENGINE_UNSUPPORTED',
-          'clv reads the purchase histories in the embedded DuckDB; it does not run inside an engine yet.',
-          { where: { path: 'clv' }, hint: 'Leave engine: out for CLV runs, or remove clv:.' },
-        );
     } else {
       stage('data');
       const sources = await loadSources(duck, recipe, loaded.baseDir);
@@ -215,7 +221,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         { where: { path: 'clv' } },
       );
     }
-    const clv = recipe.clv ? await addClv(duck, recipe, data.referenceDate) : null;
+    const clv = recipe.clv ? await addClv(duck, recipe, data.referenceDate, clvSummary ?? undefined) : null;
     if (clv) {
       feats.columns.push(...clv.columns);
       warnings.push(...clv.warnings);

@@ -50,6 +50,7 @@ const recipeFor = (engine?: unknown) => ({
   cleaning: { filters: [{ column: 'country', notIn: ['Nowhere'] }] },
   features: FEATURES,
   cluster: { k: 4, seed: 3, nInit: 4 },
+  clv: { unit: 'weeks' },
   explain: { tree: { maxDepth: 2 } },
 });
 
@@ -142,8 +143,30 @@ describe('cleaning and features inside the engines', () => {
     const tags = (d: string) =>
       readFileSync(join(d, 'tags.csv'), 'utf8')
         .split('\n')
-        .map((l) => l.split(',').slice(0, 2).join(','));
-    assert.deepEqual(tags(run.runDir), tags(refRun.runDir), `${label}: every customer tagged the same`);
+        .map((l) => l.split(','));
+    const mine = tags(run.runDir);
+    const theirs = tags(refRun.runDir);
+    assert.deepEqual(
+      mine.map((r) => r.slice(0, 2).join(',')),
+      theirs.map((r) => r.slice(0, 2).join(',')),
+      `${label}: every customer tagged the same`,
+    );
+    // CLV from the summary computed in the engine: the same to 1e-9.
+    const clvAt = mine[0].indexOf('clv_value');
+    assert.deepEqual(mine[0].slice(clvAt - 3, clvAt + 1), [
+      'clv_p_alive',
+      'clv_expected_purchases',
+      'clv_expected_spend',
+      'clv_value',
+    ]);
+    for (let i = 1; i < theirs.length - 1; i++)
+      for (let j = clvAt - 3; j <= clvAt; j++) {
+        const [a, b] = [Number(mine[i][j]), Number(theirs[i][j])];
+        assert.ok(
+          Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)),
+          `${label}: ${mine[0][j]} of ${mine[i][0]}: ${a} vs ${b}`,
+        );
+      }
     const record = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
     assert.equal(record.inputs[0].file, `${engine.dialect}:orders`);
     // The model scores the features table inside the engine (segmint score --engine) exactly as

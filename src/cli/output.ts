@@ -59,7 +59,8 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
-export const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
+export const fmtInt = (n: number | null): string =>
+  n === null ? '–' : Math.round(n).toLocaleString('en-US');
 export const fmtPct = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 export const fmtNum = (x: number | null | undefined, digits = 1): string =>
   x === null || x === undefined || Number.isNaN(x)

@@ -6,7 +6,8 @@ export interface ColumnSummary {
   name: string;
   type: string;
   nulls: number;
-  distinct: number;
+  /** Distinct values; null where not counted (inside an engine, where it would cost a sort per column). */
+  distinct: number | null;
   min: string | null;
   max: string | null;
   top: { value: string; count: number }[];

@@ -66,7 +66,7 @@ export function missingColumnError(
     `Column "${column}" (${path}) is not in ${file}.${guess ? ` Did you mean "${guess}"?` : ''}`,
     {
       where: { file, column, path },
-      hint: `The file has: ${available.map((c) => `"${c}"`).join(', ')}.`,
+      hint: `It has: ${available.map((c) => `"${c}"`).join(', ')}.`,
       details: { available },
     },
   );

@@ -716,20 +716,37 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
   }
   queries += 4;
 
-  // ---- what the report shows of the data (no per-column statistics inside an engine)
+  // ---- what the report shows of the data: per column its nulls, min and max, one scan per source
+  // (distinct counts and top values would cost a sort per column, so they are left out here)
   const overview: DataOverview = {
     sources: [],
     distributions: { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null },
   };
   for (const s of sources) {
-    const dateRange = s === txSrc ? histRange : null;
+    const cols = s.columns.map((c, i) => ({ ...c, i }));
+    const r = await one(
+      `SELECT ${cols
+        .map(
+          (c) =>
+            `count(*) - count(${q(c.name)}) AS n${c.i}, ${ENGINE_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}, ${fx.nullText}` : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}, ${fx.text(`max(${q(c.name)})`)}`} AS hi${c.i}`,
+        )
+        .join(', ')} FROM ${tableRef(s.table)}`,
+    );
     overview.sources.push({
       name: s.name,
       kind: s.spec.kind,
       file: s.file,
       rows: s.rows,
-      dateRange,
-      columns: [],
+      dateRange: s === txSrc ? histRange : null,
+      columns: cols.map((c) => ({
+        name: c.name,
+        type: c.type,
+        nulls: Number(r[`n${c.i}`] ?? 0),
+        distinct: null,
+        min: r[`lo${c.i}`] === null || r[`lo${c.i}`] === undefined ? null : String(r[`lo${c.i}`]),
+        max: r[`hi${c.i}`] === null || r[`hi${c.i}`] === undefined ? null : String(r[`hi${c.i}`]),
+        top: [],
+      })),
     });
   }
   return {

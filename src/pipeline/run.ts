@@ -159,6 +159,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     let inputs: { source: string; kind: string; file: string; rows: number }[];
     // Inside an engine the CLV summary is computed there (one row per customer comes back).
     let clvSummary: SummaryRows | null = null;
+    let featuresNote = '';
     if (engineSpec) {
       stage('data');
       const engine = await openRecipeEngine(engineSpec, loaded.baseDir);
@@ -183,7 +184,8 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           file: s.file,
           rows: s.rows,
         }));
-        await pullFeatures(engine, duck, built.table, feats.columns);
+        const pulled = await pullFeatures(engine, duck, built.table, feats.columns);
+        featuresNote = ` (built in ${engineSpec.type} as ${built.table}; ${pulled.toLocaleString('en-US')} customer rows copied here, no order lines)`;
         if (recipe.clv) {
           const { calibrationEnd, unitDays } = clvPeriod(recipe, data.referenceDate);
           clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
@@ -227,7 +229,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       warnings.push(...clv.warnings);
     }
     warnings.push(...feats.warnings);
-    done(`${feats.columns.length} features`);
+    done(`${feats.columns.length} features${featuresNote}`);
 
     stage('matrix');
     const table = await readFeatureTable(duck, feats.columns);

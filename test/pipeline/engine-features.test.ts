@@ -169,6 +169,11 @@ describe('cleaning and features inside the engines', () => {
       }
     const record = JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'));
     assert.equal(record.inputs[0].file, `${engine.dialect}:orders`);
+    // The report's data overview: every column with its nulls, as the embedded run counts them.
+    const refRecord = JSON.parse(readFileSync(join(refRun.runDir, 'run.json'), 'utf8'));
+    const nulls = (o: { sources: { columns: { name: string; nulls: number }[] }[] }) =>
+      o.sources.map((x) => x.columns.map((c) => `${c.name}:${c.nulls}`));
+    assert.deepEqual(nulls(record.overview), nulls(refRecord.overview), `${label}: column nulls`);
     // The model scores the features table inside the engine (segmint score --engine) exactly as
     // the run tagged each customer.
     if (engine.dialect !== 'duckdb') {

@@ -286,6 +286,7 @@ describe('cleaning and features inside the engines', () => {
   test('PostgreSQL: the same ledger, features and segments', async (t) => {
     const srv = await startPostgres(t);
     if (!srv) return;
+    t.after(() => srv.stop());
     const engine = await openEngine({ type: 'postgres', url: srv.url });
     try {
       for (const tb of shop) {

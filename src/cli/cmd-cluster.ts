@@ -11,6 +11,7 @@ import {
 import { clusterInEngine, selectKInEngine } from '../engine/kmeans.js';
 import { fitPrepInEngine } from '../engine/prep.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
+import { OTHER } from '../prep/prepare.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import type { Io } from './output.js';
 
@@ -22,6 +23,8 @@ interface ClusterOpts extends CommonOpts {
   seed: string;
   scaler: string;
   log?: string;
+  categorical?: string;
+  onehotTop: string;
   sampleSize: string;
   maxIter: string;
   id: string;
@@ -60,7 +63,12 @@ export function registerCluster(program: Command, io: Io): void {
       )
       .requiredOption('--engine <engine>', 'duckdb, postgres or clickhouse')
       .requiredOption('--table <table>', 'the table of customer features (one row per customer)')
-      .requiredOption('--features <columns>', 'comma-separated numeric columns to cluster on')
+      .option('--features <columns>', 'comma-separated numeric columns to cluster on')
+      .option(
+        '--categorical <columns>',
+        'comma-separated text columns, one-hot encoded (the most frequent levels, the rest as other)',
+      )
+      .option('--onehot-top <n>', 'levels of a categorical column that get their own column', '8')
       .requiredOption(
         '--k <n|min..max>',
         'number of segments, or a range to choose from by silhouette on the sample',
@@ -68,7 +76,7 @@ export function registerCluster(program: Command, io: Io): void {
       .option('--seed <n>', 'seed of the sample and the k-means++ start', '42')
       .option(
         '--scaler <scaler>',
-        'standard (mean 0, sd 1), minmax ([0, 1]), both fitted in the engine, or none',
+        'standard (mean 0, sd 1), minmax ([0, 1]), robust (median 0, IQR 1; DuckDB and PostgreSQL), all fitted in the engine, or none',
         'standard',
       )
       .option(
@@ -91,21 +99,39 @@ export function registerCluster(program: Command, io: Io): void {
       const kMin = range ? int(range[1], '--k', 1) : int(opts.k, '--k', 1);
       const kMax = range ? int(range[2], '--k', kMin) : kMin;
       const seed = int(opts.seed, '--seed', 0);
-      if (opts.scaler !== 'standard' && opts.scaler !== 'minmax' && opts.scaler !== 'none')
-        throw new SegmintError('USAGE', `--scaler must be standard, minmax or none, not "${opts.scaler}".`);
+      if (!['standard', 'minmax', 'robust', 'none'].includes(opts.scaler))
+        throw new SegmintError(
+          'USAGE',
+          `--scaler must be standard, minmax, robust or none, not "${opts.scaler}".`,
+        );
       const list = (v: string | undefined) =>
         (v ?? '')
           .split(',')
           .map((f) => f.trim())
           .filter(Boolean);
       const features = list(opts.features);
+      if (!features.length && !list(opts.categorical).length)
+        throw new SegmintError(
+          'USAGE',
+          'Name the columns to cluster on with --features and/or --categorical.',
+        );
       const runner = await openEngine(target(opts), '--engine');
       const stop = new AbortController();
       const onSigint = () => stop.abort();
       process.once('SIGINT', onSigint);
       const untie = cancelOnAbort(runner, stop.signal);
       try {
-        const prep = await fitPrepInEngine(runner, opts.table, features, opts.scaler, list(opts.log));
+        const prep = await fitPrepInEngine(
+          runner,
+          opts.table,
+          features,
+          opts.scaler as 'standard',
+          list(opts.log),
+          {
+            categorical: list(opts.categorical),
+            onehotTop: int(opts.onehotTop, '--onehot-top', 1),
+          },
+        );
         const common = {
           prep,
           table: opts.table,
@@ -127,20 +153,22 @@ export function registerCluster(program: Command, io: Io): void {
           r = { ...s.best, rowsMoved: s.rowsMoved };
         } else r = await clusterInEngine(runner, { ...common, k: kMin });
         const k = selection?.chosen ?? kMin;
-        const dim = features.length;
-        // Centres back in the table's units: x = p * scale + center, then expm1 where log1p was applied.
-        const segments = Array.from({ length: k }, (_, c) => ({
-          segment: c,
-          size: r.counts[c],
-          centre: Object.fromEntries(
-            prep.steps.map((s, t) => [
-              s.name,
-              s.log
-                ? Math.expm1(r.centers[c * dim + t] * s.scale + s.center)
-                : r.centers[c * dim + t] * s.scale + s.center,
-            ]),
-          ),
-        }));
+        const dim = prep.outputNames.length;
+        // Centres back in the table's units: x = p * scale + center, then expm1 where log1p was
+        // applied; a categorical level's centre is the share of the segment with that level.
+        const segments = Array.from({ length: k }, (_, c) => {
+          const centre: Record<string, number> = {};
+          let t = 0;
+          for (const s of prep.steps) {
+            if (s.type === 'numeric') {
+              const v = r.centers[c * dim + t++] * s.scale + s.center;
+              centre[s.name] = s.log ? Math.expm1(v) : v;
+            } else
+              for (const level of [...s.levels, ...(s.other ? [OTHER] : [])])
+                centre[`${s.name}=${level}`] = r.centers[c * dim + t++] / s.weight;
+          }
+          return { segment: c, size: r.counts[c], centre };
+        });
         const result = {
           engine: runner.dialect,
           table: opts.table,
@@ -167,10 +195,11 @@ export function registerCluster(program: Command, io: Io): void {
               );
             io.out('\n');
           }
-          io.out(`segment  size      ${features.map((f) => f.padStart(12)).join(' ')}\n`);
+          const shown = Object.keys(segments[0]?.centre ?? {});
+          io.out(`segment  size      ${shown.map((f) => f.padStart(12)).join(' ')}\n`);
           for (const s of segments)
             io.out(
-              `${String(s.segment).padEnd(8)} ${String(s.size).padEnd(9)} ${features.map((f) => (s.centre[f] as number).toPrecision(6).padStart(12)).join(' ')}\n`,
+              `${String(s.segment).padEnd(8)} ${String(s.size).padEnd(9)} ${shown.map((f) => (s.centre[f] as number).toPrecision(6).padStart(12)).join(' ')}\n`,
             );
           io.out(
             `\n${r.nIter} iteration(s) in ${runner.dialect}, inertia ${r.inertia.toPrecision(8)}; ${r.rowsMoved} row(s) came back (sample ${r.sampleRows} + centroids)${opts.outTable ? `; assignment written to ${opts.outTable}` : ''}${opts.out ? `; result in ${resolve(opts.out)}` : ''}\n`,

@@ -42,6 +42,15 @@ export interface PrepParams {
 }
 
 export const OTHER = '(other)';
+
+/** The prepared matrix's column names: a numeric feature's own, one per level of a categorical one. */
+export function outputNamesOf(steps: PrepParams['steps']): string[] {
+  return steps.flatMap((s) =>
+    s.type === 'numeric'
+      ? [s.name]
+      : [...s.levels.map((l) => `${s.name}=${l}`), ...(s.other ? [`${s.name}=${OTHER}`] : [])],
+  );
+}
 export const MISSING = '(missing)';
 
 /**
@@ -162,12 +171,7 @@ export function fitPrep(
       weight: spec.weights[col.name] ?? 1,
     });
   }
-  const outputNames = steps.flatMap((s) =>
-    s.type === 'numeric'
-      ? [s.name]
-      : [...s.levels.map((l) => `${s.name}=${l}`), ...(s.other ? [`${s.name}=${OTHER}`] : [])],
-  );
-  const params: PrepParams = { scaler: spec.scaler, steps, outputNames, dropped };
+  const params: PrepParams = { scaler: spec.scaler, steps, outputNames: outputNamesOf(steps), dropped };
   const num = new Map(table.numeric.map((c) => [c.name, c.values]));
   const cat = new Map(table.categorical.map((c) => [c.name, c.values]));
   const matrix = applyPrep(

@@ -79,7 +79,7 @@ describe('ClickHouse 18: two shards on loopback', () => {
         PrepSpec.parse({ scaler: 'standard', log: 'none' }),
       ).params.steps as NumericStep[];
       const fitted = await fitPrepInEngine(ch0, 'features', ['spend', 'orders', 'visits'], 'standard');
-      fitted.steps.forEach((s, j) => {
+      (fitted.steps as NumericStep[]).forEach((s, j) => {
         assert.ok(Math.abs(s.center - std[j].center) < 1e-12, s.name);
         assert.ok(Math.abs(s.scale / std[j].scale - 1) < 1e-12, s.name);
       });

@@ -122,7 +122,7 @@ describe('cleaning and features inside the engines', () => {
         numeric.map((c) => c.name),
         'standard',
       );
-      fitted.steps.forEach((st, j) => {
+      (fitted.steps as NumericStep[]).forEach((st, j) => {
         const near = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
         assert.ok(
           near(st.impute, local[j].impute) &&

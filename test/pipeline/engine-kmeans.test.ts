@@ -12,7 +12,7 @@ import { duckdbEngine, postgresEngine } from '../../src/engine/engine.js';
 import { clusterInEngine, kmeansInEngine, type SqlRunner, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { replaceTableSql } from '../../src/model/sql.js';
-import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
+import { fitPrep, type NumericStep, type PrepParams } from '../../src/prep/prepare.js';
 import { gridTable } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 
@@ -23,11 +23,18 @@ describe('k-means inside the database', () => {
   const init = Float64Array.from(prep.matrix.data.subarray(0, 9));
   const localCenters = Float64Array.from(init);
   const local = lloyd(prep.matrix, localCenters, 3, 300, 0, 'lloyd');
+  // A text column with unequal levels, a tie at the top-2 edge (b and c) and missing values.
+  const channel = t.ids.map((_, i) =>
+    i % 10 === 9 ? null : ['a', 'a', 'a', 'b', 'b', 'c', 'c', 'd', 'a'][i % 9],
+  );
   const load = async (exec: (sql: string) => Promise<unknown>) => {
     await exec(
-      'CREATE TABLE features (customer_id TEXT, spend DOUBLE PRECISION, orders DOUBLE PRECISION, visits DOUBLE PRECISION)',
+      'CREATE TABLE features (customer_id TEXT, spend DOUBLE PRECISION, orders DOUBLE PRECISION, visits DOUBLE PRECISION, channel TEXT)',
     );
-    const rows = t.ids.map((id, i) => `('${id}', ${t.numeric.map((c) => c.values[i]).join(', ')})`);
+    const rows = t.ids.map(
+      (id, i) =>
+        `('${id}', ${t.numeric.map((c) => c.values[i]).join(', ')}, ${channel[i] === null ? 'NULL' : `'${channel[i]}'`})`,
+    );
     for (let i = 0; i < rows.length; i += 500)
       await exec(`INSERT INTO features VALUES ${rows.slice(i, i + 500).join(', ')}`);
   };
@@ -41,6 +48,7 @@ describe('k-means inside the database', () => {
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
       assert.ok(r.rowsMoved <= 3 * (r.nIter + 1), 'only centroids come back');
+      await checkRobustAndCategorical(runner);
     } finally {
       duck.close();
     }
@@ -49,12 +57,37 @@ describe('k-means inside the database', () => {
   /** The standard scaler fitted in the engine equals the in-process one (population sd, as scikit-learn). */
   const std = fitPrep(t, PrepSpec.parse({ scaler: 'standard', log: 'none', impute: 'mean' })).params;
   const stdLog = fitPrep(t, PrepSpec.parse({ scaler: 'standard', log: ['spend'], impute: 'mean' })).params;
-  function checkStandard(inEngine: { steps: NumericStep[] }, ref0 = std) {
-    inEngine.steps.forEach((s, j) => {
+  function checkStandard(inEngine: PrepParams, ref0 = std) {
+    (inEngine.steps as NumericStep[]).forEach((s, j) => {
       const ref = ref0.steps[j] as NumericStep;
       assert.equal(s.log, ref.log, s.name);
       assert.ok(Math.abs(s.center - ref.center) < 1e-12 && Math.abs(s.scale / ref.scale - 1) < 1e-12, s.name);
     });
+  }
+
+  /**
+   * The robust scaler (median, IQR) and one-hot levels fitted in the engine equal the in-process
+   * ones, and k-means on a one-hot column there equals in-process Lloyd from the same start.
+   */
+  async function checkRobustAndCategorical(runner: SqlRunner) {
+    const robust = fitPrep(t, PrepSpec.parse({ scaler: 'robust', log: 'none', impute: 'mean' })).params;
+    checkStandard(await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'robust'), robust);
+    const withChannel = { ...t, categorical: [{ name: 'channel', values: channel }] };
+    for (const top of [1, 2, 8]) {
+      const local = fitPrep(withChannel, PrepSpec.parse({ scaler: 'none', log: 'none', onehotTop: top }));
+      const there = await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'none', [], {
+        categorical: ['channel'],
+        onehotTop: top,
+      });
+      assert.deepEqual(there.steps[3], local.params.steps[3], `top ${top}`);
+      assert.deepEqual(there.outputNames, local.params.outputNames);
+      const dim = local.params.outputNames.length;
+      const start = Float64Array.from(local.matrix.data.subarray(0, 3 * dim));
+      const mine = Float64Array.from(start);
+      lloyd(local.matrix, mine, 3, 300, 0, 'lloyd');
+      const r = await kmeansInEngine(runner, there, 'features', start, 3);
+      assert.deepEqual(Array.from(r.centers), Array.from(mine), `top ${top}: the same centres`);
+    }
   }
 
   /**
@@ -146,6 +179,7 @@ describe('k-means inside the database', () => {
       assert.deepEqual(Array.from(r.centers), Array.from(localCenters));
       assert.ok(Math.abs(r.inertia / local.inertia - 1) < 1e-12, `${r.inertia} vs ${local.inertia}`);
       await checkCluster(runner);
+      await checkRobustAndCategorical(runner);
       checkStandard(await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'standard'));
       checkStandard(
         await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'standard', ['spend']),
@@ -226,6 +260,41 @@ describe('k-means inside the database', () => {
         sizes.map((x) => Number(x.n)),
         Array.from(expected.counts),
       );
+      // --categorical one-hot encodes a text column there (levels as in-process), --scaler robust
+      // scales by median and IQR; the centres come back per level as the segment's share.
+      const cat = captureIo();
+      const catArgs = [
+        ...args,
+        ...opts,
+        '--categorical',
+        'channel',
+        '--onehot-top',
+        '2',
+        '--scaler',
+        'robust',
+      ];
+      assert.equal(await main([...catArgs, '--json'], cat.io), 0, cat.stdout() + cat.stderr());
+      const withCat = JSON.parse(cat.stdout());
+      assert.deepEqual(withCat.prep.outputNames, [
+        'spend',
+        'orders',
+        'visits',
+        'channel=a',
+        'channel=b',
+        'channel=(other)',
+      ]);
+      assert.equal(withCat.prep.scaler, 'robust');
+      for (const seg of withCat.segments) {
+        const shares = ['a', 'b', '(other)'].map((l) => seg.centre[`channel=${l}`]);
+        assert.ok(
+          Math.abs(shares.reduce((x: number, y: number) => x + y, 0) - 1) < 1e-9,
+          'level shares add up to 1',
+        );
+      }
+      assert.equal(
+        withCat.segments.reduce((x: number, g: { size: number }) => x + g.size, 0),
+        3000,
+      );
       // --k 2..4 chooses k in the engine: each candidate is the k-means above for its k (one sample
       // drawn once), the best silhouette on the sample wins, and the chosen k's assignment is written.
       const sel = captureIo();
@@ -282,7 +351,7 @@ describe('k-means inside the database', () => {
           `('${id}', ${holed.numeric.map((c) => (Number.isNaN(c.values[i]) ? 'NULL' : c.values[i])).join(', ')})`,
       );
       await duck.exec(`INSERT INTO holed VALUES ${rows.join(', ')}`);
-      for (const scaler of ['standard', 'minmax'] as const) {
+      for (const scaler of ['standard', 'minmax', 'robust'] as const) {
         const ref = fitPrep(holed, PrepSpec.parse({ scaler, log: ['spend'], impute: 'mean' })).params;
         const got = await fitPrepInEngine(
           duckdbEngine(duck),
@@ -291,7 +360,7 @@ describe('k-means inside the database', () => {
           scaler,
           ['spend'],
         );
-        got.steps.forEach((s, j) => {
+        (got.steps as NumericStep[]).forEach((s, j) => {
           const r = ref.steps[j] as NumericStep;
           assert.equal(s.log, r.log);
           for (const key of ['impute', 'center', 'scale'] as const)

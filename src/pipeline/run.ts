@@ -8,23 +8,14 @@ import {
   selectModel,
   serialFitters,
 } from '../cluster/select.js';
-import type { SummaryRows } from '../clv/summary.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
-import { engineOf } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
-import { type DataOverview, dataOverview } from '../data/overview.js';
 import { writePostgres } from '../data/postgres.js';
 import { loadSources } from '../data/sources.js';
 import { checkAbort } from '../engine/engine.js';
-import {
-  buildFeaturesInEngine,
-  clvSummaryInEngine,
-  openRecipeEngine,
-  pullFeatures,
-} from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
@@ -38,18 +29,13 @@ import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
 import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
-import { addClv, CLV_COLUMNS, clvPeriod } from './clv-stage.js';
+import { addClv, CLV_COLUMNS } from './clv-stage.js';
 import { toCsv } from './csv.js';
+import { dataStages } from './data-stages.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { recordRun } from './history.js';
 import { refineSegment } from './refine.js';
 import { loadPreviousRun, migration, stableIds } from './stable.js';
-
-/** What the later stages need from cleaning, in-process or inside an engine. */
-type CleanSummary = Pick<
-  CleanResult,
-  'ledger' | 'warnings' | 'referenceDate' | 'windowStart' | 'has' | 'customers'
->;
 
 export interface RunOptions {
   onEvent?: OnEvent;
@@ -102,8 +88,9 @@ export async function readFeatureTable(duck: Duck, columns: FeatureColumn[]): Pr
 }
 
 /**
- * Loads, cleans and builds the feature table in `duck` (table `features`), the first stages of a
- * run; used by runRecipe and by tests and tools that only want the features.
+ * Loads files, cleans and builds the feature table in `duck` (table `features`) in the embedded
+ * DuckDB, for tools that want only the features (the scoring API's posted orders, tests); a run
+ * goes through dataStages, which also runs inside an engine.
  */
 export async function computeFeatures(
   duck: Duck,
@@ -152,70 +139,13 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
   const duck = await Duck.open();
   try {
-    const engineSpec = engineOf(recipe);
-    let data: CleanSummary;
-    let feats: FeatureResult;
-    let overview: DataOverview;
-    let inputs: { source: string; kind: string; file: string; rows: number }[];
-    // Inside an engine the CLV summary is computed there (one row per customer comes back).
-    let clvSummary: SummaryRows | null = null;
-    let featuresNote = '';
-    if (engineSpec) {
-      stage('data');
-      const engine = await openRecipeEngine(engineSpec, loaded.baseDir);
-      try {
-        done(`${engineSpec.type}: ${Object.keys(recipe.sources).length} table(s)`);
-        stage('clean');
-        const built = await buildFeaturesInEngine(engine, recipe, {
-          onProgress: (d, total, label) => emit({ type: 'progress', stage: 'clean', done: d, total, label }),
-          ...(opts.signal ? { signal: opts.signal } : {}),
-        });
-        data = built.data;
-        warnings.push(...data.warnings);
-        done(
-          `${data.customers.toLocaleString('en-US')} customers, reference date ${data.referenceDate}${data.windowStart ? `, window from ${data.windowStart}` : ''} (in ${engineSpec.type})`,
-        );
-        stage('features');
-        feats = built.feats;
-        overview = built.overview;
-        inputs = Object.values(built.data.byKind).map((s) => ({
-          source: s.name,
-          kind: s.spec.kind,
-          file: s.file,
-          rows: s.rows,
-        }));
-        const pulled = await pullFeatures(engine, duck, built.table, feats.columns);
-        featuresNote = ` (built in ${engineSpec.type} as ${built.table}; ${pulled.toLocaleString('en-US')} customer rows copied here, no order lines)`;
-        if (recipe.clv) {
-          const { calibrationEnd, unitDays } = clvPeriod(recipe, data.referenceDate);
-          clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
-        }
-      } finally {
-        await engine.close();
-      }
-    } else {
-      stage('data');
-      const sources = await loadSources(duck, recipe, loaded.baseDir);
-      done([...sources.values()].map((s) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`).join(', '));
-
-      stage('clean');
-      const cleaned = await cleanSources(duck, recipe, sources);
-      data = cleaned;
-      warnings.push(...data.warnings);
-      done(
-        `${data.customers.toLocaleString('en-US')} customers, reference date ${data.referenceDate}${data.windowStart ? `, window from ${data.windowStart}` : ''}`,
-      );
-
-      stage('features');
-      feats = await buildFeatures(duck, recipe, cleaned);
-      overview = await dataOverview(duck, sources, cleaned);
-      inputs = [...sources.values()].map((s) => ({
-        source: s.name,
-        kind: s.spec.kind,
-        file: s.file,
-        rows: s.rows,
-      }));
-    }
+    const { data, feats, overview, inputs, clvSummary, featuresNote } = await dataStages(duck, loaded, {
+      stage,
+      done,
+      emit,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    warnings.push(...data.warnings);
     if (recipe.clv && !data.has.transactions) {
       throw new SegmintError(
         'RECIPE_INVALID',

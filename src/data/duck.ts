@@ -72,6 +72,21 @@ export class Duck {
     }
   }
 
+  /** Runs a query and yields its rows chunk by chunk (as `all` converts them), without holding the result. */
+  async *stream(sql: string, params?: Params): AsyncGenerator<Row> {
+    let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
+    try {
+      result = await this.con.stream(sql, usedParams(sql, params));
+    } catch (e) {
+      throw dbError(e, sql);
+    }
+    for await (const rows of result.yieldRowObjectJs())
+      for (const row of rows as Row[]) {
+        for (const k of Object.keys(row)) row[k] = plain(row[k]);
+        yield row;
+      }
+  }
+
   async one(sql: string, params?: Params): Promise<Row> {
     const rows = await this.all(sql, params);
     return rows[0] ?? {};

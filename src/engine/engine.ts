@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import { ENGINE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import type { Duck } from '../data/duck.js';
@@ -129,9 +130,7 @@ export function duckdbEngine(duck: Duck): Engine {
     dialect: 'duckdb',
     all: (sql, params) => duck.all(sql, params),
     exec: (sql, params) => duck.exec(sql, params),
-    async *stream(sql, params) {
-      yield* await duck.all(sql, params);
-    },
+    stream: (sql, params) => duck.stream(sql, params),
     describe: (table) => duck.describe(tableRef(table, 'duckdb')),
     createTable: (name, columns) => duck.exec(createTableSql(name, columns, 'duckdb')),
     insert: async (name, rows) => {
@@ -148,12 +147,13 @@ export function duckdbEngine(duck: Duck): Engine {
  * as DB_ERROR with PostgreSQL's message and the SQL that failed.
  */
 const PgClient = pg.Client;
+/** Rows per page when streaming from PostgreSQL. */
+const STREAM_PAGE = 10_000;
 
 export function postgresEngine(client: pg.ClientBase, close: () => Promise<void> = async () => {}): Engine {
   let ready: Promise<unknown> | null = null;
-  const query = async (sql: string, params?: EngineParams) => {
-    ready ??= client.query('SET jit = off').catch(() => {});
-    await ready;
+  /** Named parameters to PostgreSQL's positional ones. */
+  const bind = (sql: string, params?: EngineParams) => {
     const values: (string | number)[] = [];
     const order = new Map<string, number>();
     const text = params
@@ -165,6 +165,12 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
           return `$${order.get(n)}`;
         })
       : sql;
+    return { text, values };
+  };
+  const query = async (sql: string, params?: EngineParams) => {
+    ready ??= client.query('SET jit = off').catch(() => {});
+    await ready;
+    const { text, values } = bind(sql, params);
     try {
       return await client.query(text, values);
     } catch (e) {
@@ -177,9 +183,26 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
     exec: async (sql, params) => {
       await query(sql, params);
     },
+    // A server-side cursor read in pages: the client holds one page, however many rows there are.
     async *stream(sql, params) {
-      // A cursor would need pg-cursor; results here are summaries, so rows come as one page.
-      yield* (await query(sql, params)).rows;
+      ready ??= client.query('SET jit = off').catch(() => {});
+      await ready;
+      const { text, values } = bind(sql, params);
+      const cursor = client.query(new Cursor(text, values));
+      try {
+        for (;;) {
+          let rows: Row[];
+          try {
+            rows = await cursor.read(STREAM_PAGE);
+          } catch (e) {
+            throw new SegmintError('DB_ERROR', `PostgreSQL: ${(e as Error).message}`, { details: { sql } });
+          }
+          if (!rows.length) break;
+          yield* rows;
+        }
+      } finally {
+        await cursor.close().catch(() => {});
+      }
     },
     describe: async (table) => {
       const parts = table.split('.');

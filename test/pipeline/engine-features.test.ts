@@ -7,7 +7,7 @@ import { recipeFromObject } from '../../src/config/load.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { Duck } from '../../src/data/duck.js';
-import { clickhouseEngine, type Engine, openEngine } from '../../src/engine/engine.js';
+import { bindNamed, clickhouseEngine, type Engine, openEngine } from '../../src/engine/engine.js';
 import { buildFeaturesInEngine, pullFeatures } from '../../src/engine/features.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { parseModel } from '../../src/model/model.js';
@@ -88,6 +88,18 @@ describe('cleaning and features inside the engines', () => {
     refRun = await runRecipe(recipeFromObject(recipeFor(), dir), { outDir: join(dir, 'out-inprocess') });
   });
   after(() => cleanup(dir));
+
+  /** Engine.stream yields every row of a result larger than one page, in order, with bound values. */
+  async function checkStream(engine: Engine, numbers: string) {
+    let n = 0;
+    let last = -1;
+    for await (const r of engine.stream(`SELECT i + $one AS i FROM ${numbers} ORDER BY i`, { one: 1 })) {
+      assert.equal(Number(r.i), last === -1 ? 1 : last + 1);
+      last = Number(r.i);
+      n++;
+    }
+    assert.equal(n, 25_000);
+  }
 
   /** Builds the features in `engine`, checks them, the ledger and a whole run against in-process. */
   async function check(engine: Engine, spec: Record<string, unknown>, label: string) {
@@ -236,6 +248,7 @@ describe('cleaning and features inside the engines', () => {
     await e0.close();
     const engine = await openEngine({ type: 'duckdb', database: file });
     try {
+      await checkStream(engine, '(SELECT range AS i FROM range(25000)) AS g');
       await check(engine, { type: 'duckdb', database: 'shop.duckdb' }, 'duckdb');
       // Progress comes per phase; cancelling stops at the next statement and leaves the last
       // features table as it was.
@@ -293,6 +306,7 @@ describe('cleaning and features inside the engines', () => {
         await engine.exec(shopDdl(tb, 'postgres'));
         await loadShopRows(engine, tb, tb.rows);
       }
+      await checkStream(engine, 'generate_series(0, 24999) AS g(i)');
       await check(engine, { type: 'postgres', url: srv.url }, 'postgres');
       // cancel() stops a running statement on the server.
       const t0 = Date.now();
@@ -377,6 +391,7 @@ describe('cleaning and features inside the engines', () => {
       }
       const engine = await openEngine({ type: 'clickhouse', url: ch.urls[0] });
       try {
+        await checkStream(engine, '(SELECT number AS i FROM numbers(25000))');
         await check(engine, { type: 'clickhouse', url: ch.urls[0] }, 'clickhouse');
         // cancel() aborts the request and kills the query on the server.
         const t0 = Date.now();
@@ -398,4 +413,18 @@ describe('cleaning and features inside the engines', () => {
       ch.stop();
     }
   });
+});
+
+test('named parameters are bound outside quoted text and identifiers only', () => {
+  const seen: string[] = [];
+  const sql = bindNamed(
+    `SELECT $a, '$a', "$a", 'it''s $b', $b, $missing, $a FROM t WHERE x = 'a\\'$a'`,
+    { a: 1, b: 'x' },
+    (n) => {
+      seen.push(n);
+      return `?${n}`;
+    },
+  );
+  assert.equal(sql, `SELECT ?a, '$a', "$a", 'it''s $b', ?b, $missing, ?a FROM t WHERE x = 'a\\'$a'`);
+  assert.deepEqual(seen, ['a', 'b', 'a']);
 });

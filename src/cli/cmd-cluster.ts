@@ -76,7 +76,7 @@ export function registerCluster(program: Command, io: Io): void {
       .option('--seed <n>', 'seed of the sample and the k-means++ start', '42')
       .option(
         '--scaler <scaler>',
-        'standard (mean 0, sd 1), minmax ([0, 1]), robust (median 0, IQR 1; DuckDB and PostgreSQL), all fitted in the engine, or none',
+        'standard (mean 0, sd 1), minmax ([0, 1]), robust (median 0, IQR 1), all fitted in the engine, or none',
         'standard',
       )
       .option(

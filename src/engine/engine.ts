@@ -468,3 +468,48 @@ export async function replaceTableAs(engine: Engine, name: string, select: strin
   await swap(engine, replaceTableSql(name, select, engine.dialect));
   return Number((await engine.all(`SELECT count(*) AS n FROM ${tableRef(name, engine.dialect)}`))[0].n);
 }
+
+/**
+ * Interpolated quantiles (numpy's default, DuckDB's quantile_cont, PostgreSQL's percentile_cont)
+ * of expressions over `from`, computed in the engine: in one query where the dialect has them;
+ * otherwise (ClickHouse 18) from the two order statistics around (n - 1) p, interpolated here.
+ * Null where an expression has no values.
+ */
+export async function engineQuantiles(
+  engine: Pick<Engine, 'dialect' | 'all'>,
+  from: string,
+  items: { expr: string; p: number }[],
+  params?: EngineParams,
+): Promise<(number | null)[]> {
+  if (!items.length) return [];
+  const d = sqlKit(engine.dialect).d;
+  const one = async (cols: string[]) =>
+    (await engine.all(`SELECT ${cols.join(', ')} FROM ${from}`, params))[0] ?? {};
+  if (d.quantile('x', 0.5) !== null) {
+    const r = await one(items.map((it, i) => `${d.quantile(it.expr, it.p)} AS q${i}`));
+    return items.map((_, i) => (r[`q${i}`] === null || r[`q${i}`] === undefined ? null : Number(r[`q${i}`])));
+  }
+  const stat = d.orderStatistic;
+  if (!stat)
+    throw new SegmintError(
+      'ENGINE_UNSUPPORTED',
+      `${engine.dialect} has no quantile segmint can compute exactly.`,
+    );
+  const counts = await one(items.map((it, i) => `count(${it.expr}) AS n${i}`));
+  const cols: string[] = [];
+  const at = items.map((it, i) => {
+    const n = Number(counts[`n${i}`] ?? 0);
+    if (!n) return null;
+    const h = (n - 1) * it.p;
+    const lo = Math.floor(h);
+    const hi = Math.ceil(h);
+    cols.push(`${stat(it.expr, (lo + 0.5) / n)} AS lo${i}`, `${stat(it.expr, (hi + 0.5) / n)} AS hi${i}`);
+    return h - lo;
+  });
+  const r = cols.length ? await one(cols) : {};
+  return at.map((frac, i) => {
+    if (frac === null) return null;
+    const lo = Number(r[`lo${i}`]);
+    return lo + frac * (Number(r[`hi${i}`]) - lo);
+  });
+}

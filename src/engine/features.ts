@@ -34,6 +34,7 @@ import {
   type Engine,
   type EngineColumn,
   type EngineParams,
+  engineQuantiles,
   openEngine,
   replaceTable,
 } from './engine.js';
@@ -427,17 +428,12 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     if (cl.cap) {
       for (const [i, col] of cl.cap.columns.entries()) {
         const lower = cl.cap.lower !== undefined;
-        const hiQ = fx.quantile(col, cl.cap.upper);
-        const loQ = lower ? fx.quantile(col, cl.cap.lower!) : '';
-        if (hiQ === null)
-          throw new SegmintError(
-            'ENGINE_UNSUPPORTED',
-            `cleaning.cap: ${engine.dialect} has no interpolated quantile to cap at, so the result would differ from the other engines.`,
-            { where: { path: 'cleaning.cap' } },
-          );
-        const b = await one(
-          `SELECT ${hiQ} AS hi${lower ? `, ${loQ} AS lo` : ''} FROM ${txNorm} WHERE NOT is_return`,
+        const [qHi, qLo] = await engineQuantiles(
+          { dialect: engine.dialect, all },
+          `${txNorm} WHERE NOT is_return`,
+          [{ expr: col, p: cl.cap.upper }, ...(lower ? [{ expr: col, p: cl.cap.lower! }] : [])],
         );
+        const b = { hi: qHi, lo: qLo };
         const hi = kit.num(Number(b.hi));
         const lo = lower ? kit.num(Number(b.lo)) : '';
         const outside = `(${col} > ${hi}${lower ? ` OR ${col} < ${lo}` : ''})`;

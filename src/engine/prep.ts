@@ -8,6 +8,7 @@ import {
   outputNamesOf,
   type PrepParams,
 } from '../prep/prepare.js';
+import { engineQuantiles } from './engine.js';
 import type { SqlRunner } from './kmeans.js';
 
 /** Options of the preparation fitted in the engine beyond the numeric columns. */
@@ -60,21 +61,21 @@ export async function fitPrepInEngine(
     const v = `coalesce(${x(f)}, ${kit.num(means[j])})`;
     return log.includes(f) ? `${kit.d.ln}(${kit.num(1)} + greatest(${v}, ${kit.num(0)}))` : v;
   };
-  const quantile = (e: string, p: number): string => {
-    const q = kit.fx.quantile(e, p);
-    if (q === null)
-      throw new SegmintError(
-        'ENGINE_UNSUPPORTED',
-        `The robust scaler needs interpolated quantiles, which ${runner.dialect} does not have.`,
-        { hint: 'Use --scaler standard or minmax there.' },
-      );
-    return q;
-  };
   const stats = (f: string, j: number) =>
-    scaler === 'robust'
-      ? `${quantile(ready(f, j), 0.25)} AS q1${j}, ${quantile(ready(f, j), 0.5)} AS q2${j}, ${quantile(ready(f, j), 0.75)} AS q3${j}`
-      : `avg(${ready(f, j)}) AS m${j}, ${kit.d.stddevPop}(${ready(f, j)}) AS s${j}, min(${ready(f, j)}) AS lo${j}, max(${ready(f, j)}) AS hi${j}`;
-  const second = scaler === 'none' ? {} : await select(features.map(stats));
+    `avg(${ready(f, j)}) AS m${j}, ${kit.d.stddevPop}(${ready(f, j)}) AS s${j}, min(${ready(f, j)}) AS lo${j}, max(${ready(f, j)}) AS hi${j}`;
+  const second: Record<string, unknown> =
+    scaler === 'standard' || scaler === 'minmax' ? await select(features.map(stats)) : {};
+  if (scaler === 'robust') {
+    // Median and quartiles of the imputed (and logged) values.
+    const qs = await engineQuantiles(
+      runner,
+      tableRef,
+      features.flatMap((f, j) => [0.25, 0.5, 0.75].map((p) => ({ expr: ready(f, j), p }))),
+    );
+    features.forEach((_, j) => {
+      [second[`q1${j}`], second[`q2${j}`], second[`q3${j}`]] = qs.slice(3 * j, 3 * j + 3);
+    });
+  }
   const steps: (NumericStep | CategoricalStep)[] = features.map((name, j) => {
     const at = (key: string) => Number(second[`${key}${j}`]);
     const fit =

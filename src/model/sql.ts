@@ -59,6 +59,11 @@ export interface DialectSpec {
   parseDouble(x: string, d: DialectSpec): string;
   /** The interpolated p-quantile (numpy's default), or null where the dialect has none. */
   quantile(x: string, p: number): string | null;
+  /**
+   * Where there is no interpolated quantile: the order statistic at sorted position
+   * floor(level * n) (0-based) of the non-null values, from which segmint interpolates.
+   */
+  orderStatistic?(x: string, level: number): string;
 }
 
 const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
@@ -152,6 +157,8 @@ export const DIALECTS = {
     epoch: (x) => `toUnixTimestamp(${x})`,
     parseTimestamp: (x) => `parseDateTimeBestEffortOrNull(${x})`,
     parseDouble: (x) => `toFloat64OrNull(${x})`,
+    // ClickHouse 18 has no interpolated quantile; quantileExact(level) is sorted[floor(level * n)].
+    orderStatistic: (x, level) => `quantileExact(${level})(${x})`,
   },
   spark: {
     ...STANDARD,

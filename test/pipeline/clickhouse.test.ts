@@ -73,16 +73,17 @@ describe('ClickHouse 18: two shards on loopback', () => {
       const centres = kmeansPlusPlus(sample, 3, createRng(deriveSeed(5, 0)));
       lloyd(prep.matrix, centres, 3, 300, 1e-4 * meanVariance(sample), 'lloyd');
       assert.deepEqual(Array.from(c.centers), Array.from(centres));
-      // The standard scaler fitted on the cluster (stddevPop over both shards) equals the in-process one.
-      const std = fitPrep(
-        { ids, numeric: cols, categorical: [] },
-        PrepSpec.parse({ scaler: 'standard', log: 'none' }),
-      ).params.steps as NumericStep[];
-      const fitted = await fitPrepInEngine(ch0, 'features', ['spend', 'orders', 'visits'], 'standard');
-      (fitted.steps as NumericStep[]).forEach((s, j) => {
-        assert.ok(Math.abs(s.center - std[j].center) < 1e-12, s.name);
-        assert.ok(Math.abs(s.scale / std[j].scale - 1) < 1e-12, s.name);
-      });
+      // The standard scaler fitted on the cluster (stddevPop over both shards) and the robust one
+      // (ClickHouse 18's exact order statistics, interpolated here) equal the in-process ones.
+      for (const scaler of ['standard', 'robust'] as const) {
+        const ref = fitPrep({ ids, numeric: cols, categorical: [] }, PrepSpec.parse({ scaler, log: 'none' }))
+          .params.steps as NumericStep[];
+        const fitted = await fitPrepInEngine(ch0, 'features', ['spend', 'orders', 'visits'], scaler);
+        (fitted.steps as NumericStep[]).forEach((s, j) => {
+          assert.ok(Math.abs(s.center - ref[j].center) < 1e-12, `${scaler} ${s.name}`);
+          assert.ok(Math.abs(s.scale / ref[j].scale - 1) < 1e-12, `${scaler} ${s.name}`);
+        });
+      }
       // The final assignment, written as a table on the cluster, tags every customer as predicted here.
       const written = await ch0.all('SELECT customer_id, segment FROM segments_out');
       assert.equal(written.length, n);

@@ -1,17 +1,14 @@
 import { resolve } from 'node:path';
 import { type SummaryRows, summaryRows, summarySql } from '../clv/summary.js';
-import { type EngineSpec, engineOf, type Recipe, type SourceSpec } from '../config/recipe.js';
+import { type EngineSpec, engineOf, type Recipe } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
-import { SegmintError, type Warning } from '../core/errors.js';
-import { type CleanResult, type LedgerEntry, sourcesByKind } from '../data/clean.js';
+import { SegmintError } from '../core/errors.js';
+import { type CleanResult, sourcesByKind } from '../data/clean.js';
 import {
   givenReferenceDate,
   noCustomerSourceError,
   noCustomersError,
-  noPurchasesError,
   onlyReturnsWarning,
-  requireRole,
-  transactionRoles,
   unmatchedWarning,
   windowRule,
 } from '../data/cleaning-rules.js';
@@ -23,47 +20,24 @@ import {
   type FeatureColumn,
   type FeatureResult,
   featureValue,
-  type PlanSource,
   planFeatures,
 } from '../features/build.js';
 import { type SqlKit, sqlKit } from '../model/sql.js';
+import { cleanCoupons, cleanCustomers, cleanEvents, cleanTransactions } from './clean.js';
 import {
   cancelOnAbort,
-  checkAbort,
-  createTableSql,
   type Engine,
   type EngineColumn,
   type EngineParams,
-  engineQuantiles,
   openEngine,
   replaceTable,
 } from './engine.js';
 import type { EngineRunOptions } from './kmeans.js';
+import { ENGINE_TYPES, EngineSession, type EngineSource } from './session.js';
 
-/** The temporary table of cleaned, normalised order lines (where the engine keeps temporary tables). */
-const LINES = 'segmint_lines';
-const LINE_COLUMNS: EngineColumn[] = [
-  { name: 'customer_id', type: 'text' },
-  { name: 'order_id', type: 'text' },
-  { name: 'ts', type: 'timestamp' },
-  { name: 'quantity', type: 'double' },
-  { name: 'price', type: 'double' },
-  { name: 'amount', type: 'double' },
-  { name: 'product', type: 'text' },
-  { name: 'category', type: 'text' },
-  { name: 'country', type: 'text' },
-  { name: 'status', type: 'text' },
-  { name: 'is_return', type: 'boolean' },
-];
+export { ENGINE_TYPES, type EngineSource } from './session.js';
 
 type Kind = 'transactions' | 'customers' | 'events' | 'coupons';
-
-/** One source as the engine sees it: a table with its columns (engine type names). */
-export interface EngineSource extends PlanSource {
-  spec: SourceSpec;
-  table: string;
-  rows: number;
-}
 
 /** What cleaning and features inside an engine give back: the same as in-process, minus the rows. */
 export interface EngineFeatures {
@@ -81,22 +55,6 @@ export interface EngineFeatures {
   /** Queries sent to the engine, and rows they returned (none of them order lines). */
   queries: number;
   rowsReturned: number;
-}
-
-/** Engine column types in the three classes the planner asks about. */
-export const ENGINE_TYPES = {
-  numeric: (t: string) =>
-    /^(Nullable\()?(U?Int\d+|Float\d+|Decimal.*|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE.*|DECIMAL.*|REAL|NUMERIC.*|smallint|integer|bigint|real|double precision|numeric.*)\)?$/i.test(
-      t,
-    ),
-  temporal: (t: string) => /^(Nullable\()?(Date|DateTime.*|DATE|TIMESTAMP.*|timestamp.*|date)\)?$/.test(t),
-  boolean: (t: string) => /^(BOOLEAN|boolean)$/.test(t),
-};
-
-interface Rule {
-  rule: string;
-  keep: string;
-  note?: string;
 }
 
 /**
@@ -127,28 +85,6 @@ export async function buildFeaturesInEngine(
 }
 
 async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Promise<EngineFeatures> {
-  const kit = sqlKit(engine.dialect);
-  const { q, fx } = kit;
-  const cl = recipe.cleaning;
-  const spec = engineOf(recipe);
-  const featuresTable = spec?.featuresTable ?? 'segmint_features';
-  const ledger: LedgerEntry[] = [];
-  const warnings: Warning[] = [];
-  let queries = 0;
-  let rowsReturned = 0;
-  /** Values bound into the SQL: filter values, product codes, the reference date, ... */
-  const params: EngineParams = {};
-  const stopped = () => checkAbort(run.signal, 'Building the features in the engine');
-  const all = async (sql: string, p: EngineParams = params) => {
-    stopped();
-    queries++;
-    const rows = await engine.all(sql, p);
-    rowsReturned += rows.length;
-    return rows;
-  };
-  const one = async (sql: string, p: EngineParams = params) => (await all(sql, p))[0] ?? {};
-  const tableRef = (t: string) => t.split('.').map(q).join('.');
-
   const phases = [
     'reading the tables',
     ...(['transactions', 'customers', 'events', 'coupons'] as const)
@@ -157,421 +93,72 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     'the window and the customers',
     'building the features',
   ];
-  let phase = 0;
-  const step = (label: string) => {
-    stopped();
-    run.onProgress?.(phase++, phases.length, label);
-  };
+  const s = new EngineSession(engine, recipe, run, phases);
+  const {
+    kit,
+    ledger,
+    warnings,
+    params,
+    all,
+    one,
+    step,
+    stopped,
+    tableRef,
+    countRows,
+    countRules,
+    lastRemaining,
+  } = s;
+  const { q, fx } = kit;
+  const featuresTable = engineOf(recipe)?.featuresTable ?? 'segmint_features';
 
   // ---- the sources: tables in the engine
   step(phases[0]);
   const sources: EngineSource[] = [];
-  for (const [name, s] of Object.entries(recipe.sources)) {
+  for (const [name, spec] of Object.entries(recipe.sources)) {
     const where = `sources.${name}`;
-    if (!s.table)
+    if (!spec.table)
       throw new SegmintError(
         'ENGINE_UNSUPPORTED',
-        `${where}: with engine ${engine.dialect}, a source is a table in that database (table: ...), not ${s.path ? 'a file' : 'a PostgreSQL source'}.`,
+        `${where}: with engine ${engine.dialect}, a source is a table in that database (table: ...), not ${spec.path ? 'a file' : 'a PostgreSQL source'}.`,
         {
-          where: { path: `${where}.${s.path ? 'path' : 'postgres'}` },
+          where: { path: `${where}.${spec.path ? 'path' : 'postgres'}` },
           hint: 'Load the file into the database and name its table, or leave engine: out to read files in the embedded DuckDB.',
         },
       );
-    if (s.kind === 'lookup' || s.join.length)
+    if (spec.kind === 'lookup' || spec.join.length)
       throw new SegmintError(
         'ENGINE_UNSUPPORTED',
         `${where}: joins are not run by segmint inside an engine.`,
         {
-          where: { path: `${where}.${s.join.length ? 'join' : 'kind'}` },
+          where: { path: `${where}.${spec.join.length ? 'join' : 'kind'}` },
           hint: 'Create a view that joins the tables in the database and name the view as the source table.',
         },
       );
-    checkRoleNames(name, s);
-    const file = `${engine.dialect}:${s.table}`;
-    const columns = await engine.describe(s.table);
+    checkRoleNames(name, spec);
+    const file = `${engine.dialect}:${spec.table}`;
+    const columns = await engine.describe(spec.table);
     if (!columns.length)
       throw new SegmintError(
         'DATA_TABLE_NOT_FOUND',
-        `${where}.table: there is no table "${s.table}" in ${engine.dialect}, or it has no columns this user can see.`,
+        `${where}.table: there is no table "${spec.table}" in ${engine.dialect}, or it has no columns this user can see.`,
         { where: { path: `${where}.table`, file } },
       );
-    checkRoleColumns(name, s, columns, file);
-    const rows = Number((await one(`SELECT count(*) AS n FROM ${tableRef(s.table)}`)).n);
-    sources.push({ name, spec: s, table: s.table, columns, rows, file });
+    checkRoleColumns(name, spec, columns, file);
+    const rows = Number((await one(`SELECT count(*) AS n FROM ${tableRef(spec.table)}`)).n);
+    sources.push({ name, spec, table: spec.table, columns, rows, file });
   }
   const byKind = sourcesByKind(sources);
-  const typeOf = (src: EngineSource, col: string) => src.columns.find((c) => c.name === col)?.type ?? '';
-  const role = (src: EngineSource, r: string): string | undefined => src.spec.roles[r];
-  const textOf = (col: string) => fx.text(q(col));
-  const timeOf = (src: EngineSource, col: string): string => {
-    const t = typeOf(src, col);
-    if (ENGINE_TYPES.temporal(t)) return fx.timestamp(q(col));
-    if (ENGINE_TYPES.numeric(t))
-      throw new SegmintError(
-        'ENGINE_UNSUPPORTED',
-        `sources.${src.name}.roles: column "${col}" is a number (${t}); inside an engine the time must be a date, a timestamp or ISO text.`,
-        { where: { path: `sources.${src.name}.roles`, column: col } },
-      );
-    return fx.parseTimestamp(fx.trim(textOf(col)));
-  };
-  const numberOf = (src: EngineSource, col: string): string => {
-    const t = typeOf(src, col);
-    if (ENGINE_TYPES.numeric(t)) return fx.double(q(col));
-    if (ENGINE_TYPES.boolean(t)) return `CASE WHEN ${q(col)} THEN ${kit.num(1)} ELSE ${kit.num(0)} END`;
-    return fx.parseDouble(fx.trim(textOf(col)));
-  };
-  let pn = 0;
-  const bind = (v: string | number): string => {
-    const k = `c${pn++}`;
-    params[k] = v;
-    return `$${k}`;
-  };
-
-  /** Remaining (counted) rows of `from` after each rule, cumulatively, in one scan. */
-  const countRules = async (from: string, rules: string[], counted = ''): Promise<number[]> => {
-    if (!rules.length) return [];
-    const c = counted ? ` AND ${counted}` : '';
-    const sel = rules.map(
-      (_, i) => `sum(CASE WHEN ${rules.slice(0, i + 1).join(' AND ')}${c} THEN 1 ELSE 0 END) AS c${i}`,
-    );
-    const r = await one(`SELECT ${sel.join(', ')} FROM ${from}`, params);
-    return rules.map((_, i) => Number(r[`c${i}`] ?? 0));
-  };
-  const countRows = async (from: string, where = ''): Promise<number> =>
-    Number((await one(`SELECT count(*) AS n FROM ${from}${where ? ` WHERE ${where}` : ''}`, params)).n);
-
-  /** Applies rules to a source relation: ledger lines, and the relation of the rows kept. */
-  const applyRules = async (src: EngineSource, from: string, rules: Rule[], alias: string) => {
-    const remaining = await countRules(
-      from,
-      rules.map((r) => `(${r.keep})`),
-    );
-    let before = await countRows(from);
-    rules.forEach((r, i) => {
-      ledger.push({
-        source: src.name,
-        rule: r.rule,
-        removed: before - remaining[i],
-        remaining: remaining[i],
-        ...(r.note ? { note: r.note } : {}),
-      });
-      before = remaining[i];
-    });
-    return rules.length
-      ? `(SELECT * FROM ${from} WHERE ${rules.map((r) => `(${r.keep})`).join(' AND ')}) AS ${alias}`
-      : from;
-  };
-
-  const filterRules = (src: EngineSource): Rule[] =>
-    cl.filters.flatMap((f) => {
-      if (!src.columns.some((c) => c.name === f.column)) return [];
-      const values = 'in' in f ? f.in : f.notIn;
-      const cond = `${textOf(f.column)} IN (${values.map((v) => bind(String(v))).join(', ')})`;
-      return [
-        {
-          rule: `filter ${f.column} ${'in' in f ? 'in' : 'not in'} [${values.join(', ')}]`,
-          keep: 'in' in f ? fx.orFalse(cond) : `NOT ${fx.orFalse(cond)}`,
-        },
-      ];
-    });
-
-  /** Unreadable text dates/numbers: an error naming the column and a value, or a rule that drops them. */
-  const badRows = async (
-    src: EngineSource,
-    from: string,
-    checks: { column: string; parsed: string; code: 'DATA_BAD_DATE' | 'DATA_BAD_NUMBER' }[],
-  ): Promise<Rule[]> => {
-    const text = checks.filter(
-      (k) => !ENGINE_TYPES.numeric(typeOf(src, k.column)) && !ENGINE_TYPES.temporal(typeOf(src, k.column)),
-    );
-    if (!text.length) return [];
-    const conds = text.map(
-      (k) => `(${q(k.column)} IS NOT NULL AND ${fx.trim(textOf(k.column))} <> '' AND ${k.parsed} IS NULL)`,
-    );
-    const n = await countRows(from, conds.join(' OR '));
-    if (!n) return [];
-    if (cl.badRows === 'error') {
-      for (const [i, k] of text.entries()) {
-        const r = await all(`SELECT ${textOf(k.column)} AS v FROM ${from} WHERE ${conds[i]} LIMIT 1`, params);
-        if (!r.length) continue;
-        throw new SegmintError(
-          k.code,
-          `${src.file}, column "${k.column}": "${String(r[0].v)}" is not ${k.code === 'DATA_BAD_DATE' ? 'a date/time' : 'a number'} (${n} row(s) of source "${src.name}" have unreadable values).`,
-          { where: { file: src.file, column: k.column, value: String(r[0].v) }, details: { rows: n } },
-        );
-      }
-    }
-    return [{ rule: 'unreadable date or number', keep: `NOT (${conds.join(' OR ')})` }];
-  };
-
-  const lastRemaining = (src: EngineSource) => ledger.filter((l) => l.source === src.name).at(-1)!.remaining;
-  const readRows = (src: EngineSource) =>
-    ledger.push({ source: src.name, rule: 'rows read', removed: 0, remaining: src.rows });
-
-  // ---- transactions: source rows -> filters, unreadable, missing id -> distinct -> product codes
-  // -> normalised lines -> non-positive prices -> capping; the window comes after the reference date.
+  // ---- each kind of source cleaned (src/engine/clean.ts)
   const txSrc = byKind.transactions;
-  let txNorm: string | null = null;
-  let returnsCounted = false;
-  let purchases = 0;
-  if (txSrc) {
-    step('cleaning transactions');
-    readRows(txSrc);
-    const {
-      customer: cCust,
-      time: cTime,
-      price: cPrice,
-      amount: cAmount,
-      quantity: cQty,
-      order: cOrder,
-    } = transactionRoles(txSrc);
-    const timeE = timeOf(txSrc, cTime);
-    const qtyE = cQty ? numberOf(txSrc, cQty) : kit.num(1);
-    const priceE = cPrice ? numberOf(txSrc, cPrice) : null;
-    const amountE = cAmount ? numberOf(txSrc, cAmount) : null;
-    const src0 = `${tableRef(txSrc.table)} AS t0`;
-    const checks = [
-      { column: cTime, parsed: timeE, code: 'DATA_BAD_DATE' as const },
-      ...(
-        [
-          [cQty, qtyE],
-          [cPrice, priceE],
-          [cAmount, amountE],
-        ] as const
-      )
-        .filter(([c, e]) => c && e)
-        .map(([c, e]) => ({ column: c!, parsed: e!, code: 'DATA_BAD_NUMBER' as const })),
-    ];
-    const filtered = await applyRules(txSrc, src0, filterRules(txSrc), 'tf');
-    const rel = await applyRules(
-      txSrc,
-      filtered,
-      [
-        ...(await badRows(txSrc, filtered, checks)),
-        { rule: 'missing customer id', keep: `${fx.id(q(cCust))} IS NOT NULL` },
-      ],
-      't1',
-    );
-    const amountRaw = amountE ?? `(${qtyE}) * (${priceE})`;
-    const cancelCond =
-      cl.cancellations === 'keep'
-        ? '1 = 0'
-        : `(${cOrder && cl.cancelPrefix ? `${fx.startsWith(fx.id(q(cOrder)), bind(cl.cancelPrefix))} OR ` : ''}${fx.orFalse(`${cQty ? qtyE : amountRaw} < 0`)})`;
-    const txt = (r: string) => {
-      const c = role(txSrc, r);
-      return c ? `NULLIF(${fx.trim(textOf(c))}, '')` : fx.nullText;
-    };
-    const orderE = cOrder ? fx.id(q(cOrder)) : `concat(${fx.id(q(cCust))}, '@', ${fx.text(timeE)})`;
-    const normalised = `SELECT ${fx.id(q(cCust))} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
-        CASE WHEN ${cancelCond} THEN -abs(${qtyE}) ELSE ${qtyE} END AS quantity,
-        ${priceE ?? fx.div(amountE!, qtyE)} AS price,
-        CASE WHEN ${cancelCond} THEN -abs(${amountRaw}) ELSE ${amountRaw} END AS amount,
-        ${txt('product')} AS product, ${txt('category')} AS category, ${txt('country')} AS country, ${txt('status')} AS status,
-        ${cancelCond} AS is_return
-      FROM ${cl.duplicates === 'drop' ? `(SELECT DISTINCT * FROM ${rel}) AS t2` : rel}`;
-    // The distinct, normalised lines are computed once: kept in a temporary table where the
-    // engine has them (PostgreSQL, DuckDB); ClickHouse scans its shards again for each query.
-    let lines = `(${normalised}) AS n0`;
-    if (kit.d.tempTables) {
-      stopped();
-      await engine.exec(`DROP TABLE IF EXISTS ${LINES}`);
-      await engine.exec(createTableSql(LINES, LINE_COLUMNS, engine.dialect, { temporary: true }));
-      await engine.exec(
-        `INSERT INTO ${LINES} (${LINE_COLUMNS.map((c) => c.name).join(', ')}) ${normalised}`,
-        params,
-      );
-      queries += 3;
-      lines = `${LINES} AS n0`;
-    }
-    const cProduct = role(txSrc, 'product');
-    const productKeep =
-      cProduct && cl.nonProductCodes.length
-        ? fx.orTrue(
-            `upper(product) NOT IN (${cl.nonProductCodes.map((c) => bind(c.toUpperCase())).join(', ')})`,
-          )
-        : null;
-    const priceKeep =
-      cl.nonPositivePrice === 'drop'
-        ? `(is_return OR ${fx.orFalse(`${priceE ? 'price' : 'amount'} > 0`)})`
-        : null;
-    if (cl.cancellations === 'drop') returnsCounted = true;
-    const when = (...c: (string | null)[]) => {
-      const conds = c.filter(Boolean);
-      return `sum(CASE WHEN ${conds.length ? conds.join(' AND ') : '1 = 1'} THEN 1 ELSE 0 END)`;
-    };
-    // One scan counts what the rules after the duplicates remove.
-    const c = await one(
-      `SELECT count(*) AS n, ${when(productKeep)} AS kept, ${when(productKeep, 'is_return')} AS ret, ${when(productKeep, priceKeep, returnsCounted ? 'NOT is_return' : null)} AS priced, ${when(productKeep, priceKeep, 'NOT is_return')} AS purchases FROM ${lines}`,
-    );
-    const [n, kept, ret, priced] = [c.n, c.kept, c.ret, c.priced].map((v) => Number(v ?? 0));
-    // Capping changes values, not rows: whether any purchase is left is known now.
-    purchases = Number(c.purchases ?? 0);
-    const push = (rule: string, remaining: number, extra: Partial<LedgerEntry> = {}) =>
-      ledger.push({
-        source: txSrc.name,
-        rule,
-        removed: lastRemaining(txSrc) - remaining,
-        remaining,
-        ...extra,
-      });
-    if (cl.duplicates === 'drop') push('exact duplicate rows', n);
-    if (productKeep) push('non-product codes (postage, fees, adjustments)', kept);
-    if (cl.cancellations === 'drop')
-      push('cancellations and returns', kept - ret, {
-        note: 'left out of purchase features; counted in return_rate',
-      });
-    else if (cl.cancellations === 'net')
-      push('cancellations and returns', kept, { note: `${ret} line(s) netted against purchases` });
-    if (priceKeep) push(priceE ? 'non-positive price' : 'non-positive amount', priced);
-    const keep = [productKeep, priceKeep].filter(Boolean);
-    txNorm = keep.length ? `(SELECT * FROM ${lines} WHERE ${keep.join(' AND ')}) AS n1` : lines;
-    if (cl.cap) {
-      for (const [i, col] of cl.cap.columns.entries()) {
-        const lower = cl.cap.lower !== undefined;
-        const [qHi, qLo] = await engineQuantiles(
-          { dialect: engine.dialect, all },
-          `${txNorm} WHERE NOT is_return`,
-          [{ expr: col, p: cl.cap.upper }, ...(lower ? [{ expr: col, p: cl.cap.lower! }] : [])],
-        );
-        const b = { hi: qHi, lo: qLo };
-        const hi = kit.num(Number(b.hi));
-        const lo = lower ? kit.num(Number(b.lo)) : '';
-        const outside = `(${col} > ${hi}${lower ? ` OR ${col} < ${lo}` : ''})`;
-        const changed = await countRows(txNorm, `NOT is_return AND ${outside}`);
-        const capped = lower ? `least(greatest(${col}, ${lo}), ${hi})` : `least(${col}, ${hi})`;
-        const cols = ['quantity', 'price', 'amount'].map((c) =>
-          c === col
-            ? `CASE WHEN is_return THEN ${c} ELSE ${capped} END AS ${c}`
-            : c === 'amount'
-              ? `CASE WHEN is_return THEN amount ELSE ${col === 'quantity' ? `${capped} * price` : `quantity * ${capped}`} END AS amount`
-              : c,
-        );
-        txNorm = `(SELECT customer_id, order_id, ts, ${cols.join(', ')}, product, category, country, status, is_return FROM ${txNorm}) AS k${i}`;
-        ledger.push({
-          source: txSrc.name,
-          rule: `cap ${col} at percentile ${cl.cap.upper}${lower ? ` (and ${cl.cap.lower} below)` : ''}`,
-          removed: 0,
-          remaining: lastRemaining(txSrc),
-          note: `${changed} value(s) capped`,
-        });
-      }
-    }
-    if (purchases === 0) throw noPurchasesError(txSrc, ledger);
-  }
-
-  // ---- customers: one row per id, with the joined date as __joined
+  const tx0 = txSrc ? await cleanTransactions(s, txSrc) : null;
+  const txNorm = tx0?.txNorm ?? null;
+  const returnsCounted = tx0?.returnsCounted ?? false;
   const custSrc = byKind.customers;
-  let cust: string | null = null;
-  if (custSrc) {
-    step('cleaning customers');
-    readRows(custSrc);
-    const cCust = requireRole(custSrc, 'customer', 'for a customers source');
-    const cJoined = role(custSrc, 'joined');
-    const src0 = `${tableRef(custSrc.table)} AS c0`;
-    const joinedE = cJoined ? timeOf(custSrc, cJoined) : null;
-    const rel = await applyRules(
-      custSrc,
-      src0,
-      [...filterRules(custSrc), { rule: 'missing customer id', keep: `${fx.id(q(cCust))} IS NOT NULL` }],
-      'c1',
-    );
-    const n = lastRemaining(custSrc);
-    const distinct = Number(
-      (await one(`SELECT count(DISTINCT ${fx.id(q(cCust))}) AS n FROM ${rel}`, params)).n,
-    );
-    if (distinct < n)
-      throw new SegmintError(
-        'DATA_DUPLICATE_ID',
-        `Source "${custSrc.name}" has ${n - distinct} repeated customer id(s) in column "${cCust}"; inside an engine segmint cannot tell which row comes first.`,
-        {
-          where: { file: custSrc.file, column: cCust, path: `sources.${custSrc.name}.roles.customer` },
-          hint: 'Point the source at a view with one row per customer (e.g. the latest by a timestamp).',
-        },
-      );
-    ledger.push({
-      source: custSrc.name,
-      rule: 'repeated customer id (first row kept)',
-      removed: 0,
-      remaining: n,
-    });
-    const checks = cJoined
-      ? await badRows(custSrc, rel, [{ column: cJoined, parsed: joinedE!, code: 'DATA_BAD_DATE' }])
-      : [];
-    const kept = checks.length ? await applyRules(custSrc, rel, checks, 'c2') : rel;
-    const others = custSrc.columns.filter((c) => c.name !== 'customer_id' && c.name !== '__joined');
-    cust = `(SELECT ${fx.id(q(cCust))} AS customer_id, ${others.map((c) => q(c.name)).join(', ')}${joinedE ? `, ${joinedE} AS __joined` : ''} FROM ${kept}) AS c`;
-  }
-
-  // ---- events and coupons: normalised, then missing ids
-  const normalise = async (
-    src: EngineSource,
-    select: (rel: string) => string,
-    checks: { column: string; parsed: string; code: 'DATA_BAD_DATE' | 'DATA_BAD_NUMBER' }[],
-    alias: string,
-  ): Promise<string> => {
-    readRows(src);
-    const src0 = `${tableRef(src.table)} AS ${alias}0`;
-    const filtered = await applyRules(src, src0, filterRules(src), `${alias}f`);
-    const rel = await applyRules(src, filtered, await badRows(src, filtered, checks), `${alias}1`);
-    const norm = `(${select(rel)}) AS ${alias}2`;
-    return applyRules(
-      src,
-      norm,
-      [{ rule: 'missing customer id', keep: 'customer_id IS NOT NULL' }],
-      `${alias}3`,
-    );
-  };
+  const cust = custSrc ? await cleanCustomers(s, custSrc) : null;
   const evSrc = byKind.events;
-  let ev: string | null = null;
-  if (evSrc) {
-    step('cleaning events');
-    const cCust = requireRole(evSrc, 'customer', 'for an events source');
-    const cTime = requireRole(evSrc, 'time', 'for an events source');
-    const timeE = timeOf(evSrc, cTime);
-    const cDur = role(evSrc, 'duration');
-    const durE = cDur ? numberOf(evSrc, cDur) : fx.nullDouble;
-    const cType = role(evSrc, 'type');
-    const cSess = role(evSrc, 'session');
-    ev = await normalise(
-      evSrc,
-      (rel) =>
-        `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${cType ? `NULLIF(${fx.trim(textOf(cType))}, '')` : fx.nullText} AS type, ${durE} AS duration, ${cSess ? fx.id(q(cSess)) : fx.nullText} AS session FROM ${rel}`,
-      [
-        { column: cTime, parsed: timeE, code: 'DATA_BAD_DATE' },
-        ...(cDur ? [{ column: cDur, parsed: durE, code: 'DATA_BAD_NUMBER' as const }] : []),
-      ],
-      'e',
-    );
-  }
+  let ev = evSrc ? await cleanEvents(s, evSrc) : null;
   const cpSrc = byKind.coupons;
-  let cp: string | null = null;
-  if (cpSrc) {
-    step('cleaning coupons');
-    const cCust = requireRole(cpSrc, 'customer', 'for a coupons source');
-    const cRed = requireRole(
-      cpSrc,
-      'redeemed',
-      'for a coupons source (a flag, or the time the coupon was used)',
-    );
-    const cTime = role(cpSrc, 'time');
-    const timeE = cTime ? timeOf(cpSrc, cTime) : fx.nullTimestamp;
-    const rt = typeOf(cpSrc, cRed);
-    const redE = ENGINE_TYPES.boolean(rt)
-      ? fx.orFalse(q(cRed))
-      : ENGINE_TYPES.numeric(rt)
-        ? fx.orFalse(`${q(cRed)} <> 0`)
-        : ENGINE_TYPES.temporal(rt)
-          ? `${q(cRed)} IS NOT NULL`
-          : fx.orFalse(
-              `lower(${fx.trim(textOf(cRed))}) IN ('1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used')`,
-            );
-    cp = await normalise(
-      cpSrc,
-      (rel) => `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${redE} AS redeemed FROM ${rel}`,
-      cTime ? [{ column: cTime, parsed: timeE, code: 'DATA_BAD_DATE' }] : [],
-      'p',
-    );
-  }
+  let cp = cpSrc ? await cleanCoupons(s, cpSrc) : null;
 
   // ---- reference date and window
   step('the window and the customers');
@@ -621,7 +208,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
   }
   const windowed = async (src: EngineSource | undefined, rel: string | null, alias: string) => {
     if (!src || !rel) return rel;
-    if (alias === 'cp' && !role(src, 'time')) return `(SELECT * FROM ${rel}) AS cp`;
+    if (alias === 'cp' && !s.role(src, 'time')) return `(SELECT * FROM ${rel}) AS cp`;
     const [kept] = await countRules(rel, [inWindow]);
     const prior = lastRemaining(src);
     if (prior - kept)
@@ -710,7 +297,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
       });
     throw e;
   }
-  queries += 4;
+  s.queries += 4;
 
   // ---- what the report shows of the data: per column its nulls, min and max, one scan per source
   // (distinct counts and top values would cost a sort per column, so they are left out here)
@@ -718,22 +305,22 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     sources: [],
     distributions: { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null },
   };
-  for (const s of sources) {
-    const cols = s.columns.map((c, i) => ({ ...c, i }));
+  for (const src of sources) {
+    const cols = src.columns.map((c, i) => ({ ...c, i }));
     const r = await one(
       `SELECT ${cols
         .map(
           (c) =>
             `count(*) - count(${q(c.name)}) AS n${c.i}, ${ENGINE_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}, ${fx.nullText}` : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}, ${fx.text(`max(${q(c.name)})`)}`} AS hi${c.i}`,
         )
-        .join(', ')} FROM ${tableRef(s.table)}`,
+        .join(', ')} FROM ${tableRef(src.table)}`,
     );
     overview.sources.push({
-      name: s.name,
-      kind: s.spec.kind,
-      file: s.file,
-      rows: s.rows,
-      dateRange: s === txSrc ? histRange : null,
+      name: src.name,
+      kind: src.spec.kind,
+      file: src.file,
+      rows: src.rows,
+      dateRange: src === txSrc ? histRange : null,
       columns: cols.map((c) => ({
         name: c.name,
         type: c.type,
@@ -752,8 +339,8 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     overview,
     relations: { transactions: txHist, universe },
     params,
-    queries,
-    rowsReturned,
+    queries: s.queries,
+    rowsReturned: s.rowsReturned,
   };
 }
 

@@ -1,0 +1,222 @@
+import type { Recipe, SourceSpec } from '../config/recipe.js';
+import { SegmintError, type Warning } from '../core/errors.js';
+import type { LedgerEntry } from '../data/clean.js';
+import type { PlanSource } from '../features/build.js';
+import { type SqlKit, sqlKit } from '../model/sql.js';
+import { checkAbort, type Engine, type EngineColumn, type EngineParams, type Row } from './engine.js';
+import type { EngineRunOptions } from './kmeans.js';
+
+/** One source as the engine sees it: a table with its columns (engine type names). */
+export interface EngineSource extends PlanSource {
+  spec: SourceSpec;
+  table: string;
+  rows: number;
+}
+
+/** A cleaning rule: the rows it keeps, as a condition on the source's columns. */
+export interface Rule {
+  rule: string;
+  keep: string;
+  note?: string;
+}
+
+/** Engine column types in the three classes the planner asks about. */
+export const ENGINE_TYPES = {
+  numeric: (t: string) =>
+    /^(Nullable\()?(U?Int\d+|Float\d+|Decimal.*|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE.*|DECIMAL.*|REAL|NUMERIC.*|smallint|integer|bigint|real|double precision|numeric.*)\)?$/i.test(
+      t,
+    ),
+  temporal: (t: string) => /^(Nullable\()?(Date|DateTime.*|DATE|TIMESTAMP.*|timestamp.*|date)\)?$/.test(t),
+  boolean: (t: string) => /^(BOOLEAN|boolean)$/.test(t),
+};
+
+/** The temporary table of cleaned, normalised order lines (where the engine keeps temporary tables). */
+export const LINES = 'segmint_lines';
+export const LINE_COLUMNS: EngineColumn[] = [
+  { name: 'customer_id', type: 'text' },
+  { name: 'order_id', type: 'text' },
+  { name: 'ts', type: 'timestamp' },
+  { name: 'quantity', type: 'double' },
+  { name: 'price', type: 'double' },
+  { name: 'amount', type: 'double' },
+  { name: 'product', type: 'text' },
+  { name: 'category', type: 'text' },
+  { name: 'country', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'is_return', type: 'boolean' },
+];
+
+/**
+ * What cleaning inside an engine shares between its steps: the engine and its dialect, the ledger
+ * and warnings, the values bound into the SQL, the count of queries and rows that came back, the
+ * progress phases; and the helpers that count rules and render typed columns. Methods are arrow
+ * functions, so they can be taken off the session.
+ */
+export class EngineSession {
+  readonly kit: SqlKit;
+  readonly ledger: LedgerEntry[] = [];
+  readonly warnings: Warning[] = [];
+  /** Values bound into the SQL: filter values, product codes, the reference date, ... */
+  readonly params: EngineParams = {};
+  queries = 0;
+  rowsReturned = 0;
+  private bound = 0;
+  private phase = 0;
+
+  constructor(
+    readonly engine: Engine,
+    readonly recipe: Recipe,
+    readonly run: EngineRunOptions,
+    readonly phases: string[],
+  ) {
+    this.kit = sqlKit(engine.dialect);
+  }
+
+  stopped = (): void => checkAbort(this.run.signal, 'Building the features in the engine');
+
+  /** Reports the start of the next phase (and stops if the run was cancelled). */
+  step = (label: string): void => {
+    this.stopped();
+    this.run.onProgress?.(this.phase++, this.phases.length, label);
+  };
+
+  all = async (sql: string, p: EngineParams = this.params): Promise<Row[]> => {
+    this.stopped();
+    this.queries++;
+    const rows = await this.engine.all(sql, p);
+    this.rowsReturned += rows.length;
+    return rows;
+  };
+
+  one = async (sql: string, p: EngineParams = this.params): Promise<Row> => (await this.all(sql, p))[0] ?? {};
+
+  tableRef = (t: string): string => t.split('.').map(this.kit.q).join('.');
+
+  /** Binds a value from the recipe and returns its placeholder. */
+  bind = (v: string | number): string => {
+    const k = `c${this.bound++}`;
+    this.params[k] = v;
+    return `$${k}`;
+  };
+
+  typeOf = (src: EngineSource, col: string): string => src.columns.find((c) => c.name === col)?.type ?? '';
+  role = (src: EngineSource, r: string): string | undefined => src.spec.roles[r];
+  textOf = (col: string): string => this.kit.fx.text(this.kit.q(col));
+
+  /** A time column as a timestamp: typed, or ISO text read (NULL where unreadable). */
+  timeOf = (src: EngineSource, col: string): string => {
+    const { fx, q } = this.kit;
+    const t = this.typeOf(src, col);
+    if (ENGINE_TYPES.temporal(t)) return fx.timestamp(q(col));
+    if (ENGINE_TYPES.numeric(t))
+      throw new SegmintError(
+        'ENGINE_UNSUPPORTED',
+        `sources.${src.name}.roles: column "${col}" is a number (${t}); inside an engine the time must be a date, a timestamp or ISO text.`,
+        { where: { path: `sources.${src.name}.roles`, column: col } },
+      );
+    return fx.parseTimestamp(fx.trim(this.textOf(col)));
+  };
+
+  /** A number column as a double: typed, a boolean as 0/1, or text read (NULL where unreadable). */
+  numberOf = (src: EngineSource, col: string): string => {
+    const { fx, q, num } = this.kit;
+    const t = this.typeOf(src, col);
+    if (ENGINE_TYPES.numeric(t)) return fx.double(q(col));
+    if (ENGINE_TYPES.boolean(t)) return `CASE WHEN ${q(col)} THEN ${num(1)} ELSE ${num(0)} END`;
+    return fx.parseDouble(fx.trim(this.textOf(col)));
+  };
+
+  /** Remaining (counted) rows of `from` after each rule, cumulatively, in one scan. */
+  countRules = async (from: string, rules: string[], counted = ''): Promise<number[]> => {
+    if (!rules.length) return [];
+    const c = counted ? ` AND ${counted}` : '';
+    const sel = rules.map(
+      (_, i) => `sum(CASE WHEN ${rules.slice(0, i + 1).join(' AND ')}${c} THEN 1 ELSE 0 END) AS c${i}`,
+    );
+    const r = await this.one(`SELECT ${sel.join(', ')} FROM ${from}`);
+    return rules.map((_, i) => Number(r[`c${i}`] ?? 0));
+  };
+
+  countRows = async (from: string, where = ''): Promise<number> =>
+    Number((await this.one(`SELECT count(*) AS n FROM ${from}${where ? ` WHERE ${where}` : ''}`)).n);
+
+  /** Applies rules to a source relation: ledger lines, and the relation of the rows kept. */
+  applyRules = async (src: EngineSource, from: string, rules: Rule[], alias: string): Promise<string> => {
+    const remaining = await this.countRules(
+      from,
+      rules.map((r) => `(${r.keep})`),
+    );
+    let before = await this.countRows(from);
+    rules.forEach((r, i) => {
+      this.ledger.push({
+        source: src.name,
+        rule: r.rule,
+        removed: before - remaining[i],
+        remaining: remaining[i],
+        ...(r.note ? { note: r.note } : {}),
+      });
+      before = remaining[i];
+    });
+    return rules.length
+      ? `(SELECT * FROM ${from} WHERE ${rules.map((r) => `(${r.keep})`).join(' AND ')}) AS ${alias}`
+      : from;
+  };
+
+  /** The recipe's row filters that apply to this source. */
+  filterRules = (src: EngineSource): Rule[] =>
+    this.recipe.cleaning.filters.flatMap((f) => {
+      if (!src.columns.some((c) => c.name === f.column)) return [];
+      const values = 'in' in f ? f.in : f.notIn;
+      const cond = `${this.textOf(f.column)} IN (${values.map((v) => this.bind(String(v))).join(', ')})`;
+      const { fx } = this.kit;
+      return [
+        {
+          rule: `filter ${f.column} ${'in' in f ? 'in' : 'not in'} [${values.join(', ')}]`,
+          keep: 'in' in f ? fx.orFalse(cond) : `NOT ${fx.orFalse(cond)}`,
+        },
+      ];
+    });
+
+  /** Unreadable text dates/numbers: an error naming the column and a value, or a rule that drops them. */
+  badRows = async (
+    src: EngineSource,
+    from: string,
+    checks: { column: string; parsed: string; code: 'DATA_BAD_DATE' | 'DATA_BAD_NUMBER' }[],
+  ): Promise<Rule[]> => {
+    const { fx, q } = this.kit;
+    const text = checks.filter(
+      (k) =>
+        !ENGINE_TYPES.numeric(this.typeOf(src, k.column)) &&
+        !ENGINE_TYPES.temporal(this.typeOf(src, k.column)),
+    );
+    if (!text.length) return [];
+    const conds = text.map(
+      (k) =>
+        `(${q(k.column)} IS NOT NULL AND ${fx.trim(this.textOf(k.column))} <> '' AND ${k.parsed} IS NULL)`,
+    );
+    const n = await this.countRows(from, conds.join(' OR '));
+    if (!n) return [];
+    if (this.recipe.cleaning.badRows === 'error') {
+      for (const [i, k] of text.entries()) {
+        const r = await this.all(
+          `SELECT ${this.textOf(k.column)} AS v FROM ${from} WHERE ${conds[i]} LIMIT 1`,
+        );
+        if (!r.length) continue;
+        throw new SegmintError(
+          k.code,
+          `${src.file}, column "${k.column}": "${String(r[0].v)}" is not ${k.code === 'DATA_BAD_DATE' ? 'a date/time' : 'a number'} (${n} row(s) of source "${src.name}" have unreadable values).`,
+          { where: { file: src.file, column: k.column, value: String(r[0].v) }, details: { rows: n } },
+        );
+      }
+    }
+    return [{ rule: 'unreadable date or number', keep: `NOT (${conds.join(' OR ')})` }];
+  };
+
+  /** Rows of a source left by its last ledger line. */
+  lastRemaining = (src: EngineSource): number =>
+    this.ledger.filter((l) => l.source === src.name).at(-1)!.remaining;
+
+  readRows = (src: EngineSource): void => {
+    this.ledger.push({ source: src.name, rule: 'rows read', removed: 0, remaining: src.rows });
+  };
+}

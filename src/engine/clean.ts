@@ -2,7 +2,7 @@ import { SegmintError } from '../core/errors.js';
 import type { LedgerEntry } from '../data/clean.js';
 import { noPurchasesError, requireRole, transactionRoles } from '../data/cleaning-rules.js';
 import { createTableSql, engineQuantiles } from './engine.js';
-import { ENGINE_TYPES, type EngineSession, type EngineSource, LINE_COLUMNS, LINES } from './session.js';
+import { COLUMN_TYPES, type EngineSession, type EngineSource, LINE_COLUMNS, LINES } from './session.js';
 
 // The cleaning of each kind of source inside an engine, rule for rule as in src/data/clean.ts:
 // each returns the relation (SQL) of its cleaned rows and adds its lines to the session's ledger.
@@ -292,11 +292,11 @@ export async function cleanCoupons(s: EngineSession, cpSrc: EngineSource): Promi
   const cTime = role(cpSrc, 'time');
   const timeE = cTime ? timeOf(cpSrc, cTime) : fx.nullTimestamp;
   const rt = typeOf(cpSrc, cRed);
-  const redE = ENGINE_TYPES.boolean(rt)
+  const redE = COLUMN_TYPES.boolean(rt)
     ? fx.orFalse(q(cRed))
-    : ENGINE_TYPES.numeric(rt)
+    : COLUMN_TYPES.numeric(rt)
       ? fx.orFalse(`${q(cRed)} <> 0`)
-      : ENGINE_TYPES.temporal(rt)
+      : COLUMN_TYPES.temporal(rt)
         ? `${q(cRed)} IS NOT NULL`
         : fx.orFalse(
             `lower(${fx.trim(textOf(cRed))}) IN ('1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used')`,

@@ -33,9 +33,7 @@ import {
   replaceTable,
 } from './engine.js';
 import type { EngineRunOptions } from './kmeans.js';
-import { ENGINE_TYPES, EngineSession, type EngineSource } from './session.js';
-
-export { ENGINE_TYPES, type EngineSource } from './session.js';
+import { COLUMN_TYPES, EngineSession, type EngineSource } from './session.js';
 
 type Kind = 'transactions' | 'customers' | 'events' | 'coupons';
 
@@ -262,7 +260,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     byKind,
     txRelation: tx ?? '',
     all: (sql, p) => all(sql, { ...params, ...(p as EngineParams) }),
-    type: ENGINE_TYPES,
+    type: COLUMN_TYPES,
   });
   Object.assign(params, plan.params);
   const relations: Record<Agg['table'], string | null> = { tx, tx_hist: txHist, ev, cp };
@@ -311,7 +309,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
       `SELECT ${cols
         .map(
           (c) =>
-            `count(*) - count(${q(c.name)}) AS n${c.i}, ${ENGINE_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}, ${fx.nullText}` : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}, ${fx.text(`max(${q(c.name)})`)}`} AS hi${c.i}`,
+            `count(*) - count(${q(c.name)}) AS n${c.i}, ${COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}, ${fx.nullText}` : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}, ${fx.text(`max(${q(c.name)})`)}`} AS hi${c.i}`,
         )
         .join(', ')} FROM ${tableRef(src.table)}`,
     );

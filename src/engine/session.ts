@@ -20,8 +20,8 @@ export interface Rule {
   note?: string;
 }
 
-/** Engine column types in the three classes the planner asks about. */
-export const ENGINE_TYPES = {
+/** Column types of any engine, in the three classes the planner asks about. */
+export const COLUMN_TYPES = {
   numeric: (t: string) =>
     /^(Nullable\()?(U?Int\d+|Float\d+|Decimal.*|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE.*|DECIMAL.*|REAL|NUMERIC.*|smallint|integer|bigint|real|double precision|numeric.*)\)?$/i.test(
       t,
@@ -107,8 +107,8 @@ export class EngineSession {
   timeOf = (src: EngineSource, col: string): string => {
     const { fx, q } = this.kit;
     const t = this.typeOf(src, col);
-    if (ENGINE_TYPES.temporal(t)) return fx.timestamp(q(col));
-    if (ENGINE_TYPES.numeric(t))
+    if (COLUMN_TYPES.temporal(t)) return fx.timestamp(q(col));
+    if (COLUMN_TYPES.numeric(t))
       throw new SegmintError(
         'ENGINE_UNSUPPORTED',
         `sources.${src.name}.roles: column "${col}" is a number (${t}); inside an engine the time must be a date, a timestamp or ISO text.`,
@@ -121,8 +121,8 @@ export class EngineSession {
   numberOf = (src: EngineSource, col: string): string => {
     const { fx, q, num } = this.kit;
     const t = this.typeOf(src, col);
-    if (ENGINE_TYPES.numeric(t)) return fx.double(q(col));
-    if (ENGINE_TYPES.boolean(t)) return `CASE WHEN ${q(col)} THEN ${num(1)} ELSE ${num(0)} END`;
+    if (COLUMN_TYPES.numeric(t)) return fx.double(q(col));
+    if (COLUMN_TYPES.boolean(t)) return `CASE WHEN ${q(col)} THEN ${num(1)} ELSE ${num(0)} END`;
     return fx.parseDouble(fx.trim(this.textOf(col)));
   };
 
@@ -186,8 +186,8 @@ export class EngineSession {
     const { fx, q } = this.kit;
     const text = checks.filter(
       (k) =>
-        !ENGINE_TYPES.numeric(this.typeOf(src, k.column)) &&
-        !ENGINE_TYPES.temporal(this.typeOf(src, k.column)),
+        !COLUMN_TYPES.numeric(this.typeOf(src, k.column)) &&
+        !COLUMN_TYPES.temporal(this.typeOf(src, k.column)),
     );
     if (!text.length) return [];
     const conds = text.map(

@@ -436,3 +436,21 @@ test('named parameters are bound outside quoted text and identifiers only', () =
   assert.equal(sql, `SELECT ?a, '$a', "$a", 'it''s $b', ?b, $missing, ?a FROM t WHERE x = 'a\\'$a'`);
   assert.deepEqual(seen, ['a', 'b', 'a']);
 });
+
+test('an engine that cannot be reached is a DB_ERROR that names it without its password', async () => {
+  for (const [type, url] of [
+    ['postgres', 'postgres://shop:s3cret@127.0.0.1:1/shop'],
+    ['clickhouse', 'http://shop:s3cret@127.0.0.1:1'],
+  ] as const) {
+    await assert.rejects(openEngine({ type, url }), (e: SegmintError) => {
+      assert.equal(e.code, 'DB_ERROR', type);
+      assert.match(e.message, /127\.0\.0\.1:1/);
+      assert.doesNotMatch(`${e.message} ${e.hint} ${JSON.stringify(e.details ?? {})}`, /s3cret/);
+      return true;
+    });
+  }
+  await assert.rejects(
+    openEngine({ type: 'duckdb' }),
+    (e: SegmintError) => e.code === 'USAGE' && /database/.test(e.message),
+  );
+});

@@ -3,7 +3,10 @@ import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
 import { Duck } from '../data/duck.js';
+import { redactUrl } from '../data/postgres.js';
 import { type SniffResult, sniffFile } from '../data/sniff.js';
+import { ENGINE_TYPES, type EngineType, openEngine } from '../engine/engine.js';
+import { sniffEngineTable } from '../engine/features.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import type { Io } from './output.js';
@@ -11,9 +14,17 @@ import type { Io } from './output.js';
 const yamlStr = (s: string): string =>
   /^[A-Za-z_][\w ./-]*$/.test(s) && !/^(true|false|null|yes|no|on|off)$/i.test(s) ? s : JSON.stringify(s);
 
-/** Writes a commented recipe from sniffed files. */
-export function recipeText(sniffs: SniffResult[], recipeDir: string): string {
-  const names = new Map<SniffResult, string>();
+/** A source for `init`: a sniffed file, or a table of an engine. */
+export type InitSource = Pick<SniffResult, 'columns' | 'kind' | 'roles'> &
+  Partial<Pick<SniffResult, 'csv' | 'dateFormat'>> & { file: string; table?: string };
+
+/** Writes a commented recipe from sniffed files, or from tables of an engine. */
+export function recipeText(
+  sniffs: InitSource[],
+  recipeDir: string,
+  engine?: { type: string; url?: string | undefined; database?: string | undefined },
+): string {
+  const names = new Map<InitSource, string>();
   const used = new Set<string>();
   for (const s of sniffs) {
     let n = s.kind === 'lookup' ? 'lookup' : s.kind;
@@ -28,16 +39,35 @@ export function recipeText(sniffs: SniffResult[], recipeDir: string): string {
     '# Every option is described in the README (recipe reference).',
     'version: 1',
     'name: my-segmentation',
-    'sources:',
   ];
+  if (engine) {
+    out.push(
+      '# cleaning and features run inside this database; only one row per customer comes back',
+      'engine:',
+      `  type: ${engine.type}`,
+      // A URL with a password stays out of the file: the recipe is meant to be shared and versioned.
+      ...(engine.url
+        ? redactUrl(engine.url) === engine.url
+          ? [`  url: ${yamlStr(engine.url)}`]
+          : [
+              `  # url: ${yamlStr(redactUrl(engine.url))}   # set it with its password in ${engine.type === 'clickhouse' ? 'SEGMINT_CLICKHOUSE_URL' : 'SEGMINT_PG_URL'}`,
+            ]
+        : []),
+      ...(engine.database ? [`  database: ${yamlStr(engine.database)}`] : []),
+    );
+  }
+  out.push('sources:');
   for (const s of sniffs) {
     out.push(
       `  ${names.get(s)}:`,
       `    kind: ${s.kind}          # transactions | customers | events | coupons | lookup`,
     );
-    const rel = relative(recipeDir, s.file);
-    out.push(`    path: ${yamlStr(rel && !rel.startsWith('..') ? rel : s.file)}`);
-    const csv = Object.entries(s.csv);
+    if (s.table) out.push(`    table: ${yamlStr(s.table)}`);
+    else {
+      const rel = relative(recipeDir, s.file);
+      out.push(`    path: ${yamlStr(rel && !rel.startsWith('..') ? rel : s.file)}`);
+    }
+    const csv = Object.entries(s.csv ?? {});
     if (csv.length)
       out.push(
         `    csv: { ${csv.map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`).join(', ')} }`,
@@ -71,7 +101,7 @@ export function recipeText(sniffs: SniffResult[], recipeDir: string): string {
     out.push('  - tenure_days');
     if (tx.roles.order) out.push('  - return_rate');
     if (tx.roles.category) out.push('  - { feature: category_share, top: 5 }');
-    if (tx.roles.country) out.push('  # - { feature: country_distance, home: GB }');
+    if (tx.roles.country && !engine) out.push('  # - { feature: country_distance, home: GB }');
   }
   if (has('events')) {
     const ev = sniffs.find((s) => s.kind === 'events')!;
@@ -112,11 +142,20 @@ export function registerInit(program: Command, io: Io): void {
     program
       .command('init')
       .description('look at data files, guess what each column is, and write a commented recipe to edit')
-      .argument('<files...>', 'data files (CSV, Parquet, JSON)')
+      .argument('<files...>', 'data files (CSV, Parquet, JSON), or with --engine the tables')
       .option('-o, --out <file>', 'recipe file to write', 'segmint.yaml')
-      .option('-f, --force', 'overwrite an existing recipe file'),
+      .option('-f, --force', 'overwrite an existing recipe file')
+      .option(
+        '--engine <engine>',
+        'the arguments are tables in this database (duckdb, postgres, clickhouse); the recipe runs there',
+      )
+      .option(
+        '--url <url>',
+        'with --engine postgres or clickhouse: the connection URL (default from the environment)',
+      )
+      .option('--database <file>', 'with --engine duckdb: the database file'),
   ).action(
-    action(io, async (files: string[], opts: CommonOpts & { out: string; force?: boolean }) => {
+    action(io, async (files: string[], opts: CommonOpts & InitOpts) => {
       const out = resolve(opts.out);
       if (existsSync(out) && !opts.force) {
         throw new SegmintError('USAGE', `${out} exists already.`, {
@@ -124,6 +163,7 @@ export function registerInit(program: Command, io: Io): void {
           where: { file: out },
         });
       }
+      if (opts.engine) return initFromEngine(files, opts, out, io);
       const duck = await Duck.open();
       try {
         const sniffs: SniffResult[] = [];
@@ -142,22 +182,69 @@ export function registerInit(program: Command, io: Io): void {
               columns: s.columns,
             })),
           });
-        else {
-          for (const s of sniffs)
-            io.out(
-              `${s.file}: ${s.kind}; ${
-                Object.entries(s.roles)
-                  .map(([r, c]) => `${r} = ${c}`)
-                  .join(', ') || 'no roles found'
-              }\n`,
-            );
-          io.out(
-            `\nwrote ${out}\nnext: check the roles, then run  segmint run ${relative(process.cwd(), out) || out}\n`,
-          );
-        }
+        else printGuesses(io, sniffs, out);
       } finally {
         duck.close();
       }
     }),
+  );
+}
+
+interface InitOpts {
+  out: string;
+  force?: boolean;
+  engine?: string;
+  url?: string;
+  database?: string;
+}
+
+/** `segmint init --engine`: the tables' columns from the database, the same guesses, an engine recipe. */
+async function initFromEngine(
+  tables: string[],
+  opts: CommonOpts & InitOpts,
+  out: string,
+  io: Io,
+): Promise<void> {
+  if (!(ENGINE_TYPES as readonly string[]).includes(opts.engine!))
+    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
+  const type = opts.engine as EngineType;
+  const database = type === 'duckdb' && opts.database ? resolve(opts.database) : opts.database;
+  const engine = await openEngine({ type, url: opts.url, database }, '--engine');
+  try {
+    const sources: InitSource[] = [];
+    for (const t of tables) {
+      const s = await sniffEngineTable(engine, t);
+      sources.push({ ...s, file: `${type}:${t}` });
+    }
+    const recipeDatabase =
+      type === 'duckdb' && database ? relative(dirname(out), database) || database : opts.database;
+    writeFileAtomic(
+      out,
+      recipeText(sources, dirname(out), { type, url: opts.url, database: recipeDatabase }),
+    );
+    if (opts.json)
+      printJson(io, {
+        recipe: out,
+        engine: type,
+        sources: sources.map((s) => ({ table: s.table, kind: s.kind, roles: s.roles, columns: s.columns })),
+      });
+    else printGuesses(io, sources, out);
+  } finally {
+    await engine.close();
+  }
+}
+
+/** What init guessed, per source, and what to do next. */
+function printGuesses(io: Io, sources: InitSource[], out: string): void {
+  for (const s of sources)
+    io.out(
+      `${s.table ?? s.file}: ${s.kind}; ${
+        Object.entries(s.roles)
+          .map(([r, c]) => `${r} = ${c}`)
+          .join(', ') || 'no roles found'
+      }\n`,
+    );
+  io.out(
+    `\nwrote ${out}\nnext: check the roles, then run  segmint run ${relative(process.cwd(), out) || out}\n`,
   );
 }

@@ -14,6 +14,7 @@ import {
 } from '../data/cleaning-rules.js';
 import type { Duck } from '../data/duck.js';
 import type { DataOverview } from '../data/overview.js';
+import { guessKind, guessRoles } from '../data/sniff.js';
 import { checkRoleColumns, checkRoleNames } from '../data/sources.js';
 import {
   type Agg,
@@ -438,4 +439,38 @@ export async function clvSummaryInEngine(
   if (!built.relations.transactions) return null;
   const sql = summarySql(sqlKit(engine.dialect), built.relations.transactions, built.relations.universe);
   return summaryRows(await engine.all(sql, { ...built.params, end: calibrationEnd }), unitDays);
+}
+
+/**
+ * What a table in an engine looks like to `segmint init`: its columns (engine types, and the
+ * DuckDB-style class the role guesser reads), the kind of source it seems to be and the roles.
+ */
+export async function sniffEngineTable(
+  engine: Engine,
+  table: string,
+): Promise<{
+  table: string;
+  columns: { name: string; type: string }[];
+  kind: ReturnType<typeof guessKind>;
+  roles: Record<string, string>;
+}> {
+  const columns = await engine.describe(table);
+  if (!columns.length)
+    throw new SegmintError(
+      'DATA_TABLE_NOT_FOUND',
+      `There is no table "${table}" in ${engine.dialect}, or it has no columns this user can see.`,
+      { where: { file: `${engine.dialect}:${table}` } },
+    );
+  const typed = columns.map((c) => ({
+    name: c.name,
+    type: COLUMN_TYPES.numeric(c.type)
+      ? 'DOUBLE'
+      : COLUMN_TYPES.temporal(c.type)
+        ? 'TIMESTAMP'
+        : COLUMN_TYPES.boolean(c.type)
+          ? 'BOOLEAN'
+          : 'VARCHAR',
+  }));
+  const kind = guessKind(typed, table.split('.').at(-1)!);
+  return { table, columns, kind, roles: guessRoles(typed, kind) };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main } from '../../src/cli/main.js';
-import { recipeFromObject } from '../../src/config/load.js';
+import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { Duck } from '../../src/data/duck.js';
@@ -344,6 +344,43 @@ describe('cleaning and features inside the engines', () => {
       await assert.rejects(sleeping, (e: SegmintError) => e.code === 'DB_ERROR' && /cancel/i.test(e.message));
       assert.ok(Date.now() - t0 < 10_000, 'cancelled well before the statement would end');
       await checkCapped(engine, { type: 'postgres', url: srv.url });
+      // segmint init --engine reads the tables there and writes a recipe that runs as it is; the
+      // password stays out of the file (the URL comes from SEGMINT_PG_URL).
+      const c = captureIo();
+      const recipeFile = join(dir, 'warehouse.yaml');
+      const initArgs = [
+        'init',
+        '--engine',
+        'postgres',
+        '--url',
+        srv.url,
+        'orders',
+        'events',
+        'coupons',
+        'customers',
+      ];
+      assert.equal(await main([...initArgs, '-o', recipeFile, '--json'], c.io), 0, c.stderr());
+      const text = readFileSync(recipeFile, 'utf8');
+      assert.doesNotMatch(text, /secret-pw/);
+      assert.match(text, /engine:\n {2}type: postgres/);
+      const guessed = JSON.parse(c.stdout()).sources.map(
+        (x: { table: string; kind: string }) => `${x.table}:${x.kind}`,
+      );
+      assert.deepEqual(guessed, [
+        'orders:transactions',
+        'events:events',
+        'coupons:coupons',
+        'customers:customers',
+      ]);
+      const before = process.env.SEGMINT_PG_URL;
+      process.env.SEGMINT_PG_URL = srv.url;
+      try {
+        const r = await runRecipe(loadRecipe(recipeFile), { outDir: join(dir, 'out-init') });
+        assert.ok(r.k >= 2 && r.customers > 0, 'the generated recipe runs in PostgreSQL');
+      } finally {
+        if (before === undefined) delete process.env.SEGMINT_PG_URL;
+        else process.env.SEGMINT_PG_URL = before;
+      }
       // Errors name the place: a missing table, a role column that is not there.
       await assert.rejects(
         buildFeaturesInEngine(

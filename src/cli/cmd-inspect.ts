@@ -1,8 +1,14 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { SegmintError } from '../core/errors.js';
 import { Duck, isNumericType, isTemporalType, qi } from '../data/duck.js';
 import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
 import { sniffFile } from '../data/sniff.js';
+import { ENGINE_TYPES, type EngineType, openEngine } from '../engine/engine.js';
+import { sniffEngineTable } from '../engine/features.js';
+import { summarizeTable } from '../engine/inspect.js';
+import { sqlKit } from '../model/sql.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import { fmtInt, type Io, table } from './output.js';
 
@@ -96,6 +102,45 @@ export async function inspectFile(path: string): Promise<Overview> {
   }
 }
 
+/**
+ * A first look at a table where it lives: the same summary as for a file (exact distinct counts,
+ * quartiles, top values), computed by the engine; kind and roles guessed from the column names.
+ */
+export async function inspectTable(
+  table: string,
+  opts: { engine?: string; url?: string | undefined; database?: string | undefined },
+): Promise<Overview> {
+  if (!(ENGINE_TYPES as readonly string[]).includes(opts.engine!))
+    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
+  const type = opts.engine as EngineType;
+  const engine = await openEngine(
+    {
+      type,
+      url: opts.url,
+      database: type === 'duckdb' && opts.database ? resolve(opts.database) : opts.database,
+    },
+    '--engine',
+  );
+  try {
+    const s = await sniffEngineTable(engine, table);
+    const ref = table.split('.').map(sqlKit(type).q).join('.');
+    const rows = Number((await engine.all(`SELECT count(*) AS n FROM ${ref}`))[0]?.n ?? 0);
+    const columns = await summarizeTable(engine, table, s.columns, true);
+    const timeCol = s.roles.time ?? s.roles.joined;
+    const c = timeCol ? columns.find((x) => x.name === timeCol) : undefined;
+    return {
+      file: `${type}:${table}`,
+      rows,
+      kind: s.kind,
+      roles: s.roles,
+      columns,
+      dateRange: timeCol && c?.min && c.max ? { column: timeCol, from: c.min, to: c.max } : null,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
 const short = (v: string | null, n = 22) => (v === null ? '-' : v.length > n ? `${v.slice(0, n - 1)}…` : v);
 const num = (v: number | null) =>
   v === null ? '-' : Math.abs(v) >= 1000 ? fmtInt(v) : Number(v.toPrecision(4)).toString();
@@ -107,36 +152,45 @@ export function registerInspect(program: Command, io: Io): void {
       .description(
         'a first look at a data file: rows, columns, types, nulls, distinct values, ranges, top values',
       )
-      .argument('<file>', 'CSV, Parquet or JSON file'),
+      .argument('<file>', 'CSV, Parquet or JSON file, or with --engine a table')
+      .option('--engine <engine>', 'the argument is a table in this database: duckdb, postgres or clickhouse')
+      .option(
+        '--url <url>',
+        'with --engine postgres or clickhouse: the connection URL (default from the environment)',
+      )
+      .option('--database <file>', 'with --engine duckdb: the database file'),
   ).action(
-    action(io, async (file: string, opts: CommonOpts) => {
-      const o = await inspectFile(file);
-      if (opts.json) return printJson(io, o);
-      io.out(
-        `${o.file}\n${fmtInt(o.rows)} rows, ${o.columns.length} columns; looks like ${o.kind}${
-          Object.keys(o.roles).length
-            ? ` (${Object.entries(o.roles)
-                .map(([r, c]) => `${r} = ${c}`)
-                .join(', ')})`
-            : ''
-        }\n`,
-      );
-      if (o.dateRange) io.out(`dates: ${o.dateRange.from} to ${o.dateRange.to} (${o.dateRange.column})\n`);
-      io.out(
-        `\n${table(
-          ['column', 'type', 'nulls', 'distinct', 'min', 'median', 'max', 'top values'],
-          o.columns.map((c) => [
-            c.name,
-            c.type,
-            fmtInt(c.nulls),
-            fmtInt(c.distinct),
-            short(c.min, 16),
-            num(c.median),
-            short(c.max, 16),
-            short(c.top.map((t) => `${t.value} (${fmtInt(t.count)})`).join(', '), 48),
-          ]),
-        )}\n`,
-      );
-    }),
+    action(
+      io,
+      async (file: string, opts: CommonOpts & { engine?: string; url?: string; database?: string }) => {
+        const o = opts.engine ? await inspectTable(file, opts) : await inspectFile(file);
+        if (opts.json) return printJson(io, o);
+        io.out(
+          `${o.file}\n${fmtInt(o.rows)} rows, ${o.columns.length} columns; looks like ${o.kind}${
+            Object.keys(o.roles).length
+              ? ` (${Object.entries(o.roles)
+                  .map(([r, c]) => `${r} = ${c}`)
+                  .join(', ')})`
+              : ''
+          }\n`,
+        );
+        if (o.dateRange) io.out(`dates: ${o.dateRange.from} to ${o.dateRange.to} (${o.dateRange.column})\n`);
+        io.out(
+          `\n${table(
+            ['column', 'type', 'nulls', 'distinct', 'min', 'median', 'max', 'top values'],
+            o.columns.map((c) => [
+              c.name,
+              c.type,
+              fmtInt(c.nulls),
+              fmtInt(c.distinct),
+              short(c.min, 16),
+              num(c.median),
+              short(c.max, 16),
+              short(c.top.map((t) => `${t.value} (${fmtInt(t.count)})`).join(', '), 48),
+            ]),
+          )}\n`,
+        );
+      },
+    ),
   );
 }

@@ -33,6 +33,7 @@ import {
   openEngine,
   replaceTable,
 } from './engine.js';
+import { summarizeTable } from './inspect.js';
 import type { EngineRunOptions } from './kmeans.js';
 import { COLUMN_TYPES, EngineSession, type EngineSource } from './session.js';
 
@@ -107,7 +108,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     countRules,
     lastRemaining,
   } = s;
-  const { q, fx } = kit;
+  const { fx } = kit;
   const featuresTable = engineOf(recipe)?.featuresTable ?? 'segmint_features';
 
   // ---- the sources: tables in the engine
@@ -305,30 +306,14 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     distributions: { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null },
   };
   for (const src of sources) {
-    const cols = src.columns.map((c, i) => ({ ...c, i }));
-    const r = await one(
-      `SELECT ${cols
-        .map(
-          (c) =>
-            `count(*) - count(${q(c.name)}) AS n${c.i}, ${COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}, ${fx.nullText}` : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}, ${fx.text(`max(${q(c.name)})`)}`} AS hi${c.i}`,
-        )
-        .join(', ')} FROM ${tableRef(src.table)}`,
-    );
+    const columns = await summarizeTable({ dialect: engine.dialect, all }, src.table, src.columns);
     overview.sources.push({
       name: src.name,
       kind: src.spec.kind,
       file: src.file,
       rows: src.rows,
       dateRange: src === txSrc ? histRange : null,
-      columns: cols.map((c) => ({
-        name: c.name,
-        type: c.type,
-        nulls: Number(r[`n${c.i}`] ?? 0),
-        distinct: null,
-        min: r[`lo${c.i}`] === null || r[`lo${c.i}`] === undefined ? null : String(r[`lo${c.i}`]),
-        max: r[`hi${c.i}`] === null || r[`hi${c.i}`] === undefined ? null : String(r[`hi${c.i}`]),
-        top: [],
-      })),
+      columns: columns.map(({ mean: _m, q25: _a, median: _b, q75: _c, ...c }) => c),
     });
   }
   return {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { inspectFile } from '../../src/cli/cmd-inspect.js';
 import { main } from '../../src/cli/main.js';
 import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
 import { PrepSpec } from '../../src/config/recipe.js';
@@ -443,6 +444,26 @@ describe('cleaning and features inside the engines', () => {
       const engine = await openEngine({ type: 'clickhouse', url: ch.urls[0] });
       try {
         await checkStream(engine, '(SELECT number AS i FROM numbers(25000))');
+        // segmint inspect --engine: the file summary, computed on the cluster.
+        const c = captureIo();
+        assert.equal(
+          await main(['inspect', '--engine', 'clickhouse', '--url', ch.urls[0], 'orders', '--json'], c.io),
+          0,
+        );
+        const o = JSON.parse(c.stdout());
+        const orders = shop[0];
+        assert.equal(o.rows, orders.rows.length);
+        assert.equal(o.kind, 'transactions');
+        const col = (name: string) => o.columns.find((x: { name: string }) => x.name === name);
+        const at = orders.columns.findIndex((x) => x.name === 'customer_id');
+        assert.equal(col('customer_id').nulls, orders.rows.filter((r) => r[at] === null).length);
+        assert.equal(col('country').distinct, new Set(orders.rows.map((r) => r[6])).size);
+        assert.equal(col('stock_code').top.length, 5);
+        const fromFile = (await inspectFile(join(dir, 'orders.csv'))).columns.find(
+          (x) => x.name === 'price',
+        )!;
+        for (const k of ['q25', 'median', 'q75'] as const)
+          assert.ok(Math.abs(col('price')[k] - Number(fromFile[k])) < 1e-9, `price ${k} as for the file`);
         await check(engine, { type: 'clickhouse', url: ch.urls[0] }, 'clickhouse');
         // cancel() aborts the request and kills the query on the server.
         const t0 = Date.now();

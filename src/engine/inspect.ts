@@ -1,0 +1,73 @@
+import type { ColumnSummary } from '../data/overview.js';
+import { sqlKit } from '../model/sql.js';
+import { type Engine, engineQuantiles, type Row } from './engine.js';
+import { COLUMN_TYPES } from './session.js';
+
+/** A column of a table in an engine, summarised as `segmint inspect` shows a file's. */
+export interface EngineColumnSummary extends ColumnSummary {
+  mean: number | null;
+  q25: number | null;
+  median: number | null;
+  q75: number | null;
+}
+
+/**
+ * Nulls, min and max of every column of a table in an engine, in one scan. With `detail` (what
+ * `segmint inspect` asks for) also the exact distinct count, the mean and quartiles of numbers and
+ * the five most frequent values of text columns, which cost a sort or hash per column.
+ */
+export async function summarizeTable(
+  engine: Pick<Engine, 'dialect' | 'all'>,
+  table: string,
+  columns: { name: string; type: string }[],
+  detail = false,
+): Promise<EngineColumnSummary[]> {
+  const { q, fx } = sqlKit(engine.dialect);
+  const ref = table.split('.').map(q).join('.');
+  const cols = columns.map((c, i) => ({ ...c, i, num: COLUMN_TYPES.numeric(c.type) }));
+  const sel = cols.flatMap((c) => [
+    `count(*) - count(${q(c.name)}) AS n${c.i}`,
+    COLUMN_TYPES.boolean(c.type)
+      ? `${fx.nullText} AS lo${c.i}`
+      : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}`,
+    COLUMN_TYPES.boolean(c.type)
+      ? `${fx.nullText} AS hi${c.i}`
+      : `${fx.text(`max(${q(c.name)})`)} AS hi${c.i}`,
+    ...(detail ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
+    ...(detail && c.num ? [`avg(${fx.double(q(c.name))}) AS m${c.i}`] : []),
+  ]);
+  const r: Row = (await engine.all(`SELECT ${sel.join(', ')} FROM ${ref}`))[0] ?? {};
+  const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const numeric = cols.filter((c) => c.num);
+  const qs = detail
+    ? await engineQuantiles(
+        engine,
+        ref,
+        numeric.flatMap((c) => [0.25, 0.5, 0.75].map((p) => ({ expr: fx.double(q(c.name)), p }))),
+      )
+    : [];
+  const out: EngineColumnSummary[] = [];
+  for (const c of cols) {
+    const k = numeric.indexOf(c);
+    const top =
+      detail && !c.num && !COLUMN_TYPES.temporal(c.type)
+        ? await engine.all(
+            `SELECT ${fx.text(q(c.name))} AS v, count(*) AS n FROM ${ref} WHERE ${q(c.name)} IS NOT NULL GROUP BY ${fx.text(q(c.name))} ORDER BY n DESC LIMIT 5`,
+          )
+        : [];
+    out.push({
+      name: c.name,
+      type: c.type,
+      nulls: Number(r[`n${c.i}`] ?? 0),
+      distinct: detail ? Number(r[`d${c.i}`] ?? 0) : null,
+      min: text(r[`lo${c.i}`]),
+      max: text(r[`hi${c.i}`]),
+      top: top.map((t) => ({ value: String(t.v), count: Number(t.n) })),
+      mean: detail && c.num && r[`m${c.i}`] !== null ? Number(r[`m${c.i}`]) : null,
+      q25: k >= 0 ? (qs[3 * k] ?? null) : null,
+      median: k >= 0 ? (qs[3 * k + 1] ?? null) : null,
+      q75: k >= 0 ? (qs[3 * k + 2] ?? null) : null,
+    });
+  }
+  return out;
+}

@@ -61,9 +61,10 @@ export interface EngineFeatures {
  * Cleans the recipe's sources and builds its customer x feature table inside an engine (DuckDB,
  * PostgreSQL or ClickHouse, single node or through a Distributed table), with the same rules,
  * ledger and feature definitions as the embedded pipeline. Each rule is a condition on the source
- * rows; the cleaned tables are never materialised: counts for the ledger come from a few
- * aggregation queries, and one INSERT ... SELECT writes the features table (staged, then swapped).
- * Only counts, the reference date, the top categories and the ledger come back.
+ * rows; only the distinct, normalised order lines are kept, in a temporary table where the engine
+ * has them (PostgreSQL, DuckDB). Counts for the ledger come from a few aggregation queries, and one
+ * INSERT ... SELECT writes the features table (staged, then swapped in). What comes back: counts,
+ * the reference date, the top categories and per-column summaries of the source tables.
  */
 export async function buildFeaturesInEngine(
   engine: Engine,

@@ -511,6 +511,13 @@ export const OutputSpec = z.strictObject({
     })
     .optional()
     .describe('Also write the tags into a PostgreSQL table for CRM and BI tools.'),
+  table: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "With engine: also write the tags (with the run id) into this table of the recipe's engine, staged and swapped in.",
+    ),
   stableIds: z
     .boolean()
     .default(true)

@@ -38,6 +38,8 @@ export class Duck {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly con: DuckDBConnection,
+    /** A cached instance of a database file, which other Ducks of this process may still use. */
+    private readonly shared = false,
   ) {}
 
   static async open(path = ':memory:', threads?: number): Promise<Duck> {
@@ -46,9 +48,14 @@ export class Duck {
       autoload_known_extensions: 'true',
     };
     if (threads) opts.threads = String(threads);
-    const instance = await DuckDBInstance.create(path, opts);
+    // A database file is opened once per process and shared (two instances on one file would not
+    // see each other's writes); each Duck has its own connection to it.
+    const shared = path !== ':memory:';
+    const instance = shared
+      ? await DuckDBInstance.fromCache(path, opts)
+      : await DuckDBInstance.create(path, opts);
     const con = await instance.connect();
-    return new Duck(instance, con);
+    return new Duck(instance, con, shared);
   }
 
   /** Runs a statement; DuckDB errors become DB_ERROR with the failing SQL in details. */
@@ -165,6 +172,7 @@ export class Duck {
     } catch {
       /* already closed */
     }
+    if (this.shared) return;
     try {
       this.instance.closeSync();
     } catch {

@@ -108,20 +108,34 @@ export function createTableSql(
   return `CREATE ${options.temporary ? 'TEMPORARY ' : ''}TABLE ${tableRef(name, dialect)} (${cols.join(', ')})${options.temporary ? '' : kit.d.createSuffix}`;
 }
 
-function insertSql(name: string, rows: Row[], dialect: Dialect): string {
+/**
+ * INSERT statements for `rows` with every value a bound parameter ($v0, $v1, ...), in batches of at
+ * most 30,000 values (PostgreSQL takes 65,535 per statement). Non-finite numbers go as NULL.
+ */
+function insertBatches(name: string, rows: Row[], dialect: Dialect): { sql: string; params: EngineParams }[] {
   const kit = sqlKit(dialect);
   const cols = Object.keys(rows[0]);
-  const lit = (v: unknown) =>
-    v === null || v === undefined
-      ? 'NULL'
-      : typeof v === 'number'
-        ? Number.isFinite(v)
-          ? kit.num(v)
-          : 'NULL'
-        : kit.str(String(v));
-  return `INSERT INTO ${tableRef(name, dialect)} (${cols.map(kit.q).join(', ')}) VALUES ${rows
-    .map((r) => `(${cols.map((c) => lit(r[c])).join(', ')})`)
-    .join(', ')}`;
+  const perBatch = Math.max(1, Math.floor(30_000 / cols.length));
+  const out: { sql: string; params: EngineParams }[] = [];
+  for (let start = 0; start < rows.length; start += perBatch) {
+    const params: EngineParams = {};
+    let k = 0;
+    const tuples = rows.slice(start, start + perBatch).map((r) => {
+      const ph = cols.map((c) => {
+        const v = r[c];
+        if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) return 'NULL';
+        const key = `v${k++}`;
+        params[key] = typeof v === 'number' ? v : String(v);
+        return `$${key}`;
+      });
+      return `(${ph.join(', ')})`;
+    });
+    out.push({
+      sql: `INSERT INTO ${tableRef(name, dialect)} (${cols.map(kit.q).join(', ')}) VALUES ${tuples.join(', ')}`,
+      params,
+    });
+  }
+  return out;
 }
 
 /** The embedded DuckDB as an engine; its errors already carry the failing SQL. */
@@ -134,7 +148,7 @@ export function duckdbEngine(duck: Duck): Engine {
     describe: (table) => duck.describe(tableRef(table, 'duckdb')),
     createTable: (name, columns) => duck.exec(createTableSql(name, columns, 'duckdb')),
     insert: async (name, rows) => {
-      if (rows.length) await duck.exec(insertSql(name, rows, 'duckdb'));
+      if (rows.length) for (const b of insertBatches(name, rows, 'duckdb')) await duck.exec(b.sql, b.params);
     },
     cancel: async () => duck.con.interrupt(),
     close: async () => {},
@@ -220,7 +234,7 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
       await query(createTableSql(name, columns, 'postgres'));
     },
     insert: async (name, rows) => {
-      if (rows.length) await query(insertSql(name, rows, 'postgres'));
+      if (rows.length) for (const b of insertBatches(name, rows, 'postgres')) await query(b.sql, b.params);
     },
     // A second connection asks the server to cancel this session's running statement.
     cancel: async () => {
@@ -512,4 +526,65 @@ export async function engineQuantiles(
     const lo = Number(r[`lo${i}`]);
     return lo + frac * (Number(r[`hi${i}`]) - lo);
   });
+}
+
+/**
+ * Replaces table `name` in the engine by `rows` (typed `columns`), staged and swapped in, in one
+ * transaction where the engine's DDL is transactional: a failure leaves the last good table.
+ */
+export async function replaceTableWithRows(
+  engine: Engine,
+  name: string,
+  columns: EngineColumn[],
+  rows: Row[],
+): Promise<void> {
+  const d = sqlKit(engine.dialect).d;
+  const steps = replaceTableSql(name, '', engine.dialect, (staging) => [
+    createTableSql(staging, columns, engine.dialect),
+  ]);
+  const staging = `${name}__segmint_staging`;
+  if (d.transactionalDdl) await engine.exec('BEGIN TRANSACTION');
+  try {
+    await engine.exec(steps[0]);
+    await engine.exec(steps[1]);
+    for (let i = 0; i < rows.length; i += 10_000) await engine.insert(staging, rows.slice(i, i + 10_000));
+    for (const sql of steps.slice(2)) await engine.exec(sql);
+    if (d.transactionalDdl) await engine.exec('COMMIT');
+  } catch (e) {
+    if (d.transactionalDdl) await engine.exec('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Writes the rows of a DuckDB query into table `table` of an engine, replacing it atomically
+ * (replaceTableWithRows): numbers as doubles, the rest as text. `where` names the recipe key in
+ * errors. Returns the number of rows.
+ */
+export async function writeQueryToEngine(
+  duck: Duck,
+  query: string,
+  engine: Engine,
+  table: string,
+  where: string,
+): Promise<number> {
+  const r = await duck.columns(query);
+  const n = r.values[0]?.length ?? 0;
+  const columns: EngineColumn[] = r.names.map((name, j) => ({
+    name,
+    type: /DOUBLE|INT|FLOAT|DECIMAL/.test(r.types[j]) ? 'double' : 'text',
+  }));
+  const rows: Row[] = Array.from({ length: n }, (_, i) =>
+    Object.fromEntries(r.names.map((name, j) => [name, r.values[j][i] ?? null])),
+  );
+  try {
+    await replaceTableWithRows(engine, table, columns, rows);
+  } catch (e) {
+    throw new SegmintError(
+      'DB_ERROR',
+      `${engine.dialect}: writing ${table} failed, the previous table is unchanged: ${(e as Error).message.replace(/^(PostgreSQL|ClickHouse): /, '')}`,
+      { where: { path: where }, ...(e instanceof SegmintError && e.details ? { details: e.details } : {}) },
+    );
+  }
+  return n;
 }

@@ -10,12 +10,13 @@ import {
 } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
+import { engineOf } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
 import { Duck, qi, qs } from '../data/duck.js';
-import { writePostgres } from '../data/postgres.js';
 import { loadSources } from '../data/sources.js';
-import { checkAbort } from '../engine/engine.js';
+import { checkAbort, connectPostgres, writeQueryToEngine } from '../engine/engine.js';
+import { openRecipeEngine } from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
@@ -463,15 +464,36 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         );
         files[`tags.${fmt}`] = join(runDir, `tags.${fmt}`);
       }
+      // Database tables are written before the run folder lands: a failed write fails the run and
+      // leaves the table as it was.
+      const tagged = `SELECT *, ${qs(runId)} AS run_id FROM (${select})`;
       if (recipe.output.postgres) {
-        // Written before the run folder lands: a failed write fails the run and leaves the table as it was.
-        await writePostgres(
-          duck,
-          `SELECT *, ${qs(runId)} AS run_id FROM (${select})`,
-          recipe.output.postgres,
-          'output.postgres',
-        );
+        const pg = await connectPostgres(recipe.output.postgres.url, 'output.postgres.url');
+        try {
+          await writeQueryToEngine(duck, tagged, pg, recipe.output.postgres.table, 'output.postgres');
+        } finally {
+          await pg.close();
+        }
         files.postgres = recipe.output.postgres.table;
+      }
+      if (recipe.output.table) {
+        const spec = engineOf(recipe);
+        if (!spec)
+          throw new SegmintError(
+            'RECIPE_INVALID',
+            "output.table writes into the recipe's engine; the recipe has none.",
+            {
+              where: { path: 'output.table' },
+              hint: 'Set engine: (postgres, clickhouse or duckdb), or use output.postgres for a PostgreSQL table.',
+            },
+          );
+        const engine = await openRecipeEngine(spec, loaded.baseDir);
+        try {
+          await writeQueryToEngine(duck, tagged, engine, recipe.output.table, 'output.table');
+        } finally {
+          await engine.close();
+        }
+        files.table = `${spec.type}:${recipe.output.table}`;
       }
       writeFileAtomic(join(tmp, 'profiles.csv'), profilesCsv(profiles, feats.columns));
       files['profiles.csv'] = join(runDir, 'profiles.csv');

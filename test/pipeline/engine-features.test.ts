@@ -45,7 +45,7 @@ const FEATURES = [
 
 /** One recipe; only the engine line (and file vs table sources) changes between engines. */
 const recipeFor = (engine?: unknown) => ({
-  ...(engine ? { engine } : {}),
+  ...(engine ? { engine, output: { table: 'segment_tags' } } : {}),
   sources: shopSources(!engine),
   window: { days: 120 },
   cleaning: { filters: [{ column: 'country', notIn: ['Nowhere'] }] },
@@ -235,6 +235,14 @@ describe('cleaning and features inside the engines', () => {
       assert.equal(got.length, want.size);
       for (const g of got)
         assert.equal(String(g.segment_id), want.get(String(g.customer_id)), String(g.customer_id));
+    }
+    // output.table: the run's tags, with its id, written back into the engine.
+    const written = await engine.all('SELECT customer_id, segment_id, run_id FROM segment_tags');
+    const tagOf = new Map(mine.slice(1, -1).map((r) => [r[0], r[1]]));
+    assert.equal(written.length, tagOf.size, `${label}: every customer written back`);
+    for (const w of written) {
+      assert.equal(String(Number(w.segment_id)), tagOf.get(String(w.customer_id)), String(w.customer_id));
+      assert.equal(w.run_id, run.runId);
     }
     // The scoring API featurises posted orders with the model's definitions, engine or not.
     const model = (d: string) => parseModel(JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')));

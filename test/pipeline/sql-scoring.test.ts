@@ -5,8 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { loadRecipe } from '../../src/config/load.js';
 import { Duck, qs } from '../../src/data/duck.js';
-import { writePostgres } from '../../src/data/postgres.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
+import { connectPostgres, writeQueryToEngine } from '../../src/engine/engine.js';
 import { type Model, parseModel, ruleVerdicts } from '../../src/model/model.js';
 import { compileScoringSql, DIALECTS, type Dialect } from '../../src/model/sql.js';
 import { runRecipe } from '../../src/pipeline/run.js';
@@ -67,12 +67,14 @@ describe('scoring compiled to SQL', () => {
       const duck = await Duck.open();
       let expected: Record<string, unknown>[];
       try {
-        await writePostgres(
+        const target = await connectPostgres(srv.url);
+        await writeQueryToEngine(
           duck,
           `SELECT * EXCLUDE (segment_id, segment_name, segment_action, distance) FROM read_parquet(${qs(tagsFile)})`,
-          { url: srv.url, table: 'customer_features' },
+          target,
+          'customer_features',
           'test',
-        );
+        ).finally(() => target.close());
         expected = await duck.all(
           `SELECT customer_id, segment_id FROM read_parquet(${qs(tagsFile)}) ORDER BY customer_id`,
         );

@@ -165,7 +165,7 @@ try {
     const file = join(dir, `orders-${copies}.duckdb`);
     const parquet = join(dir, `orders-${copies}.parquet`);
     {
-      const duck = await Duck.open(file);
+      const duck = await Duck.open(file, undefined, { shared: true });
       await duck.exec(ddl('base', 'duckdb'));
       await duck.exec(
         `INSERT INTO base SELECT * FROM read_csv('${shop.transactions}', header = true, all_varchar = false, types = {'Customer ID': 'VARCHAR', 'Invoice': 'VARCHAR', 'StockCode': 'VARCHAR'})`,

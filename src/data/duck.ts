@@ -42,15 +42,16 @@ export class Duck {
     private readonly shared = false,
   ) {}
 
-  static async open(path = ':memory:', threads?: number): Promise<Duck> {
+  static async open(path = ':memory:', threads?: number, options: { shared?: boolean } = {}): Promise<Duck> {
     const opts: Record<string, string> = {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'true',
     };
     if (threads) opts.threads = String(threads);
-    // A database file is opened once per process and shared (two instances on one file would not
-    // see each other's writes); each Duck has its own connection to it.
-    const shared = path !== ':memory:';
+    // An engine's database file is opened once per process and shared (two instances on one file
+    // would not see each other's writes); each Duck has its own connection to it, and closing it
+    // leaves the instance to the others. Other files (the run history) are opened and closed.
+    const shared = options.shared === true && path !== ':memory:';
     const instance = shared
       ? await DuckDBInstance.fromCache(path, opts)
       : await DuckDBInstance.create(path, opts);

@@ -414,7 +414,7 @@ async function connect(target: EngineTarget, where: string): Promise<Engine> {
         },
       );
     const { Duck } = await import('../data/duck.js');
-    const duck = await Duck.open(target.database);
+    const duck = await Duck.open(target.database, undefined, { shared: true });
     return { ...duckdbEngine(duck), close: async () => duck.close() };
   }
   if (target.type === 'postgres') return connectPostgres(target.url, `${where}.url`);

@@ -276,7 +276,7 @@ describe('cleaning and features inside the engines', () => {
 
   test('DuckDB database file: the same ledger, features and segments as the embedded pipeline', async () => {
     const file = join(dir, 'shop.duckdb');
-    const duck = await Duck.open(file);
+    const duck = await Duck.open(file, undefined, { shared: true });
     const e0 = await openEngine({ type: 'duckdb', database: file });
     for (const t of shop) {
       await e0.exec(shopDdl(t, 'duckdb'));

@@ -211,7 +211,7 @@ describe('k-means inside the database', () => {
     const dir = tempDir();
     try {
       const db = join(dir, 'shop.duckdb');
-      const duck = await Duck.open(db);
+      const duck = await Duck.open(db, undefined, { shared: true });
       await load((sql) => duck.exec(sql));
       checkStandard(
         await fitPrepInEngine(duckdbEngine(duck), 'features', ['spend', 'orders', 'visits'], 'standard'),
@@ -251,7 +251,7 @@ describe('k-means inside the database', () => {
         );
       }
       assert.equal(runs[0], runs[1], 'the same input and seed give a byte-identical result');
-      const check = await Duck.open(db);
+      const check = await Duck.open(db, undefined, { shared: true });
       const sizes = await check.all(
         'SELECT segment, count(*) AS n FROM seg GROUP BY segment ORDER BY segment',
       );
@@ -314,7 +314,7 @@ describe('k-means inside the database', () => {
         chosen.selection.candidates.find((c: { silhouette: number }) => c.silhouette === bestSil).k,
       );
       assert.equal(chosen.k, 3, 'three blobs');
-      const check2 = await Duck.open(db);
+      const check2 = await Duck.open(db, undefined, { shared: true });
       const n2 = await check2.all('SELECT count(DISTINCT segment) AS k, count(*) AS n FROM seg2');
       check2.close();
       assert.deepEqual([Number(n2[0].k), Number(n2[0].n)], [3, t.ids.length]);

@@ -105,7 +105,7 @@ describe('scoring compiled to SQL', () => {
     const { main } = await import('../../src/cli/main.js');
     const { captureIo } = await import('../helpers.js');
     const db = join(dir, 'shop.duckdb');
-    const duck = await Duck.open(db);
+    const duck = await Duck.open(db, undefined, { shared: true });
     await duck.exec(
       `CREATE TABLE customer_features AS SELECT * EXCLUDE (segment_id, segment_name, segment_action, distance) FROM read_parquet(${qs(tagsFile)})`,
     );
@@ -139,7 +139,7 @@ describe('scoring compiled to SQL', () => {
     scored.close();
     assert.ok(expected > 0);
     assert.equal(JSON.parse(c.stdout()).rows, expected, 'every customer of the features table is tagged');
-    const check = await Duck.open(db);
+    const check = await Duck.open(db, undefined, { shared: true });
     try {
       const diff = await check.one(
         `SELECT count(*) AS n FROM tags t JOIN read_parquet(${qs(tagsFile)}) r USING (customer_id) WHERE t.segment_id <> r.segment_id`,

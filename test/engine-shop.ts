@@ -45,7 +45,7 @@ export function engineShop(seed = 7, customers = 160): ShopTable[] {
           ts,
           int(0, 40) === 0 ? 0 : int(256, 40960) / 1024,
           c % 37 === 3 && l === 0 ? null : `K${pad(c, 4)}`,
-          c % 3 === 0 ? 'United Kingdom' : c % 3 === 1 ? 'Germany' : 'France',
+          c % 23 === 4 ? 'Atlantis' : c % 3 === 0 ? 'United Kingdom' : c % 3 === 1 ? 'Germany' : 'France',
           p % 9 === 0 ? null : cats[(p * 7) % cats.length],
         ];
         orders.push(row);

@@ -18,6 +18,7 @@ import { guessKind, guessRoles } from '../data/sniff.js';
 import { checkRoleColumns, checkRoleNames } from '../data/sources.js';
 import {
   type Agg,
+  countryUnknownWarning,
   type FeatureColumn,
   type FeatureResult,
   featureValue,
@@ -262,6 +263,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     has,
     byKind,
     txRelation: tx ?? '',
+    inEngine: true,
     all: (sql, p) => all(sql, { ...params, ...(p as EngineParams) }),
     type: COLUMN_TYPES,
   });
@@ -275,6 +277,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     cust,
     plan.extraSelect,
     plan.columns.map((c) => c.name),
+    plan.post,
   );
   const columns: EngineColumn[] = [
     { name: 'customer_id', type: 'text', notNull: true },
@@ -299,6 +302,11 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     throw e;
   }
   s.queries += 4;
+  const distance = plan.columns.find((c) => c.feature === 'country_distance');
+  if (distance) {
+    const unknown = await countRows(tableRef(featuresTable), `${kit.q(distance.name)} IS NULL`);
+    if (unknown) plan.warnings.push(countryUnknownWarning(unknown));
+  }
 
   // ---- what the report shows of the data: per column its nulls, min and max, one scan per source
   // (distinct counts and top values would cost a sort per column, so they are left out here)
@@ -341,6 +349,7 @@ function featuresSelect(
   cust: string | null,
   extra: { expr: string; name: string }[],
   order: string[],
+  post: { expr: string; name: string }[],
 ): string {
   const { q } = kit;
   let cur = `SELECT customer_id FROM ${universe}`;
@@ -366,6 +375,7 @@ function featuresSelect(
     );
   const value = new Map<string, string>();
   for (const a of aggs) value.set(a.name, featureValue(kit, a, q(a.name)));
+  for (const p of post) value.set(p.name, p.expr);
   return `SELECT customer_id, ${order.map((n) => `${value.get(n) ?? q(n)} AS ${q(n)}`).join(', ')} FROM (${cur}) AS f`;
 }
 

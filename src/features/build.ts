@@ -4,7 +4,7 @@ import type { CleanResult } from '../data/clean.js';
 import { type Duck, isBooleanType, isNumericType, isTemporalType, type Params, qi } from '../data/duck.js';
 import { missingColumnError } from '../data/sources.js';
 import { type SqlKit, sqlKit } from '../model/sql.js';
-import { countryValuesSql, findCountry } from './countries.js';
+import { COUNTRY_CENTROIDS, countryValuesSql, findCountry, haversineKm } from './countries.js';
 
 /** One column of the customer x feature table. */
 export interface FeatureColumn {
@@ -82,6 +82,8 @@ export interface FeatureContext {
   txRelation: string;
   all(sql: string, params?: Params): Promise<Record<string, unknown>[]>;
   type: { numeric(t: string): boolean; temporal(t: string): boolean; boolean(t: string): boolean };
+  /** Inside an engine (assembled by engine/features.ts), not the embedded DuckDB's own query. */
+  inEngine?: boolean;
   /** Whether every non-empty value of a text customer column reads as a number (DuckDB only). */
   numericText?(column: string): Promise<boolean>;
 }
@@ -92,6 +94,8 @@ export interface FeaturePlan {
   /** Expressions over the customers table `c` (and, for DuckDB, the country join). */
   extraSelect: { expr: string; name: string }[];
   joins: string[];
+  /** Engines only: expressions over the joined columns (e.g. `__country`), computed last. */
+  post: { expr: string; name: string }[];
   columns: FeatureColumn[];
   warnings: Warning[];
   revenueColumn: string | null;
@@ -111,6 +115,7 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
   const columns: FeatureColumn[] = [];
   const warnings: Warning[] = [];
   const extraSelect: { expr: string; name: string }[] = [];
+  const post: { expr: string; name: string }[] = [];
   const params: Params = {};
   const joins: string[] = [];
   let pi = 0;
@@ -399,12 +404,6 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
         break;
       }
       case 'country_distance': {
-        if (kit.dialect !== 'duckdb')
-          throw new SegmintError(
-            'ENGINE_UNSUPPORTED',
-            `${path}: country_distance is computed in the embedded DuckDB only (it joins segmint's own table of country coordinates).`,
-            { where: { path } },
-          );
         const home = findCountry(spec.home ?? 'GB');
         if (!home) {
           throw new SegmintError(
@@ -417,14 +416,35 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
           );
         }
         const custCountry = custSrc?.spec.roles.country;
+        const name = spec.as ?? (spec.rank ? 'country_distance_rank' : 'country_distance_km');
+        const describe = spec.rank
+          ? `Rank of the distance from ${home.code}`
+          : `Great-circle km from ${home.code}`;
+        if (ctx.inEngine) {
+          post.push({
+            name,
+            expr: await countryDistanceInEngine(
+              ctx,
+              home,
+              spec.rank === true,
+              custCountry,
+              path,
+              aggs,
+              extraSelect,
+            ),
+          });
+          add(name, 'numeric', f, describe, path);
+          break;
+        }
         let countryExpr: string;
         if (data.has.transactions && data.byKind.transactions?.spec.roles.country) {
-          aggs.push({
-            table: 'tx',
-            name: '__country',
-            empty: 'NULL',
-            expr: 'mode(country ORDER BY country)',
-          });
+          if (!aggs.some((a) => a.name === '__country'))
+            aggs.push({
+              table: 'tx',
+              name: '__country',
+              empty: 'NULL',
+              expr: 'mode(country ORDER BY country)',
+            });
           countryExpr = 'tx_a.__country';
         } else if (custCountry) {
           countryExpr = `CAST(c.${qi(custCountry)} AS VARCHAR)`;
@@ -437,20 +457,17 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
         }
         const lat = home.lat.toExponential();
         const lon = home.lon.toExponential();
-        joins.push(`LEFT JOIN ${countryValuesSql()} ON cc.name = lower(trim(${countryExpr}))`);
-        const km = `2 * 6371.0088 * asin(least(1.0, sqrt(pow(sin(radians(cc.lat - ${lat}) / 2), 2) + cos(radians(${lat})) * cos(radians(cc.lat)) * pow(sin(radians(cc.lon - ${lon}) / 2), 2))))`;
-        const name = spec.as ?? (spec.rank ? 'country_distance_rank' : 'country_distance_km');
+        // One coordinate table per country_distance feature (each may have its own home).
+        const cc = `cc${i}`;
+        joins.push(`LEFT JOIN ${countryValuesSql(cc)} ON ${cc}.name = lower(trim(${countryExpr}))`);
+        // NULL for a country not in the table (least() skips NULLs in DuckDB, which would give
+        // half the Earth's circumference instead).
+        const km = `CASE WHEN ${cc}.lat IS NULL THEN NULL ELSE 2 * 6371.0088 * asin(least(1.0, sqrt(pow(sin(radians(${cc}.lat - ${lat}) / 2), 2) + cos(radians(${lat})) * cos(radians(${cc}.lat)) * pow(sin(radians(${cc}.lon - ${lon}) / 2), 2)))) END`;
         extraSelect.push({
           name,
           expr: spec.rank ? `CAST(dense_rank() OVER (ORDER BY ${km}) AS DOUBLE)` : km,
         });
-        add(
-          name,
-          'numeric',
-          f,
-          spec.rank ? `Rank of the distance from ${home.code}` : `Great-circle km from ${home.code}`,
-          path,
-        );
+        add(name, 'numeric', f, describe, path);
         break;
       }
       case 'custom': {
@@ -479,8 +496,13 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
       where: { path: 'features' },
     });
 
-  return { aggs, extraSelect, joins, columns, warnings, revenueColumn, params };
+  return { aggs, extraSelect, post, joins, columns, warnings, revenueColumn, params };
 }
+
+export const countryUnknownWarning = (n: number): Warning => ({
+  code: 'COUNTRY_UNKNOWN',
+  message: `${n} customer(s) have a country segmint has no coordinates for; their distance is imputed.`,
+});
 
 /** Column types of DuckDB, as the planner asks about them. */
 export const DUCKDB_TYPES = { numeric: isNumericType, temporal: isTemporalType, boolean: isBooleanType };
@@ -552,11 +574,66 @@ export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResul
     const unknown = Number(
       (await duck.one(`SELECT count(*) AS n FROM features WHERE ${qi(distance.name)} IS NULL`)).n,
     );
-    if (unknown)
-      warnings.push({
-        code: 'COUNTRY_UNKNOWN',
-        message: `${unknown} customer(s) have a country segmint has no coordinates for; their distance is imputed.`,
-      });
+    if (unknown) warnings.push(countryUnknownWarning(unknown));
   }
   return { columns, warnings, revenueColumn };
+}
+
+/**
+ * country_distance inside an engine, where segmint's coordinate table is not: the customer's
+ * country (the most frequent in the transactions, the smallest on ties, as `mode` in DuckDB; or the
+ * customers source's column) becomes `__country`, and the distance (or its dense rank among the
+ * customers, unknown countries last) is a CASE over the country names with the values computed
+ * here by the same haversine formula.
+ */
+async function countryDistanceInEngine(
+  ctx: FeatureContext,
+  home: { lat: number; lon: number },
+  rank: boolean,
+  custCountry: string | undefined,
+  path: string,
+  aggs: Agg[],
+  extraSelect: { expr: string; name: string }[],
+): Promise<string> {
+  const { kit } = ctx;
+  const { fx } = kit;
+  const mode = fx.mode('country');
+  const fromTx = ctx.has.transactions && !!ctx.byKind.transactions?.spec.roles.country;
+  if (fromTx && mode) {
+    if (!aggs.some((a) => a.name === '__country'))
+      aggs.push({ table: 'tx', name: '__country', empty: 'NULL', expr: mode });
+  } else if (!fromTx && custCountry) {
+    if (!extraSelect.some((e) => e.name === '__country'))
+      extraSelect.push({ name: '__country', expr: fx.text(`c.${kit.q(custCountry)}`) });
+  } else
+    throw new SegmintError(
+      fromTx ? 'ENGINE_UNSUPPORTED' : 'RECIPE_INVALID',
+      fromTx
+        ? `${path}: ${kit.dialect} has no way segmint knows to take each customer's most frequent country.`
+        : `${path}: country_distance needs roles.country on the transactions or customers source.`,
+      { where: { path } },
+    );
+  const key = (x: string) => `lower(${fx.trim(fx.text(x))})`;
+  const km = new Map<string, number>();
+  for (const [code, lat, lon, names] of COUNTRY_CENTROIDS)
+    for (const n of [code, ...names]) km.set(n.toLowerCase(), haversineKm(home.lat, home.lon, lat, lon));
+  const byName = (value: (name: string, v: number) => number, otherwise: string) =>
+    // The searched CASE: ClickHouse 18 gets `CASE x WHEN ...` wrong on text.
+    `CASE ${[...km].map(([n, v]) => `WHEN ${key(kit.q('__country'))} = ${kit.str(n)} THEN ${kit.num(value(n, v))}`).join(' ')} ELSE ${otherwise} END`;
+  if (!rank) return byName((_, v) => v, 'NULL');
+  if (!fromTx)
+    throw new SegmintError(
+      'ENGINE_UNSUPPORTED',
+      `${path}: rank: true with the customers source's country is computed in the embedded DuckDB only.`,
+      { where: { path: `${path}.rank` } },
+    );
+  // The dense rank is over the customers analysed (those with a purchase in the window).
+  const present = await ctx.all(
+    `SELECT DISTINCT ${key('m')} AS v FROM (SELECT customer_id, ${mode} AS m FROM ${ctx.txRelation} GROUP BY customer_id HAVING ${fx.agg('count', null, 'NOT is_return')} > 0) AS x`,
+  );
+  const known = [
+    ...new Set(present.flatMap((r) => (km.has(String(r.v)) ? [km.get(String(r.v))!] : []))),
+  ].sort((a, b) => a - b);
+  const unknown = present.some((r) => r.v === null || !km.has(String(r.v)));
+  return byName((_, v) => known.indexOf(v) + 1, unknown ? kit.num(known.length + 1) : 'NULL');
 }

@@ -90,11 +90,11 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
 }
 
 /** A SQL VALUES list (name_lower, lat, lon) covering codes and names, for joining in DuckDB. */
-export function countryValuesSql(): string {
+export function countryValuesSql(alias = 'cc'): string {
   const rows: string[] = [];
   for (const [code, lat, lon, names] of COUNTRY_CENTROIDS) {
     for (const n of [code, ...names])
       rows.push(`('${n.toLowerCase().replace(/'/g, "''")}', ${lat.toExponential()}, ${lon.toExponential()})`);
   }
-  return `(VALUES ${rows.join(', ')}) AS cc(name, lat, lon)`;
+  return `(VALUES ${rows.join(', ')}) AS ${alias}(name, lat, lon)`;
 }

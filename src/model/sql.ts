@@ -64,6 +64,8 @@ export interface DialectSpec {
    * floor(level * n) (0-based) of the non-null values, from which segmint interpolates.
    */
   orderStatistic?(x: string, level: number): string;
+  /** The most frequent non-null value of a text column, the smallest (byte order) on ties. */
+  mode?(x: string): string;
 }
 
 const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
@@ -107,6 +109,7 @@ export const DIALECTS = {
     transactionalDdl: true,
     tempTables: true,
     conditional: 'filter',
+    mode: (x) => `mode(${x} ORDER BY ${x})`,
     days: (from, to) => `date_diff('day', ${from}, ${to})`,
     epoch: (x) => `epoch(${x})`,
     quantile: (x, p) => `quantile_cont(${x}, ${p})`,
@@ -127,6 +130,7 @@ export const DIALECTS = {
     parseDouble: (x, d) =>
       `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`,
     quantile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
+    mode: (x) => `mode() WITHIN GROUP (ORDER BY ${x} COLLATE "C")`,
   },
   clickhouse: {
     ...STANDARD,
@@ -159,6 +163,9 @@ export const DIALECTS = {
     parseDouble: (x) => `toFloat64OrNull(${x})`,
     // ClickHouse 18 has no interpolated quantile; quantileExact(level) is sorted[floor(level * n)].
     orderStatistic: (x, level) => `quantileExact(${level})(${x})`,
+    // No exact mode aggregate in ClickHouse 18: the distinct values sorted by (-count, value).
+    mode: (x) =>
+      `arraySort((v, n) -> (-n, v), arrayDistinct(groupArray(${x})), arrayMap(v -> countEqual(groupArray(${x}), v), arrayDistinct(groupArray(${x}))))[1]`,
   },
   spark: {
     ...STANDARD,
@@ -230,6 +237,7 @@ export function sqlKit(dialect: Dialect) {
     parseTimestamp: (x: string) => d.parseTimestamp(x, d),
     parseDouble: (x: string) => d.parseDouble(x, d),
     quantile: (x: string, p: number) => d.quantile(x, p),
+    mode: (x: string): string | null => d.mode?.(x) ?? null,
     nullable: (type: string) => d.nullable(type),
     /** Whole days from `from` to `to` (both cast to dates). */
     days: (from: string, to: string) => d.days(date(from), date(to)),

@@ -41,6 +41,8 @@ const FEATURES = [
   { feature: 'attribute', column: 'channel' },
   { feature: 'attribute', column: 'age' },
   { feature: 'custom', as: 'items', sql: 'sum(quantity)' },
+  { feature: 'country_distance', home: 'GB' },
+  { feature: 'country_distance', home: 'DE', rank: true, as: 'de_rank' },
 ];
 
 /** One recipe; only the engine line (and file vs table sources) changes between engines. */
@@ -143,6 +145,12 @@ describe('cleaning and features inside the engines', () => {
       reference.data.warnings.map((w) => w.code).sort(),
     );
     assert.deepEqual(built.feats.columns, reference.feats.columns, `${label}: the same columns`);
+    assert.deepEqual(
+      built.feats.warnings.map((w) => w.message),
+      reference.feats.warnings.map((w) => w.message),
+      `${label}: the same feature warnings (unknown countries)`,
+    );
+    assert.ok(reference.feats.warnings.some((w) => w.code === 'COUNTRY_UNKNOWN'));
     assert.ok(
       built.rowsReturned < 100,
       `${label}: only counts and categories come back (${built.rowsReturned} rows)`,

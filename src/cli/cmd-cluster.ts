@@ -1,18 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
-import {
-  cancelOnAbort,
-  ENGINE_TYPES,
-  type EngineTarget,
-  type EngineType,
-  openEngine,
-} from '../engine/engine.js';
+import { cancelOnAbort, openEngine } from '../engine/engine.js';
 import { clusterInEngine, selectKInEngine } from '../engine/kmeans.js';
 import { fitPrepInEngine } from '../engine/prep.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { OTHER } from '../prep/prepare.js';
-import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 
 interface ClusterOpts extends CommonOpts {
@@ -40,19 +34,6 @@ const int = (v: string, flag: string, min: number): number => {
     throw new SegmintError('USAGE', `${flag} must be a whole number of at least ${min}, not "${v}".`);
   return n;
 };
-
-/** The engine named on the command line. */
-function target(opts: ClusterOpts): EngineTarget {
-  if (!(ENGINE_TYPES as readonly string[]).includes(opts.engine))
-    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
-  if (opts.engine === 'duckdb' && !opts.database)
-    throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
-  return {
-    type: opts.engine as EngineType,
-    url: opts.url,
-    database: opts.database ? resolve(opts.database) : undefined,
-  };
-}
 
 export function registerCluster(program: Command, io: Io): void {
   addCommon(
@@ -115,7 +96,7 @@ export function registerCluster(program: Command, io: Io): void {
           'USAGE',
           'Name the columns to cluster on with --features and/or --categorical.',
         );
-      const runner = await openEngine(target(opts), '--engine');
+      const runner = await openEngine(engineFromFlags(opts), '--engine');
       const stop = new AbortController();
       const onSigint = () => stop.abort();
       process.once('SIGINT', onSigint);

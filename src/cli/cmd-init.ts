@@ -5,10 +5,10 @@ import { SegmintError } from '../core/errors.js';
 import { Duck } from '../data/duck.js';
 import { redactUrl } from '../data/postgres.js';
 import { type SniffResult, sniffFile } from '../data/sniff.js';
-import { ENGINE_TYPES, type EngineType, openEngine } from '../engine/engine.js';
+import { openEngine } from '../engine/engine.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
-import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 
 const yamlStr = (s: string): string =>
@@ -205,11 +205,9 @@ async function initFromEngine(
   out: string,
   io: Io,
 ): Promise<void> {
-  if (!(ENGINE_TYPES as readonly string[]).includes(opts.engine!))
-    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
-  const type = opts.engine as EngineType;
-  const database = type === 'duckdb' && opts.database ? resolve(opts.database) : opts.database;
-  const engine = await openEngine({ type, url: opts.url, database }, '--engine');
+  const target = engineFromFlags(opts);
+  const { type, database } = target;
+  const engine = await openEngine(target, '--engine');
   try {
     const sources: InitSource[] = [];
     for (const t of tables) {

@@ -1,15 +1,13 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { SegmintError } from '../core/errors.js';
 import { Duck, isNumericType, isTemporalType, qi } from '../data/duck.js';
 import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
 import { sniffFile } from '../data/sniff.js';
-import { ENGINE_TYPES, type EngineType, openEngine } from '../engine/engine.js';
+import { openEngine } from '../engine/engine.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { summarizeTable } from '../engine/inspect.js';
 import { sqlKit } from '../model/sql.js';
-import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import { fmtInt, type Io, table } from './output.js';
 
 /** A column as the report summarises it, plus the numeric summary that inspect prints. */
@@ -110,17 +108,9 @@ export async function inspectTable(
   table: string,
   opts: { engine?: string; url?: string | undefined; database?: string | undefined },
 ): Promise<Overview> {
-  if (!(ENGINE_TYPES as readonly string[]).includes(opts.engine!))
-    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
-  const type = opts.engine as EngineType;
-  const engine = await openEngine(
-    {
-      type,
-      url: opts.url,
-      database: type === 'duckdb' && opts.database ? resolve(opts.database) : opts.database,
-    },
-    '--engine',
-  );
+  const target = engineFromFlags(opts);
+  const { type } = target;
+  const engine = await openEngine(target, '--engine');
   try {
     const s = await sniffEngineTable(engine, table);
     const ref = table.split('.').map(sqlKit(type).q).join('.');

@@ -5,13 +5,13 @@ import { SegmintError } from '../core/errors.js';
 import { Duck, qi } from '../data/duck.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
 import { missingColumnError } from '../data/sources.js';
-import { ENGINE_TYPES, type EngineType, openEngine, replaceTableAs } from '../engine/engine.js';
+import { openEngine, replaceTableAs } from '../engine/engine.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
 import { compileScoringSql, DIALECTS, type Dialect } from '../model/sql.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { CLV_COLUMNS } from '../pipeline/clv-stage.js';
 import { toCsv } from '../pipeline/csv.js';
-import { action, addCommon, type CommonOpts, printJson } from './common.js';
+import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 
 export function loadModelFile(file: string): Model {
@@ -248,21 +248,12 @@ async function scoreInEngine(
     return;
   }
   if (!opts.outTable) throw new SegmintError('USAGE', '--out-table names the table to write the tags into.');
-  if (!(ENGINE_TYPES as readonly string[]).includes(dialect))
+  if (dialect === 'spark' || dialect === 'bigquery')
     throw new SegmintError(
       'USAGE',
       `--engine ${dialect} is not supported for running; print its SQL with --sql ${dialect}.`,
     );
-  if (dialect === 'duckdb' && !opts.database)
-    throw new SegmintError('USAGE', '--database names the DuckDB file with the table.');
-  const engine = await openEngine(
-    {
-      type: dialect as EngineType,
-      url: opts.url,
-      database: dialect === 'duckdb' ? resolve(opts.database!) : opts.database,
-    },
-    '--engine',
-  );
+  const engine = await openEngine(engineFromFlags({ ...opts, engine: dialect }), '--engine');
   let rows: number;
   try {
     rows = await replaceTableAs(engine, opts.outTable, sql);

@@ -1,4 +1,8 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ENGINE_NAMES } from '../config/recipe.js';
+import { SegmintError } from '../core/errors.js';
+import type { EngineTarget, EngineType } from '../engine/engine.js';
 import { type Io, processIo, reportError } from './output.js';
 
 export interface CommonOpts {
@@ -46,3 +50,20 @@ export const printJson = (io: Io, value: unknown) =>
   io.out(`${JSON.stringify({ ok: true, ...(value as object) }, null, 2)}\n`);
 
 export { processIo };
+
+/**
+ * The engine named by --engine, --url and --database (the DuckDB file resolved from the working
+ * directory), for the commands that work inside a database.
+ */
+export function engineFromFlags(opts: {
+  engine?: string;
+  url?: string | undefined;
+  database?: string | undefined;
+}): EngineTarget {
+  if (!(ENGINE_NAMES as readonly string[]).includes(opts.engine ?? ''))
+    throw new SegmintError('USAGE', `--engine must be duckdb, postgres or clickhouse, not "${opts.engine}".`);
+  const type = opts.engine as EngineType;
+  if (type === 'duckdb' && !opts.database)
+    throw new SegmintError('USAGE', '--database names the DuckDB file with the tables.');
+  return { type, url: opts.url, database: type === 'duckdb' ? resolve(opts.database!) : opts.database };
+}

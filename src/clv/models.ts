@@ -52,7 +52,7 @@ function fitLogParams<P extends Record<string, number>>(
   let se: P | null = null;
   const H = hessian(negLL, best.x);
   const inv = invert(H);
-  if (inv && inv.every((row, i) => row[i] > 0))
+  if (inv?.every((row, i) => row[i] > 0))
     se = Object.fromEntries(keys.map((k, i) => [k, params[k] * Math.sqrt(inv[i][i])])) as P;
   return { params, logLikelihood: -best.fx, se, iterations: best.iterations, converged: best.converged };
 }

@@ -1,11 +1,13 @@
 import type { Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import {
+  couponRoles,
   givenReferenceDate,
   noCustomerSourceError,
   noCustomersError,
   noPurchasesError,
   onlyReturnsWarning,
+  REDEEMED_WORDS_SQL,
   requireRole,
   transactionRoles,
   unmatchedWarning,
@@ -407,13 +409,7 @@ export async function cleanSources(
   const cpSrc = byKind.coupons;
   if (cpSrc) {
     readRows(cpSrc);
-    const cCust = requireRole(cpSrc, 'customer', 'for a coupons source');
-    const cRed = requireRole(
-      cpSrc,
-      'redeemed',
-      'for a coupons source (a flag, or the time the coupon was used)',
-    );
-    const cTime = role(cpSrc, 'time');
+    const { customer: cCust, redeemed: cRed, time: cTime } = couponRoles(cpSrc);
     const timeE = cTime
       ? await timeExpression(duck, cpSrc.table, cTime, typeOf(cpSrc, cTime), cpSrc.spec.dateFormat)
       : 'NULL::TIMESTAMP';
@@ -425,7 +421,7 @@ export async function cleanSources(
           ? `coalesce(${qi(cRed)} <> 0, false)`
           : /DATE|TIMESTAMP/.test(rt)
             ? `${qi(cRed)} IS NOT NULL`
-            : `coalesce(lower(trim(CAST(${qi(cRed)} AS VARCHAR))) IN ('1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used'), false)`;
+            : `coalesce(lower(trim(CAST(${qi(cRed)} AS VARCHAR))) IN ${REDEEMED_WORDS_SQL}, false)`;
     await duck.exec(`CREATE OR REPLACE TABLE cp_stage AS SELECT * FROM ${qi(cpSrc.table)} ORDER BY __row`);
     const { rules, params } = filterRules(cpSrc);
     await applyRules(cpSrc, 'cp_stage', rules, params);

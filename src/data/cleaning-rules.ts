@@ -92,3 +92,15 @@ export function transactionRoles(src: RoleSource) {
   if (!r.price && !r.amount) requireRole(src, 'price', `${why} (or roles.amount for a line total)`);
   return { customer, time, price: r.price, amount: r.amount, quantity: r.quantity, order: r.order };
 }
+
+/** Text that marks a coupon as redeemed, as an SQL list (lowercase, trimmed values compare). */
+export const REDEEMED_WORDS_SQL = `(${['1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used'].map((w) => `'${w}'`).join(', ')})`;
+
+/** The columns of a coupons source: customer and redeemed are required, time is optional. */
+export function couponRoles(src: RoleSource) {
+  return {
+    customer: requireRole(src, 'customer', 'for a coupons source'),
+    redeemed: requireRole(src, 'redeemed', 'for a coupons source (a flag, or the time the coupon was used)'),
+    time: src.spec.roles.time,
+  };
+}

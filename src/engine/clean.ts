@@ -1,6 +1,12 @@
 import { SegmintError } from '../core/errors.js';
 import type { LedgerEntry } from '../data/clean.js';
-import { noPurchasesError, requireRole, transactionRoles } from '../data/cleaning-rules.js';
+import {
+  couponRoles,
+  noPurchasesError,
+  REDEEMED_WORDS_SQL,
+  requireRole,
+  transactionRoles,
+} from '../data/cleaning-rules.js';
 import { createTableSql, engineQuantiles } from './engine.js';
 import { COLUMN_TYPES, type EngineSession, type EngineSource, LINE_COLUMNS, LINES } from './session.js';
 
@@ -281,15 +287,9 @@ export async function cleanEvents(s: EngineSession, evSrc: EngineSource): Promis
 export async function cleanCoupons(s: EngineSession, cpSrc: EngineSource): Promise<string> {
   const { kit } = s;
   const { q, fx } = kit;
-  const { typeOf, textOf, timeOf, role, step } = s;
+  const { typeOf, textOf, timeOf, step } = s;
   step('cleaning coupons');
-  const cCust = requireRole(cpSrc, 'customer', 'for a coupons source');
-  const cRed = requireRole(
-    cpSrc,
-    'redeemed',
-    'for a coupons source (a flag, or the time the coupon was used)',
-  );
-  const cTime = role(cpSrc, 'time');
+  const { customer: cCust, redeemed: cRed, time: cTime } = couponRoles(cpSrc);
   const timeE = cTime ? timeOf(cpSrc, cTime) : fx.nullTimestamp;
   const rt = typeOf(cpSrc, cRed);
   const redE = COLUMN_TYPES.boolean(rt)
@@ -298,9 +298,7 @@ export async function cleanCoupons(s: EngineSession, cpSrc: EngineSource): Promi
       ? fx.orFalse(`${q(cRed)} <> 0`)
       : COLUMN_TYPES.temporal(rt)
         ? `${q(cRed)} IS NOT NULL`
-        : fx.orFalse(
-            `lower(${fx.trim(textOf(cRed))}) IN ('1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used')`,
-          );
+        : fx.orFalse(`lower(${fx.trim(textOf(cRed))}) IN ${REDEEMED_WORDS_SQL}`);
   return normalise(
     s,
     cpSrc,

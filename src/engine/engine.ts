@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
-import { ENGINE_NAMES } from '../config/recipe.js';
+import type { ENGINE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import type { Duck } from '../data/duck.js';
 import { pgConnect, redactUrl } from '../data/postgres.js';
@@ -362,7 +362,6 @@ export function clickhouseEngine(url: string, options: { database?: string | und
   };
 }
 
-export const ENGINE_TYPES = ENGINE_NAMES;
 export type EngineType = (typeof ENGINE_NAMES)[number];
 
 /** Where an engine is: its type, the URL of a server, or the file of an embedded DuckDB database. */
@@ -539,10 +538,11 @@ export async function replaceTableWithRows(
   rows: Row[],
 ): Promise<void> {
   const d = sqlKit(engine.dialect).d;
-  const steps = replaceTableSql(name, '', engine.dialect, (staging) => [
-    createTableSql(staging, columns, engine.dialect),
-  ]);
-  const staging = `${name}__segmint_staging`;
+  let staging = '';
+  const steps = replaceTableSql(name, '', engine.dialect, (at) => {
+    staging = at;
+    return [createTableSql(at, columns, engine.dialect)];
+  });
   if (d.transactionalDdl) await engine.exec('BEGIN TRANSACTION');
   try {
     await engine.exec(steps[0]);

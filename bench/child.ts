@@ -2,9 +2,7 @@
 // Usage: node --import tsx bench/child.ts <task> <n> [threads]; prints one JSON line.
 import { linkage } from '../src/cluster/hierarchical.js';
 import { takeRows } from '../src/core/matrix.js';
-import { silhouetteScore } from '../src/metrics/quality.js';
-import { silhouetteParallel } from '../src/parallel/metrics.js';
-import { WorkerPool } from '../src/parallel/pool.js';
+import { silhouetteScore } from '../src/parallel/api.js';
 import { makeBlobs } from './common.js';
 
 const [task, nArg, threadsArg] = process.argv.slice(2);
@@ -12,12 +10,10 @@ const n = Number(nArg);
 const threads = Number(threadsArg ?? 1);
 const X = makeBlobs(n, 8, 8, 4);
 const labels = Int32Array.from({ length: n }, (_, i) => i % 8);
-const pool = threads > 1 ? WorkerPool.create(threads) : null;
 const base = process.resourceUsage().maxRSS;
 const t0 = performance.now();
 let value: number;
-if (task === 'silhouette')
-  value = pool ? await silhouetteParallel(X, labels, 8, pool) : silhouetteScore(X, labels, 8);
+if (task === 'silhouette') value = silhouetteScore(X, labels, 8, { threads });
 else if (task === 'ward') {
   const Z = linkage(
     takeRows(
@@ -31,4 +27,3 @@ else if (task === 'ward') {
 const ms = performance.now() - t0;
 const peakMB = (process.resourceUsage().maxRSS - base) / 1024;
 console.log(JSON.stringify({ ms, value, peakMB }));
-await pool?.close();

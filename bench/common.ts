@@ -38,7 +38,12 @@ export function runPython(code: string, arrays: Record<string, Float64Array>): R
       writeFileSync(paths[name], Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     }
     const prelude = `import json, time, numpy as np\nP = ${JSON.stringify(paths)}\n`;
-    const r = spawnSync(PYTHON, ['-c', prelude + code], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set on this workplace's machines for old OpenBLAS
+    // builds; they slow a current numpy, so the reference runs without both (the fair comparison).
+    const env = { ...process.env };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    const r = spawnSync(PYTHON, ['-c', prelude + code], { encoding: 'utf8', maxBuffer: 1 << 26, env });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout.trim().split('\n').pop()!);
   } finally {

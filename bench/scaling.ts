@@ -2,7 +2,7 @@
 // Usage: node --import tsx bench/scaling.ts [--ward100k]
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { resolveThreads } from '../src/parallel/pool.js';
+import { resolveThreads } from '../src/parallel/team.js';
 import { fmt, hasSklearn, makeBlobs, runPython } from './common.js';
 
 const here = import.meta.dirname;

@@ -1,8 +1,7 @@
 /** segmint's library API: everything the CLI does, callable from code. */
 
 export { cutTree, linkage } from './cluster/hierarchical.js';
-export { fitKMeans, kmeansPlusPlus, predictKMeans, transformKMeans } from './cluster/kmeans.js';
-export { fitMiniBatchKMeans } from './cluster/minibatch.js';
+export { kmeansPlusPlus, predictKMeans, transformKMeans } from './cluster/kmeans.js';
 export { selectModel } from './cluster/select.js';
 export {
   bgnbdConditional,
@@ -51,15 +50,16 @@ export { fitPrepInEngine } from './engine/prep.js';
 export { scoreRfm } from './explain/rfm.js';
 export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './explain/rules.js';
 export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';
+export { activeKernels, setKernels } from './kernels/kernels.js';
 export {
   adjustedRandIndex,
   calinskiHarabasz,
   daviesBouldin,
   kneeIndex,
-  silhouetteScore,
 } from './metrics/quality.js';
 export { type Model, parseModel, scoreModel } from './model/model.js';
 export { compileScoringSql, DIALECTS, replaceTableSql } from './model/sql.js';
+export { fitKMeans, fitMiniBatchKMeans, silhouetteScore, type ThreadOption } from './parallel/api.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';
 export { buildReport } from './report/build.js';

@@ -10,6 +10,7 @@ const LAYERS = [
   'data',
   'features',
   'prep',
+  'kernels',
   'cluster',
   'metrics',
   'explain',
@@ -18,7 +19,7 @@ const LAYERS = [
   'cli',
   'demo',
 ];
-const PURE = new Set(['prep', 'cluster', 'metrics', 'explain']);
+const PURE = new Set(['prep', 'kernels', 'cluster', 'metrics', 'explain']);
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -1,12 +1,27 @@
 import type { Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed, type Rng } from '../core/rng.js';
 import {
-  type AssignRequest,
-  allocState,
-  assignSerial,
+  type Command,
+  chunkCount,
+  drive,
+  driveAsync,
+  type Executor,
+  OP,
+  type Steps,
+  serialExecutor,
+} from '../kernels/exec.js';
+import { ASSIGN_MODE } from '../kernels/kernel-set.js';
+import { type KernelContext, kernelContext } from '../kernels/kernels.js';
+import { sqDistRows, sqd } from '../kernels/reference.js';
+import {
+  allocRestartSpaces,
   CHUNK_ROWS,
-  type ChunkStat,
+  type KppScratch,
   type KState,
+  kppTrials,
+  type RestartSpace,
+  resetState,
+  restartSpaceAt,
 } from './kernels.js';
 
 export interface KMeansParams {
@@ -41,42 +56,100 @@ export interface KMeansResult {
   restarts: { seed: number; inertia: number; nIter: number }[];
 }
 
-/** Squared Euclidean distance between row i of `a` and row j of `b` (both d wide). */
-export function sqDist(a: Float64Array, i: number, b: Float64Array | number[], j: number, d: number): number {
-  let s = 0;
-  const ai = i * d;
-  const bj = j * d;
-  for (let t = 0; t < d; t++) {
-    const v = a[ai + t] - b[bj + t];
-    s += v * v;
-  }
-  return s;
+export type KMeansAlgorithm = 'lloyd' | 'hamerly';
+
+export interface KMeansRunResult {
+  labels: Int32Array;
+  inertia: number;
+  nIter: number;
+}
+
+/** A matrix whose data is in the kernel memory at `ptr`. */
+export interface Placed {
+  rows: number;
+  cols: number;
+  ptr: number;
+}
+
+/**
+ * Squared Euclidean distance between row i of `a` and row j of `b` (both d wide), summed in the
+ * kernels' order (see kernels/reference.ts).
+ */
+export const sqDist = sqDistRows;
+
+/** Below this much work per pass (rows x k x d) threads cost more than they save. */
+export const MIN_PARALLEL_WORK = 2_000_000;
+
+/** Runs on this thread whatever the executor (for passes too small to share). */
+const local = (cmd: Command): Command => ({ ...cmd, local: true });
+
+function assignCommand(mode: number, X: Placed, s: KState, inertia: boolean): Command {
+  return {
+    op: OP.assign,
+    args: [
+      mode,
+      X.ptr,
+      X.rows,
+      X.cols,
+      s.k,
+      s.centers,
+      s.half,
+      s.shift,
+      s.labels,
+      s.upper,
+      s.lower,
+      s.chunkSums,
+      s.chunkCounts,
+      s.chunkValid,
+      inertia ? 1 : 0,
+      s.stats,
+    ],
+  };
 }
 
 /**
  * Greedy k-means++ seeding as scikit-learn does it: the first centre uniformly at random, then
  * for each next centre 2 + floor(ln k) candidates drawn with probability proportional to the
- * squared distance to the nearest chosen centre, keeping the candidate that lowers the potential most.
+ * squared distance to the nearest chosen centre, keeping the candidate that lowers the potential
+ * most. The candidates' distances are one kernel command per step (split by rows over a team);
+ * potentials are chunk sums added in chunk order. Writes the k x d centres at `centers`.
  */
-export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
-  const { rows: n, cols: d, data } = X;
-  const centers = new Float64Array(k * d);
-  const trials = 2 + Math.floor(Math.log(k));
+export function* kmeansPlusPlusSteps(
+  ctx: KernelContext,
+  X: Placed,
+  k: number,
+  rng: Rng,
+  kpp: KppScratch,
+  centers: number,
+  share: boolean,
+): Steps<void> {
+  const { rows: n, cols: d } = X;
+  const { mem } = ctx;
+  const chunks = chunkCount(n);
+  const trials = kppTrials(k);
+  const wrap = share ? (c: Command) => c : local;
+  const row = (i: number) => mem.f64(X.ptr + i * d * 8, d);
   let first = Math.floor(rng() * n);
   if (first >= n) first = n - 1;
-  centers.set(data.subarray(first * d, first * d + d), 0);
-  const closest = new Float64Array(n);
-  let pot = 0;
-  for (let i = 0; i < n; i++) {
-    closest[i] = sqDist(data, i, centers, 0, d);
-    pot += closest[i];
-  }
+  mem.f64(centers, d).set(row(first));
+  mem.f64(kpp.closest, n).fill(Number.POSITIVE_INFINITY);
+  mem.f64(kpp.cands, d).set(row(first));
+  yield wrap({
+    op: OP.kpp,
+    args: [X.ptr, n, d, kpp.cands, 1, kpp.closest, kpp.closest, kpp.partials],
+  });
+  const potOf = (t: number) => {
+    const p = mem.f64(kpp.partials + t * chunks * 8, chunks);
+    let s = 0;
+    for (let c = 0; c < chunks; c++) s += p[c];
+    return s;
+  };
+  let pot = potOf(0);
   const cand = new Int32Array(trials);
-  const candDist = new Float64Array(trials * n);
   const cum = new Float64Array(n);
-  const row = new Float64Array(d);
   for (let c = 1; c < k; c++) {
     // Draw the candidates: searchsorted on the running sum of `closest`.
+    const closest = mem.f64(kpp.closest, n);
     let acc = 0;
     for (let i = 0; i < n; i++) {
       acc += closest[i];
@@ -92,120 +165,79 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
         else lo = mid + 1;
       }
       cand[t] = lo;
+      mem.f64(kpp.cands + t * d * 8, d).set(row(lo));
     }
+    yield wrap({
+      op: OP.kpp,
+      args: [X.ptr, n, d, kpp.cands, trials, kpp.closest, kpp.candDist, kpp.partials],
+    });
     let best = -1;
     let bestPot = Number.POSITIVE_INFINITY;
     for (let t = 0; t < trials; t++) {
-      let p = 0;
-      const off = t * n;
-      for (let j = 0; j < d; j++) row[j] = data[cand[t] * d + j];
-      for (let i = 0; i < n; i++) {
-        const xo = i * d;
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const e = data[xo + j] - row[j];
-          s += e * e;
-        }
-        const dd = s < closest[i] ? s : closest[i];
-        candDist[off + i] = dd;
-        p += dd;
-      }
+      const p = potOf(t);
       if (p < bestPot) {
         bestPot = p;
         best = t;
       }
     }
-    closest.set(candDist.subarray(best * n, best * n + n));
+    mem.f64(kpp.closest, n).set(mem.f64(kpp.candDist + best * n * 8, n));
     pot = bestPot;
-    centers.set(data.subarray(cand[best] * d, cand[best] * d + d), c * d);
+    mem.f64(centers + c * d * 8, d).set(row(cand[best]));
   }
-  return centers;
 }
 
-/** Mean of the per-feature variances (scikit-learn scales tol by it); two row-major passes. */
+/** Mean of the per-feature variances (scikit-learn scales tol by it); two passes in the kernels. */
 export function meanVariance(X: Matrix): number {
-  const { rows: n, cols: d, data } = X;
+  const { rows: n, cols: d } = X;
   if (!n || !d) return 0;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += data[i * d + t];
-  for (let t = 0; t < d; t++) mean[t] /= n;
-  const v = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let t = 0; t < d; t++) {
-      const e = data[i * d + t] - mean[t];
-      v[t] += e * e;
-    }
+  const { mem, kernels } = kernelContext();
+  const placed = mem.place(X);
+  const m = mem.alloc(d * 16);
+  try {
+    kernels.colMoments(placed.ptr, n, d, m, m + d * 8);
+    const v = mem.f64(m + d * 8, d);
+    let total = 0;
+    for (let t = 0; t < d; t++) total += v[t] / n;
+    return total / d;
+  } finally {
+    mem.release(m);
+    placed.done();
   }
-  let total = 0;
-  for (let t = 0; t < d; t++) total += v[t] / n;
-  return total / d;
-}
-
-/** Nearest centre of each row; returns the inertia. Writes labels and (optionally) distances. */
-export function assign(
-  X: Matrix,
-  centers: Float64Array | number[],
-  k: number,
-  labels: Int32Array,
-  dist?: Float64Array,
-): number {
-  const { rows: n, cols: d, data } = X;
-  let inertia = 0;
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bd = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      const dd = sqDist(data, i, centers, c, d);
-      if (dd < bd) {
-        bd = dd;
-        best = c;
-      }
-    }
-    labels[i] = best;
-    if (dist) dist[i] = bd;
-    inertia += bd;
-  }
-  return inertia;
-}
-
-export type KMeansAlgorithm = 'lloyd' | 'hamerly';
-
-export interface KMeansRunResult {
-  labels: Int32Array;
-  inertia: number;
-  nIter: number;
 }
 
 /**
- * One k-means run from the given centres (updated in place), as a generator that yields each
- * assignment pass for a runner to execute (on this thread, or split over workers) and receives
- * the per-chunk results in chunk order. It follows scikit-learn's loop: assign with the old
- * centres, recompute the means (an empty cluster takes the point farthest from its centre), stop
- * when no label changed or the centres moved less than tolAbs in total (squared), then one last
- * assignment so the labels match the final centres.
+ * One k-means run from the centres at s.centers (updated in place), as steps that yield each
+ * assignment pass. It follows scikit-learn's loop: assign with the old centres, recompute the
+ * means (an empty cluster takes the point farthest from its centre), stop when no label changed or
+ * the centres moved less than tolAbs in total (squared), then one last assignment so the labels
+ * match the final centres. The labels returned are a view of s.labels.
  */
 export function* kmeansSteps(
-  X: Matrix,
-  centers: Float64Array,
-  k: number,
+  ctx: KernelContext,
+  X: Placed,
   maxIter: number,
   tolAbs: number,
   algorithm: KMeansAlgorithm,
-  state: KState,
-): Generator<AssignRequest, KMeansRunResult, ChunkStat[]> {
-  const d = X.cols;
-  const half = new Float64Array(k);
-  const shift = new Float64Array(k);
+  s: KState,
+  share: boolean,
+): Steps<KMeansRunResult> {
+  const { mem } = ctx;
+  const { k, d } = s;
+  const n = X.rows;
+  const chunks = chunkCount(n);
+  const wrap = share ? (c: Command) => c : local;
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   const hamerly = algorithm === 'hamerly';
   let it = 0;
   for (; it < maxIter; it++) {
-    if (hamerly) halfDistances(centers, k, d, half);
-    const mode = hamerly ? (it === 0 ? 'hamerly-init' : 'hamerly') : 'lloyd';
-    const parts = yield { mode, k, centers, half, shift, inertia: false };
-    let changed = combine(state, parts, sums, counts);
-    changed += relocateEmpty(X, centers, state, sums, counts, k, hamerly);
+    if (hamerly) halfDistances(ctx, s);
+    const mode = hamerly ? (it === 0 ? ASSIGN_MODE['hamerly-init'] : ASSIGN_MODE.hamerly) : ASSIGN_MODE.lloyd;
+    yield wrap(assignCommand(mode, X, s, false));
+    let changed = combine(ctx, s, chunks, sums, counts);
+    changed += relocateEmpty(ctx, X, s, sums, counts, hamerly);
+    const centers = mem.f64(s.centers, k * d);
+    const shift = mem.f64(s.shift, k);
     let total = 0;
     for (let c = 0; c < k; c++) {
       let moved = 0;
@@ -220,35 +252,50 @@ export function* kmeansSteps(
     }
     if (changed === 0 || total <= tolAbs) break;
   }
-  if (hamerly) halfDistances(centers, k, d, half);
-  const final = yield { mode: hamerly ? 'hamerly' : 'lloyd', k, centers, half, shift, inertia: true };
+  if (hamerly) halfDistances(ctx, s);
+  yield wrap(assignCommand(hamerly ? ASSIGN_MODE.hamerly : ASSIGN_MODE.lloyd, X, s, true));
+  const stats = mem.f64(s.stats, chunks * 2);
   let inertia = 0;
-  for (const p of final) inertia += p.inertia;
-  return { labels: state.labels, inertia, nIter: Math.min(it + 1, maxIter) };
+  for (let c = 0; c < chunks; c++) inertia += stats[c * 2 + 1];
+  return { labels: mem.i32(s.labels, n), inertia, nIter: Math.min(it + 1, maxIter) };
 }
 
 /** Adds the chunks' sums and counts in chunk order; returns how many labels changed. */
-function combine(state: KState, parts: ChunkStat[], sums: Float64Array, counts: Float64Array): number {
-  sums.fill(0);
-  counts.fill(0);
+function combine(
+  ctx: KernelContext,
+  s: KState,
+  chunks: number,
+  sums: Float64Array,
+  counts: Float64Array,
+): number {
+  const { mem } = ctx;
   const kd = sums.length;
   const k = counts.length;
+  const cs = mem.f64(s.chunkSums, chunks * kd);
+  const cc = mem.f64(s.chunkCounts, chunks * k);
+  const stats = mem.f64(s.stats, chunks * 2);
+  sums.fill(0);
+  counts.fill(0);
   let changed = 0;
-  for (let c = 0; c < parts.length; c++) {
+  for (let c = 0; c < chunks; c++) {
     const so = c * kd;
-    for (let j = 0; j < kd; j++) sums[j] += state.chunkSums[so + j];
+    for (let j = 0; j < kd; j++) sums[j] += cs[so + j];
     const co = c * k;
-    for (let j = 0; j < k; j++) counts[j] += state.chunkCounts[co + j];
-    changed += parts[c].changed;
+    for (let j = 0; j < k; j++) counts[j] += cc[co + j];
+    changed += stats[c * 2];
   }
   return changed;
 }
 
-function halfDistances(centers: Float64Array, k: number, d: number, half: Float64Array): void {
+/** Half the distance from each centre to its nearest other (Hamerly's test). */
+function halfDistances(ctx: KernelContext, s: KState): void {
+  const { k, d } = s;
+  const centers = ctx.mem.f64(s.centers, k * d);
+  const half = ctx.mem.f64(s.half, k);
   half.fill(Number.POSITIVE_INFINITY);
   for (let a = 0; a < k; a++) {
     for (let b = a + 1; b < k; b++) {
-      const h = Math.sqrt(sqDist(centers, a, centers, b, d)) / 2;
+      const h = Math.sqrt(sqDistRows(centers, a, centers, b, d)) / 2;
       if (h < half[a]) half[a] = h;
       if (h < half[b]) half[b] = h;
     }
@@ -260,22 +307,29 @@ function halfDistances(centers: Float64Array, k: number, d: number, half: Float6
  * in the sums and counts. Returns how many labels changed. Rare, so it recomputes distances.
  */
 function relocateEmpty(
-  X: Matrix,
-  centers: Float64Array,
-  state: KState,
+  ctx: KernelContext,
+  X: Placed,
+  s: KState,
   sums: Float64Array,
   counts: Float64Array,
-  k: number,
   hamerly: boolean,
 ): number {
+  const { k, d } = s;
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
   if (!empty.length) return 0;
-  const { rows: n, cols: d, data } = X;
-  const { labels } = state;
+  const { mem } = ctx;
+  const n = X.rows;
+  const F = new Float64Array(mem.memory.buffer);
+  const x0 = X.ptr >> 3;
+  const c0 = s.centers >> 3;
+  const labels = mem.i32(s.labels, n);
   const dist = new Float64Array(n);
-  for (let i = 0; i < n; i++) dist[i] = sqDist(data, i, centers, labels[i], d);
+  for (let i = 0; i < n; i++) dist[i] = sqd(F, x0 + i * d, c0 + labels[i] * d, d);
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[b] - dist[a] || a - b);
+  const valid = mem.u8(s.chunkValid, chunkCount(n));
+  const upper = mem.f64(s.upper, n);
+  const lower = mem.f64(s.lower, n);
   let moved = 0;
   for (let e = 0; e < empty.length && e < order.length; e++) {
     const i = order[e];
@@ -283,27 +337,209 @@ function relocateEmpty(
     const to = empty[e];
     if (counts[from] <= 1) continue;
     for (let t = 0; t < d; t++) {
-      sums[from * d + t] -= data[i * d + t];
-      sums[to * d + t] = data[i * d + t];
+      sums[from * d + t] -= F[x0 + i * d + t];
+      sums[to * d + t] = F[x0 + i * d + t];
     }
     counts[from]--;
     counts[to] = 1;
     labels[i] = to;
-    state.chunkValid[Math.floor(i / CHUNK_ROWS)] = 0;
+    valid[Math.floor(i / CHUNK_ROWS)] = 0;
     if (hamerly) {
-      state.upper[i] = Number.POSITIVE_INFINITY;
-      state.lower[i] = 0;
+      upper[i] = Number.POSITIVE_INFINITY;
+      lower[i] = 0;
     }
     moved++;
   }
   return moved;
 }
 
-/** Drives a step generator on this thread. */
-export function runSerial<T>(X: Matrix, state: KState, steps: Generator<AssignRequest, T, ChunkStat[]>): T {
-  let r = steps.next(undefined as unknown as ChunkStat[]);
-  while (!r.done) r = steps.next(assignSerial(X, r.value, state));
-  return r.value;
+/** What one restart needs to know. */
+export interface RestartJob {
+  k: number;
+  maxIter: number;
+  tolAbs: number;
+  algorithm: KMeansAlgorithm;
+  init?: Float64Array | undefined;
+}
+
+/** One restart: k-means++ from `seed` (or the given start), then k-means to convergence. */
+export function* restartSteps(
+  ctx: KernelContext,
+  X: Placed,
+  job: RestartJob,
+  seed: number,
+  space: RestartSpace,
+  share: boolean,
+): Steps<KMeansRunResult> {
+  const s = space.state;
+  resetState(ctx.mem, s);
+  if (job.init) ctx.mem.f64(s.centers, job.k * X.cols).set(job.init);
+  else yield* kmeansPlusPlusSteps(ctx, X, job.k, createRng(seed), space.kpp, s.centers, share);
+  return yield* kmeansSteps(ctx, X, job.maxIter, job.tolAbs, job.algorithm, s, share);
+}
+
+/** Layout of the restarts' results: per restart inertia, iterations and the k x d centres. */
+export const restartResultStride = (k: number, d: number): number => 8 * (2 + k * d);
+
+/**
+ * k-means with greedy k-means++ and `nInit` seeded restarts; the restart with the lowest inertia
+ * wins (the first one on ties). With a team, restarts run side by side (each on one worker), or a
+ * single run splits every pass by row chunks; either way the result is the one thread's, bit for
+ * bit. O(nInit * iter * n * k * d).
+ */
+function* fitSteps(ctx: KernelContext, X0: Matrix, params: KMeansParams, size: number): Steps<KMeansResult> {
+  const { mem } = ctx;
+  const { k } = params;
+  const placed = mem.place(X0);
+  const X: Placed = { rows: X0.rows, cols: X0.cols, ptr: placed.ptr };
+  const d = X.cols;
+  const runs = params.init ? 1 : params.nInit;
+  const big = X.rows * k * d >= MIN_PARALLEL_WORK && size >= 2;
+  const side = big && runs >= 2;
+  const spaces = allocRestartSpaces(mem, side ? size : 1, X.rows, k, d);
+  const job: RestartJob = {
+    k,
+    maxIter: params.maxIter,
+    tolAbs: params.tol * meanVariance(placed.data === X0.data ? X0 : { ...X0, data: placed.data }),
+    algorithm: params.algorithm ?? 'hamerly',
+    init: params.init,
+  };
+  const stride = restartResultStride(k, d);
+  const results = side ? mem.alloc(stride * runs + 8 * size) : 0;
+  try {
+    const restarts: KMeansResult['restarts'] = [];
+    let best = -1;
+    let bestInertia = Number.POSITIVE_INFINITY;
+    let bestLabels: Int32Array | null = null;
+    let bestCenters: Float64Array | null = null;
+    if (side) {
+      yield {
+        op: OP.restarts,
+        args: [
+          X.ptr,
+          X.rows,
+          d,
+          k,
+          params.seed,
+          runs,
+          job.maxIter,
+          job.tolAbs,
+          job.algorithm === 'hamerly' ? 1 : 0,
+          spaces.base,
+          spaces.stride,
+          results,
+        ],
+      };
+      for (let r = 0; r < runs; r++) {
+        const res = mem.f64(results + r * stride, 2 + k * d);
+        restarts.push({ seed: deriveSeed(params.seed, r), inertia: res[0], nIter: res[1] });
+        if (res[0] < bestInertia) {
+          bestInertia = res[0];
+          best = r;
+          bestCenters = Float64Array.from(res.subarray(2));
+        }
+      }
+      bestLabels = Int32Array.from(mem.i32(spaces.spaces[best % size].bestLabels, X.rows));
+    } else {
+      for (let r = 0; r < runs; r++) {
+        const seed = deriveSeed(params.seed, r);
+        const res = yield* restartSteps(ctx, X, job, seed, spaces.spaces[0], big);
+        restarts.push({ seed, inertia: res.inertia, nIter: res.nIter });
+        if (res.inertia < bestInertia) {
+          bestInertia = res.inertia;
+          best = r;
+          bestLabels = Int32Array.from(res.labels);
+          bestCenters = Float64Array.from(mem.f64(spaces.spaces[0].state.centers, k * d));
+        }
+      }
+    }
+    const b = restarts[best];
+    return {
+      model: {
+        kind: 'kmeans',
+        k,
+        dim: d,
+        centers: Array.from(bestCenters!),
+        inertia: b.inertia,
+        nIter: b.nIter,
+        seed: b.seed,
+      },
+      labels: bestLabels!,
+      restarts,
+    };
+  } finally {
+    if (results) mem.release(results);
+    mem.release(spaces.base);
+    placed.done();
+  }
+}
+
+/**
+ * The restarts of a `restarts` command that fall to worker w of `size` (r = w, w + size, ...),
+ * each run on this thread; results go where fitSteps reads them, and the labels of this worker's
+ * best restart to its space's bestLabels.
+ */
+export function runRestartsPart(ctx: KernelContext, args: number[], w: number, size: number): void {
+  const [ptr, rows, cols, k, seed, runs, maxIter, tolAbs, alg, base, spaceStride, results] = args;
+  const { mem } = ctx;
+  const X: Placed = { rows, cols, ptr };
+  const space = restartSpaceAt(base + w * spaceStride, rows, k, cols);
+  const job: RestartJob = { k, maxIter, tolAbs, algorithm: alg === 1 ? 'hamerly' : 'lloyd' };
+  const stride = restartResultStride(k, cols);
+  const serial = serialExecutor(ctx);
+  let bestInertia = Number.POSITIVE_INFINITY;
+  for (let r = w; r < runs; r += size) {
+    const res = drive(restartSteps(ctx, X, job, deriveSeed(seed, r), space, false), serial);
+    const out = mem.f64(results + r * stride, 2 + k * cols);
+    out[0] = res.inertia;
+    out[1] = res.nIter;
+    out.set(mem.f64(space.state.centers, k * cols), 2);
+    if (res.inertia < bestInertia) {
+      bestInertia = res.inertia;
+      mem.i32(space.bestLabels, rows).set(res.labels);
+    }
+  }
+}
+
+/** k-means on this thread, or on `exec`'s team (the same result either way). */
+export function fitKMeans(X: Matrix, params: KMeansParams, exec?: Executor): KMeansResult {
+  const ctx = kernelContext();
+  const ex = exec ?? serialExecutor(ctx);
+  return drive(fitSteps(ctx, X, params, ex.size), ex);
+}
+
+/** fitKMeans that leaves this thread free while the team works. */
+export function fitKMeansAsync(X: Matrix, params: KMeansParams, exec?: Executor): Promise<KMeansResult> {
+  const ctx = kernelContext();
+  const ex = exec ?? serialExecutor(ctx);
+  return driveAsync(fitSteps(ctx, X, params, ex.size), ex);
+}
+
+/** Greedy k-means++ centres (k x d) for X, on this thread. */
+export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
+  const ctx = kernelContext();
+  const { mem } = ctx;
+  const placed = mem.place(X);
+  const spaces = allocRestartSpaces(mem, 1, X.rows, k, X.cols);
+  try {
+    const s = spaces.spaces[0];
+    drive(
+      kmeansPlusPlusSteps(
+        ctx,
+        { rows: X.rows, cols: X.cols, ptr: placed.ptr },
+        k,
+        rng,
+        s.kpp,
+        s.state.centers,
+        false,
+      ),
+      serialExecutor(ctx),
+    );
+    return Float64Array.from(mem.f64(s.state.centers, k * X.cols));
+  } finally {
+    mem.release(spaces.base);
+    placed.done();
+  }
 }
 
 /** One k-means run from the given centres (updated in place), on this thread. */
@@ -315,48 +551,99 @@ export function lloyd(
   tolAbs: number,
   algorithm: KMeansAlgorithm = 'lloyd',
 ): KMeansRunResult {
-  const state = allocState(X.rows, k, X.cols, false);
-  const r = runSerial(X, state, kmeansSteps(X, centers, k, maxIter, tolAbs, algorithm, state));
-  return { ...r, labels: Int32Array.from(r.labels) };
+  const ctx = kernelContext();
+  const { mem } = ctx;
+  const placed = mem.place(X);
+  const spaces = allocRestartSpaces(mem, 1, X.rows, k, X.cols);
+  try {
+    const s = spaces.spaces[0].state;
+    resetState(mem, s);
+    mem.f64(s.centers, k * X.cols).set(centers);
+    const r = drive(
+      kmeansSteps(ctx, { rows: X.rows, cols: X.cols, ptr: placed.ptr }, maxIter, tolAbs, algorithm, s, false),
+      serialExecutor(ctx),
+    );
+    centers.set(mem.f64(s.centers, k * X.cols));
+    return { ...r, labels: Int32Array.from(r.labels) };
+  } finally {
+    mem.release(spaces.base);
+    placed.done();
+  }
 }
 
 /**
- * k-means with greedy k-means++ and `nInit` seeded restarts; the restart with the lowest inertia
- * wins (the first one on ties). Deterministic for a given seed. O(nInit * iter * n * k * d).
+ * Nearest centre of every row as steps (one Lloyd pass with the inertia), split by rows when
+ * `share`: labels and squared distances, and the inertia added in chunk order.
  */
-export function fitKMeans(X: Matrix, params: KMeansParams): KMeansResult {
-  const { k } = params;
-  const tolAbs = params.tol * meanVariance(X);
-  const restarts: KMeansResult['restarts'] = [];
-  let best: {
-    labels: Int32Array;
-    inertia: number;
-    nIter: number;
-    centers: Float64Array;
-    seed: number;
-  } | null = null;
-  const runs = params.init ? 1 : params.nInit;
-  for (let r = 0; r < runs; r++) {
-    const seed = deriveSeed(params.seed, r);
-    const centers = params.init ? Float64Array.from(params.init) : kmeansPlusPlus(X, k, createRng(seed));
-    const res = lloyd(X, centers, k, params.maxIter, tolAbs, params.algorithm ?? 'hamerly');
-    restarts.push({ seed, inertia: res.inertia, nIter: res.nIter });
-    if (!best || res.inertia < best.inertia) best = { ...res, centers, seed };
+function* assignSteps(
+  ctx: KernelContext,
+  X0: Matrix,
+  centers: ArrayLike<number>,
+  k: number,
+  share: boolean,
+): Steps<{ labels: Int32Array; sqDist: Float64Array; inertia: number }> {
+  const { mem } = ctx;
+  const placed = mem.place(X0);
+  const X: Placed = { rows: X0.rows, cols: X0.cols, ptr: placed.ptr };
+  const spaces = allocRestartSpaces(mem, 1, X.rows, k, X.cols);
+  try {
+    const s = spaces.spaces[0].state;
+    resetState(mem, s);
+    mem.f64(s.centers, k * X.cols).set(centers);
+    const cmd = assignCommand(ASSIGN_MODE.lloyd, X, s, true);
+    yield share ? cmd : local(cmd);
+    const chunks = chunkCount(X.rows);
+    const stats = mem.f64(s.stats, chunks * 2);
+    let inertia = 0;
+    for (let c = 0; c < chunks; c++) inertia += stats[c * 2 + 1];
+    return {
+      labels: Int32Array.from(mem.i32(s.labels, X.rows)),
+      sqDist: Float64Array.from(mem.f64(s.upper, X.rows)),
+      inertia,
+    };
+  } finally {
+    mem.release(spaces.base);
+    placed.done();
   }
-  const b = best!;
-  return {
-    model: {
-      kind: 'kmeans',
-      k,
-      dim: X.cols,
-      centers: Array.from(b.centers),
-      inertia: b.inertia,
-      nIter: b.nIter,
-      seed: b.seed,
-    },
-    labels: b.labels,
-    restarts,
-  };
+}
+
+/** Nearest centre of each row; returns the inertia. Writes labels and (optionally) squared distances. */
+export function assign(
+  X: Matrix,
+  centers: Float64Array | number[],
+  k: number,
+  labels: Int32Array,
+  dist?: Float64Array,
+): number {
+  const ctx = kernelContext();
+  const r = drive(assignSteps(ctx, X, centers, k, false), serialExecutor(ctx));
+  labels.set(r.labels);
+  if (dist) dist.set(r.sqDist);
+  return r.inertia;
+}
+
+/** assign split over a team's workers when the work is large enough; the same numbers either way. */
+export function assignAsync(
+  X: Matrix,
+  centers: Float64Array,
+  k: number,
+  exec: Executor,
+): Promise<{ labels: Int32Array; inertia: number }> {
+  const ctx = kernelContext();
+  const share = exec.size > 1 && X.rows * k * X.cols >= MIN_PARALLEL_WORK;
+  return driveAsync(assignSteps(ctx, X, centers, k, share), exec);
+}
+
+/** assign on a team, blocking this thread. */
+export function assignWith(
+  X: Matrix,
+  centers: Float64Array,
+  k: number,
+  exec: Executor,
+): { labels: Int32Array; inertia: number } {
+  const ctx = kernelContext();
+  const share = exec.size > 1 && X.rows * k * X.cols >= MIN_PARALLEL_WORK;
+  return drive(assignSteps(ctx, X, centers, k, share), exec);
 }
 
 /** Nearest centre for each row of X. */
@@ -364,11 +651,11 @@ export function predictKMeans(
   model: Pick<KMeansModel, 'centers' | 'k'>,
   X: Matrix,
 ): { labels: Int32Array; distances: Float64Array } {
-  const labels = new Int32Array(X.rows);
-  const distances = new Float64Array(X.rows);
-  assign(X, model.centers, model.k, labels, distances);
+  const ctx = kernelContext();
+  const r = drive(assignSteps(ctx, X, model.centers, model.k, false), serialExecutor(ctx));
+  const distances = r.sqDist;
   for (let i = 0; i < distances.length; i++) distances[i] = Math.sqrt(distances[i]);
-  return { labels, distances };
+  return { labels: r.labels, distances };
 }
 
 /** Distance of every row to every centre (scikit-learn's transform): n x k, row-major. */
@@ -377,6 +664,6 @@ export function transformKMeans(model: Pick<KMeansModel, 'centers' | 'k'>, X: Ma
   const out = { rows: n, cols: model.k, data: new Float64Array(n * model.k) };
   for (let i = 0; i < n; i++)
     for (let c = 0; c < model.k; c++)
-      out.data[i * model.k + c] = Math.sqrt(sqDist(data, i, model.centers, c, d));
+      out.data[i * model.k + c] = Math.sqrt(sqDistRows(data, i, model.centers, c, d));
   return out;
 }

@@ -1,7 +1,16 @@
 import type { Matrix } from '../core/matrix.js';
 import { takeRows } from '../core/matrix.js';
 import { createRng, deriveSeed, randInt } from '../core/rng.js';
-import { assign, type KMeansModel, type KMeansResult, kmeansPlusPlus, sqDist } from './kmeans.js';
+import type { Executor } from '../kernels/exec.js';
+import { kernelContext } from '../kernels/kernels.js';
+import {
+  assign,
+  assignAsync,
+  assignWith,
+  type KMeansModel,
+  type KMeansResult,
+  kmeansPlusPlus,
+} from './kmeans.js';
 
 export interface MiniBatchParams {
   k: number;
@@ -30,10 +39,11 @@ export const MINIBATCH_DEFAULTS: Omit<MiniBatchParams, 'k' | 'seed'> = {
  * Centres by mini-batch k-means (Sculley 2010, as scikit-learn's MiniBatchKMeans): k-means++ on a sample,
  * then each step assigns a random batch and moves each centre toward its batch rows with a
  * per-centre learning rate 1 / (rows seen). Stops when the smoothed batch inertia has not improved
- * for maxNoImprovement steps. The returned inertia and labels are those of the full data.
+ * for maxNoImprovement steps. The returned inertia and labels are those of the full data. The
+ * batch assignment is one kernel call per step (WebAssembly SIMD where available).
  */
 export function miniBatchCenters(X: Matrix, p: MiniBatchParams): { centers: Float64Array; steps: number } {
-  const { rows: n, cols: d, data } = X;
+  const { rows: n, cols: d } = X;
   const k = p.k;
   const rng = createRng(deriveSeed(p.seed, 0x3b));
   const batch = Math.min(p.batchSize, n);
@@ -52,70 +62,63 @@ export function miniBatchCenters(X: Matrix, p: MiniBatchParams): { centers: Floa
       centers = c;
     }
   }
-  const weights = new Float64Array(k);
-  const sums = new Float64Array(k * d);
-  const bcount = new Float64Array(k);
-  const idx = new Int32Array(batch);
-  const lab = new Int32Array(batch);
-  const steps = Math.ceil((p.maxEpochs * n) / batch);
-  const alpha = Math.min(1, (2 * batch) / (n + 1));
-  let ewa = Number.NaN;
-  let bestEwa = Number.POSITIVE_INFINITY;
-  let noImprovement = 0;
-  let step = 0;
-  for (; step < steps; step++) {
-    for (let b = 0; b < batch; b++) idx[b] = randInt(rng, n);
-    sums.fill(0);
-    bcount.fill(0);
-    let inertia = 0;
-    for (let b = 0; b < batch; b++) {
-      const i = idx[b];
-      let best = 0;
-      let bd = Number.POSITIVE_INFINITY;
+  const { mem, kernels } = kernelContext();
+  const placed = mem.place(X);
+  const cPtr = mem.putF64(centers);
+  const sPtr = mem.alloc(k * d * 8);
+  const bPtr = mem.alloc(k * 8);
+  const idxPtr = mem.alloc(batch * 4);
+  const labPtr = mem.alloc(batch * 4);
+  try {
+    const weights = new Float64Array(k);
+    const steps = Math.ceil((p.maxEpochs * n) / batch);
+    const alpha = Math.min(1, (2 * batch) / (n + 1));
+    let ewa = Number.NaN;
+    let bestEwa = Number.POSITIVE_INFINITY;
+    let noImprovement = 0;
+    let step = 0;
+    const cv = mem.f64(cPtr, k * d);
+    const sums = mem.f64(sPtr, k * d);
+    const bcount = mem.f64(bPtr, k);
+    const idx = mem.i32(idxPtr, batch);
+    for (; step < steps; step++) {
+      for (let b = 0; b < batch; b++) idx[b] = randInt(rng, n);
+      const inertia = kernels.mbAssign(placed.ptr, d, k, cPtr, idxPtr, batch, labPtr, sPtr, bPtr);
       for (let c = 0; c < k; c++) {
-        const s = sqDist(data, i, centers, c, d);
-        if (s < bd) {
-          bd = s;
-          best = c;
+        if (!bcount[c]) continue;
+        const w = weights[c] + bcount[c];
+        for (let t = 0; t < d; t++) cv[c * d + t] = (cv[c * d + t] * weights[c] + sums[c * d + t]) / w;
+        weights[c] = w;
+      }
+      // Centres that attract (almost) nothing move to random rows of the batch, every few steps.
+      if (p.reassignmentRatio > 0 && step % (10 + Math.floor(k / 2)) === 0 && step > 0) {
+        let maxW = 0;
+        for (let c = 0; c < k; c++) if (weights[c] > maxW) maxW = weights[c];
+        let minKept = Number.POSITIVE_INFINITY;
+        for (let c = 0; c < k; c++)
+          if (weights[c] >= p.reassignmentRatio * maxW && weights[c] < minKept) minKept = weights[c];
+        for (let c = 0; c < k; c++) {
+          if (weights[c] < p.reassignmentRatio * maxW) {
+            const i = idx[randInt(rng, batch)];
+            for (let t = 0; t < d; t++) cv[c * d + t] = placed.data[i * d + t];
+            weights[c] = Number.isFinite(minKept) ? minKept : 1;
+          }
         }
       }
-      lab[b] = best;
-      inertia += bd;
-      bcount[best]++;
-      for (let t = 0; t < d; t++) sums[best * d + t] += data[i * d + t];
+      // The first step's inertia measures the seeding, not the updates: leave it out, as scikit-learn does.
+      if (step === 0) continue;
+      const batchInertia = inertia / batch;
+      ewa = Number.isNaN(ewa) ? batchInertia : ewa * (1 - alpha) + batchInertia * alpha;
+      if (ewa < bestEwa) {
+        bestEwa = ewa;
+        noImprovement = 0;
+      } else if (++noImprovement >= p.maxNoImprovement) break;
     }
-    for (let c = 0; c < k; c++) {
-      if (!bcount[c]) continue;
-      const w = weights[c] + bcount[c];
-      for (let t = 0; t < d; t++)
-        centers[c * d + t] = (centers[c * d + t] * weights[c] + sums[c * d + t]) / w;
-      weights[c] = w;
-    }
-    // Centres that attract (almost) nothing move to random rows of the batch, every few steps.
-    if (p.reassignmentRatio > 0 && step % (10 + Math.floor(k / 2)) === 0 && step > 0) {
-      let maxW = 0;
-      for (let c = 0; c < k; c++) if (weights[c] > maxW) maxW = weights[c];
-      let minKept = Number.POSITIVE_INFINITY;
-      for (let c = 0; c < k; c++)
-        if (weights[c] >= p.reassignmentRatio * maxW && weights[c] < minKept) minKept = weights[c];
-      for (let c = 0; c < k; c++) {
-        if (weights[c] < p.reassignmentRatio * maxW) {
-          const i = idx[randInt(rng, batch)];
-          for (let t = 0; t < d; t++) centers[c * d + t] = data[i * d + t];
-          weights[c] = Number.isFinite(minKept) ? minKept : 1;
-        }
-      }
-    }
-    // The first step's inertia measures the seeding, not the updates: leave it out, as scikit-learn does.
-    if (step === 0) continue;
-    const batchInertia = inertia / batch;
-    ewa = Number.isNaN(ewa) ? batchInertia : ewa * (1 - alpha) + batchInertia * alpha;
-    if (ewa < bestEwa) {
-      bestEwa = ewa;
-      noImprovement = 0;
-    } else if (++noImprovement >= p.maxNoImprovement) break;
+    return { centers: Float64Array.from(cv), steps: Math.min(step + 1, steps) };
+  } finally {
+    for (const ptr of [cPtr, sPtr, bPtr, idxPtr, labPtr]) mem.release(ptr);
+    placed.done();
   }
-  return { centers, steps: Math.min(step + 1, steps) };
 }
 
 /** Packs centres found by mini-batch steps with the full-data labels and inertia. */
@@ -139,10 +142,25 @@ export function miniBatchResult(
   return { model, labels, restarts: [{ seed: p.seed, inertia, nIter: steps }] };
 }
 
-/** Mini-batch k-means on this thread; see miniBatchCenters. */
-export function fitMiniBatchKMeans(X: Matrix, p: MiniBatchParams): KMeansResult {
+/** Mini-batch k-means; the final full-data assignment is split over `exec`'s team when given. */
+export function fitMiniBatchKMeans(X: Matrix, p: MiniBatchParams, exec?: Executor): KMeansResult {
   const { centers, steps } = miniBatchCenters(X, p);
+  if (exec) {
+    const { labels, inertia } = assignWith(X, centers, p.k, exec);
+    return miniBatchResult(X, p, centers, steps, labels, inertia);
+  }
   const labels = new Int32Array(X.rows);
   const inertia = assign(X, centers, p.k, labels);
+  return miniBatchResult(X, p, centers, steps, labels, inertia);
+}
+
+/** fitMiniBatchKMeans that leaves this thread free during the full-data assignment. */
+export async function fitMiniBatchKMeansAsync(
+  X: Matrix,
+  p: MiniBatchParams,
+  exec: Executor,
+): Promise<KMeansResult> {
+  const { centers, steps } = miniBatchCenters(X, p);
+  const { labels, inertia } = await assignAsync(X, centers, p.k, exec);
   return miniBatchResult(X, p, centers, steps, labels, inertia);
 }

@@ -2,17 +2,24 @@ import type { ClusterSpec } from '../config/recipe.js';
 import type { Warning } from '../core/errors.js';
 import { type Matrix, takeRows } from '../core/matrix.js';
 import { createRng, deriveSeed, sampleIndices } from '../core/rng.js';
+import type { Executor } from '../kernels/exec.js';
 import {
   adjustedRandIndex,
   calinskiHarabasz,
   daviesBouldin,
   kneeIndex,
   silhouetteScore,
+  silhouetteScoreAsync,
   withinSS,
 } from '../metrics/quality.js';
 import { clusterMeans, cutTree, dendrogramTop, linkage, MAX_CONDENSED_ROWS } from './hierarchical.js';
-import { fitKMeans, type KMeansParams, type KMeansResult } from './kmeans.js';
-import { fitMiniBatchKMeans, MINIBATCH_DEFAULTS, type MiniBatchParams } from './minibatch.js';
+import { fitKMeans, fitKMeansAsync, type KMeansParams, type KMeansResult } from './kmeans.js';
+import {
+  fitMiniBatchKMeans,
+  fitMiniBatchKMeansAsync,
+  MINIBATCH_DEFAULTS,
+  type MiniBatchParams,
+} from './minibatch.js';
 
 /** One fitted clustering: labels 0..k-1 and centres (k x d) in the prepared space. */
 export interface ClusterFit {
@@ -58,10 +65,20 @@ export interface Fitters {
 }
 
 export const serialFitters: Fitters = {
-  kmeans: fitKMeans,
-  minibatch: fitMiniBatchKMeans,
-  silhouette: silhouetteScore,
+  kmeans: (X, p) => fitKMeans(X, p),
+  minibatch: (X, p) => fitMiniBatchKMeans(X, p),
+  silhouette: (X, labels, k) => silhouetteScore(X, labels, k),
 };
+
+/** The fits on a team of workers, leaving the calling thread free (serial without one). */
+export function teamFitters(exec: Executor | null): Fitters {
+  if (!exec) return serialFitters;
+  return {
+    kmeans: (X, p) => fitKMeansAsync(X, p, exec),
+    minibatch: (X, p) => fitMiniBatchKMeansAsync(X, p, exec),
+    silhouette: (X, labels, k) => silhouetteScoreAsync(X, labels, k, exec),
+  };
+}
 
 const fromKMeans = (r: KMeansResult): ClusterFit => ({
   k: r.model.k,

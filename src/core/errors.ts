@@ -85,6 +85,10 @@ export const ERROR_CODES = {
     category: 'recipe',
     hint: 'Run this part in the embedded DuckDB (leave engine: out), or prepare the column in a view in your database.',
   },
+  KERNEL_MEMORY: {
+    category: 'data',
+    hint: 'Cluster a sample (cluster.sample), use fewer features, or cluster inside the database (segmint cluster --engine).',
+  },
   DB_ERROR: { category: 'data', hint: 'The database rejected a query; the message shows its reason.' },
   INTERNAL: {
     category: 'internal',

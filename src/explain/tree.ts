@@ -1,4 +1,5 @@
 import type { Matrix } from '../core/matrix.js';
+import { kernelContext } from '../kernels/kernels.js';
 
 /** CART parameters, named as scikit-learn's DecisionTreeClassifier. */
 export interface TreeParams {
@@ -48,6 +49,21 @@ export interface Tree {
   weightedNSamples: number[];
   value: number[];
 }
+
+/** A tree with no nodes yet. */
+const emptyTree = (nClasses: number, nFeatures: number): Tree => ({
+  kind: 'segmint.tree',
+  nClasses,
+  nFeatures,
+  left: [],
+  right: [],
+  feature: [],
+  threshold: [],
+  impurity: [],
+  nSamples: [],
+  weightedNSamples: [],
+  value: [],
+});
 
 const FEATURE_THRESHOLD = 1e-7;
 const EPSILON = Number.EPSILON;
@@ -119,305 +135,335 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
   const cw = p.classWeight === 'balanced' ? balancedWeights(y, nClasses) : new Float64Array(nClasses).fill(1);
   const w = Float64Array.from(y, (c) => cw[c]);
   const hist = p.splitter === 'hist' || (p.splitter === 'auto' && n > 100_000);
-  const binned = hist ? binFeatures(X, p.bins) : null;
-  const histCounts = binned ? new Float64Array(p.bins * nClasses) : null;
-  const histW = binned ? new Float64Array(p.bins) : null;
-  const histN = binned ? new Int32Array(p.bins) : null;
-  const samples = Int32Array.from({ length: n }, (_, i) => i);
-  const tree: Tree = {
-    kind: 'segmint.tree',
-    nClasses,
-    nFeatures: d,
-    left: [],
-    right: [],
-    feature: [],
-    threshold: [],
-    impurity: [],
-    nSamples: [],
-    weightedNSamples: [],
-    value: [],
+  // The histogram splitter's arrays live in the kernel memory: the binning and the per-node
+  // histograms are WebAssembly SIMD kernels (TypeScript twins where that is missing).
+  const { mem, kernels } = kernelContext();
+  const nbMax = Math.min(256, Math.max(2, p.bins));
+  const ptrs: number[] = [];
+  const take = (bytes: number) => {
+    const q = mem.alloc(bytes);
+    ptrs.push(q);
+    return q;
   };
-  const totalW = w.reduce((a, b) => a + b, 0);
-  const vals = new Float64Array(n);
-  const order = new Int32Array(n);
-  const leftC = new Float64Array(nClasses);
-  const rightC = new Float64Array(nClasses);
+  const samplesPtr = take(n * 4);
+  const yPtr = hist ? take(n * 4) : 0;
+  const wPtr = hist ? take(n * 8) : 0;
+  const countsPtr = hist ? take(nbMax * nClasses * 8) : 0;
+  const weightsPtr = hist ? take(nbMax * 8) : 0;
+  const rowsPtr = hist ? take(nbMax * 4) : 0;
+  try {
+    return fitWith();
+  } finally {
+    for (const q of ptrs) mem.release(q);
+  }
 
-  const addNode = (counts: Float64Array, m: number, wm: number, imp: number): number => {
-    const id = tree.left.length;
-    tree.left.push(-1);
-    tree.right.push(-1);
-    tree.feature.push(-2);
-    tree.threshold.push(-2);
-    tree.impurity.push(imp);
-    tree.nSamples.push(m);
-    tree.weightedNSamples.push(wm);
-    for (const c of counts) tree.value.push(c);
-    return id;
-  };
+  function fitWith(): Tree {
+    const binned = hist ? binFeatures(X, p.bins) : null;
+    if (binned) {
+      mem.i32(yPtr, n).set(y);
+      mem.f64(wPtr, n).set(w);
+    }
+    const samples = mem.i32(samplesPtr, n);
+    for (let i = 0; i < n; i++) samples[i] = i;
+    const histCounts = binned ? mem.f64(countsPtr, nbMax * nClasses) : null;
+    const histW = binned ? mem.f64(weightsPtr, nbMax) : null;
+    const histN = binned ? mem.i32(rowsPtr, nbMax) : null;
+    const right = new Int32Array(n);
+    const tree = emptyTree(nClasses, d);
+    const totalW = w.reduce((a, b) => a + b, 0);
+    const vals = new Float64Array(n);
+    const order = new Int32Array(n);
+    const leftC = new Float64Array(nClasses);
+    const rightC = new Float64Array(nClasses);
 
-  // Feature order as scikit-learn's BestSplitter draws it: a persistent permutation of the features,
-  // shuffled by its xorshift generator (our_rand_r) while known-constant features are skipped. With
-  // the same seed (randomState) the same feature wins a tie.
-  const features = Int32Array.from({ length: d }, (_, i) => i);
-  const constantFeatures = new Int32Array(d);
-  let randState = p.randomState >>> 0;
-  const randInt = (low: number, high: number): number => {
-    if (randState === 0) randState = 1;
-    randState = (randState ^ (randState << 13)) >>> 0;
-    randState = (randState ^ (randState >>> 17)) >>> 0;
-    randState = (randState ^ (randState << 5)) >>> 0;
-    return low + ((randState % 0x80000000) % (high - low));
-  };
+    const addNode = (counts: Float64Array, m: number, wm: number, imp: number): number => {
+      const id = tree.left.length;
+      tree.left.push(-1);
+      tree.right.push(-1);
+      tree.feature.push(-2);
+      tree.threshold.push(-2);
+      tree.impurity.push(imp);
+      tree.nSamples.push(m);
+      tree.weightedNSamples.push(wm);
+      for (const c of counts) tree.value.push(c);
+      return id;
+    };
 
-  const bestSplit = (
-    start: number,
-    end: number,
-    counts: Float64Array,
-    wm: number,
-    imp: number,
-    nConstIn: number,
-  ): { split: Split | null; nConst: number } => {
-    let best: Split | null = null;
-    let bestProxy = Number.NEGATIVE_INFINITY;
-    const m = end - start;
-    let nVisited = 0;
-    let nFound = 0;
-    let nDrawn = 0;
-    const nKnown = nConstIn;
-    let nTotal = nKnown;
-    let fi = d;
-    while (fi > nTotal && (nVisited < d || nVisited <= nFound + nDrawn)) {
-      nVisited++;
-      let fj = randInt(nDrawn, fi - nFound);
-      if (fj < nKnown) {
-        const t = features[nDrawn];
-        features[nDrawn] = features[fj];
-        features[fj] = t;
-        nDrawn++;
-        continue;
-      }
-      fj += nFound;
-      const f = features[fj];
-      if (binned && histCounts && histW && histN) {
-        // Histogram search: class weights per bin of this feature, then one scan over the bins.
-        const codes = binned.codes[f];
-        const nb = binned.hi[f].length;
-        histCounts.fill(0, 0, nb * nClasses);
-        histW.fill(0, 0, nb);
-        histN.fill(0, 0, nb);
-        for (let i = start; i < end; i++) {
-          const sIdx = samples[i];
-          const b = codes[sIdx];
-          histCounts[b * nClasses + y[sIdx]] += w[sIdx];
-          histW[b] += w[sIdx];
-          histN[b]++;
-        }
-        let first = -1;
-        let last = -1;
-        for (let b = 0; b < nb; b++) {
-          if (histN[b]) {
-            if (first < 0) first = b;
-            last = b;
-          }
-        }
-        if (first === last) {
-          features[fj] = features[nTotal];
-          features[nTotal] = f;
-          nFound++;
-          nTotal++;
-          continue;
-        }
+    // Feature order as scikit-learn's BestSplitter draws it: a persistent permutation of the features,
+    // shuffled by its xorshift generator (our_rand_r) while known-constant features are skipped. With
+    // the same seed (randomState) the same feature wins a tie.
+    const features = Int32Array.from({ length: d }, (_, i) => i);
+    const constantFeatures = new Int32Array(d);
+    let randState = p.randomState >>> 0;
+    const randInt = (low: number, high: number): number => {
+      if (randState === 0) randState = 1;
+      randState = (randState ^ (randState << 13)) >>> 0;
+      randState = (randState ^ (randState >>> 17)) >>> 0;
+      randState = (randState ^ (randState << 5)) >>> 0;
+      return low + ((randState % 0x80000000) % (high - low));
+    };
+
+    const bestSplit = (
+      start: number,
+      end: number,
+      counts: Float64Array,
+      wm: number,
+      imp: number,
+      nConstIn: number,
+    ): { split: Split | null; nConst: number } => {
+      let best: Split | null = null;
+      let bestProxy = Number.NEGATIVE_INFINITY;
+      const m = end - start;
+      let nVisited = 0;
+      let nFound = 0;
+      let nDrawn = 0;
+      const nKnown = nConstIn;
+      let nTotal = nKnown;
+      let fi = d;
+      // A feature found constant in this node joins the known-constant ones at the front.
+      const constant = (fj: number, f: number) => {
+        features[fj] = features[nTotal];
+        features[nTotal] = f;
+        nFound++;
+        nTotal++;
+      };
+      // A feature about to be searched moves behind the ones still to draw; the search starts with
+      // every row on the right.
+      const visited = (fj: number, f: number) => {
         fi--;
         features[fj] = features[fi];
         features[fi] = f;
         leftC.fill(0);
         rightC.set(counts);
+      };
+      // Whether the split with these side weights (classes in leftC/rightC) beats the best so far.
+      const better = (wl: number, wr: number) => {
+        const proxy = proxyImprovement(p.criterion, leftC, rightC, wl, wr);
+        if (!(proxy > bestProxy)) return false;
+        bestProxy = proxy;
+        return true;
+      };
+      const keep = (f: number, threshold: number, pos: number, wl: number, wr: number) => {
+        const il = impurityOf(leftC, wl, p.criterion);
+        const ir = impurityOf(rightC, wr, p.criterion);
+        best = {
+          feature: f,
+          threshold,
+          pos,
+          improvement: (wm / totalW) * (imp - (wr / wm) * ir - (wl / wm) * il),
+        };
+      };
+      while (fi > nTotal && (nVisited < d || nVisited <= nFound + nDrawn)) {
+        nVisited++;
+        let fj = randInt(nDrawn, fi - nFound);
+        if (fj < nKnown) {
+          const t = features[nDrawn];
+          features[nDrawn] = features[fj];
+          features[fj] = t;
+          nDrawn++;
+          continue;
+        }
+        fj += nFound;
+        const f = features[fj];
+        if (binned && histCounts && histW && histN) {
+          // Histogram search: class weights per bin of this feature, then one scan over the bins.
+          const nb = binned.hi[f].length;
+          kernels.histogram(
+            binned.codes + f * n,
+            yPtr,
+            wPtr,
+            samplesPtr,
+            start,
+            end,
+            nClasses,
+            nb,
+            countsPtr,
+            weightsPtr,
+            rowsPtr,
+          );
+          let first = -1;
+          let last = -1;
+          for (let b = 0; b < nb; b++) {
+            if (histN[b]) {
+              if (first < 0) first = b;
+              last = b;
+            }
+          }
+          if (first === last) {
+            constant(fj, f);
+            continue;
+          }
+          visited(fj, f);
+          let wl = 0;
+          let wr = wm;
+          let nl = 0;
+          for (let b = first; b < last; b++) {
+            if (!histN[b]) continue;
+            for (let c = 0; c < nClasses; c++) {
+              leftC[c] += histCounts[b * nClasses + c];
+              rightC[c] -= histCounts[b * nClasses + c];
+            }
+            wl += histW[b];
+            wr -= histW[b];
+            nl += histN[b];
+            if (nl < p.minSamplesLeaf || m - nl < p.minSamplesLeaf) continue;
+            if (better(wl, wr)) {
+              let next = b + 1;
+              while (!histN[next]) next++;
+              keep(f, binned.hi[f][b] / 2 + binned.lo[f][next] / 2, start + nl, wl, wr);
+            }
+          }
+          continue;
+        }
+        for (let i = start; i < end; i++) order[i] = samples[i];
+        const ord = order.subarray(start, end);
+        ord.sort((a, b) => data[a * d + f] - data[b * d + f] || a - b);
+        for (let i = start; i < end; i++) vals[i] = data[order[i] * d + f];
+        if (vals[end - 1] <= vals[start] + FEATURE_THRESHOLD) {
+          constant(fj, f);
+          continue;
+        }
+        visited(fj, f);
         let wl = 0;
         let wr = wm;
-        let nl = 0;
-        for (let b = first; b < last; b++) {
-          if (!histN[b]) continue;
-          for (let c = 0; c < nClasses; c++) {
-            leftC[c] += histCounts[b * nClasses + c];
-            rightC[c] -= histCounts[b * nClasses + c];
-          }
-          wl += histW[b];
-          wr -= histW[b];
-          nl += histN[b];
+        let q = start;
+        while (q < end) {
+          // Move q to the first row of the next distinct value, adding the rows passed to the left.
+          do {
+            const s = order[q];
+            leftC[y[s]] += w[s];
+            rightC[y[s]] -= w[s];
+            wl += w[s];
+            wr -= w[s];
+            q++;
+          } while (q < end && vals[q] <= vals[q - 1] + FEATURE_THRESHOLD);
+          if (q >= end) break;
+          const nl = q - start;
           if (nl < p.minSamplesLeaf || m - nl < p.minSamplesLeaf) continue;
-          const proxy = proxyImprovement(p.criterion, leftC, rightC, wl, wr);
-          if (proxy > bestProxy) {
-            bestProxy = proxy;
-            let next = b + 1;
-            while (!histN[next]) next++;
-            const threshold = binned.hi[f][b] / 2 + binned.lo[f][next] / 2;
-            const il = impurityOf(leftC, wl, p.criterion);
-            const ir = impurityOf(rightC, wr, p.criterion);
-            best = {
-              feature: f,
-              threshold,
-              pos: start + nl,
-              improvement: (wm / totalW) * (imp - (wr / wm) * ir - (wl / wm) * il),
-            };
+          if (better(wl, wr)) {
+            let threshold = vals[q - 1] / 2 + vals[q] / 2;
+            if (threshold === vals[q] || !Number.isFinite(threshold)) threshold = vals[q - 1];
+            keep(f, threshold, q, wl, wr);
           }
         }
-        continue;
       }
-      for (let i = start; i < end; i++) order[i] = samples[i];
-      const ord = order.subarray(start, end);
-      ord.sort((a, b) => data[a * d + f] - data[b * d + f] || a - b);
-      for (let i = start; i < end; i++) vals[i] = data[order[i] * d + f];
-      if (vals[end - 1] <= vals[start] + FEATURE_THRESHOLD) {
-        features[fj] = features[nTotal];
-        features[nTotal] = f;
-        nFound++;
-        nTotal++;
-        continue;
-      }
-      fi--;
-      features[fj] = features[fi];
-      features[fi] = f;
-      leftC.fill(0);
-      rightC.set(counts);
-      let wl = 0;
-      let wr = wm;
-      let q = start;
-      while (q < end) {
-        // Move q to the first row of the next distinct value, adding the rows passed to the left.
-        do {
-          const s = order[q];
-          leftC[y[s]] += w[s];
-          rightC[y[s]] -= w[s];
-          wl += w[s];
-          wr -= w[s];
-          q++;
-        } while (q < end && vals[q] <= vals[q - 1] + FEATURE_THRESHOLD);
-        if (q >= end) break;
-        const nl = q - start;
-        if (nl < p.minSamplesLeaf || m - nl < p.minSamplesLeaf) continue;
-        const proxy = proxyImprovement(p.criterion, leftC, rightC, wl, wr);
-        if (proxy > bestProxy) {
-          bestProxy = proxy;
-          let threshold = vals[q - 1] / 2 + vals[q] / 2;
-          if (threshold === vals[q] || !Number.isFinite(threshold)) threshold = vals[q - 1];
-          const il = impurityOf(leftC, wl, p.criterion);
-          const ir = impurityOf(rightC, wr, p.criterion);
-          const improvement = (wm / totalW) * (imp - (wr / wm) * ir - (wl / wm) * il);
-          best = { feature: f, threshold, pos: q, improvement };
-        }
-      }
-    }
-    // Constant features stay at the front, in their order, for the children.
-    features.set(constantFeatures.subarray(0, nKnown), 0);
-    constantFeatures.set(features.subarray(nKnown, nKnown + nFound), nKnown);
-    return { split: best, nConst: nTotal };
-  };
+      // Constant features stay at the front, in their order, for the children.
+      features.set(constantFeatures.subarray(0, nKnown), 0);
+      constantFeatures.set(features.subarray(nKnown, nKnown + nFound), nKnown);
+      return { split: best, nConst: nTotal };
+    };
 
-  // Depth-first, left child first: a stack of nodes to expand.
-  const stack: {
-    start: number;
-    end: number;
-    depth: number;
-    parent: number;
-    isLeft: boolean;
-    nConst: number;
-  }[] = [{ start: 0, end: n, depth: 0, parent: -1, isLeft: false, nConst: 0 }];
-  while (stack.length) {
-    const { start, end, depth, parent, isLeft, nConst } = stack.pop()!;
-    const counts = new Float64Array(nClasses);
-    let wm = 0;
-    for (let i = start; i < end; i++) {
-      counts[y[samples[i]]] += w[samples[i]];
-      wm += w[samples[i]];
+    // Depth-first, left child first: a stack of nodes to expand.
+    const stack: {
+      start: number;
+      end: number;
+      depth: number;
+      parent: number;
+      isLeft: boolean;
+      nConst: number;
+    }[] = [{ start: 0, end: n, depth: 0, parent: -1, isLeft: false, nConst: 0 }];
+    while (stack.length) {
+      const { start, end, depth, parent, isLeft, nConst } = stack.pop()!;
+      const counts = new Float64Array(nClasses);
+      let wm = 0;
+      for (let i = start; i < end; i++) {
+        counts[y[samples[i]]] += w[samples[i]];
+        wm += w[samples[i]];
+      }
+      const m = end - start;
+      const imp = impurityOf(counts, wm, p.criterion);
+      const id = addNode(counts, m, wm, imp);
+      if (parent >= 0) {
+        if (isLeft) tree.left[parent] = id;
+        else tree.right[parent] = id;
+      }
+      const isLeaf =
+        depth >= p.maxDepth || m < p.minSamplesSplit || m < 2 * p.minSamplesLeaf || imp <= EPSILON;
+      if (isLeaf) continue;
+      const { split, nConst: childConst } = bestSplit(start, end, counts, wm, imp, nConst);
+      if (!split || split.improvement + EPSILON < p.minImpurityDecrease) continue;
+      // Partition the node's samples: x <= threshold to the left, keeping index order on each side.
+      let nLeft = 0;
+      let nRight = 0;
+      for (let i = start; i < end; i++) {
+        const s = samples[i];
+        if (data[s * d + split.feature] <= split.threshold) samples[start + nLeft++] = s;
+        else right[nRight++] = s;
+      }
+      samples.set(right.subarray(0, nRight), start + nLeft);
+      if (!nLeft || !nRight) continue;
+      tree.feature[id] = split.feature;
+      tree.threshold[id] = split.threshold;
+      const mid = start + nLeft;
+      stack.push({ start: mid, end, depth: depth + 1, parent: id, isLeft: false, nConst: childConst });
+      stack.push({ start, end: mid, depth: depth + 1, parent: id, isLeft: true, nConst: childConst });
     }
-    const m = end - start;
-    const imp = impurityOf(counts, wm, p.criterion);
-    const id = addNode(counts, m, wm, imp);
-    if (parent >= 0) {
-      if (isLeft) tree.left[parent] = id;
-      else tree.right[parent] = id;
-    }
-    const isLeaf = depth >= p.maxDepth || m < p.minSamplesSplit || m < 2 * p.minSamplesLeaf || imp <= EPSILON;
-    if (isLeaf) continue;
-    const { split, nConst: childConst } = bestSplit(start, end, counts, wm, imp, nConst);
-    if (!split || split.improvement + EPSILON < p.minImpurityDecrease) continue;
-    // Partition the node's samples: x <= threshold to the left, keeping index order on each side.
-    const lefts: number[] = [];
-    const rights: number[] = [];
-    for (let i = start; i < end; i++) {
-      const s = samples[i];
-      if (data[s * d + split.feature] <= split.threshold) lefts.push(s);
-      else rights.push(s);
-    }
-    if (!lefts.length || !rights.length) continue;
-    samples.set(lefts, start);
-    samples.set(rights, start + lefts.length);
-    tree.feature[id] = split.feature;
-    tree.threshold[id] = split.threshold;
-    const mid = start + lefts.length;
-    stack.push({ start: mid, end, depth: depth + 1, parent: id, isLeft: false, nConst: childConst });
-    stack.push({ start, end: mid, depth: depth + 1, parent: id, isLeft: true, nConst: childConst });
+    if (binned) mem.release(binned.codes);
+    return p.ccpAlpha > 0 ? pruneTree(tree, p.ccpAlpha, totalW) : tree;
   }
-  return p.ccpAlpha > 0 ? pruneTree(tree, p.ccpAlpha, totalW) : tree;
 }
 
 /**
  * Bins each feature once for the histogram splitter: a feature with at most `bins` distinct values
  * gets a bin per value (so the search is exact); otherwise bins hold about equal numbers of rows and
  * never split a value. lo/hi are each bin's smallest and largest value, so a threshold halfway
- * between one bin's hi and the next bin's lo separates exactly the bins.
+ * between one bin's hi and the next bin's lo separates exactly the bins. The codes (n bytes per
+ * feature, feature after feature) are in the kernel memory at `codes`; release it when done.
  */
 export function binFeatures(
   X: Matrix,
   bins: number,
-): { codes: Uint8Array[]; lo: Float64Array[]; hi: Float64Array[] } {
+): { codes: number; lo: Float64Array[]; hi: Float64Array[] } {
   const { rows: n, cols: d, data } = X;
   const maxBins = Math.min(256, Math.max(2, bins));
-  const codes: Uint8Array[] = [];
+  const { mem, kernels } = kernelContext();
+  const codes = mem.alloc(Math.max(1, n * d));
+  const colPtr = mem.alloc(n * 8);
+  const upPtr = mem.alloc(maxBins * 8);
+  const loPtr = mem.alloc(maxBins * 8);
+  const hiPtr = mem.alloc(maxBins * 8);
+  const sampleMax = Math.ceil(n / Math.max(1, Math.floor(n / 200_000)));
+  const samplePtr = mem.alloc(sampleMax * 8);
+  const sortPtr = mem.alloc(sampleMax * 8 + 2048 * 4);
   const lo: Float64Array[] = [];
   const hi: Float64Array[] = [];
-  const col = new Float64Array(n);
-  for (let f = 0; f < d; f++) {
-    for (let i = 0; i < n; i++) col[i] = data[i * d + f];
-    // Upper bounds of the bins. Few distinct values: one bin each (exact). Many: quantiles of an
-    // evenly strided sample of at most 200,000 values, which bins a million rows without sorting them.
-    const seen = new Set<number>();
-    for (let i = 0; i < n && seen.size <= maxBins; i++) seen.add(col[i]);
-    let uppers: number[];
-    if (seen.size <= maxBins) uppers = [...seen].sort((a, b) => a - b);
-    else {
-      const step = Math.max(1, Math.floor(n / 200_000));
-      const sample = new Float64Array(Math.ceil(n / step));
-      for (let i = 0, j = 0; i < n; i += step, j++) sample[j] = col[i];
-      sample.sort();
-      const m = sample.length;
-      uppers = [];
-      for (let b = 1; b < maxBins; b++) {
-        const v = sample[Math.min(m - 1, Math.ceil((b * m) / maxBins) - 1)];
-        if (!uppers.length || v > uppers[uppers.length - 1]) uppers.push(v);
+  try {
+    const col = mem.f64(colPtr, n);
+    for (let f = 0; f < d; f++) {
+      for (let i = 0; i < n; i++) col[i] = data[i * d + f];
+      // Upper bounds of the bins. Few distinct values: one bin each (exact). Many: quantiles of an
+      // evenly strided sample of at most 200,000 values, which bins a million rows without sorting them.
+      const seen = new Set<number>();
+      for (let i = 0; i < n && seen.size <= maxBins; i++) seen.add(col[i]);
+      let uppers: number[];
+      if (seen.size <= maxBins) uppers = [...seen].sort((a, b) => a - b);
+      else {
+        const step = Math.max(1, Math.floor(n / 200_000));
+        const m0 = Math.ceil(n / step);
+        const sample = mem.f64(samplePtr, m0);
+        for (let i = 0, j = 0; i < n; i += step, j++) sample[j] = col[i];
+        kernels.sortF64(samplePtr, m0, sortPtr);
+        const m = sample.length;
+        uppers = [];
+        for (let b = 1; b < maxBins; b++) {
+          const v = sample[Math.min(m - 1, Math.ceil((b * m) / maxBins) - 1)];
+          if (!uppers.length || v > uppers[uppers.length - 1]) uppers.push(v);
+        }
+        uppers.push(Number.POSITIVE_INFINITY);
       }
-      uppers.push(Number.POSITIVE_INFINITY);
+      const nu = uppers.length;
+      mem.f64(upPtr, nu).set(uppers);
+      mem.f64(loPtr, nu).fill(Number.POSITIVE_INFINITY);
+      mem.f64(hiPtr, nu).fill(Number.NEGATIVE_INFINITY);
+      kernels.binColumn(colPtr, n, upPtr, nu, codes + f * n, loPtr, hiPtr);
+      lo.push(Float64Array.from(mem.f64(loPtr, nu)));
+      hi.push(Float64Array.from(mem.f64(hiPtr, nu)));
     }
-    const code = new Uint8Array(n);
-    const blo = new Float64Array(uppers.length).fill(Number.POSITIVE_INFINITY);
-    const bhi = new Float64Array(uppers.length).fill(Number.NEGATIVE_INFINITY);
-    for (let i = 0; i < n; i++) {
-      const v = col[i];
-      let a = 0;
-      let z = uppers.length - 1;
-      while (a < z) {
-        const mid = (a + z) >> 1;
-        if (uppers[mid] >= v) z = mid;
-        else a = mid + 1;
-      }
-      code[i] = a;
-      if (v < blo[a]) blo[a] = v;
-      if (v > bhi[a]) bhi[a] = v;
-    }
-    codes.push(code);
-    lo.push(blo);
-    hi.push(bhi);
+  } catch (e) {
+    mem.release(codes);
+    throw e;
+  } finally {
+    for (const q of [colPtr, upPtr, loPtr, hiPtr, samplePtr, sortPtr]) mem.release(q);
   }
   return { codes, lo, hi };
 }
@@ -498,17 +544,7 @@ export function pruneTree(tree: Tree, alpha: number, totalW: number): Tree {
   walk(0);
   const newId = new Map(keep.map((old, i) => [old, i]));
   const C = tree.nClasses;
-  const out: Tree = {
-    ...tree,
-    left: [],
-    right: [],
-    feature: [],
-    threshold: [],
-    impurity: [],
-    nSamples: [],
-    weightedNSamples: [],
-    value: [],
-  };
+  const out = emptyTree(tree.nClasses, tree.nFeatures);
   for (const old of keep) {
     const leaf = left[old] === -1;
     out.left.push(leaf ? -1 : newId.get(left[old])!);

@@ -1,4 +1,6 @@
 import type { Matrix } from '../core/matrix.js';
+import { drive, driveAsync, type Executor, OP, type Steps, serialExecutor } from '../kernels/exec.js';
+import { kernelContext } from '../kernels/kernels.js';
 
 /**
  * Row blocks of the silhouette's pair loop, fixed by n alone (not by the thread count) and holding
@@ -19,37 +21,6 @@ export function silhouetteBlocks(n: number, blocks = 4): number[] {
   while (bounds.length < blocks) bounds.push(n);
   bounds.push(n);
   return bounds;
-}
-
-/**
- * Adds, for rows i in [i0, i1) and every j > i, the distance d(i, j) to out[i][label j] and to
- * out[j][label i]: each pair is measured once. `out` is n x k.
- */
-export function silhouetteBlock(
-  X: Matrix,
-  labels: Int32Array,
-  k: number,
-  i0: number,
-  i1: number,
-  out: Float64Array,
-): void {
-  const { rows: n, cols: d, data } = X;
-  for (let i = i0; i < i1; i++) {
-    const xo = i * d;
-    const li = labels[i];
-    const io = i * k;
-    for (let j = i + 1; j < n; j++) {
-      const yo = j * d;
-      let s = 0;
-      for (let t = 0; t < d; t++) {
-        const e = data[xo + t] - data[yo + t];
-        s += e * e;
-      }
-      const dist = Math.sqrt(s);
-      out[io + labels[j]] += dist;
-      out[j * k + li] += dist;
-    }
-  }
 }
 
 /** The mean silhouette from per-row sums of distances to each cluster (n x k). */
@@ -96,28 +67,78 @@ export function silhouetteDefined(labels: Int32Array, k: number): boolean {
 }
 
 /**
- * Mean silhouette coefficient, exact: each pair measured once, O(n^2 d) time and O(n k) extra
- * memory (never the n x n matrix). Singletons score 0 (as scikit-learn). NaN when fewer than two
- * clusters are used.
+ * Per-row sums of distances to each cluster (n x k) as steps: the pair loop in the fixed row
+ * blocks `bounds`, each block into its own buffer (split over a team when `share`), the buffers
+ * then added in block order, so the sums do not depend on the thread count.
  */
-export function silhouetteScore(X: Matrix, labels: Int32Array, k: number): number {
-  if (!silhouetteDefined(labels, k)) return Number.NaN;
+function* silhouetteSums(
+  X: Matrix,
+  labels: Int32Array,
+  k: number,
+  bounds: number[],
+  share: boolean,
+): Steps<Float64Array> {
+  const { mem } = kernelContext();
   const n = X.rows;
-  const bounds = silhouetteBlocks(n);
-  const sums = new Float64Array(n * k);
-  const part = new Float64Array(n * k);
-  for (let b = 0; b + 1 < bounds.length; b++) {
-    part.fill(0);
-    silhouetteBlock(X, labels, k, bounds[b], bounds[b + 1], part);
-    for (let j = 0; j < sums.length; j++) sums[j] += part[j];
+  const blocks = bounds.length - 1;
+  const placed = mem.place(X);
+  const lab = mem.putI32(labels);
+  const bnd = mem.putI32(bounds);
+  const stride = n * k * 8;
+  const outs = mem.calloc(stride * blocks);
+  try {
+    yield {
+      op: OP.silhouette,
+      args: [placed.ptr, n, X.cols, lab, k, bnd, blocks, outs, stride],
+      local: !share,
+    };
+    const sums = new Float64Array(n * k);
+    for (let b = 0; b < blocks; b++) {
+      const part = mem.f64(outs + b * stride, n * k);
+      for (let j = 0; j < sums.length; j++) sums[j] += part[j];
+    }
+    return sums;
+  } finally {
+    for (const p of [outs, bnd, lab]) mem.release(p);
+    placed.done();
   }
+}
+
+/** Threads pay off for the silhouette from this many rows. */
+const MIN_PARALLEL_ROWS = 2000;
+
+/**
+ * Mean silhouette coefficient, exact: each pair measured once, O(n^2 d) time and O(n k) extra
+ * memory per block (never the n x n matrix). Singletons score 0 (as scikit-learn). NaN when fewer
+ * than two clusters are used. With `exec`, the blocks are shared by its team; same value.
+ */
+export function silhouetteScore(X: Matrix, labels: Int32Array, k: number, exec?: Executor): number {
+  if (!silhouetteDefined(labels, k)) return Number.NaN;
+  const ex = exec ?? serialExecutor(kernelContext());
+  const share = ex.size > 1 && X.rows >= MIN_PARALLEL_ROWS;
+  return silhouetteFromSums(
+    drive(silhouetteSums(X, labels, k, silhouetteBlocks(X.rows), share), ex),
+    labels,
+    k,
+  );
+}
+
+/** silhouetteScore that leaves this thread free while the team works. */
+export async function silhouetteScoreAsync(
+  X: Matrix,
+  labels: Int32Array,
+  k: number,
+  exec: Executor,
+): Promise<number> {
+  if (!silhouetteDefined(labels, k)) return Number.NaN;
+  const share = exec.size > 1 && X.rows >= MIN_PARALLEL_ROWS;
+  const sums = await driveAsync(silhouetteSums(X, labels, k, silhouetteBlocks(X.rows), share), exec);
   return silhouetteFromSums(sums, labels, k);
 }
 
 /** Silhouette of every row (scikit-learn's silhouette_samples), O(n k) extra memory. */
 export function silhouetteSamples(X: Matrix, labels: Int32Array, k: number): Float64Array {
-  const sums = new Float64Array(X.rows * k);
-  silhouetteBlock(X, labels, k, 0, X.rows, sums);
+  const sums = drive(silhouetteSums(X, labels, k, [0, X.rows], false), serialExecutor(kernelContext()));
   return silhouetteValues(sums, labels, k);
 }
 

@@ -1,53 +1,42 @@
-import { parentPort } from 'node:worker_threads';
-import { assignRange, type KState, stateFromBuffers } from '../cluster/kernels.js';
-import { kmeansPlusPlus, lloyd } from '../cluster/kmeans.js';
-import type { Matrix } from '../core/matrix.js';
-import { createRng } from '../core/rng.js';
-import { silhouetteBlock } from '../metrics/quality.js';
-import type { WorkerReply, WorkerRequest } from './protocol.js';
+import { workerData } from 'node:worker_threads';
+import { runRestartsPart } from '../cluster/kmeans.js';
+import { execPart, OP } from '../kernels/exec.js';
+import type { KernelName } from '../kernels/kernel-set.js';
+import { adoptKernelContext } from '../kernels/kernels.js';
+import { CTL, MAX_ARGS, OP_EXIT } from './team.js';
 
-const jobs = new Map<number, { X: Matrix; state: KState }>();
-
-function handle(msg: WorkerRequest): WorkerReply {
-  switch (msg.type) {
-    case 'load':
-      jobs.set(msg.job, {
-        X: { rows: msg.rows, cols: msg.cols, data: new Float64Array(msg.data) },
-        state: stateFromBuffers(msg.k, msg.cols, msg.state),
-      });
-      return { type: 'ok' };
-    case 'unload':
-      jobs.delete(msg.job);
-      return { type: 'ok' };
-    case 'assign': {
-      const { X, state } = jobs.get(msg.job)!;
-      return { type: 'assigned', parts: assignRange(X, msg.fromChunk, msg.toChunk, msg.req, state) };
-    }
-    case 'silhouette':
-      silhouetteBlock(
-        { rows: msg.rows, cols: msg.cols, data: new Float64Array(msg.data) },
-        new Int32Array(msg.labels),
-        msg.k,
-        msg.i0,
-        msg.i1,
-        new Float64Array(msg.out),
-      );
-      return { type: 'ok' };
-    case 'restart': {
-      const { X } = jobs.get(msg.job)!;
-      const centers = msg.init ? Float64Array.from(msg.init) : kmeansPlusPlus(X, msg.k, createRng(msg.seed));
-      const r = lloyd(X, centers, msg.k, msg.maxIter, msg.tolAbs, msg.algorithm);
-      return { type: 'restarted', centers, labels: r.labels, inertia: r.inertia, nIter: r.nIter };
-    }
-  }
-}
-
-parentPort!.on('message', (msg: WorkerRequest) => {
-  let reply: WorkerReply;
+// A team worker: joins the owner's kernel memory, then waits on the control block for commands,
+// does its part of each and counts itself done. See team.ts.
+const data = workerData as {
+  memory: WebAssembly.Memory;
+  ctl: SharedArrayBuffer;
+  args: SharedArrayBuffer;
+  error: SharedArrayBuffer;
+  kernels: KernelName;
+  size: number;
+  index: number;
+};
+const ctx = adoptKernelContext(data.memory, data.kernels);
+const ctl = new Int32Array(data.ctl);
+const argv = new Float64Array(data.args);
+const error = new Uint8Array(data.error);
+let seen = 0;
+for (;;) {
+  while (Atomics.load(ctl, CTL.seq) === seen) Atomics.wait(ctl, CTL.seq, seen);
+  seen = Atomics.load(ctl, CTL.seq);
+  const op = Atomics.load(ctl, CTL.op);
+  if (op === OP_EXIT) break;
   try {
-    reply = handle(msg);
+    ctx.mem.refresh();
+    const args = Array.from(argv.subarray(0, MAX_ARGS));
+    if (op === OP.restarts) runRestartsPart(ctx, args, data.index, data.size);
+    else execPart(ctx, { op, args }, data.index, data.size);
   } catch (e) {
-    reply = { type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    const msg = new TextEncoder().encode(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    error.fill(0);
+    error.set(msg.subarray(0, error.length - 1));
+    Atomics.store(ctl, CTL.failed, 1);
   }
-  parentPort!.postMessage(reply);
-});
+  Atomics.add(ctl, CTL.done, 1);
+  Atomics.notify(ctl, CTL.done);
+}

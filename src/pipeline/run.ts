@@ -1,12 +1,12 @@
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import {
-  type Fitters,
   methodLimits,
   type Selection,
   selectionFromLabels,
   selectModel,
   serialFitters,
+  teamFitters,
 } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
@@ -23,9 +23,7 @@ import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js'
 import { rulesFiles } from '../explain/rule-files.js';
 import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
-import { fitKMeansParallel, fitMiniBatchParallel } from '../parallel/kmeans.js';
-import { silhouetteParallel } from '../parallel/metrics.js';
-import { resolveThreads, WorkerPool } from '../parallel/pool.js';
+import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
 import { VERSION } from '../version.js';
@@ -208,17 +206,11 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const limit = methodLimits(recipe.cluster, table.ids.length);
     if (limit) throw new SegmintError('RECIPE_INVALID', limit, { where: { path: 'cluster.linkage' } });
     const threads = resolveThreads(recipe.cluster.threads);
-    const pool =
-      threads > 1 &&
-      (table.ids.length >= 20000 || recipe.cluster.silhouetteSample >= 4000) &&
-      table.ids.length >= 2000
-        ? WorkerPool.create(threads)
+    const team =
+      (table.ids.length >= 20000 || recipe.cluster.silhouetteSample >= 4000) && table.ids.length >= 2000
+        ? Team.get(threads)
         : null;
-    const fitters: Fitters = {
-      kmeans: (X, p) => fitKMeansParallel(X, p, pool),
-      minibatch: (X, p) => fitMiniBatchParallel(X, p, pool),
-      silhouette: (X, labels, k) => silhouetteParallel(X, labels, k, pool),
-    };
+    const fitters = teamFitters(team);
     // Classic RFM scores whenever the run has recency, frequency and monetary: tags carry them for
     // comparison, and method rfm segments by them.
     const rfmCol = (kind: string) => {
@@ -251,13 +243,13 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         `Classic RFM: ${recipe.cluster.rfm.bins} quantile scores each, ${rfmNames.length} named segments present.`,
         recipe.cluster,
         fitters,
-      ).finally(() => pool?.close());
+      );
     } else {
       sel = await selectModel(prep.matrix, recipe.cluster, {
         fitters,
         onProgress: (d, t, k) =>
           emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
-      }).finally(() => pool?.close());
+      });
     }
     warnings.push(...sel.warnings);
     done(sel.reason);

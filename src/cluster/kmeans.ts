@@ -186,21 +186,50 @@ export function* kmeansPlusPlusSteps(
   }
 }
 
-/** Mean of the per-feature variances (scikit-learn scales tol by it); two passes in the kernels. */
-export function meanVariance(X: Matrix): number {
+/**
+ * Mean of the per-feature variances (scikit-learn scales tol by it), as steps: column sums by
+ * chunk, the mean, then squared deviations by chunk, each added in chunk order.
+ */
+export function* meanVarianceSteps(ctx: KernelContext, X: Placed, share: boolean): Steps<number> {
   const { rows: n, cols: d } = X;
   if (!n || !d) return 0;
-  const { mem, kernels } = kernelContext();
-  const placed = mem.place(X);
-  const m = mem.alloc(d * 16);
+  const { mem } = ctx;
+  const chunks = chunkCount(n);
+  const parts = mem.alloc(chunks * d * 8);
+  const mean = mem.alloc(d * 8);
+  const wrap = share ? (c: Command) => c : local;
+  const total = () => {
+    const p = mem.f64(parts, chunks * d);
+    const out = new Float64Array(d);
+    for (let c = 0; c < chunks; c++) for (let t = 0; t < d; t++) out[t] += p[c * d + t];
+    return out;
+  };
   try {
-    kernels.colMoments(placed.ptr, n, d, m, m + d * 8);
-    const v = mem.f64(m + d * 8, d);
-    let total = 0;
-    for (let t = 0; t < d; t++) total += v[t] / n;
-    return total / d;
+    yield wrap({ op: OP.colSums, args: [X.ptr, n, d, 0, parts] });
+    const m = mem.f64(mean, d);
+    m.set(total());
+    for (let t = 0; t < d; t++) m[t] /= n;
+    yield wrap({ op: OP.colSums, args: [X.ptr, n, d, mean, parts] });
+    const v = total();
+    let sum = 0;
+    for (let t = 0; t < d; t++) sum += v[t] / n;
+    return sum / d;
   } finally {
-    mem.release(m);
+    mem.release(mean);
+    mem.release(parts);
+  }
+}
+
+/** Mean of the per-feature variances, on this thread. */
+export function meanVariance(X: Matrix): number {
+  const ctx = kernelContext();
+  const placed = ctx.mem.place(X);
+  try {
+    return drive(
+      meanVarianceSteps(ctx, { rows: X.rows, cols: X.cols, ptr: placed.ptr }, false),
+      serialExecutor(ctx),
+    );
+  } finally {
     placed.done();
   }
 }
@@ -396,11 +425,18 @@ function* fitSteps(ctx: KernelContext, X0: Matrix, params: KMeansParams, size: n
   const runs = params.init ? 1 : params.nInit;
   const big = X.rows * k * d >= MIN_PARALLEL_WORK && size >= 2;
   const side = big && runs >= 2;
+  let tolAbs: number;
+  try {
+    tolAbs = params.tol * (yield* meanVarianceSteps(ctx, X, big));
+  } catch (e) {
+    placed.done();
+    throw e;
+  }
   const spaces = allocRestartSpaces(mem, side ? size : 1, X.rows, k, d);
   const job: RestartJob = {
     k,
     maxIter: params.maxIter,
-    tolAbs: params.tol * meanVariance(placed.data === X0.data ? X0 : { ...X0, data: placed.data }),
+    tolAbs,
     algorithm: params.algorithm ?? 'hamerly',
     init: params.init,
   };
@@ -436,10 +472,10 @@ function* fitSteps(ctx: KernelContext, X0: Matrix, params: KMeansParams, size: n
         if (res[0] < bestInertia) {
           bestInertia = res[0];
           best = r;
-          bestCenters = Float64Array.from(res.subarray(2));
+          bestCenters = res.slice(2);
         }
       }
-      bestLabels = Int32Array.from(mem.i32(spaces.spaces[best % size].bestLabels, X.rows));
+      bestLabels = mem.i32(spaces.spaces[best % size].bestLabels, X.rows).slice();
     } else {
       for (let r = 0; r < runs; r++) {
         const seed = deriveSeed(params.seed, r);
@@ -448,8 +484,8 @@ function* fitSteps(ctx: KernelContext, X0: Matrix, params: KMeansParams, size: n
         if (res.inertia < bestInertia) {
           bestInertia = res.inertia;
           best = r;
-          bestLabels = Int32Array.from(res.labels);
-          bestCenters = Float64Array.from(mem.f64(spaces.spaces[0].state.centers, k * d));
+          bestLabels = res.labels.slice();
+          bestCenters = mem.f64(spaces.spaces[0].state.centers, k * d).slice();
         }
       }
     }
@@ -535,7 +571,7 @@ export function kmeansPlusPlus(X: Matrix, k: number, rng: Rng): Float64Array {
       ),
       serialExecutor(ctx),
     );
-    return Float64Array.from(mem.f64(s.state.centers, k * X.cols));
+    return mem.f64(s.state.centers, k * X.cols).slice();
   } finally {
     mem.release(spaces.base);
     placed.done();
@@ -564,7 +600,7 @@ export function lloyd(
       serialExecutor(ctx),
     );
     centers.set(mem.f64(s.centers, k * X.cols));
-    return { ...r, labels: Int32Array.from(r.labels) };
+    return { ...r, labels: r.labels.slice() };
   } finally {
     mem.release(spaces.base);
     placed.done();
@@ -597,8 +633,8 @@ function* assignSteps(
     let inertia = 0;
     for (let c = 0; c < chunks; c++) inertia += stats[c * 2 + 1];
     return {
-      labels: Int32Array.from(mem.i32(s.labels, X.rows)),
-      sqDist: Float64Array.from(mem.f64(s.upper, X.rows)),
+      labels: mem.i32(s.labels, X.rows).slice(),
+      sqDist: mem.f64(s.upper, X.rows).slice(),
       inertia,
     };
   } finally {

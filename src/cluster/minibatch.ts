@@ -114,7 +114,7 @@ export function miniBatchCenters(X: Matrix, p: MiniBatchParams): { centers: Floa
         noImprovement = 0;
       } else if (++noImprovement >= p.maxNoImprovement) break;
     }
-    return { centers: Float64Array.from(cv), steps: Math.min(step + 1, steps) };
+    return { centers: cv.slice(), steps: Math.min(step + 1, steps) };
   } finally {
     for (const ptr of [cPtr, sPtr, bPtr, idxPtr, labPtr]) mem.release(ptr);
     placed.done();

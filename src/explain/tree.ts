@@ -66,6 +66,8 @@ const emptyTree = (nClasses: number, nFeatures: number): Tree => ({
 });
 
 const FEATURE_THRESHOLD = 1e-7;
+/** Rows per kernel call in the long loops (V8 tiers a WebAssembly function up between calls). */
+const KERNEL_PIECE = 65536;
 const EPSILON = Number.EPSILON;
 
 function impurityOf(counts: Float64Array, total: number, criterion: TreeParams['criterion']): number {
@@ -122,6 +124,8 @@ interface Split {
   /** Position in the node's sample range where the right child starts. */
   pos: number;
   improvement: number;
+  /** Histogram splits: the last bin on the left, when the threshold separates the bins exactly. */
+  bin: number;
 }
 
 /**
@@ -133,7 +137,8 @@ interface Split {
 export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParams): Tree {
   const { rows: n, cols: d, data } = X;
   const cw = p.classWeight === 'balanced' ? balancedWeights(y, nClasses) : new Float64Array(nClasses).fill(1);
-  const w = Float64Array.from(y, (c) => cw[c]);
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = cw[y[i]];
   const hist = p.splitter === 'hist' || (p.splitter === 'auto' && n > 100_000);
   // The histogram splitter's arrays live in the kernel memory: the binning and the per-node
   // histograms are WebAssembly SIMD kernels (TypeScript twins where that is missing).
@@ -170,9 +175,11 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
     const histN = binned ? mem.i32(rowsPtr, nbMax) : null;
     const right = new Int32Array(n);
     const tree = emptyTree(nClasses, d);
-    const totalW = w.reduce((a, b) => a + b, 0);
-    const vals = new Float64Array(n);
-    const order = new Int32Array(n);
+    let totalW = 0;
+    for (let i = 0; i < n; i++) totalW += w[i];
+    // The exact splitter's sort buffers (the histogram splitter needs none).
+    const vals = new Float64Array(hist ? 0 : n);
+    const order = new Int32Array(hist ? 0 : n);
     const leftC = new Float64Array(nClasses);
     const rightC = new Float64Array(nClasses);
 
@@ -243,10 +250,11 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
         bestProxy = proxy;
         return true;
       };
-      const keep = (f: number, threshold: number, pos: number, wl: number, wr: number) => {
+      const keep = (f: number, threshold: number, pos: number, wl: number, wr: number, bin = -1) => {
         const il = impurityOf(leftC, wl, p.criterion);
         const ir = impurityOf(rightC, wr, p.criterion);
         best = {
+          bin,
           feature: f,
           threshold,
           pos,
@@ -268,19 +276,22 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
         if (binned && histCounts && histW && histN) {
           // Histogram search: class weights per bin of this feature, then one scan over the bins.
           const nb = binned.hi[f].length;
-          kernels.histogram(
-            binned.codes + f * n,
-            yPtr,
-            wPtr,
-            samplesPtr,
-            start,
-            end,
-            nClasses,
-            nb,
-            countsPtr,
-            weightsPtr,
-            rowsPtr,
-          );
+          // In pieces, so V8 switches to the optimised kernel early (it does so between calls).
+          for (let a = start; a === start || a < end; a += KERNEL_PIECE)
+            kernels.histogram(
+              binned.codes + f * n,
+              yPtr,
+              wPtr,
+              samplesPtr,
+              a,
+              Math.min(end, a + KERNEL_PIECE),
+              nClasses,
+              nb,
+              countsPtr,
+              weightsPtr,
+              rowsPtr,
+              a === start ? 1 : 0,
+            );
           let first = -1;
           let last = -1;
           for (let b = 0; b < nb; b++) {
@@ -310,7 +321,9 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
             if (better(wl, wr)) {
               let next = b + 1;
               while (!histN[next]) next++;
-              keep(f, binned.hi[f][b] / 2 + binned.lo[f][next] / 2, start + nl, wl, wr);
+              const threshold = binned.hi[f][b] / 2 + binned.lo[f][next] / 2;
+              // x <= threshold is code <= b unless rounding put the threshold on the next bin's lo.
+              keep(f, threshold, start + nl, wl, wr, threshold < binned.lo[f][next] ? b : -1);
             }
           }
           continue;
@@ -385,10 +398,21 @@ export function fitTree(X: Matrix, y: Int32Array, nClasses: number, p: TreeParam
       // Partition the node's samples: x <= threshold to the left, keeping index order on each side.
       let nLeft = 0;
       let nRight = 0;
-      for (let i = start; i < end; i++) {
-        const s = samples[i];
-        if (data[s * d + split.feature] <= split.threshold) samples[start + nLeft++] = s;
-        else right[nRight++] = s;
+      if (binned && split.bin >= 0) {
+        // By the bin codes (one byte a row, the feature's own column): the same sides.
+        const codes = mem.u8(binned.codes + split.feature * n, n);
+        const last = split.bin;
+        for (let i = start; i < end; i++) {
+          const s = samples[i];
+          if (codes[s] <= last) samples[start + nLeft++] = s;
+          else right[nRight++] = s;
+        }
+      } else {
+        for (let i = start; i < end; i++) {
+          const s = samples[i];
+          if (data[s * d + split.feature] <= split.threshold) samples[start + nLeft++] = s;
+          else right[nRight++] = s;
+        }
       }
       samples.set(right.subarray(0, nRight), start + nLeft);
       if (!nLeft || !nRight) continue;
@@ -455,9 +479,12 @@ export function binFeatures(
       mem.f64(upPtr, nu).set(uppers);
       mem.f64(loPtr, nu).fill(Number.POSITIVE_INFINITY);
       mem.f64(hiPtr, nu).fill(Number.NEGATIVE_INFINITY);
-      kernels.binColumn(colPtr, n, upPtr, nu, codes + f * n, loPtr, hiPtr);
-      lo.push(Float64Array.from(mem.f64(loPtr, nu)));
-      hi.push(Float64Array.from(mem.f64(hiPtr, nu)));
+      for (let a = 0; a < n; a += KERNEL_PIECE) {
+        const m = Math.min(KERNEL_PIECE, n - a);
+        kernels.binColumn(colPtr + a * 8, m, upPtr, nu, codes + f * n + a, loPtr, hiPtr);
+      }
+      lo.push(mem.f64(loPtr, nu).slice());
+      hi.push(mem.f64(hiPtr, nu).slice());
     }
   } catch (e) {
     mem.release(codes);

@@ -21,6 +21,8 @@ export const OP = {
   silhouette: 3,
   /** Whole k-means restarts, each on one worker (handled by the worker, not here). */
   restarts: 4,
+  /** colSums per chunk: X, n, d, mean (0 for plain sums), partials (chunks x d). */
+  colSums: 5,
 } as const;
 
 export interface Command {
@@ -84,6 +86,13 @@ export function execPart(ctx: KernelContext, cmd: Command, w: number, size: numb
       const [from, to] = chunkRange(chunks, w, size);
       for (let c = from; c < to; c++)
         ks.kppDistances(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], chunks, CHUNK_ROWS, c, c + 1);
+      return;
+    }
+    case OP.colSums: {
+      const [X, n, d, mean, partials] = a;
+      const [from, to] = chunkRange(chunkCount(n), w, size);
+      for (let c = from; c < to; c++)
+        ks.colSums(X, d, c * CHUNK_ROWS, Math.min(n, (c + 1) * CHUNK_ROWS), mean, partials + c * d * 8);
       return;
     }
     case OP.silhouette: {

@@ -62,7 +62,7 @@ export interface KernelSet {
     i1: number,
     out: number,
   ): void;
-  colMoments(X: number, n: number, d: number, mean: number, ssd: number): void;
+  colSums(X: number, d: number, start: number, end: number, mean: number, out: number): void;
   binColumn(col: number, n: number, uppers: number, nu: number, code: number, lo: number, hi: number): void;
   sortF64(data: number, n: number, scratch: number): void;
   histogram(
@@ -77,6 +77,7 @@ export interface KernelSet {
     counts: number,
     weights: number,
     rows: number,
+    clear: number,
   ): void;
 }
 

@@ -161,21 +161,19 @@ export function referenceKernels(mem: KernelMemory): KernelSet {
       const { F } = views();
       const x0 = X >> 3;
       const cl = closest >> 3;
-      for (let t = 0; t < trials; t++) {
-        const cand = (cands >> 3) + t * d;
-        const o = (out >> 3) + t * n;
-        for (let chunk = from; chunk < to; chunk++) {
-          const start = chunk * chunkRows;
-          const end = Math.min(n, start + chunkRows);
-          let p = 0;
-          for (let i = start; i < end; i++) {
-            const s = sqd(F, x0 + i * d, cand, d);
-            const c = F[cl + i];
+      const p0 = partials >> 3;
+      for (let chunk = from; chunk < to; chunk++) {
+        const start = chunk * chunkRows;
+        const end = Math.min(n, start + chunkRows);
+        for (let t = 0; t < trials; t++) F[p0 + t * chunks + chunk] = 0;
+        for (let i = start; i < end; i++) {
+          const c = F[cl + i];
+          for (let t = 0; t < trials; t++) {
+            const s = sqd(F, x0 + i * d, (cands >> 3) + t * d, d);
             const dd = s < c ? s : c;
-            F[o + i] = dd;
-            p += dd;
+            F[(out >> 3) + t * n + i] = dd;
+            F[p0 + t * chunks + chunk] += dd;
           }
-          F[(partials >> 3) + t * chunks + chunk] = p;
         }
       }
     },
@@ -223,20 +221,20 @@ export function referenceKernels(mem: KernelMemory): KernelSet {
         }
       }
     },
-    colMoments(X, n, d, mean, ssd) {
+    colSums(X, d, start, end, mean, out) {
       const { F } = views();
       const x0 = X >> 3;
+      const o0 = out >> 3;
       const m0 = mean >> 3;
-      const v0 = ssd >> 3;
-      F.fill(0, m0, m0 + d);
-      F.fill(0, v0, v0 + d);
-      for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) F[m0 + t] += F[x0 + i * d + t];
-      for (let t = 0; t < d; t++) F[m0 + t] /= n;
-      for (let i = 0; i < n; i++) {
-        for (let t = 0; t < d; t++) {
-          const e = F[x0 + i * d + t] - F[m0 + t];
-          F[v0 + t] += e * e;
-        }
+      F.fill(0, o0, o0 + d);
+      for (let i = start; i < end; i++) {
+        const x = x0 + i * d;
+        if (mean === 0) for (let t = 0; t < d; t++) F[o0 + t] += F[x + t];
+        else
+          for (let t = 0; t < d; t++) {
+            const e = F[x + t] - F[m0 + t];
+            F[o0 + t] += e * e;
+          }
       }
     },
     binColumn(col, n, uppers, nu, code, lo, hi) {
@@ -308,14 +306,16 @@ export function referenceKernels(mem: KernelMemory): KernelSet {
         }
       }
     },
-    histogram(codes, y, w, samples, start, end, nClasses, nb, counts, weights, rows) {
+    histogram(codes, y, w, samples, start, end, nClasses, nb, counts, weights, rows, clear) {
       const { F, I, U } = views();
       const c0 = counts >> 3;
       const w0 = weights >> 3;
       const r0 = rows >> 2;
-      F.fill(0, c0, c0 + nb * nClasses);
-      F.fill(0, w0, w0 + nb);
-      I.fill(0, r0, r0 + nb);
+      if (clear) {
+        F.fill(0, c0, c0 + nb * nClasses);
+        F.fill(0, w0, w0 + nb);
+        I.fill(0, r0, r0 + nb);
+      }
       const s0 = samples >> 2;
       const y0 = y >> 2;
       const ww = w >> 3;

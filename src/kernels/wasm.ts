@@ -38,7 +38,7 @@ export function wasmKernels(mem: KernelMemory): KernelSet | null {
     kppDistances: e.kppDistances,
     mbAssign: e.mbAssign,
     silhouetteBlock: e.silhouetteBlock,
-    colMoments: e.colMoments,
+    colSums: e.colSums,
     binColumn: e.binColumn,
     sortF64: e.sortF64,
     histogram: e.histogram,

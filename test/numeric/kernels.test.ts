@@ -103,7 +103,7 @@ describe('the WebAssembly SIMD kernels', () => {
     );
   });
 
-  test('k-means++ distances, mini-batch step, silhouette pairs, column moments: same bits', () => {
+  test('k-means++ distances, mini-batch step, silhouette pairs, column sums: same bits', () => {
     fc.assert(
       fc.property(matrixArb, fc.integer({ min: 1, max: 9 }), (m, k) => {
         const { mem, wasm, js } = both();
@@ -129,7 +129,8 @@ describe('the WebAssembly SIMD kernels', () => {
           ks.silhouetteBlock(X0, n, d, labels, k, 0, Math.ceil(n / 2), sil);
           ks.silhouetteBlock(X0, n, d, labels, k, Math.ceil(n / 2), n, sil);
           const mom = mem.calloc(d * 16);
-          ks.colMoments(X0, n, d, mom, mom + d * 8);
+          ks.colSums(X0, d, 0, n, 0, mom);
+          ks.colSums(X0, d, Math.floor(n / 3), n, centers, mom + d * 8);
           return [
             Array.from(mem.f64(o, trials * n)),
             Array.from(mem.f64(parts, trials * chunks)),
@@ -168,7 +169,8 @@ describe('the WebAssembly SIMD kernels', () => {
           const counts = mem.alloc(nb * nClasses * 8);
           const weights = mem.alloc(nb * 8);
           const rows = mem.alloc(nb * 4);
-          ks.histogram(code, y, w, samples, Math.floor(n / 3), n, nClasses, nb, counts, weights, rows);
+          ks.histogram(code, y, w, samples, 0, Math.floor(n / 3), nClasses, nb, counts, weights, rows, 1);
+          ks.histogram(code, y, w, samples, Math.floor(n / 2), n, nClasses, nb, counts, weights, rows, 0);
           return [
             Array.from(mem.u8(code, n)),
             Array.from(mem.f64(lo, nb)),

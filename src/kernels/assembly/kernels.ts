@@ -34,7 +34,35 @@ function sqd(a: usize, b: usize, d: i32): f64 {
 }
 
 /** The bits of +Infinity as an integer. */
-const INF_BITS: i64 = 0x7ff0000000000000;
+const INF_BITS: u64 = 0x7ff0000000000000;
+
+/** The squared distances from x to the rows at a and at b (each as sqd), as the two lanes. */
+// @ts-ignore: decorator
+@inline
+function sqd2(x: usize, a: usize, b: usize, d: i32): v128 {
+  let p = f64x2.splat(0);
+  let q = f64x2.splat(0);
+  let t = 0;
+  for (; t + 1 < d; t += 2) {
+    const o = (<usize>t) << 3;
+    const v = v128.load(x + o);
+    const e = f64x2.sub(v, v128.load(a + o));
+    const f = f64x2.sub(v, v128.load(b + o));
+    p = f64x2.add(p, f64x2.mul(e, e));
+    q = f64x2.add(q, f64x2.mul(f, f));
+  }
+  // Lane 0 of each: even dimensions; lane 1: odd ones. Pair them up: (p0, q0) + (p1, q1).
+  let lo = i64x2.shuffle(p, q, 0, 2);
+  const hi = i64x2.shuffle(p, q, 1, 3);
+  if (t < d) {
+    const o = (<usize>t) << 3;
+    const v = load<f64>(x + o);
+    const e = v - load<f64>(a + o);
+    const f = v - load<f64>(b + o);
+    lo = f64x2.add(lo, f64x2(e * e, f * f));
+  }
+  return f64x2.add(lo, hi);
+}
 
 /** dst[0..d) += src[0..d), lane by lane. */
 // @ts-ignore: decorator
@@ -120,24 +148,41 @@ export function kmAssign(
       }
       // The nearest two centres without branches: which centre is nearer is as good as random to
       // the branch predictor. Squared distances are never negative, so their bits compare as
-      // integers in the same order as the numbers (NaN above +inf is never taken, as with <), and
-      // integer selects compile to conditional moves. Same result as
+      // unsigned integers in the same order as the numbers (any NaN above +inf, never taken, as
+      // with <), and integer selects compile to conditional moves (V8 branches on float selects).
+      // Same result as
       // `if (s < d1) { d2 = d1; d1 = s; b1 = c } else if (s < d2) d2 = s`.
       let b1 = 0;
-      let d1: i64 = INF_BITS;
-      let d2: i64 = INF_BITS;
-      for (let c = 0; c < k; c++) {
-        const s = reinterpret<i64>(sqd(x, centers + (<usize>c) * rowBytes, d));
+      let d1: u64 = INF_BITS;
+      let d2: u64 = INF_BITS;
+      let c = 0;
+      // Two centres a turn: their distances are independent chains of additions.
+      for (; c + 1 < k; c += 2) {
+        const ca = centers + (<usize>c) * rowBytes;
+        const sv = sqd2(x, ca, ca + rowBytes, d);
+        const s = reinterpret<u64>(f64x2.extract_lane(sv, 0));
         const nearer = s < d1;
-        d2 = select<i64>(d1, select<i64>(s, d2, s < d2), nearer);
+        d2 = select<u64>(d1, select<u64>(s, d2, s < d2), nearer);
         b1 = select<i32>(c, b1, nearer);
-        d1 = select<i64>(s, d1, nearer);
+        d1 = select<u64>(s, d1, nearer);
+        const s2 = reinterpret<u64>(f64x2.extract_lane(sv, 1));
+        const nearer2 = s2 < d1;
+        d2 = select<u64>(d1, select<u64>(s2, d2, s2 < d2), nearer2);
+        b1 = select<i32>(c + 1, b1, nearer2);
+        d1 = select<u64>(s2, d1, nearer2);
+      }
+      if (c < k) {
+        const s = reinterpret<u64>(sqd(x, centers + (<usize>c) * rowBytes, d));
+        const nearer = s < d1;
+        d2 = select<u64>(d1, select<u64>(s, d2, s < d2), nearer);
+        b1 = select<i32>(c, b1, nearer);
+        d1 = select<u64>(s, d1, nearer);
       }
       if (b1 != a) {
         changed++;
         store<i32>(li, b1);
       }
-      if (mode == 0) store<i64>(ui, d1);
+      if (mode == 0) store<u64>(ui, d1);
       else {
         store<f64>(ui, Math.sqrt(reinterpret<f64>(d1)));
         store<f64>(lo, Math.sqrt(reinterpret<f64>(d2)));
@@ -190,21 +235,23 @@ export function kppDistances(
   to: i32,
 ): void {
   const rowBytes = (<usize>d) << 3;
-  for (let t = 0; t < trials; t++) {
-    const cand = cands + (<usize>t) * rowBytes;
-    const o = out + (<usize>t) * ((<usize>n) << 3);
-    for (let chunk = from; chunk < to; chunk++) {
-      const start = chunk * chunkRows;
-      const end = min(n, start + chunkRows);
-      let p: f64 = 0;
-      for (let i = start; i < end; i++) {
-        const s = sqd(X + (<usize>i) * rowBytes, cand, d);
-        const c = load<f64>(closest + ((<usize>i) << 3));
-        const dd = s < c ? s : c;
-        store<f64>(o + ((<usize>i) << 3), dd);
-        p += dd;
+  const col = (<usize>n) << 3;
+  for (let chunk = from; chunk < to; chunk++) {
+    const start = chunk * chunkRows;
+    const end = min(n, start + chunkRows);
+    // Each row against every candidate while it is at hand; each candidate's sum in row order.
+    for (let t = 0; t < trials; t++) store<f64>(partials + ((<usize>(t * chunks + chunk)) << 3), 0);
+    for (let i = start; i < end; i++) {
+      const x = X + (<usize>i) * rowBytes;
+      const c = load<u64>(closest + ((<usize>i) << 3));
+      for (let t = 0; t < trials; t++) {
+        // min(s, closest) without a branch, as in kmAssign (the same as s < c ? s : c).
+        const s = reinterpret<u64>(sqd(x, cands + (<usize>t) * rowBytes, d));
+        const dd = reinterpret<f64>(select<u64>(s, c, s < c));
+        store<f64>(out + (<usize>t) * col + ((<usize>i) << 3), dd);
+        const pp = partials + ((<usize>(t * chunks + chunk)) << 3);
+        store<f64>(pp, load<f64>(pp) + dd);
       }
-      store<f64>(partials + ((<usize>(t * chunks + chunk)) << 3), p);
     }
   }
 }
@@ -233,12 +280,12 @@ export function mbAssign(
     const x = X + (<usize>load<i32>(idx + ((<usize>b) << 2))) * rowBytes;
     // Branch-free nearest centre, as in kmAssign.
     let best = 0;
-    let bb: i64 = INF_BITS;
+    let bb: u64 = INF_BITS;
     for (let c = 0; c < k; c++) {
-      const s = reinterpret<i64>(sqd(x, centers + (<usize>c) * rowBytes, d));
+      const s = reinterpret<u64>(sqd(x, centers + (<usize>c) * rowBytes, d));
       const nearer = s < bb;
       best = select<i32>(c, best, nearer);
-      bb = select<i64>(s, bb, nearer);
+      bb = select<u64>(s, bb, nearer);
     }
     const bd = reinterpret<f64>(bb);
     store<i32>(lab + ((<usize>b) << 2), best);
@@ -393,7 +440,7 @@ export function sortF64(data: usize, n: i32, scratch: usize): void {
 /**
  * The tree's histogram of one feature over a node's samples (positions [start, end) of the i32
  * array at samples): per bin, the class weights (nb x nClasses doubles), the total weight and the
- * row count. Clears the first nb bins first.
+ * row count, added to what is there (clear: zero the first nb bins first).
  */
 export function histogram(
   codes: usize,
@@ -407,10 +454,13 @@ export function histogram(
   counts: usize,
   weights: usize,
   rows: usize,
+  clear: i32,
 ): void {
-  memory.fill(counts, 0, (<usize>(nb * nClasses)) << 3);
-  memory.fill(weights, 0, (<usize>nb) << 3);
-  memory.fill(rows, 0, (<usize>nb) << 2);
+  if (clear) {
+    memory.fill(counts, 0, (<usize>(nb * nClasses)) << 3);
+    memory.fill(weights, 0, (<usize>nb) << 3);
+    memory.fill(rows, 0, (<usize>nb) << 2);
+  }
   for (let i = start; i < end; i++) {
     const s = <usize>load<i32>(samples + ((<usize>i) << 2));
     const b = <usize>load<u8>(codes + s);
@@ -425,31 +475,28 @@ export function histogram(
 }
 
 /**
- * Column means and sums of squared deviations of the n x d matrix at X (two passes, each column
- * summed in row order), into the d doubles at mean and at ssd.
+ * Column sums of rows [start, end) of the matrix at X (d wide, each column summed in row order)
+ * into the d doubles at out; with `mean` given (non-zero), the sums of squared deviations from it.
  */
-export function colMoments(X: usize, n: i32, d: i32, mean: usize, ssd: usize): void {
+export function colSums(X: usize, d: i32, start: i32, end: i32, mean: usize, out: usize): void {
   const rowBytes = (<usize>d) << 3;
-  const cols = (<usize>d) << 3;
-  memory.fill(mean, 0, cols);
-  memory.fill(ssd, 0, cols);
-  for (let i = 0; i < n; i++) addRow(mean, X + (<usize>i) * rowBytes, d);
-  for (let t = 0; t < d; t++) {
-    const p = mean + ((<usize>t) << 3);
-    store<f64>(p, load<f64>(p) / <f64>n);
+  memory.fill(out, 0, rowBytes);
+  if (mean == 0) {
+    for (let i = start; i < end; i++) addRow(out, X + (<usize>i) * rowBytes, d);
+    return;
   }
-  for (let i = 0; i < n; i++) {
+  for (let i = start; i < end; i++) {
     const x = X + (<usize>i) * rowBytes;
     let t = 0;
     for (; t + 1 < d; t += 2) {
       const o = (<usize>t) << 3;
       const e = f64x2.sub(v128.load(x + o), v128.load(mean + o));
-      v128.store(ssd + o, f64x2.add(v128.load(ssd + o), f64x2.mul(e, e)));
+      v128.store(out + o, f64x2.add(v128.load(out + o), f64x2.mul(e, e)));
     }
     if (t < d) {
       const o = (<usize>t) << 3;
       const e = load<f64>(x + o) - load<f64>(mean + o);
-      store<f64>(ssd + o, load<f64>(ssd + o) + e * e);
+      store<f64>(out + o, load<f64>(out + o) + e * e);
     }
   }
 }

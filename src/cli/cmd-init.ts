@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
+import { orderKeyOf } from '../data/cleaning-rules.js';
 import { Duck } from '../data/duck.js';
 import { redactUrl } from '../data/postgres.js';
 import { type SniffResult, sniffFile } from '../data/sniff.js';
@@ -79,14 +80,21 @@ export function recipeText(
       out.push('    roles:');
       for (const [r, c] of roles) out.push(`      ${r}: ${yamlStr(c)}`);
     } else if (s.kind !== 'lookup') out.push('    roles: {}   # TODO: name the customer column at least');
-    if (s.kind === 'transactions' && !s.roles.order)
-      out.push('      # order: no order id found; each (customer, time) counts as one order');
+    if (s.kind === 'transactions' && !s.roles.order) {
+      const { key, reason } = orderKeyOf({
+        name: names.get(s)!,
+        spec: { roles: s.roles },
+        columns: s.columns,
+      });
+      out.push(`    orderKey: ${key}              # ${reason} (row | time | day)`);
+    }
   }
   out.push(
     'cleaning:',
     '  cancellations: drop        # drop | net | keep  (order ids starting with cancelPrefix, or negative quantities)',
     '  cancelPrefix: C',
     '  badRows: error             # error | drop',
+    '  duplicates: auto           # auto (drop exact duplicate rows where there is an order id, else keep and warn) | drop | keep',
   );
   out.push(
     '# window:',

@@ -57,6 +57,10 @@ const JoinSpec = z.strictObject({
   how: z.enum(['left', 'inner']).default('left').describe('left keeps rows without a match.'),
 });
 
+/** What one order is when a transactions source has no order column (see orderKeyOf). */
+export const ORDER_KEYS = ['row', 'time', 'day'] as const;
+export type OrderKey = (typeof ORDER_KEYS)[number];
+
 export const SourceSpec = z
   .strictObject({
     kind: z
@@ -97,6 +101,12 @@ export const SourceSpec = z
       .string()
       .optional()
       .describe('strptime format of the time/joined columns, e.g. "%d/%m/%Y %H:%M"; detected when absent.'),
+    orderKey: z
+      .enum(ORDER_KEYS)
+      .optional()
+      .describe(
+        'Transactions without an order role: what one order is. row: every row (the default when there is no product role: the rows are orders); time: the rows of one customer at one time (the default for order lines); day: the rows of one customer on one calendar day.',
+      ),
     roles: z
       .record(z.string(), z.string())
       .default({})
@@ -157,7 +167,12 @@ export const CleaningSpec = z.strictObject({
     .default('drop')
     .describe('Rows without a customer id are always dropped and counted.'),
   nonPositivePrice: z.enum(['drop', 'keep']).default('drop').describe('Purchase lines with price <= 0.'),
-  duplicates: z.enum(['drop', 'keep']).default('drop').describe('Exact duplicate rows.'),
+  duplicates: z
+    .enum(['auto', 'drop', 'keep'])
+    .default('auto')
+    .describe(
+      'Exact duplicate rows. auto: dropped when the transactions have an order id (a repeated line is then a double entry), kept and counted in a warning when they have none (a repeated row can be a real purchase).',
+    ),
   nonProductCodes: z
     .array(z.string())
     .default(DEFAULT_NON_PRODUCT_CODES)

@@ -164,6 +164,8 @@ export const WARNING_CODES = {
   SEGMENT_TINY: 'A segment holds fewer than cluster.minSegmentShare of the customers.',
   SEGMENT_RENUMBERED:
     'A segment continuing one of the previous run took a new id (this run has fewer segments).',
+  DUPLICATES_KEPT:
+    'Exact duplicate rows were kept as separate purchases (the transactions have no order id); set cleaning.duplicates: drop if they are double entries.',
   CUSTOMERS_ONLY_RETURNS: 'Customers with only cancellations in the window were left out.',
   CUSTOMERS_UNMATCHED: 'Customers with transactions are missing from the customers source.',
   COUNTRY_UNKNOWN: 'Some countries have no coordinates; their distance is imputed.',

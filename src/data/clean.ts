@@ -2,11 +2,14 @@ import type { Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import {
   couponRoles,
+  dropsDuplicates,
+  duplicatesKeptWarning,
   givenReferenceDate,
   noCustomerSourceError,
   noCustomersError,
   noPurchasesError,
   onlyReturnsWarning,
+  orderKeyOf,
   REDEEMED_WORDS_SQL,
   requireRole,
   transactionRoles,
@@ -199,9 +202,13 @@ export async function cleanSources(
     const qtyE = cQty ? numberExpression(cQty, typeOf(txSrc, cQty), decimal) : '1.0';
     const priceE = cPrice ? numberExpression(cPrice, typeOf(txSrc, cPrice), decimal) : null;
     const amountE = cAmount ? numberExpression(cAmount, typeOf(txSrc, cAmount), decimal) : null;
-    const orderE = cOrder
-      ? idExpression(cOrder)
-      : `(${idExpression(cCust)} || '@' || CAST(${timeE} AS VARCHAR))`;
+    const orderKey = orderKeyOf(txSrc).key;
+    const orderE = {
+      column: () => idExpression(cOrder!),
+      row: () => `(${idExpression(cCust)} || '#' || CAST(__row AS VARCHAR))`,
+      time: () => `(${idExpression(cCust)} || '@' || CAST(${timeE} AS VARCHAR))`,
+      day: () => `(${idExpression(cCust)} || '@' || CAST(CAST(${timeE} AS DATE) AS VARCHAR))`,
+    }[orderKey]();
     const txt = (r: string) => {
       const c = role(txSrc, r);
       return c ? `NULLIF(trim(CAST(${qi(c)} AS VARCHAR)), '')` : 'NULL::VARCHAR';
@@ -228,7 +235,17 @@ export async function cleanSources(
     await applyRules(txSrc, 'tx_stage', [
       { rule: 'missing customer id', keep: `${idExpression(cCust)} IS NOT NULL` },
     ]);
-    if (cl.duplicates === 'drop') {
+    if (!dropsDuplicates(cl, txSrc) && cl.duplicates === 'auto') {
+      const repeated = Number(
+        (
+          await duck.one(
+            `SELECT count(*) AS n FROM (SELECT row_number() OVER (PARTITION BY ${origCols.join(', ')}) AS k FROM tx_stage) AS d WHERE k > 1`,
+          )
+        ).n,
+      );
+      if (repeated) warnings.push(duplicatesKeptWarning(txSrc, repeated));
+    }
+    if (dropsDuplicates(cl, txSrc)) {
       const removed = await (async () => {
         const before = await count(duck, 'tx_stage');
         await duck.exec(

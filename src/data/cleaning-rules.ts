@@ -1,3 +1,4 @@
+import type { OrderKey, Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import type { LedgerEntry } from './clean.js';
 
@@ -92,6 +93,49 @@ export function transactionRoles(src: RoleSource) {
   if (!r.price && !r.amount) requireRole(src, 'price', `${why} (or roles.amount for a line total)`);
   return { customer, time, price: r.price, amount: r.amount, quantity: r.quantity, order: r.order };
 }
+
+/**
+ * What one order is in a transactions source, and why: its order column when it has one;
+ * otherwise the recipe's orderKey, or by default every row when there is no product column (the
+ * rows are orders, as in CDNOW or the R package rfm's data) and the customer's rows at one time
+ * when there is (they are order lines).
+ */
+export function orderKeyOf(src: RoleSource & { spec: { orderKey?: OrderKey | undefined } }): {
+  key: OrderKey | 'column';
+  reason: string;
+} {
+  const r = src.spec.roles;
+  if (r.order) {
+    if (src.spec.orderKey)
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `sources.${src.name}: orderKey ${src.spec.orderKey} is for transactions without an order column, but roles.order is "${r.order}".`,
+        { where: { path: `sources.${src.name}.orderKey` }, hint: 'Remove orderKey, or remove roles.order.' },
+      );
+    return { key: 'column', reason: `the order column "${r.order}"` };
+  }
+  if (src.spec.orderKey) return { key: src.spec.orderKey, reason: 'orderKey in the recipe' };
+  return r.product
+    ? {
+        key: 'time',
+        reason: 'no order column; rows with a product are order lines, one order per customer and time',
+      }
+    : { key: 'row', reason: 'no order column and no product column: each row is one order' };
+}
+
+/**
+ * Whether exact duplicate rows are dropped: `auto` drops them where an order column makes a
+ * repeated row a double entry, and keeps them (they can be real purchases) where there is none.
+ */
+export function dropsDuplicates(cl: Pick<Recipe['cleaning'], 'duplicates'>, src: RoleSource): boolean {
+  return cl.duplicates === 'auto' ? Boolean(src.spec.roles.order) : cl.duplicates === 'drop';
+}
+
+/** The warning for exact duplicate rows kept as purchases (cleaning.duplicates auto, no order id). */
+export const duplicatesKeptWarning = (src: RoleSource, n: number): Warning => ({
+  code: 'DUPLICATES_KEPT',
+  message: `${n.toLocaleString('en-US')} exact duplicate row(s) in ${src.name} were kept as separate purchases: it has no order id, so a repeated row can be a real purchase. Set cleaning.duplicates: drop if they are double entries.`,
+});
 
 /** Text that marks a coupon as redeemed, as an SQL list (lowercase, trimmed values compare). */
 export const REDEEMED_WORDS_SQL = `(${['1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used'].map((w) => `'${w}'`).join(', ')})`;

@@ -2,7 +2,10 @@ import { SegmintError } from '../core/errors.js';
 import type { LedgerEntry } from '../data/clean.js';
 import {
   couponRoles,
+  dropsDuplicates,
+  duplicatesKeptWarning,
   noPurchasesError,
+  orderKeyOf,
   REDEEMED_WORDS_SQL,
   requireRole,
   transactionRoles,
@@ -92,14 +95,25 @@ export async function cleanTransactions(
     const c = role(txSrc, r);
     return c ? `NULLIF(${fx.trim(textOf(c))}, '')` : fx.nullText;
   };
-  const orderE = cOrder ? fx.id(q(cOrder)) : `concat(${fx.id(q(cCust))}, '@', ${fx.text(timeE)})`;
+  const orderE = {
+    column: () => fx.id(q(cOrder!)),
+    row: () => fx.rowId(),
+    time: () => `concat(${fx.id(q(cCust))}, '@', ${fx.text(timeE)})`,
+    day: () => `concat(${fx.id(q(cCust))}, '@', ${fx.text(fx.date(timeE))})`,
+  }[orderKeyOf(txSrc).key]();
+  const dropDuplicates = dropsDuplicates(cl, txSrc);
+  if (!dropDuplicates && cl.duplicates === 'auto') {
+    const all = await countRows(rel);
+    const distinct = await countRows(`(SELECT DISTINCT * FROM ${rel}) AS d0`);
+    if (all > distinct) s.warnings.push(duplicatesKeptWarning(txSrc, all - distinct));
+  }
   const normalised = `SELECT ${fx.id(q(cCust))} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
       CASE WHEN ${cancelCond} THEN -abs(${qtyE}) ELSE ${qtyE} END AS quantity,
       ${priceE ?? fx.div(amountE!, qtyE)} AS price,
       CASE WHEN ${cancelCond} THEN -abs(${amountRaw}) ELSE ${amountRaw} END AS amount,
       ${txt('product')} AS product, ${txt('category')} AS category, ${txt('country')} AS country, ${txt('status')} AS status,
       ${cancelCond} AS is_return
-    FROM ${cl.duplicates === 'drop' ? `(SELECT DISTINCT * FROM ${rel}) AS t2` : rel}`;
+    FROM ${dropDuplicates ? `(SELECT DISTINCT * FROM ${rel}) AS t2` : rel}`;
   // The distinct, normalised lines are computed once: kept in a temporary table where the
   // engine has them (PostgreSQL, DuckDB); ClickHouse scans its shards again for each query.
   let lines = `(${normalised}) AS n0`;
@@ -145,7 +159,7 @@ export async function cleanTransactions(
       remaining,
       ...extra,
     });
-  if (cl.duplicates === 'drop') push('exact duplicate rows', n);
+  if (dropDuplicates) push('exact duplicate rows', n);
   if (productKeep) push('non-product codes (postage, fees, adjustments)', kept);
   if (cl.cancellations === 'drop')
     push('cancellations and returns', kept - ret, {

@@ -23,21 +23,36 @@ export const RFM_TABLE: RfmSegmentRule[] = [
 ];
 export const RFM_OTHERS = 'Others';
 
-/** Bin edges at the 1/bins, 2/bins, ... quantiles (linear interpolation) of the non-missing values. */
+/**
+ * Score edges as the R package rfm 0.3.0 computes them (its `bins()`): the 1/bins, 2/bins, ...
+ * quantiles of the non-missing values (R's default type 7, linear interpolation), plus one.
+ */
 export function rfmBreaks(values: Float64Array, bins: number): number[] {
   const s = Float64Array.from(values)
     .filter((v) => !Number.isNaN(v))
     .sort();
-  return Array.from({ length: bins - 1 }, (_, i) => quantileSorted(s, (i + 1) / bins));
+  return Array.from({ length: bins - 1 }, (_, i) => quantileSorted(s, (i + 1) / bins) + 1);
 }
 
+/** How a value scores against its edges: rfm-0.3.0 (the default), or `above` for models saved before. */
+export type RfmEdgeRule = 'rfm-0.3.0' | 'above';
+
 /**
- * Score 1..bins of a value: 1 + the number of edges strictly below it, so a value equal to an edge
- * takes the lower bin. Reversed (recency: fewer days is better) gives bins + 1 - that.
+ * Score 1..bins of a value as rfm 0.3.0 gives it (score i for edge[i-1] <= v < edge[i]): 1 + the
+ * number of edges at or below the value. With whole numbers (orders, days) and the edges' +1 that
+ * is "above the quantile". Reversed (recency: fewer days is better) gives bins + 1 - that. Models
+ * saved before this rule (`above`) kept raw quantiles and counted the edges strictly below.
  */
-export function rfmScore(v: number, breaks: readonly number[], reversed = false): number {
+export function rfmScore(
+  v: number,
+  breaks: readonly number[],
+  reversed = false,
+  rule: RfmEdgeRule = 'rfm-0.3.0',
+): number {
   let below = 0;
-  for (const b of breaks) if (b < v) below++;
+  if (rule === 'above') {
+    for (const b of breaks) if (b < v) below++;
+  } else for (const b of breaks) if (b <= v) below++;
   const s = 1 + below;
   return reversed ? breaks.length + 2 - s : s;
 }

@@ -64,6 +64,8 @@ export const ModelSchema = z.object({
       .object({
         bins: z.number().int(),
         breaks: z.object({ r: z.array(z.number()), f: z.array(z.number()), m: z.array(z.number()) }),
+        /** How values score against the edges; models written before rfm-0.3.0 parity lack it. */
+        edgeRule: z.enum(['rfm-0.3.0', 'above']).default('above'),
         table: z.array(
           z.object({
             name: z.string(),
@@ -226,9 +228,9 @@ export function scoreModel(model: Model, input: ScoreInput): Scored {
     if (rc && fc && mc) {
       for (let i = 0; i < input.rows; i++) {
         const name = rfmSegment(
-          rfmScore(rc[i], rfm.breaks.r, true),
-          rfmScore(fc[i], rfm.breaks.f),
-          rfmScore(mc[i], rfm.breaks.m),
+          rfmScore(rc[i], rfm.breaks.r, true, rfm.edgeRule),
+          rfmScore(fc[i], rfm.breaks.f, false, rfm.edgeRule),
+          rfmScore(mc[i], rfm.breaks.m, false, rfm.edgeRule),
           rfm.table,
         );
         const idx = rfm.segmentNames.indexOf(name);

@@ -66,6 +66,8 @@ export interface DialectSpec {
   orderStatistic?(x: string, level: number): string;
   /** The most frequent non-null value of a text column, the smallest (byte order) on ties. */
   mode?(x: string): string;
+  /** Text unique to each row of a query (no order implied): an order id where each row is one order. */
+  rowId(d: DialectSpec): string;
 }
 
 const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
@@ -97,6 +99,7 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
   parseTimestamp: (x, d) => `TRY_CAST(${x} AS ${d.timestamp})`,
   parseDouble: (x, d) => `TRY_CAST(${x} AS ${d.double})`,
   quantile: () => null,
+  rowId: (d) => `CAST(row_number() OVER () AS ${d.text})`,
 };
 
 /** The SQL dialects segmint renders; each differs from STANDARD only where it says. */
@@ -166,6 +169,8 @@ export const DIALECTS = {
     // No exact mode aggregate in ClickHouse 18: the distinct values sorted by (-count, value).
     mode: (x) =>
       `arraySort((v, n) -> (-n, v), arrayDistinct(groupArray(${x})), arrayMap(v -> countEqual(groupArray(${x}), v), arrayDistinct(groupArray(${x}))))[1]`,
+    // No window functions in ClickHouse 18, and a row number would repeat across shards.
+    rowId: () => 'toString(generateUUIDv4())',
   },
   spark: {
     ...STANDARD,
@@ -193,6 +198,7 @@ export const DIALECTS = {
     epoch: (x) => `UNIX_SECONDS(${x})`,
     parseTimestamp: (x, d) => `SAFE_CAST(${x} AS ${d.timestamp})`,
     parseDouble: (x, d) => `SAFE_CAST(${x} AS ${d.double})`,
+    rowId: () => 'GENERATE_UUID()',
   },
 } satisfies Record<string, DialectSpec>;
 export type Dialect = keyof typeof DIALECTS;
@@ -238,6 +244,7 @@ export function sqlKit(dialect: Dialect) {
     parseDouble: (x: string) => d.parseDouble(x, d),
     quantile: (x: string, p: number) => d.quantile(x, p),
     mode: (x: string): string | null => d.mode?.(x) ?? null,
+    rowId: () => d.rowId(d),
     nullable: (type: string) => d.nullable(type),
     /** Whole days from `from` to `to` (both cast to dates). */
     days: (from: string, to: string) => d.days(date(from), date(to)),

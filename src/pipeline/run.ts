@@ -365,6 +365,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
             ? {
                 bins: recipe.cluster.rfm.bins,
                 breaks: rfm.breaks,
+                edgeRule: 'rfm-0.3.0',
                 table: rfmTable,
                 segmentNames: rfmNameOf,
                 features: {

@@ -16,8 +16,15 @@ import { type RunSummary, readFeatureTable, runRecipe } from '../../src/pipeline
 import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { featuresFromOrders } from '../../src/serve/orders.js';
 import { startClickHouse } from '../ch-fixture.js';
-import { engineShop, loadShopRows, shopDdl, shopSources, writeShopCsv } from '../engine-shop.js';
-import { captureIo, cleanup, featuresOf, listDir, tempDir } from '../helpers.js';
+import {
+  engineShop,
+  loadShopRows,
+  type ShopTable,
+  shopDdl,
+  shopSources,
+  writeShopCsv,
+} from '../engine-shop.js';
+import { captureIo, cleanup, featuresOf, listDir, ROOT, tempDir } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 
 const FEATURES = [
@@ -59,6 +66,22 @@ const recipeFor = (engine?: unknown) => ({
 
 type Rows = Record<string, unknown>[];
 
+/** The features table built in the engine, pulled here, equals the in-process rows. */
+async function samePulled(
+  engine: Engine,
+  built: Awaited<ReturnType<typeof buildFeaturesInEngine>>,
+  want: Rows,
+  label: string,
+): Promise<void> {
+  const duck = await Duck.open();
+  try {
+    await pullFeatures(engine, duck, built.table, built.feats.columns);
+    sameFeatures(await duck.all('SELECT * FROM features ORDER BY customer_id'), want, label);
+  } finally {
+    duck.close();
+  }
+}
+
 function sameFeatures(got: Rows, want: Rows, label: string): void {
   assert.equal(got.length, want.length, `${label}: customers`);
   for (let i = 0; i < want.length; i++) {
@@ -80,9 +103,28 @@ function sameFeatures(got: Rows, want: Rows, label: string): void {
   }
 }
 
+/** The hand-made orders table without an order id (test/fixtures/rfm/orders.csv), as a shop table. */
+function rowOrders(): ShopTable {
+  const [, ...lines] = readFileSync(join(ROOT, 'test', 'fixtures', 'rfm', 'orders.csv'), 'utf8')
+    .trim()
+    .split('\n');
+  return {
+    name: 'rfm_orders',
+    columns: [
+      { name: 'customer_id', type: 'text' },
+      { name: 'order_date', type: 'date' },
+      { name: 'revenue', type: 'double' },
+    ],
+    rows: lines.map((l) => {
+      const [c, d, r] = l.split(',');
+      return [c, d, Number(r)];
+    }),
+  };
+}
+
 describe('cleaning and features inside the engines', () => {
   const dir = tempDir('segmint-engine-features-');
-  const shop = engineShop();
+  const shop = [...engineShop(), rowOrders()];
   let reference: Awaited<ReturnType<typeof featuresOf>>;
   let refRun: RunSummary;
   before(async () => {
@@ -120,17 +162,38 @@ describe('cleaning and features inside the engines', () => {
       built.data.ledger.filter((l) => /^[1-9][0-9]* value\(s\) capped/.test(l.note ?? '')).length === 3,
       'each column had values to cap',
     );
-    const duck = await Duck.open();
-    try {
-      await pullFeatures(engine, duck, built.table, built.feats.columns);
-      sameFeatures(
-        await duck.all('SELECT * FROM features ORDER BY customer_id'),
-        ref.rows,
-        `${engine.dialect} capped`,
-      );
-    } finally {
-      duck.close();
-    }
+    await samePulled(engine, built, ref.rows, `${engine.dialect} capped`);
+  }
+
+  /**
+   * Orders without an order id: each row is one order and exact duplicates stay (with their count
+   * in a warning), in the engine as in-process.
+   */
+  async function checkRowOrders(engine: Engine, spec: Record<string, unknown>) {
+    const recipe = (inEngine: boolean) => ({
+      ...(inEngine ? { engine: { ...spec, featuresTable: 'row_order_features' } } : {}),
+      sources: {
+        orders: {
+          ...(inEngine ? { table: 'rfm_orders' } : { path: 'rfm_orders.csv' }),
+          roles: { customer: 'customer_id', time: 'order_date', amount: 'revenue' },
+        },
+      },
+      window: { referenceDate: '2024-07-01' },
+      features: ['recency_days', 'frequency', 'monetary', 'avg_order_value', 'avg_days_between_orders'],
+    });
+    const ref = await featuresOf(recipe(false), dir);
+    assert.deepEqual(
+      ref.rows.map((r) => Number(r.frequency)),
+      [4, 2, 1, 2, 1, 3, 2, 5, 1, 2],
+    );
+    const built = await buildFeaturesInEngine(engine, recipeFromObject(recipe(true), dir).recipe);
+    assert.deepEqual(built.data.ledger, ref.data.ledger, `${engine.dialect}: rows as orders, the ledger`);
+    assert.deepEqual(
+      built.data.warnings.map((w) => w.message),
+      ref.data.warnings.map((w) => w.message),
+    );
+    assert.ok(built.data.warnings.some((w) => w.code === 'DUPLICATES_KEPT'));
+    await samePulled(engine, built, ref.rows, `${engine.dialect} rows as orders`);
   }
 
   /** Builds the features in `engine`, checks them, the ledger and a whole run against in-process. */
@@ -337,6 +400,7 @@ describe('cleaning and features inside the engines', () => {
         (e: SegmintError) => e.code === 'CANCELLED',
       );
       assert.deepEqual(listDir(join(dir, 'out-cancelled', 'runs')), []);
+      await checkRowOrders(engine, { type: 'duckdb', database: 'shop.duckdb' });
     } finally {
       await engine.close();
     }
@@ -361,6 +425,7 @@ describe('cleaning and features inside the engines', () => {
       await assert.rejects(sleeping, (e: SegmintError) => e.code === 'DB_ERROR' && /cancel/i.test(e.message));
       assert.ok(Date.now() - t0 < 10_000, 'cancelled well before the statement would end');
       await checkCapped(engine, { type: 'postgres', url: srv.url });
+      await checkRowOrders(engine, { type: 'postgres', url: srv.url });
       // segmint init --engine reads the tables there and writes a recipe that runs as it is; the
       // password stays out of the file (the URL comes from SEGMINT_PG_URL).
       const c = captureIo();
@@ -488,6 +553,7 @@ describe('cleaning and features inside the engines', () => {
         await assert.rejects(long, (e: SegmintError) => e.code === 'DB_ERROR');
         assert.ok(Date.now() - t0 < 10_000, 'cancelled well before the statement would end');
         await checkCapped(engine, { type: 'clickhouse', url: ch.urls[0] });
+        await checkRowOrders(engine, { type: 'clickhouse', url: ch.urls[0] });
       } finally {
         await engine.close();
       }

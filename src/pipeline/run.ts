@@ -10,9 +10,11 @@ import {
 } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
+import type { Recipe } from '../config/recipe.js';
 import { engineOf } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
+import { orderKeyOf } from '../data/cleaning-rules.js';
 import { Duck, qi, qs } from '../data/duck.js';
 import { loadSources } from '../data/sources.js';
 import { checkAbort, connectPostgres, writeQueryToEngine } from '../engine/engine.js';
@@ -114,6 +116,14 @@ export function makeRunId(now: Date, hash: string): string {
  * outputs. Outputs go to <out>/runs/<run-id>/ built under a temporary name and renamed; then
  * <out>/latest is pointed at it. A failure leaves earlier runs and `latest` as they were.
  */
+/** What one order is in the run's transactions, and why (said in run.json), or null without any. */
+function ordersCounted(recipe: Recipe): { source: string; key: string; reason: string } | null {
+  const tx = Object.entries(recipe.sources).find(([, spec]) => spec.kind === 'transactions');
+  if (!tx) return null;
+  const [name, spec] = tx;
+  return { source: name, ...orderKeyOf({ name, spec, columns: [] }) };
+}
+
 export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Promise<RunSummary> {
   const { recipe } = loaded;
   const now = opts.now ?? (() => new Date());
@@ -511,7 +521,12 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         },
         recipe: { file: loaded.file, hash: loaded.hash, resolved: redactRecipe(recipe) },
         inputs: inputs.map((s) => ({ ...s, bytes: fileSize(s.file) })),
-        data: { customers: data.customers, referenceDate: data.referenceDate, windowStart: data.windowStart },
+        data: {
+          customers: data.customers,
+          referenceDate: data.referenceDate,
+          windowStart: data.windowStart,
+          orders: ordersCounted(recipe),
+        },
         ledger: data.ledger,
         overview,
         features: feats.columns,

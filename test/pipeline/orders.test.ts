@@ -102,6 +102,12 @@ describe('orders without an order column', () => {
       'At Risk': 1,
       'About To Sleep': 1,
     });
+    // What was guessed is in the run record too.
+    assert.deepEqual(run.data.orders, {
+      source: 'transactions',
+      key: 'row',
+      reason: 'orderKey in the recipe',
+    });
     // The repeated rows were kept, and said so with their count.
     const kept = run.warnings.find((w: { code: string }) => w.code === 'DUPLICATES_KEPT');
     assert.ok(kept, JSON.stringify(run.warnings));

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 for (const b of [
+  'startup.ts',
   'kmeans.ts',
   'minibatch.ts',
   'scaling.ts',

@@ -1,11 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
-import { cancelOnAbort, openEngine } from '../engine/engine.js';
-import { clusterInEngine, selectKInEngine } from '../engine/kmeans.js';
-import { fitPrepInEngine } from '../engine/prep.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
-import { OTHER } from '../prep/prepare.js';
 import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 
@@ -76,6 +71,16 @@ export function registerCluster(program: Command, io: Io): void {
       .option('--out <file>', 'write the result (preparation, centres, sizes, seed) as JSON here'),
   ).action(
     action(io, async (opts: ClusterOpts) => {
+      const [{ cancelOnAbort, openEngine }, { clusterInEngine, selectKInEngine }, { fitPrepInEngine }] =
+        await Promise.all([
+          import('../engine/engine.js'),
+          import('../engine/kmeans.js'),
+          import('../engine/prep.js'),
+        ]);
+      const [{ writeFileAtomic }, { OTHER }] = await Promise.all([
+        import('../pipeline/atomic.js'),
+        import('../prep/prepare.js'),
+      ]);
       const range = /^(\d+)\.\.(\d+)$/.exec(opts.k.trim());
       const kMin = range ? int(range[1], '--k', 1) : int(opts.k, '--k', 1);
       const kMax = range ? int(range[2], '--k', kMin) : kMin;

@@ -1,13 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadRecipe } from '../config/load.js';
 import { SegmintError } from '../core/errors.js';
-import { generateDemoShop } from '../demo/generate.js';
-import { runRecipe } from '../pipeline/run.js';
 import { printRunSummary, runJson } from './cmd-run.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import { fmtInt, type Io } from './output.js';
-import { progressRenderer } from './progress.js';
 
 const positiveInt = (name: string) => (v: string) => {
   const n = Number(v);
@@ -29,6 +25,12 @@ export function registerDemo(program: Command, io: Io): void {
     true,
   ).action(
     action(io, async (opts: CommonOpts & { dir: string; customers: number; seed: number }) => {
+      const [{ generateDemoShop }, { loadRecipe }, { runRecipe }, { progressRenderer }] = await Promise.all([
+        import('../demo/generate.js'),
+        import('../config/load.js'),
+        import('../pipeline/run.js'),
+        import('./progress.js'),
+      ]);
       const dir = resolve(opts.dir);
       const t0 = performance.now();
       const shop = generateDemoShop({ dir, customers: opts.customers, seed: opts.seed });

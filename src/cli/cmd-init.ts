@@ -2,13 +2,9 @@ import { existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
-import { Duck } from '../data/duck.js';
-import { redactUrl } from '../data/postgres.js';
-import { type SniffResult, sniffFile } from '../data/sniff.js';
-import { openEngine } from '../engine/engine.js';
-import { sniffEngineTable } from '../engine/features.js';
-import { writeFileAtomic } from '../pipeline/atomic.js';
+import type { SniffResult } from '../data/sniff.js';
 import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 
@@ -172,6 +168,11 @@ export function registerInit(program: Command, io: Io): void {
         });
       }
       if (opts.engine) return initFromEngine(files, opts, out, io);
+      const [{ Duck }, { sniffFile }, { writeFileAtomic }] = await Promise.all([
+        import('../data/duck.js'),
+        import('../data/sniff.js'),
+        import('../pipeline/atomic.js'),
+      ]);
       const duck = await Duck.open();
       try {
         const sniffs: SniffResult[] = [];
@@ -213,6 +214,11 @@ async function initFromEngine(
   out: string,
   io: Io,
 ): Promise<void> {
+  const [{ openEngine }, { sniffEngineTable }, { writeFileAtomic }] = await Promise.all([
+    import('../engine/engine.js'),
+    import('../engine/features.js'),
+    import('../pipeline/atomic.js'),
+  ]);
   const target = engineFromFlags(opts);
   const { type, database } = target;
   const engine = await openEngine(target, '--engine');

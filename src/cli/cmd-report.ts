@@ -1,9 +1,6 @@
 import { renameSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../pipeline/atomic.js';
-import { buildReport } from '../report/build.js';
-import { printPdf } from '../report/pdf.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import type { Io } from './output.js';
 
@@ -19,6 +16,11 @@ export function registerReport(program: Command, io: Io): void {
       .option('-o, --out <file>', 'where to write the HTML (default <run-dir>/report.html)'),
   ).action(
     action(io, async (dir: string, opts: CommonOpts & { pdf?: boolean; out?: string }) => {
+      const [{ writeFileAtomic }, { buildReport }, { printPdf }] = await Promise.all([
+        import('../pipeline/atomic.js'),
+        import('../report/build.js'),
+        import('../report/pdf.js'),
+      ]);
       const runDir = resolve(dir);
       const t0 = performance.now();
       const { html, charts } = await buildReport(runDir);

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { loadRecipe } from '../config/load.js';
-import { type RunSummary, runRecipe } from '../pipeline/run.js';
+import type { RunSummary } from '../pipeline/run.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import { fmtInt, fmtNum, fmtPct, type Io, table } from './output.js';
-import { progressRenderer } from './progress.js';
 
 /** The closing table of a run: one row per segment. */
 export function segmentTable(s: RunSummary): string {
@@ -75,6 +73,12 @@ export function registerRun(program: Command, io: Io): void {
     true,
   ).action(
     action(io, async (file: string, opts: CommonOpts & { out?: string }) => {
+      // The heavy modules load with the command, so `segmint --help` starts at once.
+      const [{ loadRecipe }, { runRecipe }, { progressRenderer }] = await Promise.all([
+        import('../config/load.js'),
+        import('../pipeline/run.js'),
+        import('./progress.js'),
+      ]);
       const loaded = loadRecipe(file, opts.set ?? []);
       const progress = progressRenderer(io, !opts.json && !opts.quiet);
       // Ctrl-C stops the run at the next step (and the engine's running statement): CANCELLED,

@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
-import { startService } from '../serve/service.js';
 import { action, addCommon, type CommonOpts } from './common.js';
 import type { Io } from './output.js';
 
@@ -32,6 +31,7 @@ export function registerServe(program: Command, io: Io): void {
         const port = Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new SegmintError('USAGE', `--port must be a port number, not "${opts.port}".`);
+        const { startService } = await import('../serve/service.js');
         const svc = await startService({
           workspace: resolve(opts.workspace),
           recipe: opts.recipe,

@@ -541,7 +541,9 @@ export const OutputSpec = z.strictObject({
     ),
 });
 
-export const ENGINE_NAMES = ['duckdb', 'postgres', 'clickhouse'] as const;
+import { ENGINE_NAMES } from './names.js';
+
+export { ENGINE_NAMES };
 
 export const EngineSpec = z
   .strictObject({

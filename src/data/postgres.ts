@@ -1,11 +1,9 @@
 import pg from 'pg';
 import { SegmintError } from '../core/errors.js';
+import { redactUrl } from '../core/redact.js';
 import { type Duck, qi } from './duck.js';
 
-/** A connection URL with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
-}
+export { redactUrl };
 
 /** The connection URL from the recipe, else SEGMINT_PG_URL or DATABASE_URL; libpq's PG* variables fill the rest. */
 export function pgUrl(url: string | undefined): string | undefined {

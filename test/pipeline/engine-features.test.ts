@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { inspectFile } from '../../src/cli/cmd-inspect.js';
+import { inspectFile } from '../../src/cli/inspect.js';
 import { main } from '../../src/cli/main.js';
 import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
 import { PrepSpec } from '../../src/config/recipe.js';

@@ -1,0 +1,170 @@
+// segmint inspect: a first look at a data file or a table.
+import { Duck, isNumericType, isTemporalType, qi } from '../data/duck.js';
+import type { ColumnSummary } from '../data/overview.js';
+import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
+import { sniffFile } from '../data/sniff.js';
+import { openEngine } from '../engine/engine.js';
+import { sniffEngineTable } from '../engine/features.js';
+import { summarizeTable } from '../engine/inspect.js';
+import { sqlKit } from '../model/sql.js';
+import { type CommonOpts, engineFromFlags, printJson } from './common.js';
+import { fmtInt, type Io, table } from './output.js';
+
+/** A column as the report summarises it, plus the numeric summary that inspect prints. */
+export interface ColumnOverview extends ColumnSummary {
+  mean: number | null;
+  q25: number | null;
+  median: number | null;
+  q75: number | null;
+}
+
+export interface Overview {
+  file: string;
+  rows: number;
+  kind: string;
+  roles: Record<string, string>;
+  columns: ColumnOverview[];
+  dateRange: { column: string; from: string; to: string } | null;
+}
+
+/** A first look at a data file: rows, per-column types, nulls, distinct counts, ranges and top values. */
+export async function inspectFile(path: string): Promise<Overview> {
+  const duck = await Duck.open();
+  try {
+    const s = await sniffFile(duck, path, process.cwd());
+    try {
+      if (s.csv.delimiter === 'whitespace')
+        await loadWhitespaceTable(duck, 't', s.file, { delimiter: 'whitespace' });
+      else {
+        const { sql, params } = readerSql(
+          s.file,
+          s.format,
+          s.csv.delimiter
+            ? { delimiter: s.csv.delimiter, ...(s.csv.header === false ? { header: false } : {}) }
+            : undefined,
+        );
+        await duck.exec(`CREATE TABLE t AS SELECT * FROM ${sql}`, params);
+      }
+    } catch (e) {
+      throw readError(e, s.file);
+    }
+    const rows = Number((await duck.one('SELECT count(*) AS n FROM t')).n);
+    const cols = await duck.describe('t');
+    const columns: ColumnOverview[] = [];
+    for (const c of cols) {
+      const q = qi(c.name);
+      const num = isNumericType(c.type);
+      const r = await duck.one(
+        `SELECT count(*) - count(${q}) AS nulls, approx_count_distinct(${q}) AS distinct, CAST(min(${q}) AS VARCHAR) AS min, CAST(max(${q}) AS VARCHAR) AS max${
+          num ? `, avg(${q}) AS mean, quantile_cont(${q}, [0.25, 0.5, 0.75]) AS qs` : ''
+        } FROM t`,
+      );
+      const top =
+        isTemporalType(c.type) || (num && Number(r.distinct) > 20)
+          ? []
+          : await duck.all(
+              `SELECT CAST(${q} AS VARCHAR) AS value, count(*) AS count FROM t WHERE ${q} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5`,
+            );
+      const qs = (r.qs as number[] | undefined) ?? [];
+      columns.push({
+        name: c.name,
+        type: c.type,
+        nulls: Number(r.nulls),
+        distinct: Number(r.distinct),
+        min: r.min === null ? null : String(r.min),
+        max: r.max === null ? null : String(r.max),
+        mean: num && r.mean !== null ? Number(r.mean) : null,
+        q25: qs.length ? Number(qs[0]) : null,
+        median: qs.length ? Number(qs[1]) : null,
+        q75: qs.length ? Number(qs[2]) : null,
+        top: top.map((x) => ({ value: String(x.value), count: Number(x.count) })),
+      });
+    }
+    const timeCol = s.roles.time ?? s.roles.joined;
+    let dateRange: Overview['dateRange'] = null;
+    if (timeCol) {
+      const c = columns.find((x) => x.name === timeCol);
+      if (c?.min && c.max) {
+        if (s.dateFormat) {
+          const r = await duck.one(
+            `SELECT CAST(min(try_strptime(CAST(${qi(timeCol)} AS VARCHAR), $f)) AS VARCHAR) AS a, CAST(max(try_strptime(CAST(${qi(timeCol)} AS VARCHAR), $f)) AS VARCHAR) AS b FROM t`,
+            { f: s.dateFormat },
+          );
+          dateRange = { column: timeCol, from: String(r.a), to: String(r.b) };
+        } else dateRange = { column: timeCol, from: c.min, to: c.max };
+      }
+    }
+    return { file: s.file, rows, kind: s.kind, roles: s.roles, columns, dateRange };
+  } finally {
+    duck.close();
+  }
+}
+
+/**
+ * A first look at a table where it lives: the same summary as for a file (exact distinct counts,
+ * quartiles, top values), computed by the engine; kind and roles guessed from the column names.
+ */
+export async function inspectTable(
+  table: string,
+  opts: { engine?: string; url?: string | undefined; database?: string | undefined },
+): Promise<Overview> {
+  const target = engineFromFlags(opts);
+  const { type } = target;
+  const engine = await openEngine(target, '--engine');
+  try {
+    const s = await sniffEngineTable(engine, table);
+    const ref = table.split('.').map(sqlKit(type).q).join('.');
+    const rows = Number((await engine.all(`SELECT count(*) AS n FROM ${ref}`))[0]?.n ?? 0);
+    const columns = await summarizeTable(engine, table, s.columns, true);
+    const timeCol = s.roles.time ?? s.roles.joined;
+    const c = timeCol ? columns.find((x) => x.name === timeCol) : undefined;
+    return {
+      file: `${type}:${table}`,
+      rows,
+      kind: s.kind,
+      roles: s.roles,
+      columns,
+      dateRange: timeCol && c?.min && c.max ? { column: timeCol, from: c.min, to: c.max } : null,
+    };
+  } finally {
+    await engine.close();
+  }
+}
+
+const short = (v: string | null, n = 22) => (v === null ? '-' : v.length > n ? `${v.slice(0, n - 1)}…` : v);
+const num = (v: number | null) =>
+  v === null ? '-' : Math.abs(v) >= 1000 ? fmtInt(v) : Number(v.toPrecision(4)).toString();
+
+/** The options of `segmint inspect`. */
+export type InspectOpts = CommonOpts & { engine?: string; url?: string; database?: string };
+
+/** `segmint inspect`: the summary of a file, or of a table with --engine. */
+export async function inspectCommand(file: string, opts: InspectOpts, io: Io): Promise<void> {
+  const o = opts.engine ? await inspectTable(file, opts) : await inspectFile(file);
+  if (opts.json) return printJson(io, o);
+  io.out(
+    `${o.file}\n${fmtInt(o.rows)} rows, ${o.columns.length} columns; looks like ${o.kind}${
+      Object.keys(o.roles).length
+        ? ` (${Object.entries(o.roles)
+            .map(([r, c]) => `${r} = ${c}`)
+            .join(', ')})`
+        : ''
+    }\n`,
+  );
+  if (o.dateRange) io.out(`dates: ${o.dateRange.from} to ${o.dateRange.to} (${o.dateRange.column})\n`);
+  io.out(
+    `\n${table(
+      ['column', 'type', 'nulls', 'distinct', 'min', 'median', 'max', 'top values'],
+      o.columns.map((c) => [
+        c.name,
+        c.type,
+        fmtInt(c.nulls),
+        fmtInt(c.distinct),
+        short(c.min, 16),
+        num(c.median),
+        short(c.max, 16),
+        short(c.top.map((t) => `${t.value} (${fmtInt(t.count)})`).join(', '), 48),
+      ]),
+    )}\n`,
+  );
+}

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -11,7 +12,7 @@ import { BatchRequest, ErrorBody, RunStartResponse, ScoreRequest, ScoreResponse 
 export interface AppDeps {
   /** The output folder of a recipe: runs/, latest, history.duckdb. */
   workspace: string;
-  /** When set, every /v1 route needs this key (header x-api-key, or Authorization: Bearer). */
+  /** When set, every /v1 route and the dashboard need this key (x-api-key, Authorization: Bearer, or Basic). */
   apiKey?: string | undefined;
   /** Largest request body in bytes (default 16 MiB, enough for a 10,000-row batch). */
   bodyLimit?: number;
@@ -42,6 +43,31 @@ function loadLatest(workspace: string): Loaded | null {
     runDir,
     numeric: new Set(model.features.filter((f) => f.type === 'numeric').map((f) => f.name)),
   };
+}
+
+/** Routes that need the key when one is set: the API under /v1 and the dashboard. */
+const needsKey = (route: string): boolean => route.startsWith('/v1/') || route === '/';
+
+/** The key a request presents: x-api-key, Authorization: Bearer, or the password of Basic auth. */
+function presentedKey(headers: FastifyRequest['headers']): string | undefined {
+  const direct = headers['x-api-key'];
+  if (typeof direct === 'string') return direct;
+  const auth = headers.authorization;
+  if (!auth) return undefined;
+  if (auth.startsWith('Bearer ')) return auth.slice(7);
+  if (auth.startsWith('Basic ')) {
+    const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
+  return undefined;
+}
+
+/** Compares in constant time (digests of equal length, so neither the key nor its length leaks). */
+function keyMatches(given: string | undefined, key: string): boolean {
+  if (given === undefined) return false;
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(key));
 }
 
 const fail = (reply: FastifyReply, status: number, code: string, message: string, field?: string) =>
@@ -80,18 +106,21 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   });
   app.setNotFoundHandler((req, reply) => fail(reply, 404, 'NOT_FOUND', `No route ${req.method} ${req.url}.`));
 
+  // The key is checked on the route fastify matched (after it decoded the path), never on the raw
+  // URL: /%761/segments is /v1/segments and needs the key too. With a key set, the dashboard needs
+  // it as well (a browser asks for it: any user name, the key as the password).
   app.addHook('onRequest', async (req, reply) => {
-    if (!deps.apiKey || !req.url.startsWith('/v1/')) return;
-    const header =
-      req.headers['x-api-key'] ??
-      (req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined);
-    if (header !== deps.apiKey)
-      return fail(
-        reply,
-        401,
-        'UNAUTHORIZED',
-        'A valid API key is needed: send it as x-api-key or Authorization: Bearer <key>.',
-      );
+    if (!deps.apiKey) return;
+    const route = req.routeOptions.url;
+    if (route === undefined || !needsKey(route)) return;
+    if (keyMatches(presentedKey(req.headers), deps.apiKey)) return;
+    if (route === '/') reply.header('www-authenticate', 'Basic realm="segmint", charset="UTF-8"');
+    return fail(
+      reply,
+      401,
+      'UNAUTHORIZED',
+      'A valid API key is needed: send it as x-api-key, Authorization: Bearer <key>, or as the password of Basic authentication.',
+    );
   });
 
   const needModel = (reply: FastifyReply): Loaded | null => {

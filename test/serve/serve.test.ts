@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
+import type { SegmintError } from '../../src/core/errors.js';
 import { Duck, qs } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
@@ -201,6 +202,25 @@ describe('the scoring API', () => {
     await app.close();
   });
 
+  test('the key comes from a file, the flag or SEGMINT_API_KEY; a bad key file is a usage error', async () => {
+    const { resolveApiKey } = await import('../../src/cli/cmd-serve.js');
+    const file = join(dir, 'key.txt');
+    writeFileSync(file, 's3cret\nignored\n');
+    assert.equal(resolveApiKey({ apiKeyFile: file, apiKey: 'flag' }, { SEGMINT_API_KEY: 'env' }), 's3cret');
+    assert.equal(resolveApiKey({ apiKey: 'flag' }, { SEGMINT_API_KEY: 'env' }), 'flag');
+    assert.equal(resolveApiKey({}, { SEGMINT_API_KEY: 'env' }), 'env');
+    assert.equal(resolveApiKey({}, {}), undefined);
+    writeFileSync(file, '\n');
+    assert.throws(
+      () => resolveApiKey({ apiKeyFile: file }, {}),
+      (e: SegmintError) => e.code === 'USAGE',
+    );
+    assert.throws(
+      () => resolveApiKey({ apiKeyFile: join(dir, 'no-such-key') }, {}),
+      (e: SegmintError) => e.code === 'USAGE' && /Cannot read/.test(e.message),
+    );
+  });
+
   test('API key on and off; 503 while no model exists', async () => {
     const app = buildApp({ workspace, apiKey: 'k3y' });
     assert.equal((await app.inject('/v1/segments')).statusCode, 401);
@@ -213,6 +233,40 @@ describe('the scoring API', () => {
       200,
     );
     assert.equal((await app.inject('/healthz')).statusCode, 200, 'health needs no key');
+    // The key is checked on the route fastify matched, not on the raw URL: encoded paths that
+    // decode to a /v1 route need it too.
+    for (const url of [
+      '/%761/segments',
+      '/v%31/segments',
+      '/%76%31/runs',
+      '/v1/customers/12346',
+      '/v%31/customers/12346',
+    ])
+      assert.equal((await app.inject(url)).statusCode, 401, url);
+    assert.equal((await app.inject({ method: 'POST', url: '/%761/runs' })).statusCode, 401);
+    assert.equal(
+      (await app.inject({ url: '/v1/segments', headers: { 'x-api-key': 'k3y-wrong' } })).statusCode,
+      401,
+      'a wrong key of another length',
+    );
+    assert.equal(
+      (await app.inject({ url: '/v1/segments', headers: { 'x-api-key': 'k3x' } })).statusCode,
+      401,
+      'a wrong key of the same length',
+    );
+    // The dashboard needs the key too; a browser asks for it (Basic: any user, the key as password).
+    const dash = await app.inject('/?customer=12346');
+    assert.equal(dash.statusCode, 401);
+    assert.match(String(dash.headers['www-authenticate']), /^Basic realm="segmint"/);
+    assert.doesNotMatch(dash.body, /12346/);
+    const basic = `Basic ${Buffer.from('me:k3y').toString('base64')}`;
+    assert.equal((await app.inject({ url: '/', headers: { authorization: basic } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ url: '/v1/segments', headers: { authorization: basic } })).statusCode,
+      200,
+    );
+    assert.equal((await app.inject('/openapi.json')).statusCode, 200, 'the API description needs no key');
+    assert.equal((await app.inject('/nowhere')).statusCode, 404);
     await app.close();
     const empty = join(dir, 'empty');
     mkdirSync(empty);

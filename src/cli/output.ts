@@ -1,4 +1,5 @@
 import { isSegmintError, SegmintError, toSegmintError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
 
 /** Exit codes: 0 done, 2 usage or recipe error, 3 data error, 1 internal error. */
 export const EXIT = { ok: 0, internal: 1, usage: 2, data: 3 } as const;
@@ -39,7 +40,7 @@ export function reportError(e: unknown, json: boolean, io: Io): number {
       .join(', ');
     io.err(`error ${err.code}: ${err.message}\n${where ? `  where: ${where}\n` : ''}  fix: ${err.hint}\n`);
     if (!isSegmintError(e) || err.code === 'INTERNAL')
-      io.err(`${e instanceof Error && e.stack ? e.stack : String(e)}\n`);
+      io.err(`${redactSecrets(e instanceof Error && e.stack ? e.stack : String(e))}\n`);
   }
   return exitCodeFor(err);
 }

@@ -1,3 +1,5 @@
+import { redactDeep, redactSecrets } from './redact.js';
+
 /**
  * One registry of error codes. Every code says what went wrong, which exit category it belongs to
  * (the CLI maps categories to exit codes, the server to HTTP statuses) and a default hint on how to
@@ -116,12 +118,13 @@ export class SegmintError extends Error {
     message: string,
     opts: { hint?: string; where?: ErrorWhere; details?: unknown; cause?: unknown } = {},
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    // Whatever an error carries may leave the process (terminal, JSON, history, API): no secret in it.
+    super(redactSecrets(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'SegmintError';
     this.code = code;
-    this.hint = opts.hint ?? ERROR_CODES[code].hint;
-    this.where = opts.where ?? {};
-    this.details = opts.details;
+    this.hint = redactSecrets(opts.hint ?? ERROR_CODES[code].hint);
+    this.where = redactDeep(opts.where ?? {});
+    this.details = redactDeep(opts.details);
   }
   get category(): ErrorCategory {
     return ERROR_CODES[this.code].category;

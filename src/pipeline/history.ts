@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { redactSecrets } from '../core/redact.js';
 import { Duck, qs } from '../data/duck.js';
 
 /** The workspace database beside the runs: every run, its status, and every customer's tags. */
@@ -64,7 +65,7 @@ export async function recordRun(
         k: row.k,
         hash: row.recipeHash,
         dir: row.runDir,
-        err: row.error,
+        err: row.error === null ? null : redactSecrets(row.error),
       },
     );
     for (const s of segments)
@@ -109,7 +110,7 @@ export async function listRuns(outDir: string): Promise<RunRow[]> {
       k: r.k === null ? null : Number(r.k),
       recipeHash: String(r.recipe_hash),
       runDir: r.run_dir === null ? null : String(r.run_dir),
-      error: r.error === null ? null : String(r.error),
+      error: r.error === null ? null : redactSecrets(String(r.error)),
     }));
   } finally {
     h.close();

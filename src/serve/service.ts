@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Cron } from 'croner';
 import { loadRecipe } from '../config/load.js';
 import { SegmintError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
 import { makeRunId, runRecipe } from '../pipeline/run.js';
 import { buildApp } from './app.js';
 
@@ -34,7 +35,7 @@ export async function startService(opts: ServiceOptions) {
         opts.onRun?.({ runId: s.runId, error: null });
       })
       .catch((e: unknown) => {
-        opts.onRun?.({ runId: null, error: e instanceof Error ? e.message : String(e) });
+        opts.onRun?.({ runId: null, error: redactSecrets(e instanceof Error ? e.message : String(e)) });
       })
       .finally(() => {
         running = null;

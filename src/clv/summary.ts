@@ -45,7 +45,7 @@ export function summarySql(kit: SqlKit, transactions: string, customers: string 
        ${fx.days('first', end)} AS td,
        coalesce(${fx.agg('avg', 'v', repeat)}, 0) AS m,
        ${fx.agg('count', null, `d > ${end}`)} AS holdout
-     FROM (SELECT customer_id, ${fx.date('ts')} AS d, sum(amount) AS v FROM ${transactions} WHERE NOT is_return GROUP BY customer_id, d) AS days
+     FROM (SELECT customer_id, ${fx.date('ts')} AS d, ${fx.agg('sum', 'amount')} AS v FROM ${transactions} WHERE NOT is_return GROUP BY customer_id, d) AS days
      JOIN (SELECT customer_id, min(${fx.date('ts')}) AS first FROM ${transactions} WHERE NOT is_return GROUP BY customer_id) AS firsts USING (customer_id)
      WHERE first <= ${end}${customers ? ` AND customer_id IN (SELECT customer_id FROM ${customers})` : ''}
      GROUP BY customer_id, first`;

@@ -1,3 +1,4 @@
+import { sqlKit } from '../model/sql.js';
 import type { CleanResult } from './clean.js';
 import { type Duck, isNumericType, isTemporalType, qi } from './duck.js';
 import type { LoadedSource } from './sources.js';
@@ -118,8 +119,8 @@ export async function dataOverview(
     });
   }
   if (data.has.transactions) {
-    const orders =
-      '(SELECT customer_id, order_id, sum(amount) AS value, sum(quantity) AS items FROM tx WHERE NOT is_return GROUP BY 1, 2)';
+    const { fx } = sqlKit('duckdb');
+    const orders = `(SELECT customer_id, order_id, ${fx.agg('sum', 'amount')} AS value, ${fx.agg('sum', 'quantity')} AS items FROM tx WHERE NOT is_return GROUP BY 1, 2)`;
     out.distributions.orderValue = await histogram(duck, orders, 'value');
     out.distributions.itemsPerOrder = await histogram(duck, orders, 'items');
     out.distributions.ordersPerCustomer = await histogram(

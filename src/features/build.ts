@@ -126,7 +126,7 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
   };
   const mode = recipe.cleaning.cancellations;
   const P = 'NOT is_return';
-  const money = mode === 'net' ? 'sum(amount)' : fx.agg('sum', 'amount', P);
+  const money = mode === 'net' ? fx.agg('sum', 'amount') : fx.agg('sum', 'amount', P);
   const orders = fx.agg('countDistinct', 'order_id', P);
   const used = new Set<string>();
   const add = (
@@ -249,7 +249,7 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
       case 'category_share': {
         const top = spec.top ?? 5;
         const cats = await ctx.all(
-          `SELECT category, sum(amount) AS v FROM ${ctx.txRelation} WHERE ${P} AND category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT ${top}`,
+          `SELECT category, ${fx.agg('sum', 'amount')} AS v FROM ${ctx.txRelation} WHERE ${P} AND category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT ${top}`,
         );
         if (!cats.length) {
           warnings.push({
@@ -297,7 +297,7 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
             },
           );
         }
-        aggs.push({ table: 'ev', name: nm(f), empty: 'NULL', expr: 'avg(duration)' });
+        aggs.push({ table: 'ev', name: nm(f), empty: 'NULL', expr: fx.agg('avg', 'duration') });
         add(nm(f), 'numeric', f, 'Average session length (minutes)', path);
         break;
       case 'event_count': {

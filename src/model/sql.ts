@@ -68,6 +68,13 @@ export interface DialectSpec {
   mode?(x: string): string;
   /** Text unique to each row of a query (no order implied): an order id where each row is one order. */
   rowId(d: DialectSpec): string;
+  /**
+   * A double as an exact decimal, and a sum of those back to a double: sums and averages are
+   * added exactly, so their bits do not depend on how the engine splits the rows over threads or
+   * shards (floating-point addition is not associative).
+   */
+  toExact(x: string): string;
+  fromExact(s: string, d: DialectSpec): string;
 }
 
 const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
@@ -100,6 +107,8 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
   parseDouble: (x, d) => `TRY_CAST(${x} AS ${d.double})`,
   quantile: () => null,
   rowId: (d) => `CAST(row_number() OVER () AS ${d.text})`,
+  toExact: (x) => `CAST(${x} AS DECIMAL(38, 10))`,
+  fromExact: (s, d) => `CAST(${s} AS ${d.double})`,
 };
 
 /** The SQL dialects segmint renders; each differs from STANDARD only where it says. */
@@ -134,6 +143,7 @@ export const DIALECTS = {
       `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`,
     quantile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
     mode: (x) => `mode() WITHIN GROUP (ORDER BY ${x} COLLATE "C")`,
+    toExact: (x) => `CAST(${x} AS numeric)`,
   },
   clickhouse: {
     ...STANDARD,
@@ -171,6 +181,8 @@ export const DIALECTS = {
       `arraySort((v, n) -> (-n, v), arrayDistinct(groupArray(${x})), arrayMap(v -> countEqual(groupArray(${x}), v), arrayDistinct(groupArray(${x}))))[1]`,
     // No window functions in ClickHouse 18, and a row number would repeat across shards.
     rowId: () => 'toString(generateUUIDv4())',
+    toExact: (x) => `toDecimal128(${x}, 10)`,
+    fromExact: (s) => `toFloat64(${s})`,
   },
   spark: {
     ...STANDARD,
@@ -199,6 +211,7 @@ export const DIALECTS = {
     parseTimestamp: (x, d) => `SAFE_CAST(${x} AS ${d.timestamp})`,
     parseDouble: (x, d) => `SAFE_CAST(${x} AS ${d.double})`,
     rowId: () => 'GENERATE_UUID()',
+    toExact: (x) => `CAST(${x} AS BIGNUMERIC)`,
   },
 } satisfies Record<string, DialectSpec>;
 export type Dialect = keyof typeof DIALECTS;
@@ -222,6 +235,20 @@ export function sqlKit(dialect: Dialect) {
   const text = (x: string) => d.toText(x, d);
   const date = (x: string) => d.toDate(x);
   const ifNull = (c: string, v: string) => `coalesce(${c}, ${v})`;
+  const rawAgg = (fn: AggName, arg: string | null, cond?: string): string => {
+    const a = arg ?? '*';
+    const plain = fn === 'countDistinct' ? `count(DISTINCT ${a})` : `${fn}(${a})`;
+    if (!cond) return plain;
+    if (d.conditional === 'filter') return `${plain} FILTER (WHERE ${cond})`;
+    if (d.conditional === 'if') {
+      if (fn === 'count' && !arg) return `countIf(${cond})`;
+      // avgIf gives NaN over no rows; the others' average is NULL there.
+      if (fn === 'avg') return `sumIf(${a}, ${cond}) / NULLIF(countIf(${cond}), 0)`;
+      return `${fn === 'countDistinct' ? 'uniqExact' : fn}If(${a}, ${cond})`;
+    }
+    const v = `CASE WHEN ${cond} THEN ${arg ?? '1'} END`;
+    return fn === 'countDistinct' ? `count(DISTINCT ${v})` : `${fn}(${v})`;
+  };
   const fx = {
     double,
     text,
@@ -251,20 +278,17 @@ export function sqlKit(dialect: Dialect) {
     epoch: (x: string) => d.epoch(x),
     /** a / b in double precision, NULL where b is 0. */
     div: (a: string, b: string) => `${double(a)} / NULLIF(${b}, 0)`,
-    /** An aggregate over the rows where `cond` holds (FILTER, -If combinators or CASE). */
+    /**
+     * An aggregate over the rows where `cond` holds (FILTER, -If combinators or CASE). Sums and
+     * averages of a value are exact (decimal) and converted back, so the same rows give the same
+     * bits whatever the engine's parallelism.
+     */
     agg: (fn: AggName, arg: string | null, cond?: string): string => {
-      const a = arg ?? '*';
-      const plain = fn === 'countDistinct' ? `count(DISTINCT ${a})` : `${fn}(${a})`;
-      if (!cond) return plain;
-      if (d.conditional === 'filter') return `${plain} FILTER (WHERE ${cond})`;
-      if (d.conditional === 'if') {
-        if (fn === 'count' && !arg) return `countIf(${cond})`;
-        // avgIf gives NaN over no rows; the others' average is NULL there.
-        if (fn === 'avg') return `sumIf(${a}, ${cond}) / NULLIF(countIf(${cond}), 0)`;
-        return `${fn === 'countDistinct' ? 'uniqExact' : fn}If(${a}, ${cond})`;
+      if ((fn === 'sum' || fn === 'avg') && arg) {
+        const total = d.fromExact(rawAgg('sum', d.toExact(arg), cond), d);
+        return fn === 'sum' ? total : `${total} / NULLIF(${rawAgg('count', arg, cond)}, 0)`;
       }
-      const v = `CASE WHEN ${cond} THEN ${arg ?? '1'} END`;
-      return fn === 'countDistinct' ? `count(DISTINCT ${v})` : `${fn}(${v})`;
+      return rawAgg(fn, arg, cond);
     },
   };
   return { d, dialect, q, num, str, least, fx };

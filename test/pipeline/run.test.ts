@@ -206,8 +206,8 @@ describe('real datasets', () => {
               },
             },
           },
-          // Several identical rows per customer and day are real purchases in CDNOW, not duplicates.
-          cleaning: { duplicates: 'keep' },
+          // Several identical rows per customer and day are real purchases in CDNOW, not duplicates:
+          // without an order id they are kept (cleaning.duplicates auto) and each row is one order.
           features: ['recency_days', 'frequency', 'monetary', 'avg_order_value', 'tenure_days'],
           cluster: { k: 4, nInit: 3 },
           output: { dir: out },
@@ -229,6 +229,11 @@ describe('real datasets', () => {
       // Total spend of the kept rows equals the file's total, $2,500,315.63 (the zero rows add nothing).
       const spend = s.segments.reduce((a, p) => a + (p.means.monetary ?? 0) * p.size, 0);
       assert.ok(Math.abs(spend - 2500315.63) < 0.01, `total spend ${spend}`);
+      // Each kept row is one order (no order id, no product column): the orders add up to the rows.
+      const orders = s.segments.reduce((a, p) => a + (p.means.frequency ?? 0) * p.size, 0);
+      assert.ok(Math.abs(orders - (69659 - dropped)) < 1e-6, `orders ${orders}`);
+      assert.equal(run.data.orders.key, 'row');
+      assert.ok(run.warnings.some((w: { code: string }) => w.code === 'DUPLICATES_KEPT'));
     } finally {
       cleanup(out);
     }
@@ -275,5 +280,33 @@ describe('real datasets', () => {
     } finally {
       cleanup(out);
     }
+  });
+});
+
+describe('byte-identical outputs at demo scale', () => {
+  // Sums over many rows on several DuckDB threads added up in whatever order the threads finished
+  // (3414.34 one run, 3414.340000000001 the next); sums and averages are exact decimals now.
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+    generateDemoShop({ dir, customers: 5000, seed: 7 });
+  });
+  after(() => cleanup(dir));
+
+  test('three runs of the demo recipe give the same bytes (tags, profiles, model)', async () => {
+    const files = ['tags.csv', 'tags.parquet', 'profiles.csv', 'model.json'];
+    const runs = [];
+    for (const r of ['a', 'b', 'c'])
+      runs.push(
+        await runRecipe(loadRecipe(join(dir, 'recipe.yaml'), ['cluster.k=4']), { outDir: join(dir, r) }),
+      );
+    for (const f of files)
+      for (const s of runs.slice(1))
+        assert.ok(
+          readFileSync(runs[0].files[f]).equals(readFileSync(s.files[f])),
+          `${f} differs between runs`,
+        );
+    // The money columns are the decimal sums of the lines, not one of their floating-point orders.
+    assert.match(readFileSync(runs[0].files['tags.csv'], 'utf8'), /^12348,.*,3414\.34,/m);
   });
 });

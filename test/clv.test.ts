@@ -266,4 +266,60 @@ describe('CLV in the pipeline', () => {
       cleanup(out);
     }
   });
+
+  test('a shop whose customers join every day: those who start on the calibration end are scored as new customers, not an error', async () => {
+    const { tempDir, cleanup } = await import('./helpers.js');
+    const { runRecipe } = await import('../src/pipeline/run.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = tempDir();
+    try {
+      // 240 customers; customer c first buys on day c % 60 of June-July 2024 and again every
+      // 5 + c % 7 days: those starting on the last day have T = 0 at the default calibration end.
+      const lines = ['customer_id,day,amount'];
+      const day0 = Date.UTC(2024, 5, 1);
+      for (let c = 0; c < 240; c++)
+        for (let d = c % 60; d < 60; d += 5 + (c % 7))
+          lines.push(
+            `K${c},${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)},${10 + (c % 13) + (d % 4)}`,
+          );
+      writeFileSync(join(dir, 'orders.csv'), `${lines.join('\n')}\n`);
+      const s = await runRecipe(
+        recipeFromObject(
+          {
+            sources: {
+              o: { path: 'orders.csv', roles: { customer: 'customer_id', time: 'day', amount: 'amount' } },
+            },
+            features: ['recency_days', 'frequency', 'monetary'],
+            clv: { unit: 'days', horizon: 30 },
+            cluster: { k: 3, nInit: 2 },
+            output: { dir: join(dir, 'out') },
+          },
+          dir,
+        ),
+      );
+      const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
+      assert.equal(run.clv.calibrationEnd, '2024-07-30');
+      const w = run.warnings.find((x: { code: string }) => x.code === 'CLV_NEW_CUSTOMERS');
+      assert.ok(w, JSON.stringify(run.warnings.map((x: { code: string }) => x.code)));
+      assert.match(w.message, /^4 customer\(s\) made their first purchase on the calibration end/);
+      // They are scored as new customers of the fitted population.
+      const { bgnbdExpected } = await import('../src/clv/models.js');
+      const expected = bgnbdExpected(run.clv.bgnbd.params, 30);
+      const duck = await Duck.open();
+      const late = await duck
+        .all(
+          "SELECT customer_id, clv_p_alive, clv_expected_purchases, clv_value FROM read_parquet($p) WHERE customer_id IN ('K59', 'K119', 'K179', 'K239')",
+          { p: s.files['tags.parquet'] },
+        )
+        .finally(() => duck.close());
+      assert.equal(late.length, 4);
+      for (const r of late) {
+        assert.equal(Number(r.clv_p_alive), 1);
+        assert.ok(Math.abs(Number(r.clv_expected_purchases) - expected) < 1e-12, String(r.customer_id));
+        assert.ok(Number(r.clv_value) > 0);
+      }
+    } finally {
+      cleanup(dir);
+    }
+  });
 });

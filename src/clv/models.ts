@@ -136,6 +136,10 @@ function checkSummary(s: Summary, model: string): void {
       throw new SegmintError(
         'DATA_BAD_NUMBER',
         `Customer row ${i + 1}: x = ${s.x[i]}, t_x = ${s.tx[i]}, T = ${s.T[i]} is not a valid summary (need x >= 0, 0 <= t_x <= T, T > 0).`,
+        {
+          where: { line: i + 1 },
+          hint: 'Give each customer x >= 0, 0 <= t_x <= T and T > 0; a customer whose first purchase is on the calibration end (T = 0) carries no information for the fit: leave it out (segmint run does, and scores it as a new customer).',
+        },
       );
     }
     if (s.x[i] > 0) repeat++;

@@ -179,6 +179,8 @@ export const WARNING_CODES = {
   REFINE_SKIPPED: 'The refine step found nothing to refine.',
   CLV_SPEND_CORRELATED: 'Frequency and spend are correlated; the Gamma-Gamma assumption is doubtful.',
   CLV_NO_SPEND_MODEL: "No spend model could be fitted; CLV uses each customer's own mean spend.",
+  CLV_NEW_CUSTOMERS:
+    'Customers whose first purchase is on the calibration end (T = 0) were left out of the CLV fit and scored as new customers.',
   CLV_NOT_CONVERGED: 'The BG/NBD fit stopped before converging.',
   HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',
 } as const;

@@ -41,6 +41,20 @@ export interface ClvResult {
   warnings: Warning[];
 }
 
+/** The summary of the customers with T > 0 (the ones the fits learn from). */
+function withoutNewCustomers(s: SummaryRows): SummaryRows {
+  const keep = [...s.T.keys()].filter((i) => s.T[i] > 0);
+  const pick = (a: Float64Array) => Float64Array.from(keep, (i) => a[i]);
+  return {
+    ids: keep.map((i) => s.ids[i]),
+    x: pick(s.x),
+    tx: pick(s.tx),
+    T: pick(s.T),
+    m: pick(s.m),
+    holdout: pick(s.holdout),
+  };
+}
+
 /** The calibration end and the time unit of the CLV models for a recipe and reference date. */
 export function clvPeriod(
   recipe: Recipe,
@@ -69,12 +83,22 @@ export async function addClv(
   const warnings: Warning[] = [];
   const { calibrationEnd, unitDays } = clvPeriod(recipe, referenceDate);
   const s = summary ?? (await summaryData(duck, 'tx_hist', calibrationEnd, unitDays, 'universe'));
-  const bgnbd = fitBgNbd(s);
+  // A customer whose first purchase falls on the calibration end (T = 0) tells the fit nothing:
+  // left out of it (and counted), and scored as a new customer of the fitted population (the
+  // conditional expectation at x = t_x = T = 0 is a new customer's).
+  const fitted = s.T.reduce((n, T) => n + (T > 0 ? 1 : 0), 0);
+  const fitOn = fitted === s.T.length ? s : withoutNewCustomers(s);
+  if (fitOn !== s)
+    warnings.push({
+      code: 'CLV_NEW_CUSTOMERS',
+      message: `${(s.T.length - fitted).toLocaleString('en-US')} customer(s) made their first purchase on the calibration end (${calibrationEnd}, T = 0): they carry no information for the fit, which leaves them out, and are scored as new customers of the fitted population.`,
+    });
+  const bgnbd = fitBgNbd(fitOn);
   let gammaGamma: Fit<GammaGamma> | null = null;
   let corr: number | null = null;
   try {
-    gammaGamma = fitGammaGamma(s.x, s.m);
-    corr = spendFrequencyCorrelation(s.x, s.m);
+    gammaGamma = fitGammaGamma(fitOn.x, fitOn.m);
+    corr = spendFrequencyCorrelation(fitOn.x, fitOn.m);
     if (Math.abs(corr) > 0.3)
       warnings.push({
         code: 'CLV_SPEND_CORRELATED',

@@ -176,6 +176,24 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
         r.features[name] === null || r.features[name] === undefined ? null : String(r.features[name]),
       );
     const scored = scoreModel(m.model, { rows: rows.length, numeric, categorical });
+    // A value the model cannot place (1e308 overflows the scaling; so do orders whose value
+    // overflows): a coded 400 that names the feature, never a 200 with a null distance.
+    for (const [i, r] of rows.entries()) {
+      if (Number.isFinite(scored.distance[i])) continue;
+      let worst = '';
+      let size = -1;
+      for (const s of steps) {
+        const v = r.features[s.name];
+        if (typeof v === 'number' && (Number.isNaN(Math.abs(v)) ? 0 : Math.abs(v)) > size) {
+          size = Math.abs(v);
+          worst = s.name;
+        }
+      }
+      return {
+        field: `${rows.length > 1 ? `rows.${i}.` : ''}features.${worst}`,
+        message: `the row cannot be scored: "${worst}" = ${r.features[worst]} is outside the range the model's preparation can place (its prepared value is not finite)`,
+      };
+    }
     return {
       ok: rows.map((r, i) => {
         const seg = m.model.segments[scored.label[i]];

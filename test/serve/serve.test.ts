@@ -181,6 +181,22 @@ describe('the scoring API', () => {
     const str = await bad({ features: { ...f, monetary: 'a lot' } }, 400, /INVALID_FEATURES/);
     assert.equal(str.field, 'features.monetary');
     await bad({ features: f, extra: 1 }, 400, /INVALID_BODY/);
+    // A value the model cannot place is a coded 400 naming it, never a 200 with a null distance:
+    // 1e308 on a feature scaled without log1p overflows.
+    const model = JSON.parse(readFileSync(join(workspace, 'latest', 'model.json'), 'utf8'));
+    const plain = model.prep.steps.find(
+      (st: { type: string; log: boolean }) => st.type === 'numeric' && !st.log,
+    ).name;
+    const huge = await bad({ features: { ...f, [plain]: 1e308 } }, 400, /INVALID_FEATURES/);
+    assert.equal(huge.field, `features.${plain}`);
+    assert.match(huge.message, /cannot be scored/);
+    const batchHuge = await app.inject({
+      method: 'POST',
+      url: '/v1/score/batch',
+      payload: { rows: [{ features: f }, { features: { ...f, [plain]: -1e308 } }] },
+    });
+    assert.equal(batchHuge.statusCode, 400);
+    assert.equal(batchHuge.json().error.field, `rows.1.features.${plain}`);
     const tooMany = await app.inject({
       method: 'POST',
       url: '/v1/score/batch',

@@ -91,6 +91,17 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     }
   };
   reloadModel();
+  // Runs made outside the server (segmint run, another process) move `latest`: follow it. One
+  // readlink a request; the model is re-read only when the target changed.
+  const followLatest = () => {
+    let target: string | null = null;
+    try {
+      target = realpathSync(join(deps.workspace, 'latest'));
+    } catch {
+      target = null;
+    }
+    if (target !== (current?.runDir ?? null)) reloadModel();
+  };
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
@@ -124,6 +135,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   });
 
   const needModel = (reply: FastifyReply): Loaded | null => {
+    followLatest();
     if (current) return current;
     fail(
       reply,
@@ -350,15 +362,15 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     return reply.code(202).send({ started: true, runId });
   });
 
-  app.get('/healthz', async () => ({
-    ok: true,
-    model: current?.runId ?? null,
-    running: deps.isRunning?.() ?? false,
-  }));
+  app.get('/healthz', async () => {
+    followLatest();
+    return { ok: true, model: current?.runId ?? null, running: deps.isRunning?.() ?? false };
+  });
 
   app.get('/openapi.json', async () => openApi());
 
   app.get('/', async (req: FastifyRequest<{ Querystring: { customer?: string } }>, reply) => {
+    followLatest();
     const runs = await listRuns(deps.workspace);
     const customer = req.query.customer
       ? { id: req.query.customer, history: await customerHistory(deps.workspace, req.query.customer) }

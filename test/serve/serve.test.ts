@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
@@ -237,6 +237,22 @@ describe('the scoring API', () => {
     );
   });
 
+  test('the server follows runs made outside it: latest moves, scoring and /healthz follow', async () => {
+    const own = join(dir, 'follow');
+    const shop = generateDemoShop({ dir: own, customers: 300, seed: 5 });
+    const first = await runRecipe(loadRecipe(shop.recipe, ['cluster.k=3', 'cluster.nInit=1']));
+    const app = buildApp({ workspace: join(own, 'out') });
+    assert.equal((await app.inject('/healthz')).json().model, first.runId);
+    // Another process (here: a run in this one, not through the server) moves latest.
+    const second = await runRecipe(loadRecipe(shop.recipe, ['cluster.k=4', 'cluster.nInit=1']));
+    assert.notEqual(second.runId, first.runId);
+    assert.equal((await app.inject('/healthz')).json().model, second.runId);
+    const segs = (await app.inject('/v1/segments')).json();
+    assert.equal(segs.model, second.runId);
+    assert.equal(segs.segments.length, 4);
+    await app.close();
+  });
+
   test('API key on and off; 503 while no model exists', async () => {
     const app = buildApp({ workspace, apiKey: 'k3y' });
     assert.equal((await app.inject('/v1/segments')).statusCode, 401);
@@ -359,7 +375,12 @@ describe('the scoring API', () => {
         const h = (await (await fetch(`${base}/healthz`)).json()) as { running: boolean; model: string };
         if (h.running) {
           answeredDuringRun = true;
-          assert.equal(h.model, run.runId, 'the previous model serves while the run goes on');
+          // The previous model serves while the run goes on, until the run's outputs land and
+          // latest moves (the server follows it at once).
+          assert.ok(
+            h.model === run.runId || existsSync(join(workspace, 'runs', h.model, 'model.json')),
+            `a complete model serves while the run goes on (${h.model})`,
+          );
           const busy = await fetch(`${base}/v1/runs`, { method: 'POST' });
           assert.equal(busy.status, 409);
         }

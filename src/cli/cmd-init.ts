@@ -131,7 +131,7 @@ export function recipeText(
     '  # weights: { monetary: 2 }',
     'cluster:',
     '  method: kmeans',
-    '  k: { min: 2, max: 8, select: silhouette }   # or a number; select: elbow | silhouette',
+    '  k: { min: 3, max: 8, select: silhouette }   # from 3: two segments seldom give marketing anything to act on; or a number; select: elbow | silhouette | calinski | davies | stability',
     '  nInit: 10',
     '  seed: 42',
     'output:',

@@ -38,12 +38,84 @@ function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
   );
 }
 
-/** Turns zod issues into one RECIPE_INVALID error listing each path and what is wrong there. */
-export function recipeError(error: z.ZodError, file: string | null, prefix = ''): SegmintError {
-  const issues = error.issues.map((i) => {
-    const path = formatIssuePath([...(prefix ? [prefix] : []), ...i.path]);
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** The allowed value nearest to `given`, when it is near enough to be a typo. */
+export function nearest(given: string, allowed: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const a of allowed) {
+    const d = editDistance(given.toLowerCase(), a.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = a;
+    }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
+}
+
+const valueAt = (raw: unknown, path: readonly PropertyKey[]): unknown =>
+  path.reduce<unknown>(
+    (node, key) =>
+      node && typeof node === 'object' ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    raw,
+  );
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * The issues to report: a union that failed (`k: 4` or `k: { min, max, select }`) reports the
+ * branch that got furthest into the value (the deepest issue), not "Invalid input".
+ */
+function flatten(
+  issues: readonly Issue[],
+  base: readonly PropertyKey[] = [],
+): { path: PropertyKey[]; issue: Issue }[] {
+  return issues.flatMap((i) => {
+    const path = [...base, ...i.path];
+    if (i.code === 'invalid_union' && i.errors.length) {
+      const branches = i.errors.map((b) => flatten(b, path));
+      const depth = (b: { path: PropertyKey[] }[]) => Math.max(...b.map((x) => x.path.length));
+      const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+      if (depth(best) > path.length) return best;
+    }
+    return [{ path, issue: i }];
+  });
+}
+
+/**
+ * Turns zod issues into one RECIPE_INVALID error listing each path and what is wrong there; a value
+ * outside a list of options names the options and the nearest one ("did you mean silhouette?").
+ */
+export function recipeError(
+  error: z.ZodError,
+  file: string | null,
+  prefix = '',
+  raw?: unknown,
+): SegmintError {
+  const issues = flatten(error.issues).map(({ path: p, issue: i }) => {
+    const path = formatIssuePath([...(prefix ? [prefix] : []), ...p]);
     let msg = i.message;
     if (i.code === 'unrecognized_keys') msg = `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'invalid_value') {
+      const allowed = i.values.map(String);
+      const given = valueAt(raw, p);
+      const near = typeof given === 'string' ? nearest(given, allowed) : null;
+      msg = `${given === undefined ? 'the value' : JSON.stringify(given)} is not one of ${allowed.join(', ')}${near ? `; did you mean "${near}"?` : ''}`;
+    }
     return { path, message: msg };
   });
   const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
@@ -85,7 +157,7 @@ export function applySets(raw: Record<string, unknown>, sets: readonly string[])
 /** Validates a raw recipe object. */
 export function validateRecipe(raw: unknown, file: string | null = null): Recipe {
   const r = Recipe.safeParse(raw);
-  if (!r.success) throw recipeError(r.error, file);
+  if (!r.success) throw recipeError(r.error, file, '', raw);
   const recipe = r.data;
   if (typeof recipe.cluster.k === 'object' && recipe.cluster.k.min > recipe.cluster.k.max) {
     throw new SegmintError(

@@ -315,7 +315,14 @@ export const PrepSpec = z.strictObject({
 export type PrepSpec = z.infer<typeof PrepSpec>;
 
 const KRange = z.strictObject({
-  min: z.number().int().min(2).default(2).describe('Smallest k tried.'),
+  min: z
+    .number()
+    .int()
+    .min(2)
+    .default(3)
+    .describe(
+      'Smallest k tried (3 by default: two segments seldom give marketing anything to act on; set 2 to allow it).',
+    ),
   max: z.number().int().min(2).default(8).describe('Largest k tried (capped at the number of customers).'),
   select: z
     .enum(['elbow', 'silhouette', 'calinski', 'davies', 'stability'])
@@ -338,7 +345,7 @@ export const ClusterSpec = z.strictObject({
     .describe('hierarchical: how cluster distances are measured.'),
   k: z
     .union([z.number().int().min(1), KRange])
-    .default({ min: 2, max: 8, select: 'silhouette' })
+    .default({ min: 3, max: 8, select: 'silhouette' })
     .describe('A fixed number of segments, or a range { min, max, select } to choose from.'),
   nInit: z.number().int().min(1).default(10).describe('k-means restarts; the best by inertia wins.'),
   maxIter: z.number().int().min(1).default(300).describe('Most Lloyd iterations per restart.'),

@@ -536,6 +536,16 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
           linkage: recipe.cluster.method === 'hierarchical' ? recipe.cluster.linkage : null,
           k,
           reason: sel.reason,
+          kRange:
+            typeof recipe.cluster.k === 'number'
+              ? null
+              : {
+                  ...recipe.cluster.k,
+                  why:
+                    recipe.cluster.k.min >= 3
+                      ? `k from ${recipe.cluster.k.min}: two segments seldom give marketing anything to act on (cluster.k.min: 2 allows them).`
+                      : 'k from 2, as the recipe asks.',
+                },
           elbowK: sel.elbowK,
           silhouetteK: sel.silhouetteK,
           silhouetteSample: sel.silhouetteSample,

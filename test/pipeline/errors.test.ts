@@ -180,6 +180,27 @@ describe('bad input gets a coded error and nothing is lost', () => {
       () => recipeFromObject({ ...ok, clusterr: {} }, dir),
       (e: SegmintError) => /unknown key\(s\) "clusterr"/.test(e.message),
     );
+    // A value outside a list of options names the options and the nearest one; inside a union
+    // (k is a number or a range) the error names the field that is wrong, not "Invalid input".
+    assert.throws(
+      () => recipeFromObject({ ...ok, cluster: { k: { min: 3, max: 8, select: 'silhoutte' } } }, dir),
+      (e: SegmintError) =>
+        e.message.includes(
+          'cluster.k.select: "silhoutte" is not one of elbow, silhouette, calinski, davies, stability; did you mean "silhouette"?',
+        ) && e.where.path === 'cluster.k.select',
+    );
+    assert.throws(
+      () => recipeFromObject(ok, dir, ['prep.scaler=standrad']),
+      (e: SegmintError) =>
+        /prep\.scaler: "standrad" is not one of standard, minmax, robust, none; did you mean "standard"\?/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => recipeFromObject(ok, dir, ['cluster.method=xyz']),
+      (e: SegmintError) =>
+        /cluster\.method: "xyz" is not one of kmeans, /.test(e.message) && !/did you mean/.test(e.message),
+    );
     assert.throws(
       () => recipeFromObject(ok, dir, ['cluster.k=abc']),
       (e: SegmintError) => e.code === 'RECIPE_INVALID' && /cluster\.k/.test(e.message),

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SegmintError } from '../core/errors.js';
+import { closest } from '../core/nearest.js';
 import { Recipe } from './recipe.js';
 
 export interface LoadedRecipe {
@@ -36,35 +37,6 @@ function formatIssuePath(path: ReadonlyArray<PropertyKey>): string {
     path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') ||
     '(top level)'
   );
-}
-
-/** Levenshtein distance, for "did you mean". */
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
-/** The allowed value nearest to `given`, when it is near enough to be a typo. */
-export function nearest(given: string, allowed: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const a of allowed) {
-    const d = editDistance(given.toLowerCase(), a.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = a;
-    }
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : null;
 }
 
 const valueAt = (raw: unknown, path: readonly PropertyKey[]): unknown =>
@@ -113,7 +85,7 @@ export function recipeError(
     if (i.code === 'invalid_value') {
       const allowed = i.values.map(String);
       const given = valueAt(raw, p);
-      const near = typeof given === 'string' ? nearest(given, allowed) : null;
+      const near = typeof given === 'string' ? closest(given, allowed) : undefined;
       msg = `${given === undefined ? 'the value' : JSON.stringify(given)} is not one of ${allowed.join(', ')}${near ? `; did you mean "${near}"?` : ''}`;
     }
     return { path, message: msg };

@@ -1,6 +1,7 @@
 import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { ROLE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
+import { closest } from '../core/nearest.js';
 import { type Duck, qi } from './duck.js';
 import { pgUrl, readPostgres, redactUrl } from './postgres.js';
 import {
@@ -22,36 +23,6 @@ export interface LoadedSource {
   rows: number;
   /** Offset from __row to the line number in the file (header and skipped lines). */
   lineOffset: number;
-}
-
-/** Closest column name, for "did you mean" hints. */
-export function closest(name: string, options: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const n = norm(name);
-  let best: string | undefined;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const o of options) {
-    const d = levenshtein(n, norm(o));
-    if (d < bestD) {
-      bestD = d;
-      best = o;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(n.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const t = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = t;
-    }
-  }
-  return dp[b.length];
 }
 
 export function missingColumnError(

@@ -91,6 +91,10 @@ export const ERROR_CODES = {
     category: 'data',
     hint: 'Cluster a sample (cluster.sample), use fewer features, or cluster inside the database (segmint cluster --engine).',
   },
+  RUN_IN_PROGRESS: {
+    category: 'usage',
+    hint: 'Wait for the other run to finish, or give this run its own output folder.',
+  },
   DB_ERROR: { category: 'data', hint: 'The database rejected a query; the message shows its reason.' },
   INTERNAL: {
     category: 'internal',

@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { SegmintError } from '../core/errors.js';
 
 /** Writes a file through a temporary name in the same folder and renames it into place. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -44,4 +55,75 @@ export function pointLinkAtomic(link: string, target: string): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** What a workspace lock file holds: who runs there, since when. */
+interface LockInfo {
+  pid: number;
+  host: string;
+  startedAt: string;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the workspace's lock (`<outDir>/.segmint.lock`, created exclusively): one run at a time
+ * per workspace, across processes. A lock whose process is gone (on this host) is stale and taken
+ * over. Once held, debris of dead runs (`runs/.tmp-*` folders, `latest.tmp-*` links, `.tmp-*`
+ * files) is removed, since no other run can be building. Returns the release function.
+ */
+export function acquireWorkspaceLock(outDir: string): () => void {
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, '.segmint.lock');
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder: LockInfo | null = null;
+      try {
+        holder = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+      } catch {
+        holder = null; // being written, or damaged: treated as stale below only on a retry
+      }
+      const stale = holder ? holder.host === me.host && !isAlive(holder.pid) : attempt > 0;
+      if (!stale) {
+        throw new SegmintError(
+          'RUN_IN_PROGRESS',
+          `Another run is using ${outDir}${holder ? ` (process ${holder.pid} on ${holder.host}, since ${holder.startedAt})` : ''}.`,
+          {
+            where: { file },
+            hint: 'Wait for it to finish, or give this run its own output folder (--out or output.dir). A lock left by a process that no longer runs is taken over by the next run.',
+          },
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  // Debris of runs that died (kill -9) while holding the lock: nobody else builds here now.
+  const runs = join(outDir, 'runs');
+  for (const dir of [outDir, runs]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir))
+      if (name.startsWith('.tmp-') || name.startsWith('latest.tmp-'))
+        rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  return () => {
+    try {
+      const held = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
+      if (held.pid === me.pid && held.startedAt === me.startedAt) rmSync(file, { force: true });
+    } catch {
+      /* already gone */
+    }
+  };
 }

@@ -29,7 +29,7 @@ import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
 import { VERSION } from '../version.js';
-import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
+import { acquireWorkspaceLock, buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
 import { addClv, CLV_COLUMNS } from './clv-stage.js';
 import { toCsv } from './csv.js';
 import { dataStages } from './data-stages.js';
@@ -146,7 +146,15 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   };
 
   const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
-  const duck = await Duck.open();
+  // One run at a time per workspace, across processes (RUN_IN_PROGRESS names the holder).
+  const release = acquireWorkspaceLock(outDir);
+  let duck: Duck;
+  try {
+    duck = await Duck.open();
+  } catch (e) {
+    release();
+    throw e;
+  }
   try {
     const { data, feats, overview, inputs, clvSummary, featuresNote } = await dataStages(duck, loaded, {
       stage,
@@ -659,7 +667,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       }
     });
     const latest = join(outDir, 'latest');
-    pointLinkAtomic(latest, relative(outDir, runDir));
+    // The history learns of the run before latest moves, so a served run is always in it.
     try {
       await recordRun(
         outDir,
@@ -682,6 +690,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         message: `The run is complete but the workspace history could not be updated: ${(e as Error).message}`,
       });
     }
+    pointLinkAtomic(latest, relative(outDir, runDir));
     done(runDir);
     return {
       runId,
@@ -714,6 +723,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     throw e;
   } finally {
     duck.close();
+    release();
   }
 }
 

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { loadRecipe } from '../../src/config/load.js';
+import type { SegmintError } from '../../src/core/errors.js';
+import { generateDemoShop } from '../../src/demo/generate.js';
+import { listRuns } from '../../src/pipeline/history.js';
+import { runRecipe } from '../../src/pipeline/run.js';
+import { cleanup, tempDir } from '../helpers.js';
+
+describe('one workspace, one run at a time', () => {
+  let dir: string;
+  let recipe: string;
+  before(() => {
+    dir = tempDir();
+    recipe = generateDemoShop({ dir, customers: 300, seed: 3 }).recipe;
+  });
+  after(() => cleanup(dir));
+  const run = (out: string) =>
+    runRecipe(loadRecipe(recipe, ['cluster.k=3', 'cluster.nInit=1']), { outDir: out });
+
+  test('a run holding the lock: RUN_IN_PROGRESS names it, and nothing is written', async () => {
+    const out = join(dir, 'held');
+    mkdirSync(out);
+    writeFileSync(
+      join(out, '.segmint.lock'),
+      JSON.stringify({ pid: process.pid, host: hostname(), startedAt: '2026-01-01T00:00:00Z' }),
+    );
+    await assert.rejects(
+      run(out),
+      (e: SegmintError) =>
+        e.code === 'RUN_IN_PROGRESS' &&
+        e.message.includes(`process ${process.pid}`) &&
+        /own output folder/.test(e.hint),
+    );
+    assert.ok(!existsSync(join(out, 'runs')));
+  });
+
+  test('two runs at once on one folder: one runs, the other is told why', async () => {
+    const out = join(dir, 'twice');
+    const [a, b] = await Promise.allSettled([run(out), run(out)]);
+    const ok = [a, b].filter((r) => r.status === 'fulfilled');
+    const refused = [a, b].filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    assert.equal(ok.length, 1);
+    assert.equal((refused[0].reason as SegmintError).code, 'RUN_IN_PROGRESS');
+    assert.ok(!existsSync(join(out, '.segmint.lock')), 'released after the run');
+  });
+
+  test('a lock left by a dead process is taken over; debris of dead runs is removed; the history has the served run', async () => {
+    const out = join(dir, 'stale');
+    mkdirSync(join(out, 'runs'), { recursive: true });
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
+    writeFileSync(
+      join(out, '.segmint.lock'),
+      JSON.stringify({ pid: Number(gone.stdout), host: hostname(), startedAt: '2026-01-01T00:00:00Z' }),
+    );
+    mkdirSync(join(out, 'runs', '.tmp-20260101T000000Z-abc-999-dead'));
+    writeFileSync(join(out, 'runs', '.tmp-20260101T000000Z-abc-999-dead', 'tags.csv'), 'half');
+    symlinkSync('runs', join(out, 'latest.tmp-999-dead'));
+    writeFileSync(join(out, '.tmp-history.duckdb-999-dead'), '');
+    const s = await run(out);
+    assert.deepEqual(readdirSync(join(out, 'runs')), [s.runId]);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.includes('.tmp-')),
+      [],
+    );
+    assert.ok(!existsSync(join(out, '.segmint.lock')));
+    const history = await listRuns(out);
+    assert.ok(history.some((r) => r.runId === s.runId && r.status === 'succeeded'));
+  });
+});

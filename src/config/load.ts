@@ -178,7 +178,17 @@ export function loadRecipe(file: string, sets: readonly string[] = []): LoadedRe
       },
     );
   }
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  // Aliases are limited (a "billion laughs" recipe would expand without end): past the limit the
+  // yaml library throws, which is a RECIPE_PARSE error like any other.
+  let raw: Record<string, unknown>;
+  try {
+    raw = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    throw new SegmintError('RECIPE_PARSE', `The recipe ${file} cannot be read: ${(e as Error).message}`, {
+      where: { file },
+      hint: 'Use fewer YAML aliases (at most 100), or write the values out.',
+    });
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new SegmintError(
       'RECIPE_INVALID',

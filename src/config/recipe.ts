@@ -203,15 +203,31 @@ export const CleaningSpec = z.strictObject({
 });
 export type CleaningSpec = z.infer<typeof CleaningSpec>;
 
+/** A real calendar date, YYYY-MM-DD (a time may follow), from 1900 to 2999: 2011-02-30 and 9999-12-31 are refused. */
+const isoDate = z.string().refine(
+  (s) => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?$/.exec(s);
+    if (!m) return false;
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const t = new Date(Date.UTC(y, mo - 1, d));
+    return (
+      y >= 1900 && y <= 2999 && t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d
+    );
+  },
+  { message: 'must be a calendar date YYYY-MM-DD between 1900 and 2999' },
+);
+
 export const WindowSpec = z.strictObject({
   days: z
     .number()
     .int()
     .positive()
+    .max(36_600)
     .optional()
-    .describe('Use only the last N days before the reference date; whole history when absent.'),
-  referenceDate: z
-    .string()
+    .describe(
+      'Use only the last N days before the reference date (at most 100 years); whole history when absent.',
+    ),
+  referenceDate: isoDate
     .optional()
     .describe('ISO date the features are computed as of; defaults to the day after the last transaction.'),
 });
@@ -347,8 +363,14 @@ export const ClusterSpec = z.strictObject({
     .union([z.number().int().min(1), KRange])
     .default({ min: 3, max: 8, select: 'silhouette' })
     .describe('A fixed number of segments, or a range { min, max, select } to choose from.'),
-  nInit: z.number().int().min(1).default(10).describe('k-means restarts; the best by inertia wins.'),
-  maxIter: z.number().int().min(1).default(300).describe('Most Lloyd iterations per restart.'),
+  nInit: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('k-means restarts (at most 1,000); the best by inertia wins.'),
+  maxIter: z.number().int().min(1).max(100_000).default(300).describe('Most Lloyd iterations per restart.'),
   tol: z
     .number()
     .min(0)
@@ -358,11 +380,12 @@ export const ClusterSpec = z.strictObject({
     .enum(['hamerly', 'lloyd'])
     .default('hamerly')
     .describe('k-means pass: hamerly skips provably useless distance computations (same result as lloyd).'),
-  batchSize: z.number().int().min(16).default(1024).describe('minibatch: rows per step.'),
+  batchSize: z.number().int().min(16).max(10_000_000).default(1024).describe('minibatch: rows per step.'),
   microClusters: z
     .number()
     .int()
     .min(2)
+    .max(20_000)
     .default(200)
     .describe('twostep: k-means micro-clusters built before the Ward tree.'),
   seed: z
@@ -375,14 +398,18 @@ export const ClusterSpec = z.strictObject({
     .number()
     .int()
     .min(100)
+    .max(1_000_000)
     .default(5000)
     .describe('Silhouette is computed on a seeded sample of at most this many customers.'),
   stabilityRuns: z
     .number()
     .int()
     .min(0)
+    .max(100)
     .default(0)
-    .describe('Refits on seeded 80% subsamples per k for the stability score (5 when select: stability).'),
+    .describe(
+      'Refits on seeded 80% subsamples per k for the stability score (5 when select: stability; at most 100).',
+    ),
   minSegmentShare: z
     .number()
     .min(0)
@@ -508,6 +535,7 @@ export const OutputSpec = z.strictObject({
     ),
   formats: z
     .array(z.enum(['csv', 'parquet']))
+    .min(1, 'name at least one format: csv, parquet')
     .default(['csv', 'parquet'])
     .describe('Formats of the tags file.'),
   includeFeatures: z
@@ -610,8 +638,7 @@ export const Recipe = z.strictObject({
         .enum(['days', 'weeks'])
         .default('weeks')
         .describe('Time unit of the models (x, t_x, T and the horizon).'),
-      calibrationEnd: z
-        .string()
+      calibrationEnd: isoDate
         .optional()
         .describe(
           'Last day of the calibration period (ISO date); later purchases validate the fit. Default: the last day before the reference date.',

@@ -91,6 +91,10 @@ export const ERROR_CODES = {
     category: 'data',
     hint: 'Cluster a sample (cluster.sample), use fewer features, or cluster inside the database (segmint cluster --engine).',
   },
+  OUTPUT_INVALID: {
+    category: 'usage',
+    hint: 'Set output.dir (or --out) to a folder this user may create and write, e.g. segmint-out.',
+  },
   RUN_IN_PROGRESS: {
     category: 'usage',
     hint: 'Wait for the other run to finish, or give this run its own output folder.',

@@ -1,6 +1,7 @@
 import type { Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import {
+  checkFilterColumns,
   couponRoles,
   dropsDuplicates,
   duplicatesKeptWarning,
@@ -104,6 +105,7 @@ export async function cleanSources(
   const ledger: LedgerEntry[] = [];
   const warnings: Warning[] = [];
   const cl = recipe.cleaning;
+  checkFilterColumns(cl.filters, [...sources.values()]);
   // Rows of a table that still count. Once cancellations are set aside (cancellations: drop), the
   // transaction tables keep them only for return_rate, so the ledger counts purchase lines.
   let countedWhere: Record<string, string> = {};

@@ -1,5 +1,6 @@
 import type { OrderKey, Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
+import { closest } from '../core/nearest.js';
 import type { LedgerEntry } from './clean.js';
 
 /**
@@ -136,6 +137,29 @@ export const duplicatesKeptWarning = (src: RoleSource, n: number): Warning => ({
   code: 'DUPLICATES_KEPT',
   message: `${n.toLocaleString('en-US')} exact duplicate row(s) in ${src.name} were kept as separate purchases: it has no order id, so a repeated row can be a real purchase. Set cleaning.duplicates: drop if they are double entries.`,
 });
+
+/**
+ * Every cleaning filter must name a column of some source: a misspelt one would keep everyone
+ * silently. The error names the nearest column.
+ */
+export function checkFilterColumns(
+  filters: Recipe['cleaning']['filters'],
+  sources: readonly { name: string; columns: readonly { name: string }[] }[],
+): void {
+  const all = [...new Set(sources.flatMap((s) => s.columns.map((c) => c.name).filter((c) => c !== '__row')))];
+  filters.forEach((f, i) => {
+    if (all.includes(f.column)) return;
+    const near = closest(f.column, all);
+    throw new SegmintError(
+      'DATA_COLUMN_MISSING',
+      `cleaning.filters[${i}]: no source has the column "${f.column}".${near ? ` Did you mean "${near}"?` : ''}`,
+      {
+        where: { path: `cleaning.filters[${i}].column`, column: f.column },
+        hint: `The sources have: ${all.map((c) => `"${c}"`).join(', ')}.`,
+      },
+    );
+  });
+}
 
 /** Text that marks a coupon as redeemed, as an SQL list (lowercase, trimmed values compare). */
 export const REDEEMED_WORDS_SQL = `(${['1', 'true', 't', 'yes', 'y', 'redeemed', 'burned', 'used'].map((w) => `'${w}'`).join(', ')})`;

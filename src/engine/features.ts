@@ -5,6 +5,7 @@ import { addDays } from '../core/dates.js';
 import { SegmintError } from '../core/errors.js';
 import { type CleanResult, sourcesByKind } from '../data/clean.js';
 import {
+  checkFilterColumns,
   givenReferenceDate,
   noCustomerSourceError,
   noCustomersError,
@@ -150,6 +151,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     sources.push({ name, spec, table: spec.table, columns, rows, file });
   }
   const byKind = sourcesByKind(sources);
+  checkFilterColumns(recipe.cleaning.filters, sources);
   // ---- each kind of source cleaned (src/engine/clean.ts)
   const txSrc = byKind.transactions;
   const tx0 = txSrc ? await cleanTransactions(s, txSrc) : null;

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import {
+  accessSync,
+  constants,
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -81,7 +84,37 @@ const isAlive = (pid: number): boolean => {
  * files) is removed, since no other run can be building. Returns the release function.
  */
 export function acquireWorkspaceLock(outDir: string): () => void {
-  mkdirSync(outDir, { recursive: true });
+  // The output folder is checked before any work: a file, a device, an unwritable place or an
+  // impossible name is a clear error now, not after the whole pipeline ran.
+  const unusable = (why: string) =>
+    new SegmintError(
+      'OUTPUT_INVALID',
+      `The output folder ${JSON.stringify(outDir)} cannot be used: ${why}.`,
+      {
+        where: { path: 'output.dir' },
+      },
+    );
+  if (outDir.includes('\0')) throw unusable('its name holds a NUL character');
+  // Kernel file systems: writing there is refused, and on some systems creating a folder waits.
+  if (/^\/(proc|sys|dev)(\/|$)/.test(outDir))
+    throw unusable('it is inside a system folder (/proc, /sys, /dev)');
+  try {
+    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw unusable('it is a file, not a folder');
+    mkdirSync(outDir, { recursive: true });
+    accessSync(outDir, constants.W_OK);
+  } catch (e) {
+    if (e instanceof SegmintError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw unusable(
+      code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'this user may not write there'
+        : code === 'ENAMETOOLONG'
+          ? 'its name is too long'
+          : code === 'ENOTDIR' || code === 'EEXIST'
+            ? 'a part of its path is a file'
+            : (e as Error).message,
+    );
+  }
   const file = join(outDir, '.segmint.lock');
   const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; ; attempt++) {

@@ -196,6 +196,42 @@ describe('bad input gets a coded error and nothing is lost', () => {
           e.message,
         ),
     );
+    // Numbers have bounds and dates must exist: nothing runs for ever or reaches the database.
+    for (const [set, path] of [
+      ['cluster.nInit=100000000', 'cluster.nInit'],
+      ['cluster.stabilityRuns=1000000', 'cluster.stabilityRuns'],
+      ['window.days=1e12', 'window.days'],
+      ['window.referenceDate=2011-02-30', 'window.referenceDate'],
+      ['window.referenceDate=9999-12-31', 'window.referenceDate'],
+      ['output.formats=[]', 'output.formats'],
+    ])
+      assert.throws(
+        () => recipeFromObject(ok, dir, [set]),
+        (e: SegmintError) => e.code === 'RECIPE_INVALID' && e.where.path === path,
+        set,
+      );
+    assert.doesNotThrow(() => recipeFromObject(ok, dir, ['window.referenceDate=2024-02-29']));
+    // A filter on a column no source has would keep everyone: an error with the nearest column.
+    await assert.rejects(
+      runRecipe(
+        recipeFromObject({ ...ok, cleaning: { filters: [{ column: 'Countryy', notIn: ['Nowhere'] }] } }, dir),
+        { outDir: join(dir, 'filter-out') },
+      ),
+      (e: SegmintError) =>
+        e.code === 'DATA_COLUMN_MISSING' &&
+        e.where.path === 'cleaning.filters[0].column' &&
+        /Did you mean "Country"\?/.test(e.message),
+    );
+    // A YAML alias bomb is a parse error, not a hang or an out-of-memory.
+    const bomb = join(dir, 'bomb.yaml');
+    const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++)
+      lines.push(`a${i}: &a${i} [${Array.from({ length: 10 }, () => `*a${i - 1}`).join(', ')}]`);
+    writeFileSync(bomb, `${lines.join('\n')}\nsources: { t: { path: x.csv } }\n`);
+    assert.throws(
+      () => loadRecipe(bomb),
+      (e: SegmintError) => e.code === 'RECIPE_PARSE' && /alias/i.test(e.message),
+    );
     assert.throws(
       () => recipeFromObject(ok, dir, ['cluster.method=xyz']),
       (e: SegmintError) =>

@@ -39,6 +39,28 @@ describe('one workspace, one run at a time', () => {
     assert.ok(!existsSync(join(out, 'runs')));
   });
 
+  test('an output folder that cannot be used is refused before any work, with the reason', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    for (const [out, why] of [
+      [file, /it is a file/],
+      [join(file, 'below'), /a part of its path is a file/],
+      ['/dev/null', /system folder/],
+      ['/proc/self', /system folder/],
+      [join(dir, 'a\0b'), /NUL/],
+      [join(dir, 'x'.repeat(300)), /too long/],
+    ] as const) {
+      const t0 = performance.now();
+      await assert.rejects(
+        run(out),
+        (e: SegmintError) =>
+          e.code === 'OUTPUT_INVALID' && why.test(e.message) && e.where.path === 'output.dir',
+        out,
+      );
+      assert.ok(performance.now() - t0 < 2000, `${out}: refused at once`);
+    }
+  });
+
   test('two runs at once on one folder: one runs, the other is told why', async () => {
     const out = join(dir, 'twice');
     const [a, b] = await Promise.allSettled([run(out), run(out)]);

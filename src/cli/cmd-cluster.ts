@@ -71,13 +71,16 @@ export function registerCluster(program: Command, io: Io): void {
       .option('--out <file>', 'write the result (preparation, centres, sizes, seed) as JSON here'),
   ).action(
     action(io, async (opts: ClusterOpts) => {
-      const [{ cancelOnAbort, openEngine }, { clusterInEngine, selectKInEngine }, { fitPrepInEngine }] =
-        await Promise.all([
-          import('../engine/engine.js'),
-          import('../engine/kmeans.js'),
-          import('../engine/prep.js'),
-        ]);
-      const [{ writeFileAtomic }, { OTHER }] = await Promise.all([
+      const [
+        { cancelOnAbort, openEngine },
+        { clusterInEngine, selectKInEngine },
+        { fitPrepInEngine },
+        { writeFileAtomic },
+        { OTHER },
+      ] = await Promise.all([
+        import('../engine/engine.js'),
+        import('../engine/kmeans.js'),
+        import('../engine/prep.js'),
         import('../pipeline/atomic.js'),
         import('../prep/prepare.js'),
       ]);

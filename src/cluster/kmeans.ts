@@ -658,6 +658,10 @@ export function assign(
   return r.inertia;
 }
 
+/** Whether a pass over X with k centres is worth splitting over exec's team. */
+const worthSharing = (X: Matrix, k: number, exec: Executor): boolean =>
+  exec.size > 1 && X.rows * k * X.cols >= MIN_PARALLEL_WORK;
+
 /** assign split over a team's workers when the work is large enough; the same numbers either way. */
 export function assignAsync(
   X: Matrix,
@@ -665,9 +669,7 @@ export function assignAsync(
   k: number,
   exec: Executor,
 ): Promise<{ labels: Int32Array; inertia: number }> {
-  const ctx = kernelContext();
-  const share = exec.size > 1 && X.rows * k * X.cols >= MIN_PARALLEL_WORK;
-  return driveAsync(assignSteps(ctx, X, centers, k, share), exec);
+  return driveAsync(assignSteps(kernelContext(), X, centers, k, worthSharing(X, k, exec)), exec);
 }
 
 /** assign on a team, blocking this thread. */
@@ -677,9 +679,7 @@ export function assignWith(
   k: number,
   exec: Executor,
 ): { labels: Int32Array; inertia: number } {
-  const ctx = kernelContext();
-  const share = exec.size > 1 && X.rows * k * X.cols >= MIN_PARALLEL_WORK;
-  return drive(assignSteps(ctx, X, centers, k, share), exec);
+  return drive(assignSteps(kernelContext(), X, centers, k, worthSharing(X, k, exec)), exec);
 }
 
 /** Nearest centre for each row of X. */

@@ -14,16 +14,14 @@ import type { TestContext } from 'node:test';
 import { kmeansPlusPlus } from '../src/cluster/kmeans.js';
 import { recipeFromObject } from '../src/config/load.js';
 import { createRng } from '../src/core/rng.js';
-import { cleanSources } from '../src/data/clean.js';
 import { Duck } from '../src/data/duck.js';
-import { loadSources } from '../src/data/sources.js';
 import { generateDemoShop } from '../src/demo/generate.js';
 import { clickhouseEngine, type Engine, openEngine } from '../src/engine/engine.js';
 import { buildFeaturesInEngine } from '../src/engine/features.js';
 import { drawSample, lloydIterationSql } from '../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../src/engine/prep.js';
-import { buildFeatures } from '../src/features/build.js';
 import { sqlKit } from '../src/model/sql.js';
+import { computeFeatures } from '../src/pipeline/run.js';
 import { startClickHouse } from '../test/ch-fixture.js';
 import { startPostgres } from '../test/pg-fixture.js';
 import { fmt, timeAsync } from './common.js';
@@ -181,9 +179,7 @@ try {
           { sources: { orders: { kind: 'transactions', path: parquet, roles: ROLES } }, features: FEATURES },
           dir,
         );
-        const sources = await loadSources(duck, loaded.recipe, dir);
-        const data = await cleanSources(duck, loaded.recipe, sources);
-        return await buildFeatures(duck, loaded.recipe, data);
+        return await computeFeatures(duck, loaded);
       } finally {
         duck.close();
       }

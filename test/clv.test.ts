@@ -19,10 +19,11 @@ import {
   spendFrequencyCorrelation,
 } from '../src/clv/models.js';
 import { hyp2f1, lgamma } from '../src/clv/special.js';
-import { summaryData } from '../src/clv/summary.js';
 import { recipeFromObject } from '../src/config/load.js';
 import type { SegmintError } from '../src/core/errors.js';
 import { Duck } from '../src/data/duck.js';
+import { duckdbEngine } from '../src/engine/engine.js';
+import { clvSummaryInEngine } from '../src/engine/features.js';
 import { computeFeatures } from '../src/pipeline/run.js';
 import { sharedData } from './helpers.js';
 
@@ -144,8 +145,8 @@ describe('customer-base models on CDNOW (REFERENCES.md)', () => {
         },
         dir,
       );
-      await computeFeatures(duck, loaded);
-      const ours = await summaryData(duck, 'tx_hist', '1997-09-30', 7);
+      const { built } = await computeFeatures(duck, loaded);
+      const ours = (await clvSummaryInEngine(duckdbEngine(duck), built, '1997-09-30', 7))!;
       const byId = new Map(ours.ids.map((id, i) => [Number(id), i]));
       assert.equal(ours.ids.length, 2357);
       let worst = 0;

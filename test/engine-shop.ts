@@ -95,6 +95,9 @@ export function engineShop(seed = 7, customers = 160): ShopTable[] {
         ['web', 'app', 'store'][c % 3],
         c % 10 === 4 ? null : int(18, 80),
       ]);
+  // A customer entered twice (the same row) and one entered again with a later signup: one row
+  // per customer is kept, the first in the file, which is also the first by its values.
+  people.push([...people[0]], [people[1][0], '2030-01-01', 'store', 99]);
   return [
     {
       name: 'orders',

@@ -1,5 +1,4 @@
-import { type Duck, qi } from '../data/duck.js';
-import { type SqlKit, sqlKit } from '../model/sql.js';
+import type { SqlKit } from '../model/sql.js';
 
 export interface SummaryRows {
   ids: string[];
@@ -13,24 +12,12 @@ export interface SummaryRows {
 }
 
 /**
- * The buy-till-you-die summary per customer from a cleaned transactions table (customer_id, ts,
- * amount, is_return), as Fader and Hardie define it: purchases are counted by day (same-day lines
- * are one purchase, their values added); x is the number of purchase days after the first, up to the
+ * The buy-till-you-die summary per customer from cleaned transactions (customer_id, ts, amount,
+ * is_return), as Fader and Hardie define it: purchases are counted by day (same-day lines are one
+ * purchase, their values added); x is the number of purchase days after the first, up to the
  * calibration end; t_x the time of the last of them after the first; T the time from the first
- * purchase to the calibration end; m the mean value of the repeat purchases. Times in `unit` days.
- */
-export async function summaryData(
-  duck: Duck,
-  table: string,
-  calibrationEnd: string,
-  unitDays: number,
-  customers?: string,
-): Promise<SummaryRows> {
-  const sql = summarySql(sqlKit('duckdb'), qi(table), customers ? qi(customers) : null);
-  return summaryRows(await duck.all(sql, { end: calibrationEnd }), unitDays);
-}
-
-/**
+ * purchase to the calibration end; m the mean value of the repeat purchases.
+ *
  * The summary as one SELECT in a dialect over a cleaned transactions relation (`$end`: the
  * calibration end), for the customers of relation `customers` (all when null). One join per
  * SELECT and no CTE, so ClickHouse 18 runs it too.

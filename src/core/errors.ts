@@ -66,10 +66,6 @@ export const ERROR_CODES = {
     category: 'data',
     hint: "Check the table name (schema.table) and that the engine's user may read it.",
   },
-  DATA_DUPLICATE_ID: {
-    category: 'data',
-    hint: 'Give the source one row per customer id (a view that keeps the row you want).',
-  },
   DATA_JOIN: {
     category: 'data',
     hint: 'Check the join keys: both columns must exist and have comparable types.',

@@ -1,12 +1,11 @@
 import type { OrderKey, Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { closest } from '../core/nearest.js';
-import type { LedgerEntry } from './clean.js';
 
 /**
- * What the embedded cleaning (src/data/clean.ts) and the cleaning inside an engine
- * (src/engine/features.ts) say alike: required roles, the reference date, empty results and the
- * warnings about customers, so both give the same ledger, errors and warnings.
+ * The cleaning's vocabulary: the ledger, what cleaning gives the later stages, required roles, the
+ * reference date, empty results and the warnings about customers. The rules themselves are
+ * conditions rendered per dialect in src/engine/clean.ts (every engine, the embedded DuckDB too).
  */
 interface RoleSource {
   name: string;
@@ -171,4 +170,49 @@ export function couponRoles(src: RoleSource) {
     redeemed: requireRole(src, 'redeemed', 'for a coupons source (a flag, or the time the coupon was used)'),
     time: src.spec.roles.time,
   };
+}
+
+/** One line of the cleaning ledger: what a rule removed (or changed) from which source. */
+export interface LedgerEntry {
+  source: string;
+  rule: string;
+  removed: number;
+  remaining: number;
+  note?: string;
+}
+
+export interface CleanResult {
+  ledger: LedgerEntry[];
+  warnings: Warning[];
+  /** ISO date (YYYY-MM-DD) the features are computed as of. */
+  referenceDate: string;
+  /** First day of the analysis window (inclusive), or null for the whole history. */
+  windowStart: string | null;
+  /** Which normalised tables exist: tx (window) / tx_hist, cust, ev, cp. */
+  has: { transactions: boolean; customers: boolean; events: boolean; coupons: boolean };
+  /** Customers in the analysis (table `universe`). */
+  customers: number;
+}
+
+/** The source of each kind (lookups aside); two sources of one kind are an error. */
+export function sourcesByKind<S extends { name: string; spec: { kind: string } }>(
+  sources: Iterable<S>,
+): Partial<Record<'transactions' | 'customers' | 'events' | 'coupons', S>> {
+  const byKind: Partial<Record<'transactions' | 'customers' | 'events' | 'coupons', S>> = {};
+  for (const s of sources) {
+    if (s.spec.kind === 'lookup') continue;
+    if (byKind[s.spec.kind as 'transactions']) {
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `Sources "${byKind[s.spec.kind as 'transactions']!.name}" and "${s.name}" are both of kind ${s.spec.kind}; a recipe takes one of each kind.`,
+        {
+          where: { path: `sources.${s.name}.kind` },
+          hint: 'Combine the files with a glob path (e.g. data/orders-*.csv), or make one of them kind: lookup and join it.',
+        },
+      );
+    }
+    byKind[s.spec.kind as 'transactions'] = s;
+  }
+
+  return byKind;
 }

@@ -23,6 +23,8 @@ export interface LoadedSource {
   rows: number;
   /** Offset from __row to the line number in the file (header and skipped lines). */
   lineOffset: number;
+  /** The rows with __row (the 1-based data row), and the offset to the file's line number. */
+  lines?: { table: string; offset: number };
 }
 
 export function missingColumnError(
@@ -136,8 +138,9 @@ async function readSource(
 }
 
 /**
- * Reads every source and applies each source's joins, giving per source a view `data_<name>`
- * with a `__row` column (the row's position in its own file). A join that multiplies rows (a key
+ * Reads every source and applies each source's joins, giving per source the relation the cleaner
+ * reads (its table, or a view `data_<name>` of the joined rows) and a view `data_<name>__lines`
+ * of the same rows with a `__row` column (the row's position in its own file). A join that multiplies rows (a key
  * not unique on the right side) is an error, since it would silently double revenue.
  */
 export async function loadSources(
@@ -211,12 +214,19 @@ export async function loadSources(
       current = `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${current} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${qi(right.table)} r ON ${cond})`;
       columns = [...columns, ...extra.map((c) => ({ name: c.as, type: c.type }))];
     }
-    const view = `data_${name}`;
-    await duck.exec(`CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * FROM ${current}`);
+    // The rows as the cleaner reads them (the file's table itself where nothing is joined), and
+    // the same with __row, for an error that names a line.
+    const lines = `data_${name}__lines`;
+    await duck.exec(`CREATE OR REPLACE VIEW ${qi(lines)} AS SELECT * FROM ${current}`);
+    let view = src.table;
+    if (src.spec.join.length) {
+      view = `data_${name}`;
+      await duck.exec(`CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * EXCLUDE (__row) FROM ${qi(lines)}`);
+    }
     const rows = src.spec.join.length
       ? Number((await duck.one(`SELECT count(*) AS n FROM ${qi(view)}`)).n)
       : src.rows;
-    out.set(name, { ...src, table: view, columns, rows });
+    out.set(name, { ...src, table: view, columns, rows, lines: { table: lines, offset: src.lineOffset } });
     checkRoleColumns(name, src.spec, columns, src.file);
   }
   return out;

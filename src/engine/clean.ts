@@ -1,5 +1,4 @@
-import { SegmintError } from '../core/errors.js';
-import type { LedgerEntry } from '../data/clean.js';
+import type { LedgerEntry } from '../data/cleaning-rules.js';
 import {
   couponRoles,
   dropsDuplicates,
@@ -13,8 +12,9 @@ import {
 import { createTableSql, engineQuantiles } from './engine.js';
 import { COLUMN_TYPES, type EngineSession, type EngineSource, LINE_COLUMNS, LINES } from './session.js';
 
-// The cleaning of each kind of source inside an engine, rule for rule as in src/data/clean.ts:
-// each returns the relation (SQL) of its cleaned rows and adds its lines to the session's ledger.
+// The cleaning of each kind of source, in any engine (the embedded DuckDB included): each rule is a
+// condition on the source's rows; each function returns the relation (SQL) of its cleaned rows and
+// adds its lines to the session's ledger.
 
 /**
  * Order lines: source rows -> filters, unreadable values, missing ids -> exact duplicates ->
@@ -215,7 +215,8 @@ export async function cleanCustomers(s: EngineSession, custSrc: EngineSource): P
   readRows(custSrc);
   const cCust = requireRole(custSrc, 'customer', 'for a customers source');
   const cJoined = role(custSrc, 'joined');
-  const src0 = `${tableRef(custSrc.table)} AS c0`;
+  // A file is read with its row numbers: "first" is the first in the file.
+  const src0 = `${tableRef(custSrc.lines?.table ?? custSrc.table)} AS c0`;
   const joinedE = cJoined ? timeOf(custSrc, cJoined) : null;
   const rel = await applyRules(
     custSrc,
@@ -227,25 +228,26 @@ export async function cleanCustomers(s: EngineSession, custSrc: EngineSource): P
   const distinct = Number(
     (await one(`SELECT count(DISTINCT ${fx.id(q(cCust))}) AS n FROM ${rel}`, params)).n,
   );
-  if (distinct < n)
-    throw new SegmintError(
-      'DATA_DUPLICATE_ID',
-      `Source "${custSrc.name}" has ${n - distinct} repeated customer id(s) in column "${cCust}"; inside an engine segmint cannot tell which row comes first.`,
-      {
-        where: { file: custSrc.file, column: cCust, path: `sources.${custSrc.name}.roles.customer` },
-        hint: 'Point the source at a view with one row per customer (e.g. the latest by a timestamp).',
-      },
-    );
+  // One row per customer: the first in the source's order. A file has one (its lines); a
+  // database table has none, so there the first by the row's values, column by column.
+  const order = custSrc.lines ? ['__row'] : custSrc.columns.map((c) => fx.text(q(c.name)));
+  const single =
+    distinct < n
+      ? `(${fx.firstPerKey(`(SELECT ${fx.id(q(cCust))} AS segmint_cid, * FROM ${rel}) AS cd`, 'segmint_cid', order)}) AS c1d`
+      : rel;
   ledger.push({
     source: custSrc.name,
     rule: 'repeated customer id (first row kept)',
-    removed: 0,
-    remaining: n,
+    removed: n - distinct,
+    remaining: distinct,
+    ...(distinct < n && !custSrc.lines
+      ? { note: 'a table has no row order: the first by its values is kept' }
+      : {}),
   });
   const checks = cJoined
-    ? await badRows(custSrc, rel, [{ column: cJoined, parsed: joinedE!, code: 'DATA_BAD_DATE' }])
+    ? await badRows(custSrc, single, [{ column: cJoined, parsed: joinedE!, code: 'DATA_BAD_DATE' }])
     : [];
-  const kept = checks.length ? await applyRules(custSrc, rel, checks, 'c2') : rel;
+  const kept = checks.length ? await applyRules(custSrc, single, checks, 'c2') : single;
   const others = custSrc.columns.filter((c) => c.name !== 'customer_id' && c.name !== '__joined');
   return `(SELECT ${fx.id(q(cCust))} AS customer_id, ${others.map((c) => q(c.name)).join(', ')}${joinedE ? `, ${joinedE} AS __joined` : ''} FROM ${kept}) AS c`;
 }

@@ -3,18 +3,19 @@ import { type SummaryRows, summaryRows, summarySql } from '../clv/summary.js';
 import { type EngineSpec, engineOf, type Recipe } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError } from '../core/errors.js';
-import { type CleanResult, sourcesByKind } from '../data/clean.js';
 import {
+  type CleanResult,
   checkFilterColumns,
   givenReferenceDate,
   noCustomerSourceError,
   noCustomersError,
   onlyReturnsWarning,
+  sourcesByKind,
   unmatchedWarning,
   windowRule,
 } from '../data/cleaning-rules.js';
 import type { Duck } from '../data/duck.js';
-import type { DataOverview } from '../data/overview.js';
+import { type DataOverview, orderDistributions } from '../data/overview.js';
 import { guessKind, guessRoles } from '../data/sniff.js';
 import { checkRoleColumns, checkRoleNames } from '../data/sources.js';
 import {
@@ -52,7 +53,7 @@ export interface EngineFeatures {
    * The cleaned order lines up to the reference date and the customers analysed, as relations in
    * the engine (with `params` bound), for further queries while the engine is open.
    */
-  relations: { transactions: string | null; universe: string };
+  relations: { transactions: string | null; window: string | null; universe: string };
   params: EngineParams;
   /** Queries sent to the engine, and rows they returned (none of them order lines). */
   queries: number;
@@ -72,10 +73,11 @@ export async function buildFeaturesInEngine(
   engine: Engine,
   recipe: Recipe,
   run: EngineRunOptions = {},
+  given?: { sources: EngineSource[]; featuresTable: string },
 ): Promise<EngineFeatures> {
   const untie = cancelOnAbort(engine, run.signal);
   try {
-    return await build(engine, recipe, run);
+    return await build(engine, recipe, run, given);
   } catch (e) {
     if (run.signal?.aborted && !(e instanceof SegmintError && e.code === 'CANCELLED'))
       throw new SegmintError('CANCELLED', 'Building the features in the engine was cancelled.', {
@@ -87,7 +89,12 @@ export async function buildFeaturesInEngine(
   }
 }
 
-async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Promise<EngineFeatures> {
+async function build(
+  engine: Engine,
+  recipe: Recipe,
+  run: EngineRunOptions,
+  given?: { sources: EngineSource[]; featuresTable: string },
+): Promise<EngineFeatures> {
   const phases = [
     'reading the tables',
     ...(['transactions', 'customers', 'events', 'coupons'] as const)
@@ -112,12 +119,12 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     lastRemaining,
   } = s;
   const { fx } = kit;
-  const featuresTable = engineOf(recipe)?.featuresTable ?? 'segmint_features';
+  const featuresTable = given?.featuresTable ?? engineOf(recipe)?.featuresTable ?? 'segmint_features';
 
-  // ---- the sources: tables in the engine
+  // ---- the sources: tables in the engine, or the files the embedded DuckDB has read (and joined)
   step(phases[0]);
-  const sources: EngineSource[] = [];
-  for (const [name, spec] of Object.entries(recipe.sources)) {
+  const sources: EngineSource[] = given ? [...given.sources] : [];
+  for (const [name, spec] of given ? [] : Object.entries(recipe.sources)) {
     const where = `sources.${name}`;
     if (!spec.table)
       throw new SegmintError(
@@ -152,6 +159,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
   }
   const byKind = sourcesByKind(sources);
   checkFilterColumns(recipe.cleaning.filters, sources);
+  for (const src of sources) await s.detectTimes(src, [src.spec.roles.time, src.spec.roles.joined]);
   // ---- each kind of source cleaned (src/engine/clean.ts)
   const txSrc = byKind.transactions;
   const tx0 = txSrc ? await cleanTransactions(s, txSrc) : null;
@@ -265,9 +273,17 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     has,
     byKind,
     txRelation: tx ?? '',
-    inEngine: true,
+    custRelation: cust,
+    universe,
     all: (sql, p) => all(sql, { ...params, ...(p as EngineParams) }),
     type: COLUMN_TYPES,
+    numericText: async (col) => {
+      const v = fx.trim(fx.text(kit.q(col)));
+      return !(await countRows(
+        cust!,
+        `${kit.q(col)} IS NOT NULL AND ${v} <> '' AND ${fx.parseDouble(v)} IS NULL`,
+      ));
+    },
   });
   Object.assign(params, plan.params);
   const relations: Record<Agg['table'], string | null> = { tx, tx_hist: txHist, ev, cp };
@@ -310,14 +326,20 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     if (unknown) plan.warnings.push(countryUnknownWarning(unknown));
   }
 
-  // ---- what the report shows of the data: per column its nulls, min and max, one scan per source
-  // (distinct counts and top values would cost a sort per column, so they are left out here)
+  // ---- what the report shows of the data: per column its nulls, min and max, one scan per source;
+  // on the embedded DuckDB also exact distinct counts and top values (a sort per column, which a
+  // warehouse table would make costly); and the order distributions.
   const overview: DataOverview = {
     sources: [],
-    distributions: { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null },
+    distributions: await orderDistributions({ dialect: engine.dialect, all }, tx, params),
   };
   for (const src of sources) {
-    const columns = await summarizeTable({ dialect: engine.dialect, all }, src.table, src.columns);
+    const columns = await summarizeTable(
+      { dialect: engine.dialect, all },
+      src.table,
+      src.columns.filter((c) => c.name !== '__row'),
+      !!given,
+    );
     overview.sources.push({
       name: src.name,
       kind: src.spec.kind,
@@ -332,7 +354,7 @@ async function build(engine: Engine, recipe: Recipe, run: EngineRunOptions): Pro
     feats: { columns: plan.columns, warnings: plan.warnings, revenueColumn: plan.revenueColumn },
     table: featuresTable,
     overview,
-    relations: { transactions: txHist, universe },
+    relations: { transactions: txHist, window: tx, universe },
     params,
     queries: s.queries,
     rowsReturned: s.rowsReturned,

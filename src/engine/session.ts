@@ -1,6 +1,7 @@
 import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import type { LedgerEntry } from '../data/clean.js';
+import type { LedgerEntry } from '../data/cleaning-rules.js';
+import { DATE_FORMATS } from '../data/parse.js';
 import type { PlanSource } from '../features/build.js';
 import { type SqlKit, sqlKit } from '../model/sql.js';
 import { checkAbort, type Engine, type EngineColumn, type EngineParams, type Row } from './engine.js';
@@ -11,6 +12,12 @@ export interface EngineSource extends PlanSource {
   spec: SourceSpec;
   table: string;
   rows: number;
+  /**
+   * Where the source is a file read by the embedded DuckDB: a view of its rows with `__row` (the
+   * 1-based data row) and the offset from it to the file's line number, so that an error names
+   * the line (found by a second query when a rule fails; the rules never carry row numbers).
+   */
+  lines?: { table: string; offset: number };
 }
 
 /** A cleaning rule: the rows it keeps, as a condition on the source's columns. */
@@ -103,18 +110,86 @@ export class EngineSession {
   role = (src: EngineSource, r: string): string | undefined => src.spec.roles[r];
   textOf = (col: string): string => this.kit.fx.text(this.kit.q(col));
 
-  /** A time column as a timestamp: typed, or ISO text read (NULL where unreadable). */
+  /** Time expressions chosen by detectTimes, per source and column. */
+  private readonly times = new Map<string, string>();
+
+  /**
+   * A time column as a timestamp: typed; text by the source's dateFormat; or text (and yyyymmdd
+   * numbers) read the way detectTimes found that reads the column (NULL where unreadable).
+   */
   timeOf = (src: EngineSource, col: string): string => {
     const { fx, q } = this.kit;
     const t = this.typeOf(src, col);
     if (COLUMN_TYPES.temporal(t)) return fx.timestamp(q(col));
+    const text = `NULLIF(${fx.trim(this.textOf(col))}, '')`;
+    const format = src.spec.dateFormat;
+    if (format) {
+      if (!fx.tryStrptime)
+        throw new SegmintError(
+          'ENGINE_UNSUPPORTED',
+          `sources.${src.name}.dateFormat: ${this.engine.dialect} reads dates only in ISO form (YYYY-MM-DD hh:mm:ss) here.`,
+          {
+            where: { path: `sources.${src.name}.dateFormat` },
+            hint: 'Leave dateFormat out and keep the column ISO text, or make it a date/timestamp column.',
+          },
+        );
+      return fx.tryStrptime(
+        COLUMN_TYPES.numeric(t) ? this.textOf(`CAST(${q(col)} AS BIGINT)`) : text,
+        format,
+      );
+    }
+    const found = this.times.get(`${src.name}\0${col}`);
+    if (found) return found;
     if (COLUMN_TYPES.numeric(t))
       throw new SegmintError(
         'ENGINE_UNSUPPORTED',
-        `sources.${src.name}.roles: column "${col}" is a number (${t}); inside an engine the time must be a date, a timestamp or ISO text.`,
+        `sources.${src.name}.roles: column "${col}" is a number (${t}); inside ${this.engine.dialect} the time must be a date, a timestamp or ISO text.`,
         { where: { path: `sources.${src.name}.roles`, column: col } },
       );
-    return fx.parseTimestamp(fx.trim(this.textOf(col)));
+    return fx.parseTimestamp(text);
+  };
+
+  /**
+   * For each text (or, where the dialect reads formats, yyyymmdd-number) time column without a
+   * declared dateFormat: the reading that reads every non-empty value of a sample of 50,000 rows,
+   * tried in order (the dialect's own cast, then DATE_FORMATS), else the one that reads most (so
+   * the unreadable rows can be reported).
+   */
+  detectTimes = async (src: EngineSource, cols: (string | undefined)[]): Promise<void> => {
+    const { fx, q } = this.kit;
+    if (src.spec.dateFormat) return;
+    for (const col of cols) {
+      if (!col) continue;
+      const t = this.typeOf(src, col);
+      if (COLUMN_TYPES.temporal(t)) continue;
+      const numeric = COLUMN_TYPES.numeric(t);
+      if (numeric && !fx.tryStrptime) continue;
+      const text = `NULLIF(${fx.trim(this.textOf(col))}, '')`;
+      const candidates = numeric
+        ? [fx.tryStrptime!(this.textOf(`CAST(${q(col)} AS BIGINT)`), '%Y%m%d')]
+        : [
+            fx.parseTimestamp(text),
+            ...(fx.tryStrptime ? DATE_FORMATS.map((f) => fx.tryStrptime!(text, f)) : []),
+          ];
+      let best = candidates[0];
+      if (candidates.length > 1) {
+        const r = await this.one(
+          `SELECT count(${text}) AS n, ${candidates.map((e, i) => `count(${e}) AS c${i}`).join(', ')} FROM (SELECT ${q(col)} FROM ${this.tableRef(src.table)} LIMIT 50000) AS sample`,
+          {},
+        );
+        const n = Number(r.n ?? 0);
+        let most = -1;
+        for (const [i, e] of candidates.entries()) {
+          const c = Number(r[`c${i}`] ?? 0);
+          if (c === n) {
+            best = e;
+            break;
+          }
+          if (c > most) [most, best] = [c, e];
+        }
+      }
+      this.times.set(`${src.name}\0${col}`, best);
+    }
   };
 
   /** A number column as a double: typed, a boolean as 0/1, or text read (NULL where unreadable). */
@@ -123,7 +198,11 @@ export class EngineSession {
     const t = this.typeOf(src, col);
     if (COLUMN_TYPES.numeric(t)) return fx.double(q(col));
     if (COLUMN_TYPES.boolean(t)) return `CASE WHEN ${q(col)} THEN ${num(1)} ELSE ${num(0)} END`;
-    return fx.parseDouble(fx.trim(this.textOf(col)));
+    const text = fx.trim(this.textOf(col));
+    // A file declared with decimal commas: "1.234,5" reads 1234.5.
+    return fx.parseDouble(
+      src.spec.csv?.decimal === ',' ? `replace(replace(${text}, '.', ''), ',', '.')` : text,
+    );
   };
 
   /** Remaining (counted) rows of `from` after each rule, cumulatively, in one scan. */
@@ -177,35 +256,77 @@ export class EngineSession {
       ];
     });
 
-  /** Unreadable text dates/numbers: an error naming the column and a value, or a rule that drops them. */
+  /** The first row of a source (in file order where it is a file) where `cond` holds: its value of `expr`, and its line. */
+  private firstWhere = async (
+    src: EngineSource,
+    from: string,
+    cond: string,
+    expr: string,
+  ): Promise<{ v: unknown; line: number | null } | null> => {
+    const r = src.lines
+      ? await this.all(
+          `SELECT __row AS r, ${expr} AS v FROM ${this.tableRef(src.lines.table)} WHERE ${cond} ORDER BY __row LIMIT 1`,
+        )
+      : await this.all(`SELECT ${expr} AS v FROM ${from} WHERE ${cond} LIMIT 1`);
+    if (!r.length) return null;
+    return { v: r[0].v, line: src.lines ? Number(r[0].r) + src.lines.offset : null };
+  };
+
+  /**
+   * Unreadable text dates/numbers: an error naming the file's line, the column and the value, or
+   * a rule that drops them (cleaning.badRows); and a number that reads as infinite or NaN, which
+   * is always an error (DATA_NONFINITE): no rule can say what it meant.
+   */
   badRows = async (
     src: EngineSource,
     from: string,
     checks: { column: string; parsed: string; code: 'DATA_BAD_DATE' | 'DATA_BAD_NUMBER' }[],
   ): Promise<Rule[]> => {
     const { fx, q } = this.kit;
-    const text = checks.filter(
-      (k) =>
-        !COLUMN_TYPES.numeric(this.typeOf(src, k.column)) &&
-        !COLUMN_TYPES.temporal(this.typeOf(src, k.column)),
+    const at = (line: number | null) => (line === null ? '' : `, line ${line}`);
+    const numbers = checks.filter((c) => c.code === 'DATA_BAD_NUMBER');
+    const infinite = numbers.map((k) => fx.orFalse(fx.nonFinite(k.parsed)));
+    const nonFinite = numbers.length ? await this.countRows(from, infinite.join(' OR ')) : 0;
+    for (const [i, k] of nonFinite ? numbers.entries() : []) {
+      const hit = await this.firstWhere(src, from, infinite[i], k.parsed);
+      if (hit)
+        throw new SegmintError(
+          'DATA_NONFINITE',
+          `${src.file}${at(hit.line)}, column "${k.column}": the value is ${hit.v === null ? 'NaN' : String(hit.v)}, not a finite number.`,
+          {
+            where: { file: src.file, ...(hit.line === null ? {} : { line: hit.line }), column: k.column },
+            hint: 'Remove or correct the value (a number too large for a double, Infinity or NaN) in the data.',
+          },
+        );
+    }
+    const text = checks.filter((k) => !COLUMN_TYPES.temporal(this.typeOf(src, k.column)));
+    const unread = text.filter(
+      (k) => k.code === 'DATA_BAD_DATE' || !COLUMN_TYPES.numeric(this.typeOf(src, k.column)),
     );
-    if (!text.length) return [];
-    const conds = text.map(
+    if (!unread.length) return [];
+    const conds = unread.map(
       (k) =>
         `(${q(k.column)} IS NOT NULL AND ${fx.trim(this.textOf(k.column))} <> '' AND ${k.parsed} IS NULL)`,
     );
     const n = await this.countRows(from, conds.join(' OR '));
     if (!n) return [];
     if (this.recipe.cleaning.badRows === 'error') {
-      for (const [i, k] of text.entries()) {
-        const r = await this.all(
-          `SELECT ${this.textOf(k.column)} AS v FROM ${from} WHERE ${conds[i]} LIMIT 1`,
-        );
-        if (!r.length) continue;
+      for (const [i, k] of unread.entries()) {
+        const hit = await this.firstWhere(src, from, conds[i], this.textOf(k.column));
+        if (!hit) continue;
         throw new SegmintError(
           k.code,
-          `${src.file}, column "${k.column}": "${String(r[0].v)}" is not ${k.code === 'DATA_BAD_DATE' ? 'a date/time' : 'a number'} (${n} row(s) of source "${src.name}" have unreadable values).`,
-          { where: { file: src.file, column: k.column, value: String(r[0].v) }, details: { rows: n } },
+          `${src.file}${at(hit.line)}, column "${k.column}": "${String(hit.v)}" is not ${k.code === 'DATA_BAD_DATE' ? 'a date/time' : 'a number'} (${n} row(s) of source "${src.name}" have unreadable values).`,
+          {
+            where: {
+              file: src.file,
+              ...(hit.line === null ? {} : { line: hit.line }),
+              column: k.column,
+              value: String(hit.v),
+            },
+            details: { rows: n },
+            hint: "Correct the value, declare the source's dateFormat (or csv.decimal), or set cleaning.badRows: drop to leave such rows out (counted in the ledger).",
+          },
         );
       }
     }

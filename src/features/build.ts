@@ -1,10 +1,10 @@
 import type { FeatureObject, FeatureSpec, Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import type { CleanResult } from '../data/clean.js';
-import { type Duck, isBooleanType, isNumericType, isTemporalType, type Params, qi } from '../data/duck.js';
+import type { CleanResult } from '../data/cleaning-rules.js';
+import type { Params } from '../data/duck.js';
 import { missingColumnError } from '../data/sources.js';
-import { type SqlKit, sqlKit } from '../model/sql.js';
-import { COUNTRY_CENTROIDS, countryValuesSql, findCountry, haversineKm } from './countries.js';
+import type { SqlKit } from '../model/sql.js';
+import { COUNTRY_CENTROIDS, findCountry, haversineKm } from './countries.js';
 
 /** One column of the customer x feature table. */
 export interface FeatureColumn {
@@ -82,10 +82,11 @@ export interface FeatureContext {
   txRelation: string;
   all(sql: string, params?: Params): Promise<Record<string, unknown>[]>;
   type: { numeric(t: string): boolean; temporal(t: string): boolean; boolean(t: string): boolean };
-  /** Inside an engine (assembled by engine/features.ts), not the embedded DuckDB's own query. */
-  inEngine?: boolean;
-  /** Whether every non-empty value of a text customer column reads as a number (DuckDB only). */
-  numericText?(column: string): Promise<boolean>;
+  /** The cleaned customers and the customers analysed, as relations (rank of country_distance). */
+  custRelation: string | null;
+  universe: string;
+  /** Whether every non-empty value of a text customer column reads as a number. */
+  numericText(column: string): Promise<boolean>;
 }
 
 /** The feature catalogue rendered for one dialect: aggregates per table and per-customer expressions. */
@@ -391,9 +392,9 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
             extraSelect.push({ name, expr: fx.double(c) });
             add(name, 'numeric', f, `Customer attribute ${col}`, path);
           } else {
-            const numericText = !spec.categorical && !!(await ctx.numericText?.(col));
+            const numericText = !spec.categorical && (await ctx.numericText(col));
             if (numericText) {
-              extraSelect.push({ name, expr: `TRY_CAST(${c} AS DOUBLE)` });
+              extraSelect.push({ name, expr: fx.parseDouble(fx.trim(fx.text(c))) });
               add(name, 'numeric', f, `Customer attribute ${col}`, path);
             } else {
               extraSelect.push({ name, expr: fx.text(c) });
@@ -420,52 +421,17 @@ export async function planFeatures(recipe: Recipe, ctx: FeatureContext): Promise
         const describe = spec.rank
           ? `Rank of the distance from ${home.code}`
           : `Great-circle km from ${home.code}`;
-        if (ctx.inEngine) {
-          post.push({
-            name,
-            expr: await countryDistanceInEngine(
-              ctx,
-              home,
-              spec.rank === true,
-              custCountry,
-              path,
-              aggs,
-              extraSelect,
-            ),
-          });
-          add(name, 'numeric', f, describe, path);
-          break;
-        }
-        let countryExpr: string;
-        if (data.has.transactions && data.byKind.transactions?.spec.roles.country) {
-          if (!aggs.some((a) => a.name === '__country'))
-            aggs.push({
-              table: 'tx',
-              name: '__country',
-              empty: 'NULL',
-              expr: 'mode(country ORDER BY country)',
-            });
-          countryExpr = 'tx_a.__country';
-        } else if (custCountry) {
-          countryExpr = `CAST(c.${qi(custCountry)} AS VARCHAR)`;
-        } else {
-          throw new SegmintError(
-            'RECIPE_INVALID',
-            `${path}: country_distance needs roles.country on the transactions or customers source.`,
-            { where: { path } },
-          );
-        }
-        const lat = home.lat.toExponential();
-        const lon = home.lon.toExponential();
-        // One coordinate table per country_distance feature (each may have its own home).
-        const cc = `cc${i}`;
-        joins.push(`LEFT JOIN ${countryValuesSql(cc)} ON ${cc}.name = lower(trim(${countryExpr}))`);
-        // NULL for a country not in the table (least() skips NULLs in DuckDB, which would give
-        // half the Earth's circumference instead).
-        const km = `CASE WHEN ${cc}.lat IS NULL THEN NULL ELSE 2 * 6371.0088 * asin(least(1.0, sqrt(pow(sin(radians(${cc}.lat - ${lat}) / 2), 2) + cos(radians(${lat})) * cos(radians(${cc}.lat)) * pow(sin(radians(${cc}.lon - ${lon}) / 2), 2)))) END`;
-        extraSelect.push({
+        post.push({
           name,
-          expr: spec.rank ? `CAST(dense_rank() OVER (ORDER BY ${km}) AS DOUBLE)` : km,
+          expr: await countryDistanceExpr(
+            ctx,
+            home,
+            spec.rank === true,
+            custCountry,
+            path,
+            aggs,
+            extraSelect,
+          ),
         });
         add(name, 'numeric', f, describe, path);
         break;
@@ -504,89 +470,14 @@ export const countryUnknownWarning = (n: number): Warning => ({
   message: `${n} customer(s) have a country segmint has no coordinates for; their distance is imputed.`,
 });
 
-/** Column types of DuckDB, as the planner asks about them. */
-export const DUCKDB_TYPES = { numeric: isNumericType, temporal: isTemporalType, boolean: isBooleanType };
-
 /**
- * Builds the customer x feature table `features` in DuckDB from the cleaned tables, as one SQL
- * query: per-table aggregates grouped by customer, left-joined onto the universe of customers.
+ * country_distance in any engine, without a coordinate table there: the customer's country (the
+ * most frequent in the transactions, the smallest on ties; or the customers source's column)
+ * becomes `__country`, and the distance (or its dense rank among the customers analysed, unknown
+ * countries last) is a CASE over the country names with the values computed here by the haversine
+ * formula.
  */
-export async function buildFeatures(duck: Duck, recipe: Recipe, data: CleanResult): Promise<FeatureResult> {
-  const plan = await planFeatures(recipe, {
-    kit: sqlKit('duckdb'),
-    has: data.has,
-    byKind: data.byKind,
-    txRelation: 'tx',
-    all: (sql, params) => duck.all(sql, params),
-    type: DUCKDB_TYPES,
-    numericText: async (col) =>
-      Number(
-        (
-          await duck.one(
-            `SELECT count(*) FILTER (WHERE ${qi(col)} IS NOT NULL AND TRY_CAST(${qi(col)} AS DOUBLE) IS NULL) AS n FROM cust`,
-          )
-        ).n,
-      ) === 0,
-  });
-  const { aggs, extraSelect, joins, columns, warnings, revenueColumn } = plan;
-  const params: Params = { ...plan.params, ref: data.referenceDate };
-  const ctes: string[] = [];
-  const sel: string[] = [];
-  const tables = [...new Set(aggs.map((a) => a.table))];
-  for (const t of tables) {
-    const list = aggs.filter((a) => a.table === t);
-    ctes.push(
-      `${t}_a AS (SELECT customer_id, ${list.map((a) => `${a.expr} AS ${qi(a.name)}`).join(', ')} FROM ${t} GROUP BY customer_id)`,
-    );
-    joins.unshift(`LEFT JOIN ${t}_a USING (customer_id)`);
-    for (const a of list) {
-      if (a.name.startsWith('__')) continue;
-      sel.push(`${featureValue(sqlKit('duckdb'), a, `${t}_a.${qi(a.name)}`)} AS ${qi(a.name)}`);
-    }
-  }
-  if (data.has.customers) joins.unshift('LEFT JOIN cust c USING (customer_id)');
-  for (const e of extraSelect) sel.push(`${e.expr} AS ${qi(e.name)}`);
-  const order = columns.map((c) => qi(c.name));
-  const sql = `CREATE OR REPLACE TABLE features AS
-    WITH ${ctes.length ? `${ctes.join(',\n')},` : ''} base AS (
-      SELECT u.customer_id, ${sel.join(',\n')} FROM universe u ${joins.join('\n')}
-    )
-    SELECT customer_id, ${order.join(', ')} FROM base ORDER BY customer_id`;
-  try {
-    await duck.exec(sql, params);
-  } catch (e) {
-    const custom = recipe.features.map(normalise).find((x) => x.feature === 'custom');
-    if (custom && e instanceof SegmintError) {
-      throw new SegmintError(
-        'RECIPE_INVALID',
-        `A feature's SQL failed: ${e.message.replace(/^DuckDB: /, '')}`,
-        {
-          where: { path: 'features' },
-          hint: 'Custom SQL sees the columns customer_id, order_id, ts, quantity, price, amount, product, category, country, status, is_return (transactions); ts, type, duration, session (events); ts, redeemed (coupons).',
-          details: e.details,
-        },
-      );
-    }
-    throw e;
-  }
-  const distance = columns.find((c) => c.feature === 'country_distance');
-  if (distance) {
-    const unknown = Number(
-      (await duck.one(`SELECT count(*) AS n FROM features WHERE ${qi(distance.name)} IS NULL`)).n,
-    );
-    if (unknown) warnings.push(countryUnknownWarning(unknown));
-  }
-  return { columns, warnings, revenueColumn };
-}
-
-/**
- * country_distance inside an engine, where segmint's coordinate table is not: the customer's
- * country (the most frequent in the transactions, the smallest on ties, as `mode` in DuckDB; or the
- * customers source's column) becomes `__country`, and the distance (or its dense rank among the
- * customers, unknown countries last) is a CASE over the country names with the values computed
- * here by the same haversine formula.
- */
-async function countryDistanceInEngine(
+async function countryDistanceExpr(
   ctx: FeatureContext,
   home: { lat: number; lon: number },
   rank: boolean,
@@ -621,15 +512,11 @@ async function countryDistanceInEngine(
     // The searched CASE: ClickHouse 18 gets `CASE x WHEN ...` wrong on text.
     `CASE ${[...km].map(([n, v]) => `WHEN ${key(kit.q('__country'))} = ${kit.str(n)} THEN ${kit.num(value(n, v))}`).join(' ')} ELSE ${otherwise} END`;
   if (!rank) return byName((_, v) => v, 'NULL');
-  if (!fromTx)
-    throw new SegmintError(
-      'ENGINE_UNSUPPORTED',
-      `${path}: rank: true with the customers source's country is computed in the embedded DuckDB only.`,
-      { where: { path: `${path}.rank` } },
-    );
   // The dense rank is over the customers analysed (those with a purchase in the window).
   const present = await ctx.all(
-    `SELECT DISTINCT ${key('m')} AS v FROM (SELECT customer_id, ${mode} AS m FROM ${ctx.txRelation} GROUP BY customer_id HAVING ${fx.agg('count', null, 'NOT is_return')} > 0) AS x`,
+    fromTx
+      ? `SELECT DISTINCT ${key('m')} AS v FROM (SELECT customer_id, ${mode} AS m FROM ${ctx.txRelation} GROUP BY customer_id HAVING ${fx.agg('count', null, 'NOT is_return')} > 0) AS x`
+      : `SELECT DISTINCT ${key(kit.q(custCountry!))} AS v FROM ${ctx.custRelation} WHERE customer_id IN (SELECT customer_id FROM ${ctx.universe})`,
   );
   const known = [
     ...new Set(present.flatMap((r) => (km.has(String(r.v)) ? [km.get(String(r.v))!] : []))),

@@ -68,6 +68,15 @@ export interface DialectSpec {
   mode?(x: string): string;
   /** Text unique to each row of a query (no order implied): an order id where each row is one order. */
   rowId(d: DialectSpec): string;
+  /** Text read as a timestamp by a strptime format (NULL where it does not read), where the dialect has one. */
+  tryStrptime?(x: string, format: string): string;
+  /** A double that is infinite or NaN. */
+  nonFinite(x: string): string;
+  /**
+   * One row per value of `key` from relation `rel`: the first by `order` (a list of expressions).
+   * DISTINCT ON where the dialect has it, ClickHouse's LIMIT 1 BY otherwise.
+   */
+  firstPerKey(rel: string, key: string, order: string[]): string;
   /**
    * A double as an exact decimal, and a sum of those back to a double: sums and averages are
    * added exactly, so their bits do not depend on how the engine splits the rows over threads or
@@ -107,6 +116,9 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
   parseDouble: (x, d) => `TRY_CAST(${x} AS ${d.double})`,
   quantile: () => null,
   rowId: (d) => `CAST(row_number() OVER () AS ${d.text})`,
+  nonFinite: (x) => `(${x} IN ('Infinity', '-Infinity') OR ${x} <> ${x})`,
+  firstPerKey: (rel, key, order) =>
+    `SELECT DISTINCT ON (${key}) * FROM ${rel} ORDER BY ${[key, ...order].join(', ')}`,
   toExact: (x) => `CAST(${x} AS DECIMAL(38, 10))`,
   fromExact: (s, d) => `CAST(${s} AS ${d.double})`,
 };
@@ -125,6 +137,8 @@ export const DIALECTS = {
     days: (from, to) => `date_diff('day', ${from}, ${to})`,
     epoch: (x) => `epoch(${x})`,
     quantile: (x, p) => `quantile_cont(${x}, ${p})`,
+    tryStrptime: (x, f) => `try_strptime(${x}, '${f.replace(/'/g, "''")}')`,
+    nonFinite: (x) => `(isinf(${x}) OR isnan(${x}))`,
   },
   postgres: {
     ...STANDARD,
@@ -143,6 +157,8 @@ export const DIALECTS = {
       `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`,
     quantile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
     mode: (x) => `mode() WITHIN GROUP (ORDER BY ${x} COLLATE "C")`,
+    // PostgreSQL's NaN equals itself, so it is listed.
+    nonFinite: (x) => `${x} IN ('Infinity', '-Infinity', 'NaN')`,
     toExact: (x) => `CAST(${x} AS numeric)`,
   },
   clickhouse: {
@@ -181,6 +197,9 @@ export const DIALECTS = {
       `arraySort((v, n) -> (-n, v), arrayDistinct(groupArray(${x})), arrayMap(v -> countEqual(groupArray(${x}), v), arrayDistinct(groupArray(${x}))))[1]`,
     // No window functions in ClickHouse 18, and a row number would repeat across shards.
     rowId: () => 'toString(generateUUIDv4())',
+    nonFinite: (x) => `NOT isFinite(${x})`,
+    firstPerKey: (rel, key, order) =>
+      `SELECT * FROM ${rel} ORDER BY ${[key, ...order].join(', ')} LIMIT 1 BY ${key}`,
     toExact: (x) => `toDecimal128(${x}, 10)`,
     fromExact: (s) => `toFloat64(${s})`,
   },
@@ -269,6 +288,9 @@ export function sqlKit(dialect: Dialect) {
       `NULLIF(${d.regexpReplace(d.trim(text(x)), str('^(-?[0-9]+)\\.0+$'), str('\\1'))}, '')`,
     parseTimestamp: (x: string) => d.parseTimestamp(x, d),
     parseDouble: (x: string) => d.parseDouble(x, d),
+    tryStrptime: d.tryStrptime ? (x: string, f: string) => d.tryStrptime!(x, f) : null,
+    nonFinite: (x: string) => d.nonFinite(x),
+    firstPerKey: (rel: string, key: string, order: string[]) => d.firstPerKey(rel, key, order),
     quantile: (x: string, p: number) => d.quantile(x, p),
     mode: (x: string): string | null => d.mode?.(x) ?? null,
     rowId: () => d.rowId(d),

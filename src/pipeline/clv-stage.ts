@@ -10,7 +10,7 @@ import {
   gammaGammaExpected,
   spendFrequencyCorrelation,
 } from '../clv/models.js';
-import { type SummaryRows, summaryData } from '../clv/summary.js';
+import type { SummaryRows } from '../clv/summary.js';
 import type { Recipe } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import type { Warning } from '../core/errors.js';
@@ -70,19 +70,18 @@ export function clvPeriod(
 /**
  * Adds the CLV columns to the feature table `features`: P(alive), expected purchases over the
  * horizon (BG/NBD), expected spend per purchase (Gamma-Gamma) and the discounted CLV, from the
- * summary data of the cleaned transactions (computed here from `tx_hist`, or given, as an engine
- * computes it where the order lines are).
+ * summary data of the cleaned transactions (computed where the order lines are: clvSummaryInEngine).
  */
 export async function addClv(
   duck: Duck,
   recipe: Recipe,
   referenceDate: string,
-  summary?: SummaryRows,
+  summary: SummaryRows,
 ): Promise<ClvResult> {
   const spec = recipe.clv!;
   const warnings: Warning[] = [];
   const { calibrationEnd, unitDays } = clvPeriod(recipe, referenceDate);
-  const s = summary ?? (await summaryData(duck, 'tx_hist', calibrationEnd, unitDays, 'universe'));
+  const s = summary;
   // A customer whose first purchase falls on the calibration end (T = 0) tells the fit nothing:
   // left out of it (and counted), and scored as a new customer of the fitted population (the
   // conditional expectation at x = t_x = T = 0 is a new customer's).

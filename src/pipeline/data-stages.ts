@@ -1,17 +1,18 @@
 import type { SummaryRows } from '../clv/summary.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { engineOf } from '../config/recipe.js';
-import { type CleanResult, cleanSources } from '../data/clean.js';
+import type { CleanResult } from '../data/cleaning-rules.js';
 import type { Duck } from '../data/duck.js';
-import { type DataOverview, dataOverview } from '../data/overview.js';
+import type { DataOverview } from '../data/overview.js';
 import { loadSources } from '../data/sources.js';
+import { duckdbEngine } from '../engine/engine.js';
 import {
   buildFeaturesInEngine,
   clvSummaryInEngine,
   openRecipeEngine,
   pullFeatures,
 } from '../engine/features.js';
-import { buildFeatures, type FeatureResult } from '../features/build.js';
+import type { FeatureResult } from '../features/build.js';
 import { clvPeriod } from './clv-stage.js';
 import type { OnEvent, Stage } from './events.js';
 
@@ -85,21 +86,36 @@ export async function dataStages(
   stage('data');
   const sources = await loadSources(duck, recipe, loaded.baseDir);
   done([...sources.values()].map((s) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`).join(', '));
+  // The same cleaner and feature SELECT as inside an engine, on the embedded DuckDB that read the files.
   stage('clean');
-  const cleaned = await cleanSources(duck, recipe, sources);
-  done(cleanDetail(cleaned));
+  const engine = duckdbEngine(duck);
+  const built = await buildFeaturesInEngine(
+    engine,
+    recipe,
+    {
+      onProgress: (d, total, label) => emit({ type: 'progress', stage: 'clean', done: d, total, label }),
+      ...(run.signal ? { signal: run.signal } : {}),
+    },
+    { sources: [...sources.values()], featuresTable: 'features' },
+  );
+  done(cleanDetail(built.data));
   stage('features');
+  let clvSummary: SummaryRows | null = null;
+  if (recipe.clv) {
+    const { calibrationEnd, unitDays } = clvPeriod(recipe, built.data.referenceDate);
+    clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
+  }
   return {
-    data: cleaned,
-    feats: await buildFeatures(duck, recipe, cleaned),
-    overview: await dataOverview(duck, sources, cleaned),
+    data: built.data,
+    feats: built.feats,
+    overview: built.overview,
     inputs: [...sources.values()].map((s) => ({
       source: s.name,
       kind: s.spec.kind,
       file: s.file,
       rows: s.rows,
     })),
-    clvSummary: null,
+    clvSummary,
     featuresNote: '',
   };
 }

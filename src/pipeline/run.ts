@@ -13,17 +13,17 @@ import { redactRecipe } from '../config/load.js';
 import type { Recipe } from '../config/recipe.js';
 import { engineOf } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import { type CleanResult, cleanSources, type LedgerEntry } from '../data/clean.js';
+import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
 import { Duck, qi, qs } from '../data/duck.js';
 import { loadSources } from '../data/sources.js';
-import { checkAbort, connectPostgres, writeQueryToEngine } from '../engine/engine.js';
-import { openRecipeEngine } from '../engine/features.js';
+import { checkAbort, connectPostgres, duckdbEngine, writeQueryToEngine } from '../engine/engine.js';
+import { buildFeaturesInEngine, type EngineFeatures, openRecipeEngine } from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
 import { rulesFiles } from '../explain/rule-files.js';
-import { buildFeatures, type FeatureColumn, type FeatureResult } from '../features/build.js';
+import type { FeatureColumn, FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
@@ -32,7 +32,7 @@ import { VERSION } from '../version.js';
 import { acquireWorkspaceLock, buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
 import { addClv, CLV_COLUMNS } from './clv-stage.js';
 import { toCsv } from './csv.js';
-import { dataStages } from './data-stages.js';
+import { type CleanSummary, dataStages } from './data-stages.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { recordRun } from './history.js';
 import { refineSegment } from './refine.js';
@@ -96,11 +96,18 @@ export async function readFeatureTable(duck: Duck, columns: FeatureColumn[]): Pr
 export async function computeFeatures(
   duck: Duck,
   loaded: LoadedRecipe,
-): Promise<{ data: CleanResult; feats: FeatureResult }> {
+): Promise<{ data: CleanSummary; feats: FeatureResult; built: EngineFeatures }> {
   const sources = await loadSources(duck, loaded.recipe, loaded.baseDir);
-  const data = await cleanSources(duck, loaded.recipe, sources);
-  const feats = await buildFeatures(duck, loaded.recipe, data);
-  return { data, feats };
+  const built = await buildFeaturesInEngine(
+    duckdbEngine(duck),
+    loaded.recipe,
+    {},
+    {
+      sources: [...sources.values()],
+      featuresTable: 'features',
+    },
+  );
+  return { data: built.data, feats: built.feats, built };
 }
 
 /** A run id that sorts by time: 20261123T110203Z-<recipe hash prefix>. */
@@ -170,7 +177,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         { where: { path: 'clv' } },
       );
     }
-    const clv = recipe.clv ? await addClv(duck, recipe, data.referenceDate, clvSummary ?? undefined) : null;
+    const clv = recipe.clv ? await addClv(duck, recipe, data.referenceDate, clvSummary!) : null;
     if (clv) {
       feats.columns.push(...clv.columns);
       warnings.push(...clv.warnings);

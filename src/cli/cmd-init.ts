@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
+import type { SchemaPlan } from '../data/schema.js';
 import type { SniffResult } from '../data/sniff.js';
 import { action, addCommon, type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
@@ -11,21 +12,32 @@ import type { Io } from './output.js';
 const yamlStr = (s: string): string =>
   /^[A-Za-z_][\w ./-]*$/.test(s) && !/^(true|false|null|yes|no|on|off)$/i.test(s) ? s : JSON.stringify(s);
 
-/** A source for `init`: a sniffed file, or a table of an engine. */
+/** A source for `init`: a sniffed file, or a table of an engine; with what schema discovery decided. */
 export type InitSource = Pick<SniffResult, 'columns' | 'kind' | 'roles'> &
-  Partial<Pick<SniffResult, 'csv' | 'dateFormat'>> & { file: string; table?: string };
+  Partial<Pick<SniffResult, 'csv' | 'dateFormat'>> & {
+    file: string;
+    table?: string;
+    name?: string;
+    join?: { source: string; on: Record<string, string>; aggregate?: Record<string, string> }[];
+    id?: 'row';
+    notes?: string[];
+  };
+
+/** What schema discovery adds to the recipe's comments and features (files only). */
+export type InitExtras = Partial<Pick<SchemaPlan, 'graph' | 'unused' | 'columns' | 'rowsAre'>>;
 
 /** Writes a commented recipe from sniffed files, or from tables of an engine. */
 export function recipeText(
   sniffs: InitSource[],
   recipeDir: string,
   engine?: { type: string; url?: string | undefined; database?: string | undefined },
+  extras: InitExtras = {},
 ): string {
   const names = new Map<InitSource, string>();
   const used = new Set<string>();
   for (const s of sniffs) {
-    let n = s.kind === 'lookup' ? 'lookup' : s.kind;
-    for (let i = 2; used.has(n); i++) n = `${s.kind}${i}`;
+    let n = s.name ?? (s.kind === 'lookup' ? 'lookup' : s.kind);
+    for (let i = 2; used.has(n); i++) n = `${s.name ?? s.kind}${i}`;
     used.add(n);
     names.set(s, n);
   }
@@ -34,9 +46,16 @@ export function recipeText(
   const out: string[] = [
     '# segmint recipe written by `segmint init`. Check the roles, then run: segmint run <this file>',
     '# Every option is described in the README (recipe reference).',
-    'version: 1',
-    'name: my-segmentation',
   ];
+  if (extras.graph?.length)
+    out.push(
+      '#',
+      "# What init found in the files (keys, and columns whose values another table's key holds):",
+      ...extras.graph.map((g) => `#   ${g}`),
+    );
+  if (extras.unused?.length)
+    out.push('# Left out:', ...extras.unused.map((u) => `#   ${u.file}: ${u.reason}`));
+  out.push('version: 1', 'name: my-segmentation');
   if (engine) {
     out.push(
       '# cleaning and features run inside this database; only one row per customer comes back',
@@ -59,6 +78,7 @@ export function recipeText(
       `  ${names.get(s)}:`,
       `    kind: ${s.kind}          # transactions | customers | events | coupons | lookup`,
     );
+    for (const n of s.notes ?? []) out.push(`    # ${n}`);
     if (s.table) out.push(`    table: ${yamlStr(s.table)}`);
     else {
       const rel = relative(recipeDir, s.file);
@@ -71,11 +91,28 @@ export function recipeText(
       );
     if (s.dateFormat) out.push(`    dateFormat: ${JSON.stringify(s.dateFormat)}`);
     out.push(`    # columns: ${s.columns.map((c) => `${c.name} (${c.type})`).join(', ')}`);
+    if (s.id)
+      out.push('    id: row                   # no id column: the row number (1 = first data row) is the id');
     const roles = Object.entries(s.roles);
     if (roles.length) {
       out.push('    roles:');
       for (const [r, c] of roles) out.push(`      ${r}: ${yamlStr(c)}`);
-    } else if (s.kind !== 'lookup') out.push('    roles: {}   # TODO: name the customer column at least');
+    } else if (s.kind !== 'lookup' && !s.id)
+      out.push('    roles: {}   # TODO: name the customer column at least');
+    if (s.join?.length) {
+      out.push('    join:');
+      for (const j of s.join) {
+        const on = Object.entries(j.on)
+          .map(([l, r]) => `${yamlStr(l)}: ${yamlStr(r)}`)
+          .join(', ');
+        const agg = j.aggregate
+          ? `, aggregate: { ${Object.entries(j.aggregate)
+              .map(([c, f]) => `${yamlStr(c)}: ${f}`)
+              .join(', ')} }`
+          : '';
+        out.push(`      - { source: ${yamlStr(j.source)}, on: { ${on} }${agg} }`);
+      }
+    }
     if (s.kind === 'transactions' && !s.roles.order) {
       const { key, reason } = orderKeyOf({
         name: names.get(s)!,
@@ -117,10 +154,16 @@ export function recipeText(
   if (has('customers')) {
     const c = sniffs.find((s) => s.kind === 'customers')!;
     if (c.roles.joined) out.push('  - customer_tenure_days');
+    const cols = extras.columns ?? { excluded: [], categorical: [] };
+    for (const k of cols.categorical)
+      out.push(`  - { feature: attribute, column: ${yamlStr(k.name)}, categorical: true }   # ${k.why}`);
+    const skip = [...cols.excluded, ...cols.categorical];
+    for (const e of cols.excluded) out.push(`  # left out: ${e.name}: ${e.why}`);
+    const exclude = skip.length ? `, exclude: [${skip.map((e) => yamlStr(e.name)).join(', ')}]` : '';
     out.push(
       tx
-        ? '  # - { feature: attributes, exclude: [] }   # customer columns as features'
-        : '  - { feature: attributes }   # every non-role column; text columns are one-hot encoded',
+        ? `  # - { feature: attributes${exclude} }   # customer columns as features`
+        : `  - { feature: attributes${exclude} }   # every other non-role column; text columns are one-hot encoded`,
     );
   }
   out.push(
@@ -168,30 +211,57 @@ export function registerInit(program: Command, io: Io): void {
         });
       }
       if (opts.engine) return initFromEngine(files, opts, out, io);
-      const [{ Duck }, { sniffFile }, { writeFileAtomic }] = await Promise.all([
-        import('../data/duck.js'),
-        import('../data/sniff.js'),
-        import('../pipeline/atomic.js'),
-      ]);
+      const [{ Duck }, { sniffFile }, { tableFacts, discoverSchema }, { writeFileAtomic }] =
+        await Promise.all([
+          import('../data/duck.js'),
+          import('../data/sniff.js'),
+          import('../data/schema.js'),
+          import('../pipeline/atomic.js'),
+        ]);
       const duck = await Duck.open();
       try {
-        const sniffs: SniffResult[] = [];
-        for (const f of files) sniffs.push(await sniffFile(duck, f, process.cwd()));
-        const text = recipeText(sniffs, dirname(out));
-        writeFileAtomic(out, text);
+        const sniffs: (SniffResult & { table: string })[] = [];
+        for (const [i, f] of files.entries())
+          sniffs.push({
+            ...(await sniffFile(duck, f, process.cwd(), undefined, { table: `__init_${i}`, limit: 200_000 })),
+            table: `__init_${i}`,
+          });
+        const plan = await discoverSchema(duck, await tableFacts(duck, sniffs));
+        const sources: InitSource[] = plan.sources.map((p) => ({
+          file: p.facts.file,
+          format: p.facts.format,
+          csv: p.facts.csv,
+          ...(p.facts.dateFormat ? { dateFormat: p.facts.dateFormat } : {}),
+          columns: p.facts.columns,
+          name: p.name,
+          kind: p.kind,
+          roles: p.roles,
+          join: p.join,
+          notes: p.notes,
+          ...(p.id ? { id: p.id } : {}),
+        }));
+        writeFileAtomic(out, recipeText(sources, dirname(out), undefined, plan));
         if (opts.json)
           printJson(io, {
             recipe: out,
-            sources: sniffs.map((s) => ({
+            sources: sources.map((s) => ({
+              name: s.name,
               file: s.file,
               kind: s.kind,
               roles: s.roles,
+              join: s.join ?? [],
+              id: s.id ?? null,
               csv: s.csv,
               dateFormat: s.dateFormat ?? null,
               columns: s.columns,
             })),
+            graph: plan.graph,
+            foreignKeys: plan.foreignKeys,
+            unused: plan.unused,
+            columns: plan.columns,
+            rowsAre: plan.rowsAre ?? null,
           });
-        else printGuesses(io, sniffs, out);
+        else printGuesses(io, sources, out, plan);
       } finally {
         duck.close();
       }
@@ -247,15 +317,23 @@ async function initFromEngine(
 }
 
 /** What init guessed, per source, and what to do next. */
-function printGuesses(io: Io, sources: InitSource[], out: string): void {
-  for (const s of sources)
+function printGuesses(io: Io, sources: InitSource[], out: string, extras: InitExtras = {}): void {
+  if (extras.graph?.length) io.out(`found:\n${extras.graph.map((g) => `  ${g}\n`).join('')}\n`);
+  for (const s of sources) {
+    const roles = [
+      ...(s.id ? ['id = row number'] : []),
+      ...Object.entries(s.roles).map(([r, c]) => `${r} = ${c}`),
+    ];
+    const joins = s.join?.length
+      ? `; joins ${s.join.map((j) => j.source + (j.aggregate ? ' (summarised per key)' : '')).join(', ')}`
+      : '';
     io.out(
-      `${s.table ?? s.file}: ${s.kind}; ${
-        Object.entries(s.roles)
-          .map(([r, c]) => `${r} = ${c}`)
-          .join(', ') || 'no roles found'
-      }\n`,
+      `${s.name ? `${s.name} (${s.table ?? s.file})` : (s.table ?? s.file)}: ${s.kind}; ${roles.join(', ') || (s.kind === 'lookup' ? 'joined by the source above' : 'no roles found')}${joins}\n`,
     );
+    for (const n of s.notes ?? []) io.out(`  ${n}\n`);
+  }
+  for (const u of extras.unused ?? []) io.out(`left out: ${u.file}: ${u.reason}\n`);
+  if (extras.rowsAre) io.out(`each row is ${extras.rowsAre}\n`);
   io.out(
     `\nwrote ${out}\nnext: check the roles, then run  segmint run ${relative(process.cwd(), out) || out}\n`,
   );

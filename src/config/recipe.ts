@@ -48,6 +48,9 @@ const CsvOptions = z
   })
   .describe('CSV reader options; DuckDB detects whatever is not given.');
 
+/** How a joined one-to-many child is summarised per key (JoinSpec.aggregate). */
+export const AGGREGATES = ['sum', 'count', 'min', 'max', 'mean', 'countDistinct'] as const;
+
 const JoinSpec = z.strictObject({
   source: identifier.describe('Name of the source to join in (usually kind: lookup or customers).'),
   on: z
@@ -55,6 +58,12 @@ const JoinSpec = z.strictObject({
     .refine((o) => Object.keys(o).length > 0, 'name at least one pair of columns')
     .describe('Pairs leftColumn: rightColumn; the left side may name columns joined earlier.'),
   how: z.enum(['left', 'inner']).default('left').describe('left keeps rows without a match.'),
+  aggregate: z
+    .record(z.string(), z.enum(AGGREGATES))
+    .optional()
+    .describe(
+      'The joined source has many rows per key (a one-to-many child, e.g. payments per order): its rows are summarised per key before the join, column: sum | count | min | max | mean | countDistinct, each as <column>_<function> (payment_value_sum).',
+    ),
 });
 
 /** What one order is when a transactions source has no order column (see orderKeyOf). */
@@ -114,6 +123,12 @@ export const SourceSpec = z
         'Role -> column name: customer, order, time, quantity, price, amount, product, category, country, status, joined, type, duration, session, coupon, redeemed.',
       ),
     join: z.array(JoinSpec).default([]).describe('Tables joined onto this one, in order.'),
+    id: z
+      .enum(['row'])
+      .optional()
+      .describe(
+        'A customers source without an id column (one row per customer, or per visit): row numbers the rows (1 = the first data row of the file) and that number is the id in the tags.',
+      ),
   })
   .refine((s) => [s.path, s.postgres, s.table].filter((x) => x !== undefined).length === 1, {
     message:
@@ -151,6 +166,31 @@ export const DEFAULT_NON_PRODUCT_CODES = [
   'TEST002',
 ];
 
+/** Order statuses that mean the order did not become a purchase, in a few languages. */
+export const DEFAULT_CANCEL_STATUSES = [
+  'canceled',
+  'cancelled',
+  'cancel',
+  'returned',
+  'refunded',
+  'unavailable',
+  'failed',
+  'declined',
+  'rejected',
+  'void',
+  'voided',
+  'annulé',
+  'annule',
+  'cancelado',
+  'cancelada',
+  'devuelto',
+  'reembolsado',
+  'storniert',
+  'annulliert',
+  'annullato',
+  'geannuleerd',
+];
+
 export const CleaningSpec = z.strictObject({
   cancellations: z
     .enum(['drop', 'net', 'keep'])
@@ -162,6 +202,12 @@ export const CleaningSpec = z.strictObject({
     .string()
     .default('C')
     .describe('Order ids starting with this mark a cancellation ("" to rely on negative quantity only).'),
+  cancelStatuses: z
+    .array(z.string())
+    .default(DEFAULT_CANCEL_STATUSES)
+    .describe(
+      'With a status role: orders whose status is one of these (case and spaces ignored) never became purchases, and are dropped and counted (unless cancellations: keep).',
+    ),
   missingCustomer: z
     .enum(['drop'])
     .default('drop')

@@ -174,6 +174,8 @@ export const WARNING_CODES = {
   DUPLICATES_KEPT:
     'Exact duplicate rows were kept as separate purchases (the transactions have no order id); set cleaning.duplicates: drop if they are double entries.',
   CUSTOMERS_ONLY_RETURNS: 'Customers with only cancellations in the window were left out.',
+  CUSTOMERS_ZERO_SPEND:
+    'Customers whose every purchase line has a price (or amount) of 0 or less were left out.',
   CUSTOMERS_UNMATCHED: 'Customers with transactions are missing from the customers source.',
   COUNTRY_UNKNOWN: 'Some countries have no coordinates; their distance is imputed.',
   NO_CATEGORIES: 'category_share found no category values.',

@@ -75,6 +75,11 @@ export const onlyReturnsWarning = (n: number): Warning => ({
   message: `${n} customer(s) with only cancellations in the window were left out.`,
 });
 
+export const zeroSpendWarning = (n: number, what: 'price' | 'amount'): Warning => ({
+  code: 'CUSTOMERS_ZERO_SPEND',
+  message: `${n} customer(s) whose every purchase line has ${what === 'price' ? 'a price' : 'an amount'} of 0 or less were left out (cleaning.nonPositivePrice: keep counts them).`,
+});
+
 export const unmatchedWarning = (n: number, source: string): Warning => ({
   code: 'CUSTOMERS_UNMATCHED',
   message: `${n} customer(s) with transactions are missing from source "${source}"; their attributes are imputed.`,

@@ -7,36 +7,37 @@ import { detectFormat, loadWhitespaceTable, readError, readerSql, resolveSourceP
 type Kind = SourceSpec['kind'];
 
 /** Header patterns per role, most specific first. Tested on normalised names (lower case, no separators). */
-const ROLE_PATTERNS: Record<string, RegExp[]> = {
+export const ROLE_PATTERNS: Record<string, RegExp[]> = {
   customer: [
-    /^customer(id|no|number|uniqueid)?$/,
-    /^(cust|client|user|member|buyer)(id|no)?$/,
-    /customer.*id|cust.*id|client.*id|user.*id/,
+    /^customer(id|no|number|uniqueid|key|code)?$/,
+    /^(cust|client|user|member|buyer|shopper|household|account|consumer|patron|donor|visitor)(id|no|number|key|code)?$/,
+    /customeruniqueid|personid|memberid|householdkey|householdid/,
+    /(customer|cust|client|user|member|shopper|household|account|buyer|donor).*(id|no|key|code)$/,
     /^id$/,
   ],
   order: [
     /^invoice(no|number|id)?$/,
-    /^order(id|no|number)$/,
-    /^(transaction|receipt|basket)(id|no)$/,
-    /orderid|invoice/,
+    /^order(id|no|number|key)$/,
+    /^(transaction|receipt|basket|ticket|bill|cart|purchase|sale)(id|no|number|key)$/,
+    /orderid|invoice|basketid|ticketid|receiptid|transactionid/,
   ],
   time: [
     /^invoicedate$/,
-    /^(order|purchase|transaction)(date|time|timestamp|datetime)$/,
-    /(purchase|order).*(date|time)/,
-    /^(date|time|timestamp|datetime|eventtime|ts)$/,
-    /date|time/,
+    /^(order|purchase|transaction|sale|sales|invoice|receipt|basket)(date|time|timestamp|datetime|at)$/,
+    /(purchase|order).*(date|time|timestamp)/,
+    /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat)$/,
+    /date|time|timestamp/,
   ],
   quantity: [/^(quantity|qty)$/, /^number(of)?(cds|items|units)$/, /quantity|qty|units/],
-  price: [/^(unit)?price$/, /^unitprice$/, /price/],
+  price: [/^(unit)?price$/, /^unitprice$/, /^(sale|selling|item|list)price$/, /price/],
   amount: [
-    /^(amount|total|revenue|sales|value|dollarvalue|linetotal|payment(value)?)$/,
-    /amount|revenue|dollar|sales|total/,
+    /^(amount|total|revenue|sales|value|dollarvalue|linetotal|paymentvalue|payment|salesvalue|netsales|grosssales|spend|spent|turnover|subtotal|ordertotal|totalamount|totalprice)$/,
+    /amount|revenue|dollar|salesvalue|sales|total|paymentvalue|spend/,
   ],
   product: [/^(stockcode|sku|productid|itemid|product|item)$/, /product.*id|stock.*code|sku/],
   category: [/^(category|productcategory|categoryname|department)$/, /category/],
   country: [/^country$/, /country/],
-  status: [/^(status|orderstatus)$/],
+  status: [/^(order|transaction|payment|invoice)?status$/, /status$/],
   joined: [
     /^(dtcustomer|signup(date)?|joined|joindate|registered|registrationdate|createdat|firstseen)$/,
     /signup|join|regist|dtcustomer/,
@@ -53,7 +54,7 @@ const ROLE_PATTERNS: Record<string, RegExp[]> = {
 
 const ROLES_BY_KIND: Record<Kind, readonly string[]> = ROLE_NAMES;
 
-const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+export const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 export interface SniffResult {
   file: string;
@@ -72,6 +73,8 @@ export async function sniffFile(
   path: string,
   baseDir: string,
   csvIn: SourceSpec['csv'] = undefined,
+  /** Keep the rows read in this table (for schema discovery), reading up to `limit` of them. */
+  keep?: { table: string; limit: number },
 ): Promise<SniffResult> {
   const file = resolveSourcePath(path, baseDir);
   const format = detectFormat(file);
@@ -83,10 +86,19 @@ export async function sniffFile(
   try {
     if (whitespace) {
       csv.delimiter = 'whitespace';
-      await loadWhitespaceTable(duck, '__sniff', file, { ...(csvIn ?? {}), delimiter: 'whitespace' }, 2000);
+      await loadWhitespaceTable(
+        duck,
+        '__sniff',
+        file,
+        { ...(csvIn ?? {}), delimiter: 'whitespace' },
+        keep?.limit ?? 2000,
+      );
     } else {
       const { sql, params } = readerSql(file, format, csvIn);
-      await duck.exec(`CREATE OR REPLACE TEMP TABLE __sniff AS SELECT * FROM ${sql} LIMIT 2000`, params);
+      await duck.exec(
+        `CREATE OR REPLACE TEMP TABLE __sniff AS SELECT * FROM ${sql} LIMIT ${keep?.limit ?? 2000}`,
+        params,
+      );
       if (format === 'csv') {
         const s = await duck.one(
           `SELECT Delimiter AS d, Quote AS q, HasHeader AS h, DateFormat AS df, TimestampFormat AS tf FROM sniff_csv($path)`,
@@ -132,6 +144,7 @@ export async function sniffFile(
       }
     }
   }
+  if (keep) await duck.exec(`CREATE OR REPLACE TEMP TABLE ${qi(keep.table)} AS SELECT * FROM __sniff`);
   await duck.exec('DROP TABLE IF EXISTS __sniff');
   return { file, format, csv, ...(dateFormat ? { dateFormat } : {}), columns, kind, roles, rowsSampled };
 }

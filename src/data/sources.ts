@@ -137,6 +137,76 @@ async function readSource(
   return { name, spec, file, table, columns, rows, lineOffset: header + (spec.csv?.skip ?? 0) };
 }
 
+/** The column that numbers the rows of a source with `id: row` (its customer id). */
+export const ROW_ID = 'segmint_row';
+
+/** A source with `id: row` takes the row number as its customer role; said wrong, a coded error. */
+function rowIdSource(name: string, src: LoadedSource): LoadedSource {
+  if (src.spec.id !== 'row') return src;
+  const path = `sources.${name}.id`;
+  if (src.spec.kind !== 'customers')
+    throw new SegmintError(
+      'RECIPE_INVALID',
+      `${path}: id: row numbers the rows of a customers source (one row per customer or visit); this source is kind ${src.spec.kind}.`,
+      { where: { path }, hint: 'Name the customer column in roles.customer instead.' },
+    );
+  if (src.spec.roles.customer)
+    throw new SegmintError(
+      'RECIPE_INVALID',
+      `${path}: give either id: row or roles.customer ("${src.spec.roles.customer}"), not both.`,
+      { where: { path } },
+    );
+  return { ...src, spec: { ...src.spec, roles: { ...src.spec.roles, customer: ROW_ID } } };
+}
+
+const AGG_SQL: Record<string, (c: string) => string> = {
+  sum: (c) => `sum(${c})`,
+  count: (c) => `count(${c})`,
+  min: (c) => `min(${c})`,
+  max: (c) => `max(${c})`,
+  mean: (c) => `avg(${c})`,
+  countDistinct: (c) => `count(DISTINCT ${c})`,
+};
+
+/**
+ * The right side of a join: the source itself, or with `aggregate:` a view of it summarised per
+ * join key (one row per key, columns <column>_<function>), so a one-to-many child can be joined
+ * without repeating the rows it is joined onto.
+ */
+function joinedSide(
+  right: LoadedSource,
+  j: SourceSpec['join'][number],
+  path: string,
+): LoadedSource & { select?: string } {
+  if (!j.aggregate) return right;
+  const keys = Object.values(j.on);
+  const cols = Object.entries(j.aggregate);
+  for (const [c] of cols)
+    if (!right.columns.some((x) => x.name === c))
+      throw missingColumnError(
+        c,
+        right.columns.map((x) => x.name),
+        right.file,
+        `${path}.aggregate`,
+      );
+  const select = `(SELECT ${keys.map(qi).join(', ')}, ${cols.map(([c, f]) => `${AGG_SQL[f](qi(c))} AS ${qi(`${c}_${f}`)}`).join(', ')} FROM ${qi(right.table)} GROUP BY ${keys.map(qi).join(', ')})`;
+  return {
+    ...right,
+    select,
+    columns: [
+      ...keys.map((k) => right.columns.find((x) => x.name === k) ?? { name: k, type: 'VARCHAR' }),
+      ...cols.map(([c, f]) => ({
+        name: `${c}_${f}`,
+        type: f.startsWith('count')
+          ? 'BIGINT'
+          : f === 'mean'
+            ? 'DOUBLE'
+            : right.columns.find((x) => x.name === c)!.type,
+      })),
+    ],
+  };
+}
+
 /**
  * Reads every source and applies each source's joins, giving per source the relation the cleaner
  * reads (its table, or a view `data_<name>` of the joined rows) and a view `data_<name>__lines`
@@ -152,11 +222,12 @@ export async function loadSources(
   for (const [name, spec] of Object.entries(recipe.sources))
     raw.set(name, await readSource(duck, name, spec, baseDir));
   const out = new Map<string, LoadedSource>();
-  for (const [name, src] of raw) {
-    let current = `(SELECT *, rowid + 1 AS __row FROM ${qi(src.table)})`;
+  for (const [name, src0] of raw) {
+    const src = rowIdSource(name, src0);
+    let current = `(SELECT *, rowid + 1 AS __row${src.spec.id === 'row' ? `, CAST(rowid + 1 AS VARCHAR) AS ${qi(ROW_ID)}` : ''} FROM ${qi(src.table)})`;
     let columns = [...src.columns];
     for (const [ji, j] of src.spec.join.entries()) {
-      const right = raw.get(j.source)!;
+      const right = joinedSide(raw.get(j.source)!, j, `sources.${name}.join[${ji}]`);
       const path = `sources.${name}.join[${ji}]`;
       const pairs = Object.entries(j.on);
       for (const [l, r] of pairs) {
@@ -196,7 +267,7 @@ export async function loadSources(
       const dupes = Number(
         (
           await duck.one(
-            `SELECT count(*) AS n FROM (SELECT ${pairs.map(([, r]) => qi(r)).join(', ')} FROM ${qi(right.table)} GROUP BY ALL HAVING count(*) > 1)`,
+            `SELECT count(*) AS n FROM (SELECT ${pairs.map(([, r]) => qi(r)).join(', ')} FROM ${right.select ?? qi(right.table)} GROUP BY ALL HAVING count(*) > 1)`,
           )
         ).n,
       );
@@ -206,12 +277,12 @@ export async function loadSources(
           `${path}: ${dupes} key value(s) appear more than once in source "${j.source}", so the join would duplicate rows of "${name}".`,
           {
             where: { file: right.file, path, column: pairs.map(([, r]) => r).join(', ') },
-            hint: `Make the key of "${j.source}" unique (deduplicate the file), or join on more columns.`,
+            hint: `"${j.source}" has many rows per key (a one-to-many child, such as payments per order): summarise it per key with aggregate: { <column>: sum } on this join; or join on more columns.`,
           },
         );
       }
       const sel = extra.map((c) => `r.${qi(c.from)} AS ${qi(c.as)}`).join(', ');
-      current = `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${current} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${qi(right.table)} r ON ${cond})`;
+      current = `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${current} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${right.select ?? qi(right.table)} r ON ${cond})`;
       columns = [...columns, ...extra.map((c) => ({ name: c.as, type: c.type }))];
     }
     // The rows as the cleaner reads them (the file's table itself where nothing is joined), and
@@ -219,13 +290,14 @@ export async function loadSources(
     const lines = `data_${name}__lines`;
     await duck.exec(`CREATE OR REPLACE VIEW ${qi(lines)} AS SELECT * FROM ${current}`);
     let view = src.table;
-    if (src.spec.join.length) {
+    if (src.spec.join.length || src.spec.id === 'row') {
       view = `data_${name}`;
       await duck.exec(`CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * EXCLUDE (__row) FROM ${qi(lines)}`);
     }
     const rows = src.spec.join.length
       ? Number((await duck.one(`SELECT count(*) AS n FROM ${qi(view)}`)).n)
       : src.rows;
+    if (src.spec.id === 'row') columns = [{ name: ROW_ID, type: 'VARCHAR' }, ...columns];
     out.set(name, { ...src, table: view, columns, rows, lines: { table: lines, offset: src.lineOffset } });
     checkRoleColumns(name, src.spec, columns, src.file);
   }

@@ -8,9 +8,17 @@ import {
   REDEEMED_WORDS_SQL,
   requireRole,
   transactionRoles,
+  zeroSpendWarning,
 } from '../data/cleaning-rules.js';
 import { createTableSql, engineQuantiles } from './engine.js';
-import { COLUMN_TYPES, type EngineSession, type EngineSource, LINE_COLUMNS, LINES } from './session.js';
+import {
+  COLUMN_TYPES,
+  type EngineSession,
+  type EngineSource,
+  LINE_COLUMNS,
+  LINES,
+  type Rule,
+} from './session.js';
 
 // The cleaning of each kind of source, in any engine (the embedded DuckDB included): each rule is a
 // condition on the source's rows; each function returns the relation (SQL) of its cleaned rows and
@@ -83,6 +91,7 @@ export async function cleanTransactions(
     [
       ...(await badRows(txSrc, filtered, checks)),
       { rule: 'missing customer id', keep: `${fx.id(q(cCust))} IS NOT NULL` },
+      ...statusRule(s, txSrc),
     ],
     't1',
   );
@@ -147,8 +156,11 @@ export async function cleanTransactions(
   };
   // One scan counts what the rules after the duplicates remove.
   const c = await one(
-    `SELECT count(*) AS n, ${when(productKeep)} AS kept, ${when(productKeep, 'is_return')} AS ret, ${when(productKeep, priceKeep, returnsCounted ? 'NOT is_return' : null)} AS priced, ${when(productKeep, priceKeep, 'NOT is_return')} AS purchases FROM ${lines}`,
+    `SELECT count(*) AS n, ${when(productKeep)} AS kept, ${when(productKeep, 'is_return')} AS ret, ${when(productKeep, priceKeep, returnsCounted ? 'NOT is_return' : null)} AS priced, ${when(productKeep, priceKeep, 'NOT is_return')} AS purchases${priceKeep ? `, ${fx.agg('countDistinct', 'customer_id', [productKeep, 'NOT is_return'].filter(Boolean).join(' AND '))} AS buyers, ${fx.agg('countDistinct', 'customer_id', [productKeep, priceKeep, 'NOT is_return'].filter(Boolean).join(' AND '))} AS payers` : ''} FROM ${lines}`,
   );
+  // Customers whose every purchase line has a price of 0 or less vanish with that rule: counted.
+  const unpaid = Number(c.buyers ?? 0) - Number(c.payers ?? 0);
+  if (unpaid > 0) s.warnings.push(zeroSpendWarning(unpaid, priceE ? 'price' : 'amount'));
   const [n, kept, ret, priced] = [c.n, c.kept, c.ret, c.priced].map((v) => Number(v ?? 0));
   // Capping changes values, not rows: whether any purchase is left is known now.
   purchases = Number(c.purchases ?? 0);
@@ -204,6 +216,25 @@ export async function cleanTransactions(
   }
   if (purchases === 0) throw noPurchasesError(txSrc, ledger);
   return { txNorm, returnsCounted, purchases };
+}
+
+/**
+ * With a status role, orders whose status says they never became a purchase (canceled, failed,
+ * unavailable, ... : cleaning.cancelStatuses) are dropped and counted, unless cancellations: keep.
+ */
+function statusRule(s: EngineSession, src: EngineSource): Rule[] {
+  const col = s.role(src, 'status');
+  const words = s.recipe.cleaning.cancelStatuses;
+  if (!col || !words.length || s.recipe.cleaning.cancellations === 'keep') return [];
+  const { fx } = s.kit;
+  const status = `lower(${fx.trim(s.textOf(col))})`;
+  return [
+    {
+      rule: 'cancelled or failed order status',
+      keep: `NOT ${fx.orFalse(`${status} IN (${words.map((w) => s.bind(w.toLowerCase().trim())).join(', ')})`)}`,
+      note: `status "${col}" in cleaning.cancelStatuses`,
+    },
+  ];
 }
 
 /** Customers: one row per id, with the joined date as __joined. */

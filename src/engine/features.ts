@@ -135,6 +135,15 @@ async function build(
           hint: 'Load the file into the database and name its table, or leave engine: out to read files in the embedded DuckDB.',
         },
       );
+    if (spec.id)
+      throw new SegmintError(
+        'ENGINE_UNSUPPORTED',
+        `${where}.id: a database table has no row order to number its rows by.`,
+        {
+          where: { path: `${where}.id` },
+          hint: 'Add an id column to the table (or a view with row_number()) and name it in roles.customer.',
+        },
+      );
     if (spec.kind === 'lookup' || spec.join.length)
       throw new SegmintError(
         'ENGINE_UNSUPPORTED',

@@ -104,7 +104,7 @@ describe('orders without an order column', () => {
     });
     // What was guessed is in the run record too.
     assert.deepEqual(run.data.orders, {
-      source: 'transactions',
+      source: 'orders',
       key: 'row',
       reason: 'orderKey in the recipe',
     });

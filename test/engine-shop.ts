@@ -47,11 +47,14 @@ export function engineShop(seed = 7, customers = 160): ShopTable[] {
           c % 37 === 3 && l === 0 ? null : `K${pad(c, 4)}`,
           c % 23 === 4 ? 'Atlantis' : c % 3 === 0 ? 'United Kingdom' : c % 3 === 1 ? 'Germany' : 'France',
           p % 9 === 0 ? null : cats[(p * 7) % cats.length],
+          // An order status, as a header carries it: some orders canceled (case and spaces vary).
+          Number(inv) % 29 === 0 ? ' Canceled ' : Number(inv) % 31 === 0 ? null : 'shipped',
         ];
         orders.push(row);
         if (int(0, 60) === 0) orders.push([...row]);
       }
-      if (int(0, 25) === 0) orders.push([inv, 'POST', 1, ts, 18, `K${pad(c, 4)}`, 'United Kingdom', null]);
+      if (int(0, 25) === 0)
+        orders.push([inv, 'POST', 1, ts, 18, `K${pad(c, 4)}`, 'United Kingdom', null, 'shipped']);
       if (int(0, 14) === 0)
         orders.push([
           `C${inv}`,
@@ -62,10 +65,11 @@ export function engineShop(seed = 7, customers = 160): ShopTable[] {
           `K${pad(c, 4)}`,
           'United Kingdom',
           'Home',
+          'shipped',
         ]);
     }
   }
-  orders.push(['99999', 'P01', 2, stamp(t0 + 20 * day), 4, 'K9000', 'Nowhere', 'Home']);
+  orders.push(['99999', 'P01', 2, stamp(t0 + 20 * day), 4, 'K9000', 'Nowhere', 'Home', 'shipped']);
   const events: Value[][] = [];
   for (let i = 0; i < customers * 6; i++) {
     const c = int(0, customers + 5);
@@ -110,6 +114,7 @@ export function engineShop(seed = 7, customers = 160): ShopTable[] {
         { name: 'customer_id', type: 'text' },
         { name: 'country', type: 'text' },
         { name: 'category', type: 'text' },
+        { name: 'status', type: 'text' },
       ],
       rows: orders,
     },
@@ -163,6 +168,7 @@ export function shopSources(file: boolean) {
         product: 'stock_code',
         category: 'category',
         country: 'country',
+        status: 'status',
       },
     },
     events: {

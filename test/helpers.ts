@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -73,4 +73,23 @@ export function gridTable(n: number, seed: number) {
     ),
   }));
   return { ids, numeric, categorical: [] };
+}
+
+/** Runs the CLI in-process; its exit code and what it printed. */
+export async function cli(args: string[]) {
+  const { main } = await import('../src/cli/main.js');
+  const c = captureIo();
+  const code = await main(args, c.io);
+  return { code, out: c.stdout(), err: c.stderr() };
+}
+
+/** The cells of one CSV line (fields may be quoted, with "" inside). */
+const cells = (line: string): string[] =>
+  [...line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) => m[1]?.replaceAll('""', '"') ?? m[2]);
+
+/** A small CSV file (a run's tags) as rows keyed by column. */
+export function readCsv(file: string): Record<string, string>[] {
+  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+  const cols = cells(head);
+  return lines.map((l) => Object.fromEntries(cells(l).map((v, i) => [cols[i], v])));
 }

@@ -385,11 +385,18 @@ export async function discoverSchema(duck: Duck, tables: TableFacts[]): Promise<
   // ---- customers, events, coupons: tables of those kinds the purchases do not already use
   const columns: SchemaPlan['columns'] = { excluded: [], categorical: [] };
   let rowsAre: string | undefined;
-  for (const t of tables) {
+  const leftover: TableFacts[] = [];
+  // Tables of people first (their lookups are joined onto them), then events and coupons.
+  const order = (t: TableFacts) => ({ customers: 0, events: 1, coupons: 2 })[guessKindOf(t) as 'events'] ?? 3;
+  for (const t of [...tables].sort((a, b) => order(a) - order(b))) {
     if (used.has(t)) continue;
     if (unused.some((u) => u.file === t.file)) continue;
     const kind = guessKindOf(t);
-    if (kind === 'lookup' || (tx && kind === 'customers' && !rolesOf(t, 'customers').customer)) {
+    if (kind === 'lookup') {
+      leftover.push(t);
+      continue;
+    }
+    if (tx && kind === 'customers' && !rolesOf(t, 'customers').customer) {
       unused.push({
         file: t.file,
         reason: tx
@@ -428,15 +435,44 @@ export async function discoverSchema(duck: Duck, tables: TableFacts[]): Promise<
             : 'one customer: the table has no id column, so the row number is the id';
         src.notes.push(`no id column: id: row (each row is ${rowsAre})`);
       }
-      Object.assign(columns, customerColumns(t, roles));
+      const cols = customerColumns(t, roles);
+      // Codes with a table of names (gender_id -> genders.gender_name): the name is joined on
+      // and is a category; the code is left out.
+      const taken = new Set(t.columns.map((c) => c.name));
+      for (const f of fks.filter((g) => g.from === t.name && !Object.values(roles).includes(g.column))) {
+        const look = byName.get(f.to)!;
+        const label = used.has(look) ? null : labelOf(look, f.key);
+        if (!label) continue;
+        used.add(look);
+        src.join.push({ source: look.name, on: { [f.column]: f.key } });
+        sources.push({ facts: look, name: look.name, kind: 'lookup', roles: {}, join: [], notes: [] });
+        const as = taken.has(label) ? `${look.name}_${label}` : label;
+        taken.add(as);
+        cols.excluded = cols.excluded.filter((e) => e.name !== f.column);
+        cols.categorical = cols.categorical.filter((e) => e.name !== f.column);
+        cols.excluded.push({ name: f.column, why: `a code: its name (${as}) is joined from ${look.name}` });
+        cols.categorical.push({ name: as, why: `the name of ${f.column}, from ${look.name}` });
+        src.notes.push(`${f.column} -> ${look.name}.${f.key}: ${as} replaces the code`);
+      }
+      Object.assign(columns, cols);
     }
     sources.push(src);
   }
+  for (const t of leftover)
+    if (!used.has(t) && !unused.some((u) => u.file === t.file))
+      unused.push({
+        file: t.file,
+        reason: sources.length
+          ? `${t.name} is not joined to what is segmented by a key segmint found, or no feature reads it`
+          : `${t.name} looks like a lookup table, and nothing points to it`,
+      });
   return { sources, foreignKeys: fks, graph, unused, columns, ...(rowsAre ? { rowsAre } : {}) };
 }
 
 function guessKindOf(t: TableFacts): Kind {
-  if (t.kind !== 'lookup') return t.kind;
+  // Events need a person and a time; a table of visits without them is one row per visit.
+  const r = t.kind === 'events' ? rolesOf(t, 'events') : null;
+  if (t.kind !== 'lookup' && !(r && (!r.customer || !r.time))) return t.kind;
   // A table with no customer column: one row per customer (or visit) when it has measurements.
   const numeric = t.columns.filter((c) => numericCol(t, c.name) && !t.keys.includes(c.name));
   return numeric.length >= 2 && t.keys.every((k) => !matches('order', k) && !matches('product', k))

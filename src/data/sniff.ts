@@ -25,7 +25,7 @@ export const ROLE_PATTERNS: Record<string, RegExp[]> = {
     /^invoicedate$/,
     /^(order|purchase|transaction|sale|sales|invoice|receipt|basket)(date|time|timestamp|datetime|at)$/,
     /(purchase|order).*(date|time|timestamp)/,
-    /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat)$/,
+    /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat|day|orderday|purchaseday|saleday)$/,
     /date|time|timestamp/,
   ],
   quantity: [/^(quantity|qty)$/, /^number(of)?(cds|items|units)$/, /quantity|qty|units/],

@@ -117,12 +117,19 @@ export async function cleanTransactions(
     const distinct = await countRows(`(SELECT DISTINCT * FROM ${rel}) AS d0`);
     if (all > distinct) s.warnings.push(duplicatesKeptWarning(txSrc, all - distinct));
   }
+  const extra = s.extraColumns(
+    txSrc,
+    LINE_COLUMNS.map((c) => c.name),
+  );
+  const extraSel = extra.map((x) => `, ${x.expr} AS ${q(x.name)}`).join('');
+  const extraNames = extra.map((x) => `, ${q(x.name)}`).join('');
+  const lineColumns = [...LINE_COLUMNS, ...extra.map((x) => ({ name: x.name, type: x.type }))];
   const normalised = `SELECT ${fx.id(q(cCust))} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
       CASE WHEN ${cancelCond} THEN -abs(${qtyE}) ELSE ${qtyE} END AS quantity,
       ${priceE ?? fx.div(amountE!, qtyE)} AS price,
       CASE WHEN ${cancelCond} THEN -abs(${amountRaw}) ELSE ${amountRaw} END AS amount,
       ${txt('product')} AS product, ${txt('category')} AS category, ${txt('country')} AS country, ${txt('status')} AS status,
-      ${cancelCond} AS is_return
+      ${cancelCond} AS is_return${extraSel}
     FROM ${dropDuplicates ? `(SELECT DISTINCT * FROM ${rel}) AS t2` : rel}`;
   // The distinct, normalised lines are computed once: kept in a temporary table where the
   // engine has them (PostgreSQL, DuckDB); ClickHouse scans its shards again for each query.
@@ -130,9 +137,9 @@ export async function cleanTransactions(
   if (kit.d.tempTables) {
     stopped();
     await engine.exec(`DROP TABLE IF EXISTS ${LINES}`);
-    await engine.exec(createTableSql(LINES, LINE_COLUMNS, engine.dialect, { temporary: true }));
+    await engine.exec(createTableSql(LINES, lineColumns, engine.dialect, { temporary: true }));
     await engine.exec(
-      `INSERT INTO ${LINES} (${LINE_COLUMNS.map((c) => c.name).join(', ')}) ${normalised}`,
+      `INSERT INTO ${LINES} (${lineColumns.map((c) => q(c.name)).join(', ')}) ${normalised}`,
       params,
     );
     s.queries += 3;
@@ -204,7 +211,7 @@ export async function cleanTransactions(
             ? `CASE WHEN is_return THEN amount ELSE ${col === 'quantity' ? `${capped} * price` : `quantity * ${capped}`} END AS amount`
             : c,
       );
-      txNorm = `(SELECT customer_id, order_id, ts, ${cols.join(', ')}, product, category, country, status, is_return FROM ${txNorm}) AS k${i}`;
+      txNorm = `(SELECT customer_id, order_id, ts, ${cols.join(', ')}, product, category, country, status, is_return${extraNames} FROM ${txNorm}) AS k${i}`;
       ledger.push({
         source: txSrc.name,
         rule: `cap ${col} at percentile ${cl.cap.upper}${lower ? ` (and ${cl.cap.lower} below)` : ''}`,
@@ -322,7 +329,10 @@ export async function cleanEvents(s: EngineSession, evSrc: EngineSource): Promis
     s,
     evSrc,
     (rel) =>
-      `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${cType ? `NULLIF(${fx.trim(textOf(cType))}, '')` : fx.nullText} AS type, ${durE} AS duration, ${cSess ? fx.id(q(cSess)) : fx.nullText} AS session FROM ${rel}`,
+      `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${cType ? `NULLIF(${fx.trim(textOf(cType))}, '')` : fx.nullText} AS type, ${durE} AS duration, ${cSess ? fx.id(q(cSess)) : fx.nullText} AS session${s
+        .extraColumns(evSrc, ['customer_id', 'ts', 'type', 'duration', 'session'])
+        .map((x) => `, ${x.expr} AS ${q(x.name)}`)
+        .join('')} FROM ${rel}`,
     [
       { column: cTime, parsed: timeE, code: 'DATA_BAD_DATE' },
       ...(cDur ? [{ column: cDur, parsed: durE, code: 'DATA_BAD_NUMBER' as const }] : []),
@@ -350,7 +360,11 @@ export async function cleanCoupons(s: EngineSession, cpSrc: EngineSource): Promi
   return normalise(
     s,
     cpSrc,
-    (rel) => `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${redE} AS redeemed FROM ${rel}`,
+    (rel) =>
+      `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${redE} AS redeemed${s
+        .extraColumns(cpSrc, ['customer_id', 'ts', 'redeemed'])
+        .map((x) => `, ${x.expr} AS ${q(x.name)}`)
+        .join('')} FROM ${rel}`,
     cTime ? [{ column: cTime, parsed: timeE, code: 'DATA_BAD_DATE' }] : [],
     'p',
   );

@@ -323,7 +323,7 @@ async function build(
     )
       throw new SegmintError('RECIPE_INVALID', `A feature's SQL failed in ${engine.dialect}: ${e.message}`, {
         where: { path: 'features' },
-        hint: `Custom SQL runs in ${engine.dialect} here, so write it in that dialect; it sees the columns customer_id, order_id, ts, quantity, price, amount, product, category, country, status, is_return (transactions); ts, type, duration, session (events); ts, redeemed (coupons).`,
+        hint: `Custom SQL runs in ${engine.dialect} here, so write it in that dialect; it sees the columns customer_id, order_id, ts, quantity, price, amount, product, category, country, status, is_return (transactions); ts, type, duration, session (events); ts, redeemed (coupons); and every other column of the source (and of what it joins) that it names.`,
         details: e.details,
       });
     throw e;

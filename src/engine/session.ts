@@ -20,6 +20,13 @@ export interface EngineSource extends PlanSource {
   lines?: { table: string; offset: number };
 }
 
+/** A column of a source carried through cleaning for custom feature SQL. */
+export interface ExtraColumn {
+  name: string;
+  type: 'double' | 'text' | 'timestamp';
+  expr: string;
+}
+
 /** A cleaning rule: the rows it keeps, as a condition on the source's columns. */
 export interface Rule {
   rule: string;
@@ -331,6 +338,47 @@ export class EngineSession {
       }
     }
     return [{ rule: 'unreadable date or number', keep: `NOT (${conds.join(' OR ')})` }];
+  };
+
+  /**
+   * The source's other columns that the recipe's custom feature SQL (from this kind of source)
+   * names: carried through cleaning beside the standard columns, typed (a number as a double, a
+   * time as a timestamp, anything else as text), so `sum(freight_value)` reads the file's column.
+   */
+  extraColumns = (src: EngineSource, standard: readonly string[]): ExtraColumn[] => {
+    const from = src.spec.kind;
+    const sql = this.recipe.features
+      .flatMap((f) =>
+        typeof f === 'object' && f.feature === 'custom' && (f.from ?? 'transactions') === from && f.sql
+          ? [f.sql]
+          : [],
+      )
+      .join('\n');
+    if (!sql) return [];
+    const taken = new Set(standard.map((c) => c.toLowerCase()));
+    const roleCols = new Set(Object.values(src.spec.roles));
+    return src.columns.flatMap((c) => {
+      if (taken.has(c.name.toLowerCase()) || roleCols.has(c.name) || c.name.startsWith('__')) return [];
+      const named = new RegExp(
+        `(^|[^A-Za-z0-9_])"?${c.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"?($|[^A-Za-z0-9_])`,
+        'i',
+      );
+      if (!named.test(sql)) return [];
+      const t = c.type;
+      const type: ExtraColumn['type'] =
+        COLUMN_TYPES.numeric(t) || COLUMN_TYPES.boolean(t)
+          ? 'double'
+          : COLUMN_TYPES.temporal(t)
+            ? 'timestamp'
+            : 'text';
+      const expr =
+        type === 'double'
+          ? this.numberOf(src, c.name)
+          : type === 'timestamp'
+            ? this.kit.fx.timestamp(this.kit.q(c.name))
+            : this.textOf(c.name);
+      return [{ name: c.name, type, expr }];
+    });
   };
 
   /** Rows of a source left by its last ledger line. */

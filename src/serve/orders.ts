@@ -45,6 +45,13 @@ export async function featuresFromOrders(
     // The posted orders replace the model's source, wherever it was read (file, PostgreSQL or an
     // engine's table), and are featurised here in DuckDB.
     const { postgres: _pg, table: _table, ...txSpec } = tx;
+    // Posted orders need not say their status (an order being scored was placed); where none
+    // carries the status column, no order is canceled by it.
+    const status = txSpec.roles.status;
+    if (status && !orders.some((o) => o && typeof o === 'object' && status in o)) {
+      const { status: _s, ...roles } = txSpec.roles;
+      txSpec.roles = roles;
+    }
     void _pg;
     void _table;
     const raw = {

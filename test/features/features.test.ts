@@ -237,6 +237,31 @@ describe('features on a hand-made shop', () => {
     assert.deepEqual([byId.A.big_lines, byId.B.big_lines, byId.C.big_lines], [1, 1, 0]);
   });
 
+  test('custom SQL sees the columns of its source that are no role, and of what the source joins', async () => {
+    writeFiles(dir, { 'products.csv': 'code,weight_kg\nP1,2.5\nP2,1\nP3,0.5\n' });
+    const { byId } = await featuresOf(
+      {
+        sources: {
+          tx: { ...TX_SOURCE, join: [{ source: 'products', on: { StockCode: 'code' } }] },
+          products: { kind: 'lookup', path: 'products.csv' },
+        },
+        features: [
+          // Description is a column of the file that no role names; weight_kg is joined.
+          {
+            feature: 'custom',
+            as: 'descriptions',
+            sql: 'count(DISTINCT Description) FILTER (WHERE NOT is_return)',
+          },
+          { feature: 'custom', as: 'kg', sql: 'sum(quantity * weight_kg) FILTER (WHERE NOT is_return)' },
+        ],
+      },
+      dir,
+    );
+    assert.deepEqual([byId.A.descriptions, byId.B.descriptions, byId.C.descriptions], [2, 1, 1]);
+    // A: 2 x P1 + 1 x P2 + 4 x P1 = 5 + 1 + 10 = 16 kg; C: 3 x P2 = 3 kg.
+    assert.deepEqual([byId.A.kg, byId.C.kg], [16, 3]);
+  });
+
   test('orders without an order id: each (customer, time) is one order', async () => {
     const roles: Record<string, string> = { ...TX_SOURCE.roles };
     delete roles.order;

@@ -217,6 +217,10 @@ describe('cleaning and features inside the engines', () => {
       2,
       `${label}: a customer entered twice and one entered again keep one row each`,
     );
+    assert.ok(
+      (built.data.ledger.find((l) => l.rule === 'cancelled or failed order status')?.removed ?? 0) > 0,
+      `${label}: canceled orders (status " Canceled ") are dropped and counted`,
+    );
     assert.equal(built.data.referenceDate, reference.data.referenceDate);
     assert.equal(built.data.windowStart, reference.data.windowStart);
     assert.deepEqual(

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { main } from '../../src/cli/main.js';
 import type { SegmintError } from '../../src/core/errors.js';
-import { captureIo, cleanup, featuresOf, ROOT, tempDir } from '../helpers.js';
+import { cleanup, cli, featuresOf, ROOT, readCsv, tempDir } from '../helpers.js';
 
 // Orders tables without an order id (the shape of the R package rfm's example data and of CDNOW):
 // each row is one order, repeated rows included, and classic RFM equals rfm 0.3.0's.
@@ -12,22 +11,6 @@ import { captureIo, cleanup, featuresOf, ROOT, tempDir } from '../helpers.js';
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'rfm');
 /** Written by scripts/gen-rfm-golden.R (a base-R port of rfm 0.3.0's scoring) from orders.csv. */
 const golden = JSON.parse(readFileSync(join(FIXTURE, 'golden.json'), 'utf8')) as Record<string, unknown[]>;
-
-async function cli(args: string[]) {
-  const c = captureIo();
-  const code = await main(args, c.io);
-  return { code, out: c.stdout(), err: c.stderr() };
-}
-
-/** The cells of one CSV line (fields may be quoted, with "" inside). */
-const cells = (line: string): string[] =>
-  [...line.matchAll(/(?:^|,)(?:"((?:[^"]|"")*)"|([^,]*))/g)].map((m) => m[1]?.replaceAll('""', '"') ?? m[2]);
-
-function readCsv(file: string): Record<string, string>[] {
-  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = cells(head);
-  return lines.map((l) => Object.fromEntries(cells(l).map((v, i) => [cols[i], v])));
-}
 
 describe('orders without an order column', () => {
   const dir = tempDir('segmint-orders-');

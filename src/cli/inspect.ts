@@ -1,9 +1,9 @@
 // segmint inspect: a first look at a data file or a table.
-import { Duck, isNumericType, isTemporalType, qi } from '../data/duck.js';
+import { Duck, qi } from '../data/duck.js';
 import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
 import { sniffFile } from '../data/sniff.js';
-import { openEngine } from '../engine/engine.js';
+import { duckdbEngine, openEngine } from '../engine/engine.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { summarizeTable } from '../engine/inspect.js';
 import { sqlKit } from '../model/sql.js';
@@ -49,37 +49,14 @@ export async function inspectFile(path: string): Promise<Overview> {
       throw readError(e, s.file);
     }
     const rows = Number((await duck.one('SELECT count(*) AS n FROM t')).n);
-    const cols = await duck.describe('t');
-    const columns: ColumnOverview[] = [];
-    for (const c of cols) {
-      const q = qi(c.name);
-      const num = isNumericType(c.type);
-      const r = await duck.one(
-        `SELECT count(*) - count(${q}) AS nulls, approx_count_distinct(${q}) AS distinct, CAST(min(${q}) AS VARCHAR) AS min, CAST(max(${q}) AS VARCHAR) AS max${
-          num ? `, avg(${q}) AS mean, quantile_cont(${q}, [0.25, 0.5, 0.75]) AS qs` : ''
-        } FROM t`,
-      );
-      const top =
-        isTemporalType(c.type) || (num && Number(r.distinct) > 20)
-          ? []
-          : await duck.all(
-              `SELECT CAST(${q} AS VARCHAR) AS value, count(*) AS count FROM t WHERE ${q} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5`,
-            );
-      const qs = (r.qs as number[] | undefined) ?? [];
-      columns.push({
-        name: c.name,
-        type: c.type,
-        nulls: Number(r.nulls),
-        distinct: Number(r.distinct),
-        min: r.min === null ? null : String(r.min),
-        max: r.max === null ? null : String(r.max),
-        mean: num && r.mean !== null ? Number(r.mean) : null,
-        q25: qs.length ? Number(qs[0]) : null,
-        median: qs.length ? Number(qs[1]) : null,
-        q75: qs.length ? Number(qs[2]) : null,
-        top: top.map((x) => ({ value: String(x.value), count: Number(x.count) })),
-      });
-    }
+    // The same summary as for a table in an engine: exact distinct counts, quartiles, top values,
+    // numbers stored as text summarised as numbers.
+    const columns: ColumnOverview[] = await summarizeTable(
+      duckdbEngine(duck),
+      't',
+      await duck.describe('t'),
+      true,
+    );
     const timeCol = s.roles.time ?? s.roles.joined;
     let dateRange: Overview['dateRange'] = null;
     if (timeCol) {

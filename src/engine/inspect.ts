@@ -24,17 +24,43 @@ export async function summarizeTable(
 ): Promise<EngineColumnSummary[]> {
   const { q, fx } = sqlKit(engine.dialect);
   const ref = table.split('.').map(q).join('.');
-  const cols = columns.map((c, i) => ({ ...c, i, num: COLUMN_TYPES.numeric(c.type) }));
+  const plain = (c: { name: string; type: string }) =>
+    !COLUMN_TYPES.numeric(c.type) && !COLUMN_TYPES.temporal(c.type) && !COLUMN_TYPES.boolean(c.type);
+  // Numbers stored as text ("1286.01" in a text column) are summarised as numbers: text order
+  // would call "99.99" the maximum.
+  const textual = detail ? columns.filter(plain) : [];
+  const asText = (c: { name: string }) => fx.trim(fx.text(q(c.name)));
+  const counts: Row = textual.length
+    ? ((
+        await engine.all(
+          `SELECT ${textual
+            .flatMap((c, i) => [
+              `sum(CASE WHEN ${q(c.name)} IS NOT NULL AND ${asText(c)} <> '' THEN 1 ELSE 0 END) AS e${i}`,
+              `sum(CASE WHEN ${fx.parseDouble(asText(c))} IS NOT NULL THEN 1 ELSE 0 END) AS p${i}`,
+            ])
+            .join(', ')} FROM ${ref}`,
+        )
+      )[0] ?? {})
+    : {};
+  const numericText = new Set(
+    textual
+      .filter(
+        (_, i) => Number(counts[`e${i}`] ?? 0) > 0 && Number(counts[`e${i}`]) === Number(counts[`p${i}`]),
+      )
+      .map((c) => c.name),
+  );
+  const cols = columns.map((c, i) => ({
+    ...c,
+    i,
+    num: COLUMN_TYPES.numeric(c.type) || numericText.has(c.name),
+    value: numericText.has(c.name) ? fx.parseDouble(asText(c)) : q(c.name),
+  }));
   const sel = cols.flatMap((c) => [
     `count(*) - count(${q(c.name)}) AS n${c.i}`,
-    COLUMN_TYPES.boolean(c.type)
-      ? `${fx.nullText} AS lo${c.i}`
-      : `${fx.text(`min(${q(c.name)})`)} AS lo${c.i}`,
-    COLUMN_TYPES.boolean(c.type)
-      ? `${fx.nullText} AS hi${c.i}`
-      : `${fx.text(`max(${q(c.name)})`)} AS hi${c.i}`,
+    COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}` : `${fx.text(`min(${c.value})`)} AS lo${c.i}`,
+    COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS hi${c.i}` : `${fx.text(`max(${c.value})`)} AS hi${c.i}`,
     ...(detail ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
-    ...(detail && c.num ? [`avg(${fx.double(q(c.name))}) AS m${c.i}`] : []),
+    ...(detail && c.num ? [`avg(${fx.double(c.value)}) AS m${c.i}`] : []),
   ]);
   const r: Row = (await engine.all(`SELECT ${sel.join(', ')} FROM ${ref}`))[0] ?? {};
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
@@ -43,7 +69,7 @@ export async function summarizeTable(
     ? await engineQuantiles(
         engine,
         ref,
-        numeric.flatMap((c) => [0.25, 0.5, 0.75].map((p) => ({ expr: fx.double(q(c.name)), p }))),
+        numeric.flatMap((c) => [0.25, 0.5, 0.75].map((p) => ({ expr: fx.double(c.value), p }))),
       )
     : [];
   const out: EngineColumnSummary[] = [];
@@ -52,12 +78,12 @@ export async function summarizeTable(
     const top =
       detail && !c.num && !COLUMN_TYPES.temporal(c.type)
         ? await engine.all(
-            `SELECT ${fx.text(q(c.name))} AS v, count(*) AS n FROM ${ref} WHERE ${q(c.name)} IS NOT NULL GROUP BY ${fx.text(q(c.name))} ORDER BY n DESC LIMIT 5`,
+            `SELECT ${fx.text(q(c.name))} AS v, count(*) AS n FROM ${ref} WHERE ${q(c.name)} IS NOT NULL GROUP BY ${fx.text(q(c.name))} ORDER BY n DESC, v LIMIT 5`,
           )
         : [];
     out.push({
       name: c.name,
-      type: c.type,
+      type: numericText.has(c.name) ? `${c.type} (numbers as text)` : c.type,
       nulls: Number(r[`n${c.i}`] ?? 0),
       distinct: detail ? Number(r[`d${c.i}`] ?? 0) : null,
       min: text(r[`lo${c.i}`]),

@@ -192,6 +192,24 @@ describe('the segmint CLI', () => {
     const human = await cli(['inspect', join(dir, 'data', 'transactions.csv')]);
     assert.match(human.out, /rows, 8 columns; looks like transactions/);
     assert.match(human.out, /column\s+type\s+nulls\s+distinct/);
+    // Exact distinct counts: never more than the rows that hold a value.
+    for (const c of o.columns) assert.ok(c.distinct <= o.rows - c.nulls, `${c.name}: ${c.distinct} distinct`);
+  });
+
+  test('inspect: numbers stored as text are summarised as numbers, with medians; distinct counts are exact', async () => {
+    const file = join(dir, 'prices.ndjson');
+    const rows = ['99.99', '1286.01', '5', '5', '12.5'].map((p, i) =>
+      JSON.stringify({ id: `c${i % 4}`, price: p }),
+    );
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const r = await cli(['inspect', file, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const o = JSON.parse(r.out);
+    const price = o.columns.find((c: { name: string }) => c.name === 'price');
+    assert.match(price.type, /numbers as text/);
+    assert.equal(Number(price.max), 1286.01, 'the numeric maximum, not the text one ("99.99")');
+    assert.equal(price.median, 12.5);
+    assert.equal(o.columns.find((c: { name: string }) => c.name === 'id').distinct, 4);
   });
 
   test('the installed bin runs (dist built by npm ci)', () => {

@@ -169,6 +169,10 @@ export const WARNING_CODES = {
   PREP_UNKNOWN_FEATURE: 'prep names a feature this run does not have.',
   K_METRICS_DISAGREE: 'The elbow and the silhouette suggest different k.',
   SEGMENT_TINY: 'A segment holds fewer than cluster.minSegmentShare of the customers.',
+  SEGMENT_RENAMED:
+    'A segment continuing one of the previous run is renamed: its numbers no longer back the old name.',
+  LINEAGE_NEW:
+    'The features differ from the last run of the same recipe: segment ids and names start afresh.',
   SEGMENT_RENUMBERED:
     'A segment continuing one of the previous run took a new id (this run has fewer segments).',
   DUPLICATES_KEPT:

@@ -189,8 +189,10 @@ export interface LedgerEntry {
 export interface CleanResult {
   ledger: LedgerEntry[];
   warnings: Warning[];
-  /** ISO date (YYYY-MM-DD) the features are computed as of. */
+  /** ISO date (YYYY-MM-DD) the features are computed as of (1970-01-01 when nothing is dated). */
   referenceDate: string;
+  /** Whether any source has a time (or the recipe gave a reference date): else there is no "as of". */
+  dated: boolean;
   /** First day of the analysis window (inclusive), or null for the whole history. */
   windowStart: string | null;
   /** Which normalised tables exist: tx (window) / tx_hist, cust, ev, cp. */

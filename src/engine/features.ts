@@ -184,11 +184,13 @@ async function build(
   // ---- reference date and window
   step('the window and the customers');
   let referenceDate = givenReferenceDate(recipe.window.referenceDate);
+  let dated = !!referenceDate;
   if (!referenceDate) {
     const maxFrom = txNorm ?? ev ?? cp;
     const expr = maxFrom ? 'max(ts)' : custSrc?.spec.roles.joined ? 'max(__joined)' : null;
     const r = expr ? await one(`SELECT ${fx.text(fx.date(expr))} AS d FROM ${maxFrom ?? cust}`, params) : {};
     referenceDate = r.d ? addDays(String(r.d), 1) : '1970-01-01';
+    dated = !!r.d;
   }
   referenceDate = referenceDate.slice(0, 10);
   const days = recipe.window.days;
@@ -359,7 +361,7 @@ async function build(
     });
   }
   return {
-    data: { ledger, warnings, referenceDate, windowStart, has, byKind, customers },
+    data: { ledger, warnings, referenceDate, dated, windowStart, has, byKind, customers },
     feats: { columns: plan.columns, warnings: plan.warnings, revenueColumn: plan.revenueColumn },
     table: featuresTable,
     overview,

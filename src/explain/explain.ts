@@ -3,7 +3,7 @@ import { createMatrix, type Matrix, takeRows } from '../core/matrix.js';
 import type { FeatureTable } from '../prep/prepare.js';
 import { quantileSorted } from '../prep/stats.js';
 import { type BinaryMetrics, binaryMetrics, stratifiedSplit } from './evaluate.js';
-import { assignPersonas, type Persona, type Position, quintileScore } from './personas.js';
+import { assignPersonas, type Persona, type Position, quintileScore, type Trait } from './personas.js';
 import type { SegmentProfile } from './profile.js';
 import {
   conditionCount,
@@ -38,6 +38,8 @@ export interface SegmentRule {
 
 export interface Explanation {
   personas: Persona[];
+  /** Each segment's evidence per trait, which the names' claims were checked against. */
+  positions: Position[];
   rules: SegmentRule[];
   /** One tree over all segments, its text and a SQL CASE that tags every customer. */
   tree: {
@@ -50,7 +52,7 @@ export interface Explanation {
   } | null;
 }
 
-const FIND: Record<keyof Position, { kinds: string[]; pattern: RegExp; better: boolean }> = {
+const FIND: Record<Trait, { kinds: string[]; pattern: RegExp; better: boolean }> = {
   recency: { kinds: ['recency_days'], pattern: /recen/i, better: false },
   frequency: { kinds: ['frequency'], pattern: /frequen|purchases|orders/i, better: true },
   monetary: { kinds: ['monetary'], pattern: /monetary|spend|revenue|amount|mnt/i, better: true },
@@ -61,6 +63,7 @@ const FIND: Record<keyof Position, { kinds: string[]; pattern: RegExp; better: b
   },
   couponsClaimed: { kinds: ['coupons_claimed'], pattern: /coupons?_claimed|claimed/i, better: true },
   burnRate: { kinds: ['coupon_burn_rate'], pattern: /burn/i, better: true },
+  tenure: { kinds: ['tenure_days', 'customer_tenure_days'], pattern: /tenure/i, better: true },
 };
 
 /** Numeric features with their catalogue kind, as the explainer needs them. */
@@ -91,7 +94,7 @@ export function explainSegments(
       .sort(),
   );
   // Personas from each segment's median position among all customers.
-  const findColumn = (key: keyof Position): number => {
+  const findColumn = (key: Trait): number => {
     const spec0 = FIND[key];
     let j = numeric.findIndex((c) =>
       spec0.kinds.includes(features.find((f) => f.name === c.name)?.feature ?? ''),
@@ -100,17 +103,28 @@ export function explainSegments(
     return j;
   };
   const cols = Object.fromEntries(
-    (Object.keys(FIND) as (keyof Position)[]).map((key) => [key, findColumn(key)]),
-  ) as Record<keyof Position, number>;
+    (Object.keys(FIND) as Trait[]).map((key) => [key, findColumn(key)]),
+  ) as Record<Trait, number>;
+  // Each trait's evidence: the segment median's score among all customers and the standardized
+  // difference of its mean, oriented so that positive is the better side.
   const positions: Position[] = profiles.map((prof) => {
-    const pos = {} as Position;
-    for (const key of Object.keys(FIND) as (keyof Position)[]) {
+    const pos: Position = {};
+    for (const key of Object.keys(FIND) as Trait[]) {
       const j = cols[key];
-      const med = j >= 0 ? prof.medians[numeric[j].name] : null;
-      pos[key] =
-        j >= 0 && med !== null && med !== undefined
-          ? quintileScore(sortedAll[j], med, FIND[key].better)
-          : null;
+      if (j < 0) continue;
+      const name = numeric[j].name;
+      const med = prof.medians[name];
+      const z = prof.stats[name]?.z;
+      if (med === null || med === undefined || z === null || z === undefined) continue;
+      const better = FIND[key].better;
+      pos[key] = {
+        feature: name,
+        score: quintileScore(sortedAll[j], med, better),
+        z: better ? z : -z,
+        rawZ: z,
+        median: med,
+        allMedian: sortedAll[j].length ? quantileSorted(sortedAll[j], 0.5) : null,
+      };
     }
     return pos;
   });
@@ -118,6 +132,7 @@ export function explainSegments(
     positions,
     spec.names,
     profiles.map((p) => p.id),
+    profiles.map((p) => p.distinguishing),
   );
 
   // Rules on original-unit numeric features, missing values as the median.
@@ -155,7 +170,7 @@ export function explainSegments(
       fidelity: agree / n,
     };
   }
-  return { personas, rules, tree };
+  return { personas, positions, rules, tree };
 }
 
 /** The numeric features in original units as a matrix for rule trees; a missing value counts as the median. */

@@ -1,12 +1,29 @@
 /**
- * Persona names, descriptions and recommended actions, chosen deterministically from where each
- * segment sits among all customers on recency, frequency and monetary value (scores 1..5 from the
- * percentile of the segment's median), and on engagement and coupon behaviour when present.
+ * Segment names, descriptions and recommended actions, each a claim about the segment's numbers.
+ * A persona is a set of claims (a trait such as recency or spend, and which way it goes); it is
+ * given to a segment only when every claim holds in the segment's profile: the segment's median
+ * sits in the top (or bottom) two fifths of all customers AND its mean differs from all customers'
+ * by at least EFFECT_FLOOR standard deviations. RFM vocabulary needs recency, frequency and
+ * monetary features; other data, and segments no persona fits, are named from their
+ * distinguishing features in plain words. The claims behind each name are kept, so a reader can
+ * check them.
  */
 export interface Persona {
   name: string;
   description: string;
   action: string;
+  /** The evidence for the name: each claim, the feature it read and its numbers. */
+  claims: ClaimCheck[];
+}
+
+/** A name's claim checked against a segment: what was claimed, on which feature, with its numbers. */
+export interface ClaimCheck {
+  feature: string;
+  claim: string;
+  /** Standardized difference of the segment's mean from all customers' (raw sign). */
+  z: number;
+  median: number | null;
+  allMedian: number | null;
 }
 
 export const PERSONAS = {
@@ -37,7 +54,7 @@ export const PERSONAS = {
   },
   needsAttention: {
     name: 'Needs Attention',
-    description: 'Middling recency, frequency and spend; drifting.',
+    description: 'Middling recency, frequency and spend: nothing stands out yet.',
     action: 'Limited-time offers on categories they bought; re-engagement e-mails.',
   },
   atRisk: {
@@ -75,47 +92,246 @@ export const PERSONAS = {
     description: 'Browse and wishlist a lot but buy little.',
     action: 'Wishlist and back-in-stock reminders; first-order incentive.',
   },
-} as const satisfies Record<string, Persona>;
+} as const satisfies Record<string, Omit<Persona, 'claims'>>;
 
-/** Where a segment sits among all customers: scores 1..5 (5 best), null when the feature is absent. */
-export interface Position {
-  recency: number | null;
-  frequency: number | null;
-  monetary: number | null;
-  engagement: number | null;
-  couponsClaimed: number | null;
-  burnRate: number | null;
+const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
+
+/** A claim in plain words with its numbers: "recency_days: bought recently (-0.8 sd; median 12 vs 95)". */
+export function claimText(c: ClaimCheck): string {
+  const med =
+    c.median !== null && c.allMedian !== null
+      ? `; median ${num(c.median)} vs ${num(c.allMedian)} for all`
+      : '';
+  return `${c.feature}: ${c.claim} (${c.z >= 0 ? '+' : ''}${c.z.toFixed(1)} sd${med})`;
 }
 
-/** Candidate personas for a position, best first; the caller takes the first one not yet used. */
-export function personaCandidates(p: Position): (keyof typeof PERSONAS)[] {
-  const r = p.recency ?? 3;
-  const f = p.frequency ?? 3;
-  const m = p.monetary ?? 3;
-  const out: (keyof typeof PERSONAS)[] = [];
-  const claims = p.couponsClaimed;
-  const burn = p.burnRate;
-  if (r >= 4 && f >= 4 && m >= 4) out.push('champions');
-  if (r >= 3 && burn !== null && burn >= 4 && (claims ?? 3) >= 4) out.push('dealSeekers');
-  if (f >= 4 && r >= 3) out.push('loyal');
-  if (m >= 4 && f <= 3 && r >= 2) out.push('bigSpenders');
-  if (r <= 2 && (f >= 4 || m >= 4)) out.push('cantLose');
-  if (r <= 2 && (f >= 3 || m >= 3)) out.push('atRisk');
-  if (r >= 3 && claims !== null && claims >= 4 && (burn ?? 3) <= 2) out.push('couponHoarders');
-  if (r >= 5 && f <= 2) out.push('newCustomers');
-  if (r >= 4 && f <= 3) out.push('promising');
-  if (p.engagement !== null && p.engagement >= 4 && f <= 3) out.push('browsers');
-  if (r <= 1 && f <= 2 && m <= 2) out.push('lost');
-  if (r <= 2 && f <= 2) out.push('hibernating');
-  if (r === 3 || f === 3 || m === 3) out.push('needsAttention');
-  // Fallbacks so that every segment gets a name.
-  out.push(r >= 3 ? 'needsAttention' : 'hibernating', r >= 3 ? 'promising' : 'atRisk', 'loyal', 'lost');
+/** The smallest standardized difference (in standard deviations of all customers) a claim needs. */
+export const EFFECT_FLOOR = 0.3;
+
+/** The traits personas speak of. */
+export type Trait =
+  | 'recency'
+  | 'frequency'
+  | 'monetary'
+  | 'engagement'
+  | 'couponsClaimed'
+  | 'burnRate'
+  | 'tenure';
+
+/**
+ * Where a segment sits among all customers on a trait: the feature read, the score 1..5 of its
+ * median (5 = best: most recent, most frequent, ...), and its standardized difference, oriented so
+ * that positive is the better side; absent when the run has no such feature.
+ */
+export interface Evidence {
+  feature: string;
+  score: number;
+  z: number;
+  /** z with the feature's own sign (recency in days: negative is recent). */
+  rawZ: number;
+  median: number | null;
+  allMedian: number | null;
+}
+export type Position = Partial<Record<Trait, Evidence>>;
+
+type Way = 'high' | 'low' | 'mid' | 'notLow' | 'notHigh';
+interface Claim {
+  trait: Trait;
+  is: Way;
+}
+/** A claim, or any one of several. */
+type ClaimGroup = Claim | Claim[];
+
+const c = (trait: Trait, is: Way): Claim => ({ trait, is });
+const R = (is: Way) => c('recency', is);
+const F = (is: Way) => c('frequency', is);
+const M = (is: Way) => c('monetary', is);
+
+/** The claims of each persona; RFM personas need all three of recency, frequency and monetary. */
+const CLAIMS: Record<keyof typeof PERSONAS, { rfm: boolean; claims: ClaimGroup[]; optional?: Claim[] }> = {
+  champions: { rfm: true, claims: [R('high'), F('high'), M('high')] },
+  dealSeekers: { rfm: false, claims: [c('burnRate', 'high'), c('couponsClaimed', 'notLow')] },
+  loyal: { rfm: true, claims: [F('high'), R('notLow')] },
+  bigSpenders: { rfm: true, claims: [M('high'), F('notHigh'), R('notLow')] },
+  cantLose: { rfm: true, claims: [R('low'), F('high'), M('high')] },
+  atRisk: { rfm: true, claims: [R('low'), [F('high'), M('high')]] },
+  couponHoarders: { rfm: false, claims: [c('couponsClaimed', 'high'), c('burnRate', 'low')] },
+  newCustomers: { rfm: true, claims: [R('high'), F('notHigh')], optional: [c('tenure', 'low')] },
+  promising: { rfm: true, claims: [R('high'), F('notHigh')], optional: [c('tenure', 'notLow')] },
+  browsers: { rfm: false, claims: [c('engagement', 'high')], optional: [F('notHigh')] },
+  lost: { rfm: true, claims: [R('low'), F('low'), M('low')] },
+  hibernating: { rfm: true, claims: [R('low'), F('notHigh'), M('notHigh')] },
+  needsAttention: { rfm: true, claims: [R('mid'), F('mid'), M('mid')] },
+};
+
+/** Persona keys in the order they are tried for a segment. */
+const ORDER: (keyof typeof PERSONAS)[] = [
+  'champions',
+  'dealSeekers',
+  'loyal',
+  'bigSpenders',
+  'cantLose',
+  'atRisk',
+  'couponHoarders',
+  'newCustomers',
+  'promising',
+  'browsers',
+  'lost',
+  'hibernating',
+  'needsAttention',
+];
+
+const high = (e: Evidence) => e.score >= 4 && e.z >= EFFECT_FLOOR;
+const low = (e: Evidence) => e.score <= 2 && e.z <= -EFFECT_FLOOR;
+function holds(claim: Claim, p: Position): boolean {
+  const e = p[claim.trait];
+  if (!e) return false;
+  switch (claim.is) {
+    case 'high':
+      return high(e);
+    case 'low':
+      return low(e);
+    case 'mid':
+      return !high(e) && !low(e);
+    case 'notLow':
+      return !low(e);
+    case 'notHigh':
+      return !high(e);
+  }
+}
+
+const WAY_WORDS: Record<Trait, Record<Way, string>> = {
+  recency: {
+    high: 'bought recently',
+    low: 'not bought for long',
+    mid: 'middling recency',
+    notLow: 'not lapsed',
+    notHigh: 'not among the most recent',
+  },
+  frequency: {
+    high: 'order often',
+    low: 'order seldom',
+    mid: 'middling order count',
+    notLow: 'not the fewest orders',
+    notHigh: 'not the most orders',
+  },
+  monetary: {
+    high: 'spend the most',
+    low: 'spend little',
+    mid: 'middling spend',
+    notLow: 'not the lowest spend',
+    notHigh: 'not the highest spend',
+  },
+  engagement: {
+    high: 'engage a lot',
+    low: 'engage little',
+    mid: 'middling engagement',
+    notLow: 'not the least engaged',
+    notHigh: 'not the most engaged',
+  },
+  couponsClaimed: {
+    high: 'claim many coupons',
+    low: 'claim few coupons',
+    mid: 'middling coupon claims',
+    notLow: 'claim coupons',
+    notHigh: 'not the most coupons claimed',
+  },
+  burnRate: {
+    high: 'redeem most coupons',
+    low: 'redeem few coupons',
+    mid: 'middling coupon use',
+    notLow: 'redeem coupons',
+    notHigh: 'not the most coupons redeemed',
+  },
+  tenure: {
+    high: 'long-standing',
+    low: 'new',
+    mid: 'middling tenure',
+    notLow: 'not new',
+    notHigh: 'not the longest-standing',
+  },
+};
+
+const check = (claim: Claim, e: Evidence): ClaimCheck => ({
+  feature: e.feature,
+  claim: WAY_WORDS[claim.trait][claim.is],
+  z: e.rawZ,
+  median: e.median,
+  allMedian: e.allMedian,
+});
+
+/** The evidence for a persona in a position, or null when one of its claims does not hold. */
+export function personaEvidence(key: keyof typeof PERSONAS, p: Position): ClaimCheck[] | null {
+  const spec = CLAIMS[key];
+  if (spec.rfm && !(p.recency && p.frequency && p.monetary)) return null;
+  const out: ClaimCheck[] = [];
+  for (const g of spec.claims) {
+    const hit = (Array.isArray(g) ? g : [g]).find((x) => holds(x, p));
+    if (!hit) return null;
+    out.push(check(hit, p[hit.trait]!));
+  }
+  for (const o of spec.optional ?? []) {
+    if (!p[o.trait]) continue;
+    if (!holds(o, p)) return null;
+    out.push(check(o, p[o.trait]!));
+  }
   return out;
 }
 
+/** Personas whose every claim holds for a position, best first. */
+export function personaCandidates(p: Position): (keyof typeof PERSONAS)[] {
+  return ORDER.filter((k) => personaEvidence(k, p) !== null);
+}
+
+/** A segment's distinguishing feature, as the profile gives it. */
+export interface Trait0 {
+  feature: string;
+  z: number;
+  direction: 'higher' | 'lower';
+}
+
+const words = (feature: string) =>
+  feature
+    .replace(/[_\s]+/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .trim();
+
 /**
- * Unique persona per segment: segments are named in order of value (segment 1 first) and each takes
- * its best candidate not yet taken; if all are taken it gets the best one with a numeral.
+ * A name from a segment's distinguishing features, in plain words ("High page values, low exit
+ * rates"), for data without RFM features or a segment no persona fits; `skip` traits are left
+ * out (they are shared with a segment already named). Null when no feature differs by at least
+ * EFFECT_FLOOR standard deviations.
+ */
+export function traitName(
+  traits: Trait0[],
+  count = 2,
+  skip = 0,
+): { name: string; description: string; action: string; claims: ClaimCheck[] } | null {
+  const strong = traits.filter((t) => Math.abs(t.z) >= EFFECT_FLOOR).slice(skip, skip + count);
+  if (!strong.length) return null;
+  const parts = strong.map((t) => `${t.direction === 'higher' ? 'high' : 'low'} ${words(t.feature)}`);
+  const name = parts.join(', ');
+  return {
+    name: name[0].toUpperCase() + name.slice(1),
+    description: `Stand out by ${strong.map((t) => `${t.direction} ${words(t.feature)} (${t.z >= 0 ? '+' : ''}${t.z.toFixed(1)} sd)`).join(' and ')} than customers overall.`,
+    action: 'Act on what sets them apart; test any offer against a control group before rolling it out.',
+    claims: strong.map((t) => ({
+      feature: t.feature,
+      claim: `${t.direction} than all customers`,
+      z: t.z,
+      median: null,
+      allMedian: null,
+    })),
+  };
+}
+
+/**
+ * A unique, evidence-backed name per segment: segments are named in order of value (segment 1
+ * first); each takes the first persona whose claims all hold and that is not taken yet; a segment
+ * no free persona fits is named from its distinguishing features, adding the next trait while the
+ * name is taken (never a numeral); a segment with nothing distinguishing is "Typical customers".
+ * `overrides` (explain.names) win.
  */
 export function assignPersonas(
   positions: Position[],
@@ -124,22 +340,44 @@ export function assignPersonas(
     { name?: string | undefined; description?: string | undefined; action?: string | undefined }
   > = {},
   ids: number[] = positions.map((_, i) => i + 1),
+  traits: Trait0[][] = positions.map(() => []),
 ): Persona[] {
   const used = new Set<string>();
   return positions.map((pos, i) => {
-    const cands = personaCandidates(pos);
-    const key = cands.find((c) => !used.has(PERSONAS[c].name));
-    let persona: Persona;
-    if (key) persona = { ...PERSONAS[key] };
-    else {
-      const base = PERSONAS[cands[0]];
-      let n = 2;
-      while (used.has(`${base.name} ${n}`)) n++;
-      persona = { ...base, name: `${base.name} ${n}` };
+    let persona: Persona | null = null;
+    for (const key of ORDER) {
+      if (used.has(PERSONAS[key].name)) continue;
+      const claims = personaEvidence(key, pos);
+      if (claims) {
+        persona = { ...PERSONAS[key], claims };
+        break;
+      }
+    }
+    for (let extra = 2; !persona && extra <= 5; extra++) {
+      const t = traitName(traits[i], extra === 2 ? 2 : extra);
+      if (!t) break;
+      if (!used.has(t.name)) persona = t;
+      else if (traits[i].filter((x) => Math.abs(x.z) >= EFFECT_FLOOR).length < extra) break;
+    }
+    if (!persona) {
+      let name = 'Typical customers';
+      for (let n = 0; used.has(name); n++)
+        name = `Typical customers (${['another group', 'a third group', 'a fourth group', 'a fifth group'][n] ?? `group ${n + 2}`})`;
+      persona = {
+        name,
+        description: `No feature differs from all customers by ${EFFECT_FLOOR} standard deviations or more.`,
+        action: 'Treat as the base population; no targeted action is backed by the data.',
+        claims: [],
+      };
     }
     const o = overrides[String(ids[i])];
     if (o)
-      persona = { ...persona, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
+      persona = {
+        ...persona,
+        ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+        // A name set in the recipe is the user's claim, not segmint's.
+        ...(o.name !== undefined ? { claims: [] } : {}),
+      };
     used.add(persona.name);
     return persona;
   });

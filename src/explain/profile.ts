@@ -1,5 +1,6 @@
 import type { FeatureTable } from '../prep/prepare.js';
 import { quantileSorted } from '../prep/stats.js';
+import type { ClaimCheck } from './personas.js';
 
 export interface FeatureStats {
   mean: number | null;
@@ -18,6 +19,8 @@ export interface SegmentProfile {
   name: string;
   description: string;
   action: string;
+  /** The claims behind the name, checked against this segment's numbers (empty for a name set in the recipe). */
+  claims?: ClaimCheck[];
   size: number;
   shareCustomers: number;
   /** Share of total revenue, or null when the run has no revenue feature. */

@@ -19,7 +19,7 @@ import type { OnEvent, Stage } from './events.js';
 /** What the later stages need from cleaning, in-process or inside an engine. */
 export type CleanSummary = Pick<
   CleanResult,
-  'ledger' | 'warnings' | 'referenceDate' | 'windowStart' | 'has' | 'customers'
+  'ledger' | 'warnings' | 'referenceDate' | 'dated' | 'windowStart' | 'has' | 'customers'
 >;
 
 export interface DataStages {
@@ -47,7 +47,7 @@ export async function dataStages(
   const { stage, done, emit } = run;
   const engineSpec = engineOf(recipe);
   const cleanDetail = (d: CleanSummary, where = '') =>
-    `${d.customers.toLocaleString('en-US')} customers, reference date ${d.referenceDate}${d.windowStart ? `, window from ${d.windowStart}` : ''}${where}`;
+    `${d.customers.toLocaleString('en-US')} customers${d.dated ? `, reference date ${d.referenceDate}` : ', no dates'}${d.windowStart ? `, window from ${d.windowStart}` : ''}${where}`;
   if (engineSpec) {
     stage('data');
     const engine = await openRecipeEngine(engineSpec, loaded.baseDir);

@@ -20,6 +20,14 @@ import { loadSources } from '../data/sources.js';
 import { checkAbort, connectPostgres, duckdbEngine, writeQueryToEngine } from '../engine/engine.js';
 import { buildFeaturesInEngine, type EngineFeatures, openRecipeEngine } from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
+import {
+  type ClaimCheck,
+  claimText,
+  PERSONAS,
+  type Position,
+  personaEvidence,
+  traitName,
+} from '../explain/personas.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
 import { rulesFiles } from '../explain/rule-files.js';
@@ -108,6 +116,21 @@ export async function computeFeatures(
     },
   );
   return { data: built.data, feats: built.feats, built };
+}
+
+/**
+ * The claims of an inherited name checked against the segment now: a persona's claims, or the
+ * traits a name made from traits spoke of (each still differing the same way); null when they no
+ * longer hold.
+ */
+function stillHolds(name: string, pos: Position, p: SegmentProfile): ClaimCheck[] | null {
+  const key = (Object.keys(PERSONAS) as (keyof typeof PERSONAS)[]).find((k) => PERSONAS[k].name === name);
+  if (key) return personaEvidence(key, pos);
+  for (let extra = 2; extra <= 5; extra++) {
+    const t = traitName(p.distinguishing, extra);
+    if (t?.name === name) return t.claims;
+  }
+  return null;
 }
 
 /** A run id that sorts by time: 20261123T110203Z-<recipe hash prefix>. */
@@ -287,7 +310,15 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       : undefined;
     let map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
     // Stable ids: segments continue the previous run's ids (and names) where they match.
-    const previous = recipe.output.stableIds ? await loadPreviousRun(duck, outDir) : null;
+    const lineage = recipe.output.stableIds
+      ? await loadPreviousRun(duck, outDir, { name: recipe.name, features: feats.columns.map((c) => c.name) })
+      : { previous: null, changed: null };
+    const previous = lineage.previous;
+    if (lineage.changed)
+      warnings.push({
+        code: 'LINEAGE_NEW',
+        message: `The features differ from run ${lineage.changed} of recipe "${recipe.name}": segment ids and names start afresh (a new lineage).`,
+      });
     let continues: (number | null)[] = new Array(k).fill(null);
     if (previous) {
       const canonCenters = new Float64Array(k * dim);
@@ -319,20 +350,40 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     if (previous) {
       // A segment that continues one of the previous run keeps its name and action; a new one whose
       // persona name is taken by a continuing segment gets a numeral.
+      // The inherited name is kept only while its claims still hold for the segment; otherwise the
+      // segment keeps its new, evidence-backed name and the change is reported.
       const carried = new Set<string>();
       profiles.forEach((p, i) => {
         const before =
           continues[i] === null ? undefined : previous.model.segments.find((sg) => sg.id === continues[i]);
-        if (before && !recipe.explain.names[String(p.id)]) {
-          Object.assign(p, { name: before.name, description: before.description, action: before.action });
+        if (!before || recipe.explain.names[String(p.id)]) return;
+        const claims = stillHolds(before.name, explanation.positions[i], p);
+        if (claims) {
+          Object.assign(p, {
+            name: before.name,
+            description: before.description,
+            action: before.action,
+            claims,
+          });
           carried.add(before.name);
-        }
+        } else if (before.name !== p.name)
+          warnings.push({
+            code: 'SEGMENT_RENAMED',
+            message: `Segment ${p.id} was "${before.name}" in run ${previous.runId}; its numbers no longer back that name, so it is now "${p.name}".`,
+          });
       });
+      // A new segment whose name a continuing one took is named again from its own traits.
       profiles.forEach((p, i) => {
         if (continues[i] !== null || !carried.has(p.name)) return;
-        let n = 2;
-        while (profiles.some((q) => q.name === `${p.name} ${n}`)) n++;
-        p.name = `${p.name} ${n}`;
+        const taken = new Set(profiles.map((q) => q.name));
+        for (let extra = 2; extra <= 5; extra++) {
+          const t = traitName(p.distinguishing, extra);
+          if (t && !taken.has(t.name)) {
+            Object.assign(p, t);
+            return;
+          }
+        }
+        p.name = `${p.name} (new segment)`;
       });
     }
     // Method rfm: segments keep their classic names (recipe overrides still win).
@@ -539,6 +590,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         data: {
           customers: data.customers,
           referenceDate: data.referenceDate,
+          dated: data.dated,
           windowStart: data.windowStart,
           orders: ordersCounted(recipe),
         },
@@ -766,6 +818,7 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
     ...numeric.flatMap((n) => stats.map((st) => `${st}_${n}`)),
     ...categorical.map((n) => `mode_${n}`),
     'distinguishing',
+    'why_name',
   ];
   const rows = profiles.map((p) => [
     p.id,
@@ -778,6 +831,7 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
     ...numeric.flatMap((n) => stats.map((st) => p.stats[n]?.[st] ?? null)),
     ...categorical.map((n) => p.modes[n]),
     p.distinguishing.map((d) => `${d.feature} ${d.direction}`).join('; '),
+    (p.claims ?? []).map(claimText).join('; '),
   ]);
   return toCsv(header, rows);
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assignMinCost } from '../cluster/assignment.js';
 import type { Warning } from '../core/errors.js';
@@ -14,27 +14,60 @@ export interface PreviousRun {
   segmentOf: Map<string, number>;
 }
 
-/** The run `<out>/latest` points at, if any, with its model and customer tags. */
-export async function loadPreviousRun(duck: Duck, outDir: string): Promise<PreviousRun | null> {
-  const latest = join(outDir, 'latest');
-  if (!existsSync(join(latest, 'model.json'))) return null;
-  try {
-    const runDir = realpathSync(latest);
-    const model = parseModel(JSON.parse(readFileSync(join(runDir, 'model.json'), 'utf8')));
-    const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { runId: string };
-    const file = existsSync(join(runDir, 'tags.parquet'))
-      ? `read_parquet(${qs(join(runDir, 'tags.parquet'))})`
-      : `read_csv(${qs(join(runDir, 'tags.csv'))}, types = {'customer_id': 'VARCHAR'})`;
-    const rows = await duck.all(`SELECT CAST(customer_id AS VARCHAR) AS c, segment_id AS s FROM ${file}`);
-    return {
-      runId: run.runId,
-      runDir,
-      model,
-      segmentOf: new Map(rows.map((r) => [String(r.c), Number(r.s)])),
-    };
-  } catch {
-    return null;
+/** What makes two runs one lineage: the recipe's name and the features it clusters on. */
+export interface Lineage {
+  name: string;
+  features: string[];
+}
+
+const sameFeatures = (a: string[], b: string[]) =>
+  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+
+/**
+ * The latest earlier run of the same lineage (recipe name and feature set) in the workspace, with
+ * its model and customer tags: a different recipe sharing the output folder starts fresh, and a
+ * changed feature set starts a new lineage (said in `changed`).
+ */
+export async function loadPreviousRun(
+  duck: Duck,
+  outDir: string,
+  lineage: Lineage,
+): Promise<{ previous: PreviousRun | null; changed: string | null }> {
+  const runsDir = join(outDir, 'runs');
+  if (!existsSync(runsDir)) return { previous: null, changed: null };
+  let changed: string | null = null;
+  const runs = readdirSync(runsDir)
+    .filter((d) => !d.startsWith('.') && existsSync(join(runsDir, d, 'model.json')))
+    .sort()
+    .reverse();
+  for (const id of runs) {
+    const runDir = join(runsDir, id);
+    try {
+      const model = parseModel(JSON.parse(readFileSync(join(runDir, 'model.json'), 'utf8')));
+      if (model.name !== lineage.name) continue;
+      const features = model.features.map((f) => f.name);
+      if (!sameFeatures(features, lineage.features)) {
+        changed ??= id;
+        // A changed feature set is a new lineage: runs before the change do not count either.
+        return { previous: null, changed };
+      }
+      const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { runId: string };
+      const file = existsSync(join(runDir, 'tags.parquet'))
+        ? `read_parquet(${qs(join(runDir, 'tags.parquet'))})`
+        : `read_csv(${qs(join(runDir, 'tags.csv'))}, types = {'customer_id': 'VARCHAR'})`;
+      const rows = await duck.all(`SELECT CAST(customer_id AS VARCHAR) AS c, segment_id AS s FROM ${file}`);
+      return {
+        previous: {
+          runId: run.runId,
+          runDir,
+          model,
+          segmentOf: new Map(rows.map((r) => [String(r.c), Number(r.s)])),
+        },
+        changed: null,
+      };
+    } catch {}
   }
+  return { previous: null, changed };
 }
 
 export interface StableIds {

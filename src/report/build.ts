@@ -124,7 +124,9 @@ export async function buildReport(
     distinguishing: { feature: string; z: number }[];
   }[];
   const numericFeatures = model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
-  const shown = numericFeatures.slice(0, 16);
+  // Every feature, sorted by how much it separates the segments (the largest |z| of any segment).
+  const separation = (f: string) => Math.max(0, ...profiles.map((p) => Math.abs(p.stats[f]?.z ?? 0)));
+  const shown = [...numericFeatures].sort((a, b) => separation(b) - separation(a) || (a < b ? -1 : 1));
   specs.heatmap = heatmapSpec(
     profiles.flatMap((p) =>
       shown.map((f) => ({ segment: label(p.id), feature: f, lift: p.stats[f]?.lift ?? null })),

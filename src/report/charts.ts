@@ -60,7 +60,9 @@ export function histogramSpec(
     encoding: {
       x: { field: 'from', type: 'quantitative', title: xTitle, axis: { format } },
       x2: { field: 'to' },
+      // Bars stand on zero (without y2 a ranged-x bar is a floating dash at its count).
       y: { field: 'count', type: 'quantitative', title: 'count', axis: { format: ',d' } },
+      y2: { datum: 0 },
       tooltip: [
         { field: 'from', type: 'quantitative', format },
         { field: 'count', type: 'quantitative', format: ',d' },
@@ -191,7 +193,10 @@ export function sharesSpec(
         field: 'measure',
         type: 'nominal',
         title: null,
-        scale: { domain: ['customers', 'revenue'], range: [PALETTE[0], PALETTE[1]] },
+        // A legend entry only for what is drawn: no revenue without a revenue feature.
+        scale: segments.some((x) => x.shareRevenue !== null)
+          ? { domain: ['customers', 'revenue'], range: [PALETTE[0], PALETTE[1]] }
+          : { domain: ['customers'], range: [PALETTE[0]] },
       },
       tooltip: [{ field: 'segment' }, { field: 'measure' }, { field: 'share', format: '.1%' }],
     },

@@ -1,4 +1,5 @@
 import type { DataOverview } from '../data/overview.js';
+import { type ClaimCheck, claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
 import { PALETTE } from './charts.js';
 
@@ -13,13 +14,18 @@ const int = (n: number | null | undefined) =>
   n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US');
 const pct = (x: number | null | undefined) =>
   x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`;
-const num = (x: number | null | undefined, d = 2) =>
-  x === null || x === undefined || Number.isNaN(x)
-    ? '–'
-    : x.toLocaleString('en-US', {
-        maximumFractionDigits: d,
-        minimumFractionDigits: Math.abs(x) >= 100 ? 0 : Math.min(d, 1),
-      });
+/**
+ * A number with `d` decimals, or with 3 significant digits where that would show 0.0 for a
+ * small non-zero value (a ratio such as 0.0012).
+ */
+export const num = (x: number | null | undefined, d = 2) => {
+  if (x === null || x === undefined || Number.isNaN(x)) return '–';
+  if (x !== 0 && Math.abs(x) < 10 ** -d) return Number(x.toPrecision(3)).toString();
+  return x.toLocaleString('en-US', {
+    maximumFractionDigits: d,
+    minimumFractionDigits: Math.abs(x) >= 100 ? 0 : Math.min(d, 1),
+  });
+};
 
 function table(header: string[], rows: (string | number)[][], numeric: boolean[] = []): string {
   return `<table><thead><tr>${header.map((h, j) => `<th${numeric[j] ? ' class="n"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -52,6 +58,8 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
 figure.chart { margin: 0; }
 figure.chart svg { max-width: 100%; height: auto; }
+figure.chart[data-chart="heatmap"], figure.chart[data-chart="snake"] { max-width: 100%; overflow-x: auto; }
+figure.chart[data-chart="heatmap"] svg, figure.chart[data-chart="snake"] svg { max-width: none; }
 figcaption { color: var(--muted); font-size: 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 12px; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--c); border-radius: 6px; padding: 10px 14px; break-inside: avoid; }
@@ -78,6 +86,9 @@ pre { background: #f6f8fa; border: 1px solid var(--line); padding: 10px; overflo
 
 /** The report page: one HTML file with inline CSS and inline SVG charts, no script, no external links. */
 export function reportHtml({ run, model, tree, charts }: ReportData): string {
+  // Runs recorded before data.dated existed had dates.
+  const dated = run.data?.dated !== false;
+  const numericCount = model.features.filter((f) => f.type === 'numeric').length;
   const segs = model.segments;
   const profiles = (run.segments ?? []) as {
     id: number;
@@ -89,6 +100,7 @@ export function reportHtml({ run, model, tree, charts }: ReportData): string {
     shareRevenue: number | null;
     means: Record<string, number | null>;
     distinguishing: { feature: string; z: number; direction: string }[];
+    claims?: ClaimCheck[];
   }[];
   const features = model.features;
   const rules = (run.explain?.rules ?? []) as {
@@ -124,10 +136,14 @@ ${table(
         )
         .join('; '),
     ],
-    [
-      'reference date',
-      `${run.data?.referenceDate ?? ''}${run.data?.windowStart ? ` · window from ${run.data.windowStart}` : ' · whole history'}`,
-    ],
+    ...(dated
+      ? [
+          [
+            'reference date',
+            `${run.data?.referenceDate ?? ''}${run.data?.windowStart ? ` · window from ${run.data.windowStart}` : ' · whole history'}`,
+          ],
+        ]
+      : [['reference date', 'none: the data has no time column']]),
     ['seed', String(model.seed)],
     [
       'versions',
@@ -185,6 +201,7 @@ ${table(
               `${esc(d.feature)} ${d.direction === 'higher' ? '↑' : '↓'} (${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)} sd)`,
           )
           .join(', ')}</div>
+<div class="muted">Why this name: ${p.claims?.length ? esc(p.claims.map(claimText).join('; ')) : 'set in the recipe (explain.names), or nothing stands out'}</div>
 <p class="action"><b>Do:</b> ${esc(p.action)}</p></div>`,
       )
       .join('')}</div>`,
@@ -193,7 +210,7 @@ ${table(
   sections.push({
     id: 'profiles',
     title: 'Segment profiles',
-    body: `<div class="charts">${chart(charts, 'heatmap')}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
+    body: `<div class="charts">${chart(charts, 'heatmap', `All ${numericCount} numeric features, sorted by how much they separate the segments (scroll sideways when many).`)}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
       charts,
     )
       .filter((k) => k.startsWith('box_'))
@@ -349,7 +366,7 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="segmint ${esc(model.segmintVersion)}">
 <title>segmint report: ${esc(model.name)}</title><style>${CSS}</style></head>
-<body><header><h1>Customer segments: ${esc(model.name)}</h1><p>${int(run.data?.customers)} customers · ${model.clusterer.k} segments · reference date ${esc(run.data?.referenceDate ?? '')}</p></header>
+<body><header><h1>Customer segments: ${esc(model.name)}</h1><p>${int(run.data?.customers)} customers · ${model.clusterer.k} segments${dated ? ` · reference date ${esc(run.data?.referenceDate ?? '')}` : ''}</p></header>
 <nav>${sections.map((s) => `<a href="#${s.id}">${esc(s.title)}</a>`).join('')}</nav>
 <main>${sections.map((s) => `<section id="${s.id}"><h2>${esc(s.title)}</h2>${s.body}</section>`).join('\n')}</main></body></html>
 `;

@@ -4,7 +4,7 @@ import { createMatrix, fromRows } from '../../src/core/matrix.js';
 import { createRng } from '../../src/core/rng.js';
 import { Duck } from '../../src/data/duck.js';
 import { binaryMetrics, stratifiedSplit } from '../../src/explain/evaluate.js';
-import { assignPersonas, quintileScore } from '../../src/explain/personas.js';
+import { assignPersonas, personaEvidence, quintileScore } from '../../src/explain/personas.js';
 import {
   matches,
   mergeComplementary,
@@ -173,29 +173,83 @@ describe('rules', () => {
     assert.deepEqual(stratifiedSplit(y, 0.25, 7), { train, test }, 'seeded');
   });
 
-  test('personas are unique, follow position, and take overrides', () => {
-    const champion = {
-      recency: 5,
-      frequency: 5,
-      monetary: 5,
-      engagement: null,
-      couponsClaimed: null,
-      burnRate: null,
-    };
-    const lost = {
-      recency: 1,
-      frequency: 1,
-      monetary: 1,
-      engagement: null,
-      couponsClaimed: null,
-      burnRate: null,
-    };
-    const p = assignPersonas([champion, champion, lost], { '3': { action: 'Leave them be.' } });
+  test('a persona is given only where every claim holds; names are unique without numerals', () => {
+    // Evidence for a trait: the median's score 1..5 (5 = best side) and the oriented effect size.
+    const ev = (feature: string, score: number, z: number) => ({
+      feature,
+      score,
+      z,
+      rawZ: feature === 'recency_days' ? -z : z,
+      median: null,
+      allMedian: null,
+    });
+    const rfm = (r: number, f: number, m: number, z = 1) => ({
+      recency: ev('recency_days', r, r >= 4 ? z : r <= 2 ? -z : 0),
+      frequency: ev('frequency', f, f >= 4 ? z : f <= 2 ? -z : 0),
+      monetary: ev('monetary', m, m >= 4 ? z : m <= 2 ? -z : 0),
+    });
+    const champion = rfm(5, 5, 5);
+    const lost = rfm(1, 1, 1);
+    const traits = [
+      { feature: 'avg_order_value', z: 1.2, direction: 'higher' as const },
+      { feature: 'unique_products', z: -0.6, direction: 'lower' as const },
+      { feature: 'tenure_days', z: 0.4, direction: 'higher' as const },
+    ];
+    const p = assignPersonas(
+      [champion, champion, lost],
+      { '3': { action: 'Leave them be.' } },
+      [1, 2, 3],
+      [[], traits, []],
+    );
+    // The second champion-like segment is not called Champions again, nor "Champions 2": every
+    // claim of Loyal Customers holds for it (often, not lapsed).
     assert.deepEqual(
       p.map((x) => x.name),
       ['Champions', 'Loyal Customers', 'Lost'],
     );
     assert.equal(p[2].action, 'Leave them be.');
+    assert.deepEqual(
+      p[0].claims.map((c) => [c.feature, c.claim]),
+      [
+        ['recency_days', 'bought recently'],
+        ['frequency', 'order often'],
+        ['monetary', 'spend the most'],
+      ],
+    );
+    // A third: no free persona fits, so it is named from what sets it apart.
+    const q = assignPersonas([champion, champion, champion], {}, [1, 2, 3], [[], [], traits]);
+    assert.equal(q[2].name, 'High avg order value, low unique products');
+    assert.ok(
+      q.every((x) => !/ \d+$/.test(x.name)),
+      'no numerals',
+    );
+    // One order long ago is never Champions, whatever the medians' scores: the effect is required.
+    const weak = rfm(5, 5, 5, 0.1);
+    assert.notEqual(assignPersonas([weak])[0].name, 'Champions');
+    // "At Risk" claims a lapsed segment that used to buy often or spend well.
+    assert.equal(personaEvidence('atRisk', rfm(1, 1, 1)), null);
+    assert.ok(personaEvidence('atRisk', rfm(1, 5, 2)));
+    // New customers, where a tenure feature says they are new; with a long tenure they are not new.
+    const recentFew = { ...rfm(5, 2, 3), tenure: ev('tenure_days', 1, -1.5) };
+    assert.equal(assignPersonas([recentFew])[0].name, 'New Customers');
+    assert.equal(assignPersonas([{ ...recentFew, tenure: ev('tenure_days', 5, 1.5) }])[0].name, 'Promising');
+    // No RFM features (sessions, a customer table): never RFM words; the traits name the segment.
+    const sessions = assignPersonas(
+      [{}, {}],
+      {},
+      [1, 2],
+      [
+        [
+          { feature: 'BounceRates', z: 3, direction: 'higher' },
+          { feature: 'PageValues', z: -0.5, direction: 'lower' },
+        ],
+        [],
+      ],
+    );
+    assert.deepEqual(
+      sessions.map((x) => x.name),
+      ['High bounce rates, low page values', 'Typical customers'],
+    );
     const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(quintileScore(sorted, 10), 5);
     assert.equal(quintileScore(sorted, 1), 1);

@@ -65,6 +65,34 @@ describe('stable segment ids across runs', () => {
   });
 });
 
+describe('lineages: ids and names are inherited only from the same recipe and features', () => {
+  test('another recipe in the folder starts fresh; a changed feature set starts a new lineage, said', async (t) => {
+    const dir = tempDir();
+    t.after(() => cleanup(dir));
+    const recipe = generateDemoShop({ dir, customers: 800, seed: 5 }).recipe;
+    const sets = ['cluster.k=4', 'cluster.nInit=2', `output.dir=${join(dir, 'shared-out')}`];
+    const first = await runRecipe(loadRecipe(recipe, sets));
+    // A different recipe (another name) writing to the same folder: no migration, no inherited names.
+    const other = await runRecipe(loadRecipe(recipe, [...sets, 'name=another-analysis']));
+    const otherRun = JSON.parse(readFileSync(other.files['run.json'], 'utf8'));
+    assert.equal(otherRun.migration, null, 'a different recipe does not continue the first');
+    // The first recipe again: it continues its own last run, not the other recipe's.
+    const again = await runRecipe(loadRecipe(recipe, sets));
+    const againRun = JSON.parse(readFileSync(again.files['run.json'], 'utf8'));
+    assert.equal(againRun.migration?.previousRunId, first.runId);
+    // The same recipe with another feature set: a new lineage, with a warning.
+    const changed = await runRecipe(
+      loadRecipe(recipe, [...sets, 'features=[recency_days, frequency, monetary]']),
+    );
+    const changedRun = JSON.parse(readFileSync(changed.files['run.json'], 'utf8'));
+    assert.equal(changedRun.migration, null);
+    assert.ok(changed.warnings.some((w) => w.code === 'LINEAGE_NEW'));
+    // Every inherited name is still backed by its claims.
+    for (const seg of again.segments)
+      assert.ok((seg.claims ?? []).length > 0 || /Typical/.test(seg.name), seg.name);
+  });
+});
+
 describe('matching segments to the previous run', () => {
   test('ids follow the customers, not the order of value; new and renumbered segments are handled', async () => {
     const { stableIds } = await import('../../src/pipeline/stable.js');

@@ -218,3 +218,57 @@ describe('the report', () => {
     for (const s of demo.segments) assert.ok(text.includes(s.name), `PDF text lacks ${s.name}`);
   });
 });
+
+describe('the report on data without dates or revenue', () => {
+  test('no reference date, every feature in the heatmap, no revenue legend, names with their evidence', async (t) => {
+    const dir = tempDir('segmint-report-undated-');
+    t.after(() => cleanup(dir));
+    // 60 visits in three planted groups over 20 features (more than the 16 the heatmap once showed).
+    const cols = Array.from({ length: 20 }, (_, j) => `f${String(j).padStart(2, '0')}`);
+    const rows = Array.from({ length: 60 }, (_, i) =>
+      cols
+        .map((_, j) => ((i % 3) * 10 + ((i * 7 + j * 3) % 5) + (j === 19 ? 0.001 * (i % 3) : 0)).toFixed(4))
+        .join(','),
+    );
+    writeFileSync(join(dir, 'visits.csv'), `${cols.join(',')}\n${rows.join('\n')}\n`);
+    const s = await runRecipe(
+      recipeFromObject(
+        {
+          sources: { visits: { kind: 'customers', path: 'visits.csv', id: 'row' } },
+          features: [{ feature: 'attributes' }],
+          cluster: { k: 3 },
+          output: { dir: 'out' },
+        },
+        dir,
+      ),
+    );
+    const html = readFileSync(join(s.runDir, 'report.html'), 'utf8');
+    assert.doesNotMatch(html, /1970-01-01/, 'no reference date without a time column');
+    assert.match(html, /reference date<\/td><td>none: the data has no time column/);
+    assert.match(html, /All 20 numeric features, sorted by how much they separate the segments/);
+    const run = JSON.parse(readFileSync(join(s.runDir, 'run.json'), 'utf8'));
+    assert.equal(run.data.dated, false);
+    // Names come from the data's own features, never RFM words, each with its claims.
+    for (const seg of run.segments) {
+      assert.doesNotMatch(seg.name, /Champions|Loyal|Lost|At Risk|Promising|Spenders|Hibernating/);
+      assert.doesNotMatch(seg.name, / \d+$/, 'no numerals');
+    }
+    assert.equal(new Set(run.segments.map((x: { name: string }) => x.name)).size, 3);
+    const profiles = readFileSync(join(s.runDir, 'profiles.csv'), 'utf8');
+    assert.match(profiles.split('\n')[0], /why_name/);
+    assert.match(html, /Why this name: f\d\d: (higher|lower) than all customers/);
+    // The shares chart has no revenue series, so no revenue legend.
+    const shares = sharesSpec([{ id: 1, name: 'A', shareCustomers: 1, shareRevenue: null }]);
+    assert.deepEqual((shares.encoding as { color: { scale: { domain: string[] } } }).color.scale.domain, [
+      'customers',
+    ]);
+  });
+});
+
+test('report numbers keep significant digits for small ratios', async () => {
+  const { num } = await import('../../src/report/html.js');
+  assert.equal(num(0.0012), '0.0012', 'not 0.0');
+  assert.equal(num(0), '0.0');
+  assert.equal(num(1234.5), '1,234.5');
+  assert.equal(num(null), '–');
+});

@@ -377,9 +377,12 @@ export interface EngineTarget {
  * errors. An embedded DuckDB opens the file read-write (it is where the features table goes).
  */
 export async function openEngine(target: EngineTarget, where = 'engine'): Promise<Engine> {
-  const engine = await connect(target, where);
-  return process.env.SEGMINT_DEBUG === 'sql' ? traced(engine) : engine;
+  return debugged(await connect(target, where));
 }
+
+/** The engine, printing every statement with its time when SEGMINT_DEBUG=sql. */
+export const debugged = (engine: Engine): Engine =>
+  process.env.SEGMINT_DEBUG === 'sql' ? traced(engine) : engine;
 
 /**
  * An engine that writes every statement it runs, with its time in ms, to stderr

@@ -349,7 +349,7 @@ async function build(
       { dialect: engine.dialect, all },
       src.table,
       src.columns.filter((c) => c.name !== '__row'),
-      !!given,
+      given ? 'counts' : false,
     );
     overview.sources.push({
       name: src.name,

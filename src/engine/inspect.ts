@@ -12,15 +12,17 @@ export interface EngineColumnSummary extends ColumnSummary {
 }
 
 /**
- * Nulls, min and max of every column of a table in an engine, in one scan. With `detail` (what
- * `segmint inspect` asks for) also the exact distinct count, the mean and quartiles of numbers and
- * the five most frequent values of text columns, which cost a sort or hash per column.
+ * Nulls, min and max of every column of a table in an engine, in one scan. With `detail: true`
+ * (what `segmint inspect` asks for) also the exact distinct count, the mean and quartiles of numbers,
+ * numbers stored as text read as numbers, and the five most frequent values of text columns, which
+ * cost a sort or hash per column; with 'counts' (the run's data overview) the distinct counts and
+ * top values only.
  */
 export async function summarizeTable(
   engine: Pick<Engine, 'dialect' | 'all'>,
   table: string,
   columns: { name: string; type: string }[],
-  detail = false,
+  detail: boolean | 'counts' = false,
 ): Promise<EngineColumnSummary[]> {
   const { q, fx } = sqlKit(engine.dialect);
   const ref = table.split('.').map(q).join('.');
@@ -28,7 +30,9 @@ export async function summarizeTable(
     !COLUMN_TYPES.numeric(c.type) && !COLUMN_TYPES.temporal(c.type) && !COLUMN_TYPES.boolean(c.type);
   // Numbers stored as text ("1286.01" in a text column) are summarised as numbers: text order
   // would call "99.99" the maximum.
-  const textual = detail ? columns.filter(plain) : [];
+  // 'counts' (the run's data overview): distinct counts and top values, no quartiles.
+  const full = detail === true;
+  const textual = full ? columns.filter(plain) : [];
   const asText = (c: { name: string }) => fx.trim(fx.text(q(c.name)));
   const counts: Row = textual.length
     ? ((
@@ -60,12 +64,12 @@ export async function summarizeTable(
     COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}` : `${fx.text(`min(${c.value})`)} AS lo${c.i}`,
     COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS hi${c.i}` : `${fx.text(`max(${c.value})`)} AS hi${c.i}`,
     ...(detail ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
-    ...(detail && c.num ? [`avg(${fx.double(c.value)}) AS m${c.i}`] : []),
+    ...(full && c.num ? [`avg(${fx.double(c.value)}) AS m${c.i}`] : []),
   ]);
   const r: Row = (await engine.all(`SELECT ${sel.join(', ')} FROM ${ref}`))[0] ?? {};
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const numeric = cols.filter((c) => c.num);
-  const qs = detail
+  const qs = full
     ? await engineQuantiles(
         engine,
         ref,
@@ -89,7 +93,7 @@ export async function summarizeTable(
       min: text(r[`lo${c.i}`]),
       max: text(r[`hi${c.i}`]),
       top: top.map((t) => ({ value: String(t.v), count: Number(t.n) })),
-      mean: detail && c.num && r[`m${c.i}`] !== null ? Number(r[`m${c.i}`]) : null,
+      mean: full && c.num && r[`m${c.i}`] !== null ? Number(r[`m${c.i}`]) : null,
       q25: k >= 0 ? (qs[3 * k] ?? null) : null,
       median: k >= 0 ? (qs[3 * k + 1] ?? null) : null,
       q75: k >= 0 ? (qs[3 * k + 2] ?? null) : null,

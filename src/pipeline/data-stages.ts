@@ -5,7 +5,7 @@ import type { CleanResult } from '../data/cleaning-rules.js';
 import type { Duck } from '../data/duck.js';
 import type { DataOverview } from '../data/overview.js';
 import { loadSources } from '../data/sources.js';
-import { duckdbEngine } from '../engine/engine.js';
+import { debugged, duckdbEngine } from '../engine/engine.js';
 import {
   buildFeaturesInEngine,
   clvSummaryInEngine,
@@ -88,7 +88,7 @@ export async function dataStages(
   done([...sources.values()].map((s) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`).join(', '));
   // The same cleaner and feature SELECT as inside an engine, on the embedded DuckDB that read the files.
   stage('clean');
-  const engine = duckdbEngine(duck);
+  const engine = debugged(duckdbEngine(duck));
   const built = await buildFeaturesInEngine(
     engine,
     recipe,

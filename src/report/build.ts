@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmintError } from '../core/errors.js';
 import { createMatrix } from '../core/matrix.js';
@@ -78,9 +78,11 @@ export async function buildReport(
     ? join(runDir, 'tags.parquet')
     : join(runDir, 'tags.csv');
   // A view cannot take bound parameters: the path is quoted as a literal.
+  // Ids stay text; subsegment_id exists only when the recipe refines a segment.
+  const csvHeader = tagsFile.endsWith('.csv') ? firstLine(tagsFile) : '';
   const reader = tagsFile.endsWith('.parquet')
     ? `read_parquet(${qs(tagsFile)})`
-    : `read_csv(${qs(tagsFile)}, types = {'customer_id': 'VARCHAR', 'subsegment_id': 'VARCHAR'})`;
+    : `read_csv(${qs(tagsFile)}, types = {'customer_id': 'VARCHAR'${/(^|,)"?subsegment_id"?(,|$)/.test(csvHeader) ? ", 'subsegment_id': 'VARCHAR'" : ''}})`;
   const segments: SegmentRef[] = model.segments.map((s) => ({ id: s.id, name: s.name }));
   const label = (id: number) => `${id} ${model.segments[id - 1]?.name ?? ''}`;
   const specs: Record<string, Spec> = {};
@@ -231,3 +233,15 @@ export async function buildReport(
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
+
+/** The first line of a file (its CSV header), reading at most 64 KB. */
+function firstLine(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(65536);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8').split('\n')[0];
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
@@ -80,6 +80,18 @@ describe('lineages: ids and names are inherited only from the same recipe and fe
     const again = await runRecipe(loadRecipe(recipe, sets));
     const againRun = JSON.parse(readFileSync(again.files['run.json'], 'utf8'));
     assert.equal(againRun.migration?.previousRunId, first.runId);
+    // An inherited name whose claims no longer hold is not kept: the top segment is "Lost" in the
+    // previous run's model (edited here), and its numbers say otherwise.
+    const modelFile = join(again.runDir, 'model.json');
+    const model = JSON.parse(readFileSync(modelFile, 'utf8'));
+    model.segments[0].name = 'Lost';
+    writeFileSync(modelFile, JSON.stringify(model));
+    const renamed = await runRecipe(loadRecipe(recipe, sets));
+    assert.notEqual(renamed.segments.find((x) => x.id === 1)?.name, 'Lost');
+    assert.ok(
+      renamed.warnings.some((w) => w.code === 'SEGMENT_RENAMED' && /was "Lost"/.test(w.message)),
+      JSON.stringify(renamed.warnings.map((w) => w.code)),
+    );
     // The same recipe with another feature set: a new lineage, with a warning.
     const changed = await runRecipe(
       loadRecipe(recipe, [...sets, 'features=[recency_days, frequency, monetary]']),

@@ -14,7 +14,7 @@ const yamlStr = (s: string): string =>
 
 /** A source for `init`: a sniffed file, or a table of an engine; with what schema discovery decided. */
 export type InitSource = Pick<SniffResult, 'columns' | 'kind' | 'roles'> &
-  Partial<Pick<SniffResult, 'csv' | 'dateFormat'>> & {
+  Partial<Pick<SniffResult, 'csv' | 'dateFormat' | 'timeUnit'>> & {
     file: string;
     table?: string;
     name?: string;
@@ -90,6 +90,10 @@ export function recipeText(
         `    csv: { ${csv.map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`).join(', ')} }`,
       );
     if (s.dateFormat) out.push(`    dateFormat: ${JSON.stringify(s.dateFormat)}`);
+    if (s.timeUnit)
+      out.push(
+        `    timeUnit: ${s.timeUnit}             # the time column counts ${s.timeUnit}s (1, 2, ...), not dates: read as ${s.timeUnit}s after 1970-01-01`,
+      );
     out.push(`    # columns: ${s.columns.map((c) => `${c.name} (${c.type})`).join(', ')}`);
     if (s.id)
       out.push('    id: row                   # no id column: the row number (1 = first data row) is the id');
@@ -232,6 +236,7 @@ export function registerInit(program: Command, io: Io): void {
           format: p.facts.format,
           csv: p.facts.csv,
           ...(p.facts.dateFormat ? { dateFormat: p.facts.dateFormat } : {}),
+          ...(p.facts.timeUnit ? { timeUnit: p.facts.timeUnit } : {}),
           columns: p.facts.columns,
           name: p.name,
           kind: p.kind,
@@ -253,6 +258,7 @@ export function registerInit(program: Command, io: Io): void {
               id: s.id ?? null,
               csv: s.csv,
               dateFormat: s.dateFormat ?? null,
+              timeUnit: s.timeUnit ?? null,
               columns: s.columns,
             })),
             graph: plan.graph,

@@ -110,6 +110,12 @@ export const SourceSpec = z
       .string()
       .optional()
       .describe('strptime format of the time/joined columns, e.g. "%d/%m/%Y %H:%M"; detected when absent.'),
+    timeUnit: z
+      .enum(['day', 'week'])
+      .optional()
+      .describe(
+        'The time column is a period number (day 1, 2, ... or week 1, 2, ...), not a date: period n is read as 1970-01-01 plus n days (or weeks), so recency, tenure and gaps come out in days; dates shown are on that counted calendar.',
+      ),
     orderKey: z
       .enum(ORDER_KEYS)
       .optional()

@@ -161,7 +161,11 @@ const has = (t: TableFacts, role: string) =>
   t.columns.some((c) => matches(role, c.name) && (role !== 'time' || isTimeLike(t, c.name)));
 const isTimeLike = (t: TableFacts, col: string) => {
   const type = t.columns.find((c) => c.name === col)?.type ?? '';
-  return isTemporalType(type) || (type === 'VARCHAR' && !t.stats.get(col)?.numericText);
+  return (
+    isTemporalType(type) ||
+    (type === 'VARCHAR' && !t.stats.get(col)?.numericText) ||
+    (isNumericType(type) && !!(t.timeUnit || t.dateFormat))
+  );
 };
 const money = (t: TableFacts) =>
   t.columns.find((c) => (matches('price', c.name) || matches('amount', c.name)) && numericCol(t, c.name))

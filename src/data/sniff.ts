@@ -25,7 +25,7 @@ export const ROLE_PATTERNS: Record<string, RegExp[]> = {
     /^invoicedate$/,
     /^(order|purchase|transaction|sale|sales|invoice|receipt|basket)(date|time|timestamp|datetime|at)$/,
     /(purchase|order).*(date|time|timestamp)/,
-    /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat|day|orderday|purchaseday|saleday)$/,
+    /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat|day|orderday|purchaseday|saleday|week|weekno|weeknumber|dayno|daynumber|period)$/,
     /date|time|timestamp/,
   ],
   quantity: [/^(quantity|qty)$/, /^number(of)?(cds|items|units)$/, /quantity|qty|units/],
@@ -61,6 +61,8 @@ export interface SniffResult {
   format: 'csv' | 'parquet' | 'json';
   csv: { delimiter?: string; header?: boolean; quote?: string };
   dateFormat?: string;
+  /** The time column counts days or weeks (a period number), not dates. */
+  timeUnit?: 'day' | 'week';
   columns: { name: string; type: string }[];
   kind: Kind;
   roles: Record<string, string>;
@@ -81,6 +83,7 @@ export async function sniffFile(
   const csv: SniffResult['csv'] = {};
   let columns: { name: string; type: string }[];
   let dateFormat: string | undefined;
+  let timeUnit: 'day' | 'week' | undefined;
   const whitespace =
     format === 'csv' && (csvIn?.delimiter === 'whitespace' || (await looksWhitespaceSeparated(duck, file)));
   try {
@@ -122,6 +125,9 @@ export async function sniffFile(
     if (isNumericType(t)) {
       const r = await duck.one(`SELECT min(${qi(col)}) AS lo, max(${qi(col)}) AS hi FROM __sniff`);
       if (Number(r.lo) >= 19000101 && Number(r.hi) <= 21001231) dateFormat = '%Y%m%d';
+      // Small whole numbers in a column named like a period: day or week numbers.
+      else if (Number(r.lo) >= 0 && Number(r.hi) < 100_000 && /week|day|period/i.test(col))
+        timeUnit = /week/i.test(col) ? 'week' : 'day';
     } else if (!isTemporalType(t)) {
       const n = Number((await duck.one(`SELECT count(${qi(col)}) AS n FROM __sniff`)).n);
       const cast = Number(
@@ -146,7 +152,17 @@ export async function sniffFile(
   }
   if (keep) await duck.exec(`CREATE OR REPLACE TEMP TABLE ${qi(keep.table)} AS SELECT * FROM __sniff`);
   await duck.exec('DROP TABLE IF EXISTS __sniff');
-  return { file, format, csv, ...(dateFormat ? { dateFormat } : {}), columns, kind, roles, rowsSampled };
+  return {
+    file,
+    format,
+    csv,
+    ...(dateFormat ? { dateFormat } : {}),
+    ...(timeUnit ? { timeUnit } : {}),
+    columns,
+    kind,
+    roles,
+    rowsSampled,
+  };
 }
 
 async function looksWhitespaceSeparated(duck: Duck, file: string): Promise<boolean> {

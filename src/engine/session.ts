@@ -129,6 +129,9 @@ export class EngineSession {
     const t = this.typeOf(src, col);
     if (COLUMN_TYPES.temporal(t)) return fx.timestamp(q(col));
     const text = `NULLIF(${fx.trim(this.textOf(col))}, '')`;
+    // A counted period (day or week number): that many days after 1970-01-01.
+    const unit = src.spec.timeUnit;
+    if (unit) return fx.fromEpochDays(`(${this.numberOf(src, col)}) * ${unit === 'week' ? 7 : 1}`);
     const format = src.spec.dateFormat;
     if (format) {
       if (!fx.tryStrptime)
@@ -164,7 +167,7 @@ export class EngineSession {
    */
   detectTimes = async (src: EngineSource, cols: (string | undefined)[]): Promise<void> => {
     const { fx, q } = this.kit;
-    if (src.spec.dateFormat) return;
+    if (src.spec.dateFormat || src.spec.timeUnit) return;
     for (const col of cols) {
       if (!col) continue;
       const t = this.typeOf(src, col);

@@ -72,6 +72,8 @@ export interface DialectSpec {
   tryStrptime?(x: string, format: string): string;
   /** A double that is infinite or NaN. */
   nonFinite(x: string): string;
+  /** The timestamp `x` whole days after 1970-01-01 (a counted period as a date). */
+  fromEpochDays(x: string): string;
   /**
    * One row per value of `key` from relation `rel`: the first by `order` (a list of expressions).
    * DISTINCT ON where the dialect has it, ClickHouse's LIMIT 1 BY otherwise.
@@ -117,6 +119,7 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
   quantile: () => null,
   rowId: (d) => `CAST(row_number() OVER () AS ${d.text})`,
   nonFinite: (x) => `(${x} IN ('Infinity', '-Infinity') OR ${x} <> ${x})`,
+  fromEpochDays: (x) => `CAST(DATE '1970-01-01' + CAST(${x} AS INTEGER) AS TIMESTAMP)`,
   firstPerKey: (rel, key, order) =>
     `SELECT DISTINCT ON (${key}) * FROM ${rel} ORDER BY ${[key, ...order].join(', ')}`,
   toExact: (x) => `CAST(${x} AS DECIMAL(38, 10))`,
@@ -157,6 +160,7 @@ export const DIALECTS = {
       `CASE WHEN ${x} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' THEN CAST(${x} AS ${d.double}) END`,
     quantile: (x, p) => `percentile_cont(${p}) WITHIN GROUP (ORDER BY ${x})`,
     mode: (x) => `mode() WITHIN GROUP (ORDER BY ${x} COLLATE "C")`,
+    fromEpochDays: (x) => `(TIMESTAMP '1970-01-01' + CAST(${x} AS INTEGER) * INTERVAL '1 day')`,
     // PostgreSQL's NaN equals itself, so it is listed.
     nonFinite: (x) => `${x} IN ('Infinity', '-Infinity', 'NaN')`,
     toExact: (x) => `CAST(${x} AS numeric)`,
@@ -198,6 +202,7 @@ export const DIALECTS = {
     // No window functions in ClickHouse 18, and a row number would repeat across shards.
     rowId: () => 'toString(generateUUIDv4())',
     nonFinite: (x) => `NOT isFinite(${x})`,
+    fromEpochDays: (x) => `toDateTime(addDays(toDate('1970-01-01'), toInt32(${x})))`,
     firstPerKey: (rel, key, order) =>
       `SELECT * FROM ${rel} ORDER BY ${[key, ...order].join(', ')} LIMIT 1 BY ${key}`,
     toExact: (x) => `toDecimal128(${x}, 10)`,
@@ -290,6 +295,7 @@ export function sqlKit(dialect: Dialect) {
     parseDouble: (x: string) => d.parseDouble(x, d),
     tryStrptime: d.tryStrptime ? (x: string, f: string) => d.tryStrptime!(x, f) : null,
     nonFinite: (x: string) => d.nonFinite(x),
+    fromEpochDays: (x: string) => d.fromEpochDays(x),
     firstPerKey: (rel: string, key: string, order: string[]) => d.firstPerKey(rel, key, order),
     quantile: (x: string, p: number) => d.quantile(x, p),
     mode: (x: string): string | null => d.mode?.(x) ?? null,

@@ -115,10 +115,12 @@ function rowOrders(): ShopTable {
       { name: 'customer_id', type: 'text' },
       { name: 'order_date', type: 'date' },
       { name: 'revenue', type: 'double' },
+      // The same day as a counted period (days since 1970-01-01), for timeUnit: day.
+      { name: 'day_no', type: 'int' },
     ],
     rows: lines.map((l) => {
       const [c, d, r] = l.split(',');
-      return [c, d, Number(r)];
+      return [c, d, Number(r), Math.round(Date.parse(`${d}T00:00:00Z`) / 86_400_000)];
     }),
   };
 }
@@ -204,6 +206,18 @@ describe('cleaning and features inside the engines', () => {
     );
     assert.ok(built.data.warnings.some((w) => w.code === 'DUPLICATES_KEPT'));
     await samePulled(engine, built, ref.rows, `${engine.dialect} rows as orders`);
+    // A day number instead of the date (timeUnit: day) gives the same features in this engine.
+    const counted = recipe(true);
+    const orders = {
+      ...counted.sources.orders,
+      timeUnit: 'day',
+      roles: { customer: 'customer_id', time: 'day_no', amount: 'revenue' },
+    };
+    const byDay = await buildFeaturesInEngine(
+      engine,
+      recipeFromObject({ ...counted, sources: { orders } }, dir).recipe,
+    );
+    await samePulled(engine, byDay, ref.rows, `${engine.dialect} day numbers as time`);
   }
 
   /** Builds the features in `engine`, checks them, the ledger and a whole run against in-process. */

@@ -139,6 +139,24 @@ describe('real data shapes: init then run untouched', () => {
     assert.equal(Number(r.byId.h2.monetary), 10);
   });
 
+  test('household transactions with week numbers instead of dates (timeUnit: week)', async () => {
+    const dir = fresh('weeks');
+    writeFiles(dir, {
+      'transaction_data.csv':
+        'household_key,basket_id,week_no,product_id,quantity,sales_value\n' +
+        'h1,b1,1,p1,1,2.50\nh1,b1,1,p2,2,4.00\nh1,b2,9,p1,1,2.50\nh2,b3,10,p3,1,10.00\n' +
+        FILLER.map((i) => `h${i},b${i},${i},p${i},1,${i}.00\n`).join(''),
+    });
+    const r = await initAndRun(dir, ['transaction_data.csv']);
+    assert.match(r.text, /timeUnit: week/);
+    assert.match(r.text, /time: week_no/);
+    // The last week is 10: the reference is the day after week 10 began (1970-01-01 + 70 days + 1).
+    assert.equal(Number(r.byId.h2.recency_days), 1);
+    assert.equal(Number(r.byId.h1.recency_days), 8, 'week 9 is 7 days before week 10, plus the day');
+    assert.equal(Number(r.byId.h1.tenure_days), 64, 'from week 1 (day 7) to the reference (day 71)');
+    assert.equal(Number(r.byId.h1.monetary), 9);
+  });
+
   test('a customer table with no id column: the row number is the id', async () => {
     const dir = fresh('noid');
     writeFiles(dir, {

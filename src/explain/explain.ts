@@ -52,18 +52,17 @@ export interface Explanation {
   } | null;
 }
 
-const FIND: Record<Trait, { kinds: string[]; pattern: RegExp; better: boolean }> = {
-  recency: { kinds: ['recency_days'], pattern: /recen/i, better: false },
-  frequency: { kinds: ['frequency'], pattern: /frequen|purchases|orders/i, better: true },
-  monetary: { kinds: ['monetary'], pattern: /monetary|spend|revenue|amount|mnt/i, better: true },
+const FIND: Record<Trait, { kinds: string[]; better: boolean }> = {
+  recency: { kinds: ['recency_days'], better: false },
+  frequency: { kinds: ['frequency'], better: true },
+  monetary: { kinds: ['monetary'], better: true },
   engagement: {
     kinds: ['sessions', 'event_count', 'avg_session_minutes'],
-    pattern: /session|visit|wishlist|engage/i,
     better: true,
   },
-  couponsClaimed: { kinds: ['coupons_claimed'], pattern: /coupons?_claimed|claimed/i, better: true },
-  burnRate: { kinds: ['coupon_burn_rate'], pattern: /burn/i, better: true },
-  tenure: { kinds: ['tenure_days', 'customer_tenure_days'], pattern: /tenure/i, better: true },
+  couponsClaimed: { kinds: ['coupons_claimed'], better: true },
+  burnRate: { kinds: ['coupon_burn_rate'], better: true },
+  tenure: { kinds: ['tenure_days', 'customer_tenure_days'], better: true },
 };
 
 /** Numeric features with their catalogue kind, as the explainer needs them. */
@@ -96,11 +95,12 @@ export function explainSegments(
   // Personas from each segment's median position among all customers.
   const findColumn = (key: Trait): number => {
     const spec0 = FIND[key];
-    let j = numeric.findIndex((c) =>
+    // Only the catalogue's own features: a column merely named like one ("Recency" in a customer
+    // table, which may count the other way, or one of several "purchases" columns) is not evidence
+    // for RFM words; such data is named from its distinguishing features instead.
+    return numeric.findIndex((c) =>
       spec0.kinds.includes(features.find((f) => f.name === c.name)?.feature ?? ''),
     );
-    if (j < 0) j = numeric.findIndex((c) => spec0.pattern.test(c.name));
-    return j;
   };
   const cols = Object.fromEntries(
     (Object.keys(FIND) as Trait[]).map((key) => [key, findColumn(key)]),

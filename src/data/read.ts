@@ -107,6 +107,18 @@ export async function sniffColumns(
   }
 }
 
+/** The hint for the actual cause of a read failure, from the reader's message. */
+function readHint(message: string): string {
+  if (/not utf-8 encoded|Invalid unicode/i.test(message))
+    return "The file is not UTF-8 text: set the source's csv: { encoding: latin-1 } (or utf-16), or re-save it as UTF-8. If it is not text at all (a spreadsheet, an archive), export it as CSV first.";
+  if (/magic bytes|parquet/i.test(message))
+    return 'The file is not valid Parquet: set format: csv or json if it is text, or export it again from its source.';
+  if (/unterminated quote|quote/i.test(message))
+    return "A quoted field is not closed: set the source's csv.quote (or csv.escape) to the file's quoting.";
+  if (/json/i.test(message)) return 'The file is not valid JSON (one document, or one object per line).';
+  return "Check the source's format and csv options (delimiter, header, quote, skip); segmint inspect shows what is detected.";
+}
+
 export function readError(e: unknown, file: string): SegmintError {
   const msg = e instanceof Error ? e.message : String(e);
   const inner =
@@ -116,9 +128,10 @@ export function readError(e: unknown, file: string): SegmintError {
   const lineMatch = /[Ll]ine:? (\d+)/.exec(inner);
   return new SegmintError(
     'DATA_READ',
-    `Cannot read ${file}: ${inner.split('\n')[0].replace(/^DuckDB: /, '')}`,
+    `Cannot read ${file}: ${inner.split('\n')[0].replace(/^DuckDB: /, '')}${/not utf-8 encoded|Invalid unicode/i.test(inner) ? ' (the file is not UTF-8)' : ''}`,
     {
       where: { file, ...(lineMatch ? { line: Number(lineMatch[1]) } : {}) },
+      hint: readHint(inner),
       cause: e,
     },
   );

@@ -84,9 +84,11 @@ export async function sniffFile(
   let columns: { name: string; type: string }[];
   let dateFormat: string | undefined;
   let timeUnit: 'day' | 'week' | undefined;
-  const whitespace =
-    format === 'csv' && (csvIn?.delimiter === 'whitespace' || (await looksWhitespaceSeparated(duck, file)));
+  let whitespace = false;
   try {
+    // Inside the try: an unreadable file is DATA_READ here as in `segmint run`.
+    whitespace =
+      format === 'csv' && (csvIn?.delimiter === 'whitespace' || (await looksWhitespaceSeparated(duck, file)));
     if (whitespace) {
       csv.delimiter = 'whitespace';
       await loadWhitespaceTable(
@@ -166,10 +168,14 @@ export async function sniffFile(
 }
 
 async function looksWhitespaceSeparated(duck: Duck, file: string): Promise<boolean> {
-  const r = await duck.all(
-    `SELECT line FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', header = false, auto_detect = false) LIMIT 20`,
-    { path: file },
-  );
+  // A file this probe cannot read (not UTF-8, say) is not a blank-separated text export; the
+  // reader proper decides whether it can be read, as it does in `segmint run`.
+  const r = await duck
+    .all(
+      `SELECT line FROM read_csv($path, columns = {'line': 'VARCHAR'}, delim = '\x1f', quote = '', header = false, auto_detect = false) LIMIT 20`,
+      { path: file },
+    )
+    .catch(() => [] as Record<string, unknown>[]);
   const lines = r.map((x) => String(x.line ?? '')).filter((l) => l.trim());
   if (!lines.length) return false;
   const hasSep = lines.some((l) => /[,;\t|]/.test(l));

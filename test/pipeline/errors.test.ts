@@ -7,7 +7,7 @@ import { SegmintError } from '../../src/core/errors.js';
 import { buildDirAtomic } from '../../src/pipeline/atomic.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { TRANSACTIONS, TX_SOURCE } from '../features/shop-fixture.js';
-import { cleanup, listDir, tempDir, writeFiles } from '../helpers.js';
+import { cleanup, cli, listDir, tempDir, writeFiles } from '../helpers.js';
 
 const ok = {
   sources: { tx: TX_SOURCE },
@@ -270,5 +270,57 @@ describe('bad input gets a coded error and nothing is lost', () => {
     );
     assert.equal(existsSync(target), false);
     assert.deepEqual(listDir(join(dir, 'atomic')), []);
+  });
+});
+
+describe('one reading of a file, whichever command reads it', () => {
+  test('a file that is not UTF-8 is DATA_READ with the encoding hint in inspect, init and run alike', async (t) => {
+    const dir = tempDir();
+    t.after(() => cleanup(dir));
+    const file = join(dir, 'latin.csv');
+    writeFileSync(
+      file,
+      Buffer.from('customer,order_date,amount\nJos\xe9,2024-01-01,3\nAnn,2024-01-02,4\n', 'latin1'),
+    );
+    const source = {
+      kind: 'transactions',
+      path: 'latin.csv',
+      roles: { customer: 'customer', time: 'order_date', amount: 'amount' },
+    };
+    writeFileSync(
+      join(dir, 'r.yaml'),
+      JSON.stringify({ version: 1, sources: { t: source }, features: ['monetary'] }),
+    );
+    for (const args of [
+      ['inspect', file],
+      ['init', file, '-o', join(dir, 'init.yaml')],
+      ['run', join(dir, 'r.yaml')],
+    ]) {
+      const r = await cli([...args, '--json']);
+      const e = JSON.parse(r.out).error;
+      assert.equal(e.code, 'DATA_READ', `${args[0]}: ${r.out}`);
+      assert.match(e.hint, /encoding: latin-1/, args[0]);
+    }
+    // With the encoding declared the run reads the file (and goes on to its next question).
+    writeFileSync(
+      join(dir, 'r.yaml'),
+      JSON.stringify({
+        version: 1,
+        sources: { t: { ...source, csv: { encoding: 'latin-1' } } },
+        features: ['monetary'],
+      }),
+    );
+    const ok = JSON.parse((await cli(['run', join(dir, 'r.yaml'), '--json'])).out);
+    assert.notEqual(ok.error?.code, 'DATA_READ');
+  });
+
+  test('a broken Parquet file is DATA_READ saying it is not Parquet', async (t) => {
+    const dir = tempDir();
+    t.after(() => cleanup(dir));
+    const file = join(dir, 'orders.parquet');
+    writeFileSync(file, 'customer,amount\nA,1\n');
+    const e = JSON.parse((await cli(['inspect', file, '--json'])).out).error;
+    assert.equal(e.code, 'DATA_READ');
+    assert.match(e.hint, /not valid Parquet/);
   });
 });

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SegmintError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
@@ -208,6 +208,11 @@ export function registerInit(program: Command, io: Io): void {
   ).action(
     action(io, async (files: string[], opts: CommonOpts & InitOpts) => {
       const out = resolve(opts.out);
+      if (existsSync(out) && statSync(out).isDirectory())
+        throw new SegmintError('USAGE', `${out} is a folder; --out names the recipe file to write.`, {
+          hint: `Give a file name, e.g. --out ${join(opts.out, 'segmint.yaml')}.`,
+          where: { file: out },
+        });
       if (existsSync(out) && !opts.force) {
         throw new SegmintError('USAGE', `${out} exists already.`, {
           hint: 'Pass --force to overwrite it, or --out to write elsewhere.',

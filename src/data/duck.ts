@@ -52,9 +52,23 @@ export class Duck {
     // would not see each other's writes); each Duck has its own connection to it, and closing it
     // leaves the instance to the others. Other files (the run history) are opened and closed.
     const shared = options.shared === true && path !== ':memory:';
-    const instance = shared
-      ? await DuckDBInstance.fromCache(path, opts)
-      : await DuckDBInstance.create(path, opts);
+    let instance: DuckDBInstance;
+    try {
+      instance = shared
+        ? await DuckDBInstance.fromCache(path, opts)
+        : await DuckDBInstance.create(path, opts);
+    } catch (e) {
+      const msg = (e as Error).message ?? String(e);
+      throw new SegmintError('DATA_READ', `Cannot open the DuckDB database ${path}: ${msg.split('\n')[0]}`, {
+        where: { file: path },
+        hint: /not a valid DuckDB database/i.test(msg)
+          ? 'The file is not a DuckDB database (another format, or damaged): point engine.database at a .duckdb file DuckDB wrote, or at a new name to create one.'
+          : /lock/i.test(msg)
+            ? 'Another process holds the database open for writing; close it, or work on a copy.'
+            : 'Check that the path is a DuckDB database file this user can read and write.',
+        cause: e,
+      });
+    }
     const con = await instance.connect();
     return new Duck(instance, con, shared);
   }

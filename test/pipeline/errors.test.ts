@@ -324,3 +324,29 @@ describe('one reading of a file, whichever command reads it', () => {
     assert.match(e.hint, /not valid Parquet/);
   });
 });
+
+describe('bad places, told plainly', () => {
+  test('init --out an existing folder is USAGE; a garbage .duckdb engine file is DATA_READ, not INTERNAL', async (t) => {
+    const dir = tempDir();
+    t.after(() => cleanup(dir));
+    writeFileSync(join(dir, 'ok.csv'), 'customer,amount\nA,1\n');
+    const init = JSON.parse((await cli(['init', join(dir, 'ok.csv'), '-o', dir, '-f', '--json'])).out).error;
+    assert.equal(init.code, 'USAGE');
+    assert.match(init.message, /is a folder/);
+    writeFileSync(join(dir, 'g.duckdb'), '{}');
+    writeFileSync(
+      join(dir, 'e.yaml'),
+      JSON.stringify({
+        version: 1,
+        engine: { type: 'duckdb', database: 'g.duckdb' },
+        sources: {
+          t: { kind: 'transactions', table: 'orders', roles: { customer: 'c', time: 't', amount: 'a' } },
+        },
+        features: ['monetary'],
+      }),
+    );
+    const run = JSON.parse((await cli(['run', join(dir, 'e.yaml'), '--json'])).out).error;
+    assert.equal(run.code, 'DATA_READ');
+    assert.match(run.hint, /not a DuckDB database/);
+  });
+});

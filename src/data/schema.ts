@@ -63,23 +63,52 @@ const idLike = (name: string) =>
   /(^|[^a-z])(id|key|code|no|number|uuid|guid)$/i.test(name) || /id$/.test(norm(name));
 const matches = (role: string, name: string) => ROLE_PATTERNS[role].some((re) => re.test(norm(name)));
 
+/**
+ * Short source names from file names: lower case, words joined by "_"; a first or last word that
+ * more than half of several files share (a shop's prefix, a "dataset" suffix) says nothing about
+ * the table and is dropped; names stay unique.
+ */
+export function tableNames(files: string[]): string[] {
+  const base = files.map((f) =>
+    basename(f, extname(f))
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, ''),
+  );
+  const common = (word: (n: string) => string | undefined) => {
+    if (base.length < 2) return null;
+    const counts = new Map<string, number>();
+    for (const n of base) {
+      const w = word(n);
+      if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
+    }
+    const [w, c] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? [];
+    return w && c > base.length / 2 ? w : null;
+  };
+  const first = common((n) => (n.includes('_') ? n.slice(0, n.indexOf('_')) : undefined));
+  const last = common((n) => (n.includes('_') ? n.slice(n.lastIndexOf('_') + 1) : undefined));
+  const used = new Set<string>();
+  return base.map((b) => {
+    let n = b;
+    if (first && n.startsWith(`${first}_`) && n.length > first.length + 1) n = n.slice(first.length + 1);
+    if (last && n.endsWith(`_${last}`) && n.length > last.length + 1) n = n.slice(0, -last.length - 1);
+    if (!/^[a-z]/.test(n)) n = `t_${n}`;
+    const stem = n;
+    for (let i = 2; used.has(n); i++) n = `${stem}_${i}`;
+    used.add(n);
+    return n;
+  });
+}
+
 /** Reads the facts of the tables: row counts, exact distinct and non-empty counts per column, keys. */
 export async function tableFacts(
   duck: Duck,
   sniffs: (SniffResult & { table: string })[],
 ): Promise<TableFacts[]> {
   const out: TableFacts[] = [];
-  const used = new Set<string>();
-  for (const s of sniffs) {
-    let name = basename(s.file, extname(s.file))
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '_')
-      .replace(/^_+|_+$/g, '')
-      .replace(/^(olist_)/, '')
-      .replace(/_dataset$/, '');
-    if (!/^[a-z]/.test(name)) name = `t_${name}`;
-    for (let i = 2; used.has(name); i++) name = `${name}_${i}`;
-    used.add(name);
+  const names = tableNames(sniffs.map((s) => s.file));
+  for (const [k, s] of sniffs.entries()) {
+    const name = names[k];
     const t = qi(s.table);
     const sel = s.columns.flatMap((c, i) => [
       `count(DISTINCT ${qi(c.name)}) AS d${i}`,

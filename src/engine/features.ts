@@ -15,7 +15,7 @@ import {
   windowRule,
 } from '../data/cleaning-rules.js';
 import type { Duck } from '../data/duck.js';
-import { type DataOverview, orderDistributions } from '../data/overview.js';
+import type { DataOverview } from '../data/overview.js';
 import { guessKind, guessRoles } from '../data/sniff.js';
 import { checkRoleColumns, checkRoleNames } from '../data/sources.js';
 import {
@@ -36,7 +36,7 @@ import {
   openEngine,
   replaceTable,
 } from './engine.js';
-import { summarizeTable } from './inspect.js';
+import { orderDistributions, summarizeTable } from './inspect.js';
 import type { EngineRunOptions } from './kmeans.js';
 import { COLUMN_TYPES, EngineSession, type EngineSource } from './session.js';
 

@@ -298,32 +298,34 @@ const words = (feature: string) =>
     .trim();
 
 /**
- * A name from a segment's distinguishing features, in plain words ("High page values, low exit
- * rates"), for data without RFM features or a segment no persona fits; `skip` traits are left
- * out (they are shared with a segment already named). Null when no feature differs by at least
- * EFFECT_FLOOR standard deviations.
+ * Names from a segment's distinguishing features, in plain words ("High page values, low exit
+ * rates"), for data without RFM features or a segment no persona fits: from its two strongest
+ * traits, then three, ... up to five, so a taken name can give way to a longer one. Only traits
+ * that differ by at least EFFECT_FLOOR standard deviations count; none, no names.
  */
-export function traitName(
-  traits: Trait0[],
-  count = 2,
-  skip = 0,
-): { name: string; description: string; action: string; claims: ClaimCheck[] } | null {
-  const strong = traits.filter((t) => Math.abs(t.z) >= EFFECT_FLOOR).slice(skip, skip + count);
-  if (!strong.length) return null;
-  const parts = strong.map((t) => `${t.direction === 'higher' ? 'high' : 'low'} ${words(t.feature)}`);
-  const name = parts.join(', ');
-  return {
-    name: name[0].toUpperCase() + name.slice(1),
-    description: `Stand out by ${strong.map((t) => `${t.direction} ${words(t.feature)} (${t.z >= 0 ? '+' : ''}${t.z.toFixed(1)} sd)`).join(' and ')} than customers overall.`,
-    action: 'Act on what sets them apart; test any offer against a control group before rolling it out.',
-    claims: strong.map((t) => ({
-      feature: t.feature,
-      claim: `${t.direction} than all customers`,
-      z: t.z,
-      median: null,
-      allMedian: null,
-    })),
-  };
+export function traitNames(traits: Trait0[]): Persona[] {
+  const strong = traits.filter((t) => Math.abs(t.z) >= EFFECT_FLOOR);
+  if (!strong.length) return [];
+  return [2, 3, 4, 5]
+    .filter((n) => n === 2 || n <= strong.length)
+    .map((n) => {
+      const used = strong.slice(0, n);
+      const name = used
+        .map((t) => `${t.direction === 'higher' ? 'high' : 'low'} ${words(t.feature)}`)
+        .join(', ');
+      return {
+        name: name[0].toUpperCase() + name.slice(1),
+        description: `Stand out by ${used.map((t) => `${t.direction} ${words(t.feature)} (${t.z >= 0 ? '+' : ''}${t.z.toFixed(1)} sd)`).join(' and ')} than customers overall.`,
+        action: 'Act on what sets them apart; test any offer against a control group before rolling it out.',
+        claims: used.map((t) => ({
+          feature: t.feature,
+          claim: `${t.direction} than all customers`,
+          z: t.z,
+          median: null,
+          allMedian: null,
+        })),
+      };
+    });
 }
 
 /**
@@ -353,12 +355,7 @@ export function assignPersonas(
         break;
       }
     }
-    for (let extra = 2; !persona && extra <= 5; extra++) {
-      const t = traitName(traits[i], extra === 2 ? 2 : extra);
-      if (!t) break;
-      if (!used.has(t.name)) persona = t;
-      else if (traits[i].filter((x) => Math.abs(x.z) >= EFFECT_FLOOR).length < extra) break;
-    }
+    persona ??= traitNames(traits[i]).find((t) => !used.has(t.name)) ?? null;
     if (!persona) {
       let name = 'Typical customers';
       for (let n = 0; used.has(name); n++)

@@ -5,13 +5,14 @@ import type { CleanResult } from '../data/cleaning-rules.js';
 import type { Duck } from '../data/duck.js';
 import type { DataOverview } from '../data/overview.js';
 import { loadSources } from '../data/sources.js';
-import { debugged, duckdbEngine } from '../engine/engine.js';
+import { debugged, duckdbEngine, type Engine } from '../engine/engine.js';
 import {
   buildFeaturesInEngine,
   clvSummaryInEngine,
   openRecipeEngine,
   pullFeatures,
 } from '../engine/features.js';
+import type { EngineSource } from '../engine/session.js';
 import type { FeatureResult } from '../features/build.js';
 import { clvPeriod } from './clv-stage.js';
 import type { OnEvent, Stage } from './events.js';
@@ -48,74 +49,56 @@ export async function dataStages(
   const engineSpec = engineOf(recipe);
   const cleanDetail = (d: CleanSummary, where = '') =>
     `${d.customers.toLocaleString('en-US')} customers${d.dated ? `, reference date ${d.referenceDate}` : ', no dates'}${d.windowStart ? `, window from ${d.windowStart}` : ''}${where}`;
+  // The files are read into the embedded DuckDB, which is then the engine; or the recipe's engine
+  // holds the tables. Either way the same cleaner and feature SELECT run there.
+  stage('data');
+  let engine: Engine;
+  let given: { sources: EngineSource[]; featuresTable: string } | undefined;
   if (engineSpec) {
-    stage('data');
-    const engine = await openRecipeEngine(engineSpec, loaded.baseDir);
-    try {
-      done(`${engineSpec.type}: ${Object.keys(recipe.sources).length} table(s)`);
-      stage('clean');
-      const built = await buildFeaturesInEngine(engine, recipe, {
+    engine = await openRecipeEngine(engineSpec, loaded.baseDir);
+    done(`${engineSpec.type}: ${Object.keys(recipe.sources).length} table(s)`);
+  } else {
+    const sources = [...(await loadSources(duck, recipe, loaded.baseDir)).values()];
+    engine = debugged(duckdbEngine(duck));
+    given = { sources, featuresTable: 'features' };
+    done(sources.map((s) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`).join(', '));
+  }
+  try {
+    stage('clean');
+    const built = await buildFeaturesInEngine(
+      engine,
+      recipe,
+      {
         onProgress: (d, total, label) => emit({ type: 'progress', stage: 'clean', done: d, total, label }),
         ...(run.signal ? { signal: run.signal } : {}),
-      });
-      done(cleanDetail(built.data, ` (in ${engineSpec.type})`));
-      stage('features');
-      const pulled = await pullFeatures(engine, duck, built.table, built.feats.columns);
-      let clvSummary: SummaryRows | null = null;
-      if (recipe.clv) {
-        const { calibrationEnd, unitDays } = clvPeriod(recipe, built.data.referenceDate);
-        clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
-      }
-      return {
-        data: built.data,
-        feats: built.feats,
-        overview: built.overview,
-        inputs: Object.values(built.data.byKind).map((s) => ({
-          source: s.name,
-          kind: s.spec.kind,
-          file: s.file,
-          rows: s.rows,
-        })),
-        clvSummary,
-        featuresNote: ` (built in ${engineSpec.type} as ${built.table}; ${pulled.toLocaleString('en-US')} customer rows copied here, no order lines)`,
-      };
-    } finally {
-      await engine.close();
+      },
+      given,
+    );
+    done(cleanDetail(built.data, engineSpec ? ` (in ${engineSpec.type})` : ''));
+    stage('features');
+    // Only one row per customer comes back from an engine into the embedded DuckDB.
+    const pulled = engineSpec ? await pullFeatures(engine, duck, built.table, built.feats.columns) : 0;
+    let clvSummary: SummaryRows | null = null;
+    if (recipe.clv) {
+      const { calibrationEnd, unitDays } = clvPeriod(recipe, built.data.referenceDate);
+      clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
     }
+    return {
+      data: built.data,
+      feats: built.feats,
+      overview: built.overview,
+      inputs: (given?.sources ?? Object.values(built.data.byKind)).map((s) => ({
+        source: s.name,
+        kind: s.spec.kind,
+        file: s.file,
+        rows: s.rows,
+      })),
+      clvSummary,
+      featuresNote: engineSpec
+        ? ` (built in ${engineSpec.type} as ${built.table}; ${pulled.toLocaleString('en-US')} customer rows copied here, no order lines)`
+        : '',
+    };
+  } finally {
+    if (engineSpec) await engine.close();
   }
-  stage('data');
-  const sources = await loadSources(duck, recipe, loaded.baseDir);
-  done([...sources.values()].map((s) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`).join(', '));
-  // The same cleaner and feature SELECT as inside an engine, on the embedded DuckDB that read the files.
-  stage('clean');
-  const engine = debugged(duckdbEngine(duck));
-  const built = await buildFeaturesInEngine(
-    engine,
-    recipe,
-    {
-      onProgress: (d, total, label) => emit({ type: 'progress', stage: 'clean', done: d, total, label }),
-      ...(run.signal ? { signal: run.signal } : {}),
-    },
-    { sources: [...sources.values()], featuresTable: 'features' },
-  );
-  done(cleanDetail(built.data));
-  stage('features');
-  let clvSummary: SummaryRows | null = null;
-  if (recipe.clv) {
-    const { calibrationEnd, unitDays } = clvPeriod(recipe, built.data.referenceDate);
-    clvSummary = await clvSummaryInEngine(engine, built, calibrationEnd, unitDays);
-  }
-  return {
-    data: built.data,
-    feats: built.feats,
-    overview: built.overview,
-    inputs: [...sources.values()].map((s) => ({
-      source: s.name,
-      kind: s.spec.kind,
-      file: s.file,
-      rows: s.rows,
-    })),
-    clvSummary,
-    featuresNote: '',
-  };
 }

@@ -26,7 +26,7 @@ import {
   PERSONAS,
   type Position,
   personaEvidence,
-  traitName,
+  traitNames,
 } from '../explain/personas.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
@@ -126,11 +126,7 @@ export async function computeFeatures(
 function stillHolds(name: string, pos: Position, p: SegmentProfile): ClaimCheck[] | null {
   const key = (Object.keys(PERSONAS) as (keyof typeof PERSONAS)[]).find((k) => PERSONAS[k].name === name);
   if (key) return personaEvidence(key, pos);
-  for (let extra = 2; extra <= 5; extra++) {
-    const t = traitName(p.distinguishing, extra);
-    if (t?.name === name) return t.claims;
-  }
-  return null;
+  return traitNames(p.distinguishing).find((t) => t.name === name)?.claims ?? null;
 }
 
 /** A run id that sorts by time: 20261123T110203Z-<recipe hash prefix>. */
@@ -376,14 +372,9 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       profiles.forEach((p, i) => {
         if (continues[i] !== null || !carried.has(p.name)) return;
         const taken = new Set(profiles.map((q) => q.name));
-        for (let extra = 2; extra <= 5; extra++) {
-          const t = traitName(p.distinguishing, extra);
-          if (t && !taken.has(t.name)) {
-            Object.assign(p, t);
-            return;
-          }
-        }
-        p.name = `${p.name} (new segment)`;
+        const t = traitNames(p.distinguishing).find((x) => !taken.has(x.name));
+        if (t) Object.assign(p, t);
+        else p.name = `${p.name} (new segment)`;
       });
     }
     // Method rfm: segments keep their classic names (recipe overrides still win).

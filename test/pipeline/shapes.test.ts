@@ -260,3 +260,20 @@ describe('the Olist sample, untouched', () => {
     }
   });
 });
+
+test('source names from file names: a word most files share (a shop prefix, a dataset suffix) is dropped', async () => {
+  const { tableNames } = await import('../../src/data/schema.js');
+  assert.deepEqual(tableNames(['shop_customers_export.csv', 'shop_orders_export.csv', 'names.csv']), [
+    'customers',
+    'orders',
+    'names',
+  ]);
+  // Two of four files starting with "order" is not most: kept.
+  assert.deepEqual(tableNames(['orders.csv', 'order_items.csv', 'order_payments.csv', 'customers.csv']), [
+    'orders',
+    'order_items',
+    'order_payments',
+    'customers',
+  ]);
+  assert.deepEqual(tableNames(['Orders.csv', 'orders.csv']), ['orders', 'orders_2'], 'unique');
+});

@@ -1,7 +1,7 @@
 import type { Command, Option } from 'commander';
 import { buildCli } from '../src/cli/main.js';
 import { featureReference, recipeReference } from '../src/config/docs.js';
-import { ERROR_CODES, WARNING_CODES } from '../src/core/errors.js';
+import { ERROR_CODES, type ErrorCode, httpStatus, WARNING_CODES } from '../src/core/errors.js';
 
 function cliReference(): string {
   const program = buildCli();
@@ -26,10 +26,11 @@ function cliReference(): string {
 function errorReference(): string {
   const exit = { usage: 2, recipe: 2, data: 3, model: 3, internal: 1 } as const;
   return [
-    '| code | exit | what to do |',
-    '|---|---|---|',
+    '| code | exit | HTTP | what to do |',
+    '|---|---|---|---|',
     ...Object.entries(ERROR_CODES).map(
-      ([code, e]) => `| \`${code}\` | ${exit[e.category]} | ${e.hint.replace(/\|/g, '\\|')} |`,
+      ([code, e]) =>
+        `| \`${code}\` | ${exit[e.category]} | ${httpStatus(code as ErrorCode)} | ${e.hint.replace(/\|/g, '\\|')} |`,
     ),
   ].join('\n');
 }

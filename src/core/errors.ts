@@ -93,15 +93,89 @@ export const ERROR_CODES = {
   },
   RUN_IN_PROGRESS: {
     category: 'usage',
+    status: 409,
     hint: 'Wait for the other run to finish, or give this run its own output folder.',
   },
   DB_ERROR: { category: 'data', hint: 'The database rejected a query; the message shows its reason.' },
+  // The scoring API's own answers (the server maps every other code by its category).
+  BAD_REQUEST: {
+    category: 'usage',
+    status: 400,
+    hint: 'Send a JSON body (content-type: application/json) that parses.',
+  },
+  INVALID_BODY: {
+    category: 'usage',
+    status: 400,
+    hint: 'Fix the field named in the error; GET /openapi.json describes every body.',
+  },
+  INVALID_FEATURES: {
+    category: 'data',
+    status: 400,
+    hint: 'Send every feature of the model (GET /v1/segments lists them) as a finite number, or null when unknown.',
+  },
+  INVALID_ORDERS: {
+    category: 'data',
+    status: 400,
+    hint: "Send order lines in the columns of the model's transactions source, or send features instead.",
+  },
+  UNAUTHORIZED: {
+    category: 'usage',
+    status: 401,
+    hint: 'Send the key as x-api-key, Authorization: Bearer <key>, or as the password of Basic authentication.',
+  },
+  NOT_FOUND: { category: 'usage', status: 404, hint: 'GET /openapi.json lists every route.' },
+  UNKNOWN_CUSTOMER: {
+    category: 'usage',
+    status: 404,
+    hint: 'Check the id; a customer is known once a run in this workspace has tagged them.',
+  },
+  UNKNOWN_RUN: { category: 'usage', status: 404, hint: 'GET /v1/runs lists the runs of this workspace.' },
+  NO_REPORT: {
+    category: 'usage',
+    status: 404,
+    hint: 'Runs write report.html unless output.formats leaves it out; failed runs have none.',
+  },
+  BODY_TOO_LARGE: {
+    category: 'usage',
+    status: 413,
+    hint: 'Send fewer rows per request (at most 10,000 in a batch), or start the server with a larger body limit.',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    category: 'usage',
+    status: 415,
+    hint: 'Send the body as JSON with content-type: application/json.',
+  },
+  NO_RECIPE: {
+    category: 'usage',
+    status: 501,
+    hint: 'Start the server with --recipe to let it run the recipe (on request or on its schedule).',
+  },
+  NO_MODEL: {
+    category: 'model',
+    status: 503,
+    hint: 'Finish a run in this workspace (segmint run, or POST /v1/runs); the server picks it up.',
+  },
   INTERNAL: {
     category: 'internal',
     hint: 'This is a bug in segmint; please report it with the command you ran.',
   },
-} as const satisfies Record<string, { category: ErrorCategory; hint: string }>;
+} as const satisfies Record<string, { category: ErrorCategory; hint: string; status?: number }>;
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The HTTP status of a category's errors when the code names none: bad input is the client's. */
+const CATEGORY_STATUS: Record<ErrorCategory, number> = {
+  usage: 400,
+  recipe: 400,
+  data: 422,
+  model: 503,
+  internal: 500,
+};
+
+/** The HTTP status the server answers a code with: its own, else its category's. */
+export function httpStatus(code: ErrorCode): number {
+  const entry: { category: ErrorCategory; status?: number } = ERROR_CODES[code];
+  return entry.status ?? CATEGORY_STATUS[entry.category];
+}
 
 /** Where the problem is: any of file, row (1-based line in the file), column, recipe path. */
 export interface ErrorWhere {

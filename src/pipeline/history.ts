@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactSecrets } from '../core/redact.js';
 import { Duck, qs } from '../data/duck.js';
@@ -94,48 +94,129 @@ export async function recordRun(
   }
 }
 
-export async function listRuns(outDir: string): Promise<RunRow[]> {
-  if (!existsSync(historyFile(outDir))) return [];
+const RUNS_SQL =
+  "SELECT run_id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS s, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, status, customers, k, recipe_hash, run_dir, error FROM runs ORDER BY started_at DESC, run_id DESC";
+const CUSTOMER_SQL =
+  "SELECT t.run_id, strftime(r.finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, t.segment_id, t.segment_name FROM tags t JOIN runs r USING (run_id) WHERE t.customer_id = $c AND r.status = 'succeeded' ORDER BY r.finished_at DESC, t.run_id DESC";
+
+export interface CustomerRun {
+  runId: string;
+  finishedAt: string;
+  segmentId: number;
+  segmentName: string;
+}
+
+async function queryRuns(h: Duck): Promise<RunRow[]> {
+  const rows = await h.all(RUNS_SQL);
+  return rows.map((r) => ({
+    runId: String(r.run_id),
+    startedAt: String(r.s),
+    finishedAt: String(r.f),
+    status: r.status as RunRow['status'],
+    customers: r.customers === null ? null : Number(r.customers),
+    k: r.k === null ? null : Number(r.k),
+    recipeHash: String(r.recipe_hash),
+    runDir: r.run_dir === null ? null : String(r.run_dir),
+    error: r.error === null ? null : redactSecrets(String(r.error)),
+  }));
+}
+
+async function queryCustomer(h: Duck, customerId: string): Promise<CustomerRun[]> {
+  const rows = await h.all(CUSTOMER_SQL, { c: customerId });
+  return rows.map((r) => ({
+    runId: String(r.run_id),
+    finishedAt: String(r.f),
+    segmentId: Number(r.segment_id),
+    segmentName: String(r.segment_name),
+  }));
+}
+
+/** Runs a query on the history file (opened for it and closed after), or gives `none` without one. */
+async function onHistory<T>(outDir: string, none: T, q: (h: Duck) => Promise<T>): Promise<T> {
+  if (!existsSync(historyFile(outDir))) return none;
   const h = await openHistory(outDir);
   try {
-    const rows = await h.all(
-      "SELECT run_id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS s, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, status, customers, k, recipe_hash, run_dir, error FROM runs ORDER BY started_at DESC, run_id DESC",
-    );
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      startedAt: String(r.s),
-      finishedAt: String(r.f),
-      status: r.status as RunRow['status'],
-      customers: r.customers === null ? null : Number(r.customers),
-      k: r.k === null ? null : Number(r.k),
-      recipeHash: String(r.recipe_hash),
-      runDir: r.run_dir === null ? null : String(r.run_dir),
-      error: r.error === null ? null : redactSecrets(String(r.error)),
-    }));
+    return await q(h);
   } finally {
     h.close();
   }
 }
 
+export const listRuns = (outDir: string): Promise<RunRow[]> => onHistory(outDir, [], queryRuns);
+
 /** A customer's segment in every successful run, newest first. */
-export async function customerHistory(
-  outDir: string,
-  customerId: string,
-): Promise<{ runId: string; finishedAt: string; segmentId: number; segmentName: string }[]> {
-  if (!existsSync(historyFile(outDir))) return [];
-  const h = await openHistory(outDir);
-  try {
-    const rows = await h.all(
-      "SELECT t.run_id, strftime(r.finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, t.segment_id, t.segment_name FROM tags t JOIN runs r USING (run_id) WHERE t.customer_id = $c AND r.status = 'succeeded' ORDER BY r.finished_at DESC, t.run_id DESC",
-      { c: customerId },
-    );
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      finishedAt: String(r.f),
-      segmentId: Number(r.segment_id),
-      segmentName: String(r.segment_name),
-    }));
-  } finally {
-    h.close();
+export const customerHistory = (outDir: string, customerId: string): Promise<CustomerRun[]> =>
+  onHistory(outDir, [], (h) => queryCustomer(h, customerId));
+
+/**
+ * The history as a long-lived reader (the server) sees it: a copy in memory, taken again only when
+ * the file changed (its size or time, or its write-ahead log's). Holding the file open would lock
+ * out the runs of other processes, so the copy is taken and the file let go at once; while a run
+ * holds the file, the last copy keeps serving and the next request tries again.
+ */
+export class HistoryReader {
+  private mem: Duck | null = null;
+  private version = '';
+  private loading: Promise<void> | null = null;
+  private runsCache: RunRow[] = [];
+  constructor(private readonly outDir: string) {}
+
+  private stamp(): string {
+    const part = (f: string) => {
+      try {
+        const st = statSync(f);
+        return `${st.mtimeMs}:${st.size}`;
+      } catch {
+        return '-';
+      }
+    };
+    const file = historyFile(this.outDir);
+    return `${part(file)}|${part(`${file}.wal`)}`;
+  }
+
+  private async refresh(): Promise<void> {
+    const stamp = this.stamp();
+    if (stamp === this.version) return;
+    if (this.loading) return this.loading;
+    this.loading = (async () => {
+      try {
+        if (!existsSync(historyFile(this.outDir))) {
+          this.runsCache = [];
+          this.version = stamp;
+          return;
+        }
+        const mem = this.mem ?? (await Duck.open(':memory:', 1));
+        this.mem = mem;
+        await mem.exec(`ATTACH ${qs(historyFile(this.outDir))} AS h (READ_ONLY)`);
+        try {
+          await mem.exec('CREATE OR REPLACE TABLE runs AS SELECT * FROM h.runs');
+          await mem.exec('CREATE OR REPLACE TABLE tags AS SELECT * FROM h.tags ORDER BY customer_id');
+        } finally {
+          await mem.exec('DETACH h');
+        }
+        this.runsCache = await queryRuns(mem);
+        this.version = stamp;
+      } catch {
+        // Held by a run of another process: keep the last copy and try again on the next request.
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+
+  async runs(): Promise<RunRow[]> {
+    await this.refresh();
+    return this.runsCache;
+  }
+
+  async customer(customerId: string): Promise<CustomerRun[]> {
+    await this.refresh();
+    return this.mem && this.runsCache.length ? queryCustomer(this.mem, customerId) : [];
+  }
+
+  close(): void {
+    this.mem?.close();
+    this.mem = null;
   }
 }

@@ -1,13 +1,29 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { isSegmintError, SegmintError } from '../core/errors.js';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
-import { customerHistory, listRuns } from '../pipeline/history.js';
+import { HistoryReader, type RunRow } from '../pipeline/history.js';
 import { dashboardHtml } from './dashboard.js';
 import { featuresFromOrders } from './orders.js';
-import { BatchRequest, ErrorBody, RunStartResponse, ScoreRequest, ScoreResponse } from './schemas.js';
+import { openApiOf, type Route, registerRoutes, route, sendError } from './routes.js';
+import {
+  BatchRequest,
+  BatchResponse,
+  CustomerResponse,
+  DashboardQuery,
+  HealthResponse,
+  IdParams,
+  RunResponse,
+  RunStartResponse,
+  RunsResponse,
+  ScoreOneResponse,
+  ScoreRequest,
+  type ScoreResponse,
+  SegmentsResponse,
+} from './schemas.js';
 
 export interface AppDeps {
   /** The output folder of a recipe: runs/, latest, history.duckdb. */
@@ -21,6 +37,8 @@ export interface AppDeps {
   /** Whether a run is going on. */
   isRunning?: () => boolean;
   logger?: boolean;
+  /** Checks every response against its schema (tests): a mismatch answers 500. */
+  checkResponses?: boolean;
 }
 
 interface Loaded {
@@ -45,8 +63,11 @@ function loadLatest(workspace: string): Loaded | null {
   };
 }
 
-/** Routes that need the key when one is set: the API under /v1 and the dashboard. */
-const needsKey = (route: string): boolean => route.startsWith('/v1/') || route === '/';
+/** A feature value the model cannot use, named by its field in the body. */
+const badFeature = (rows: number, i: number, name: string, message: string) =>
+  new SegmintError('INVALID_FEATURES', message, {
+    where: { path: `${rows > 1 ? `rows.${i}.` : ''}features.${name}` },
+  });
 
 /** The key a request presents: x-api-key, Authorization: Bearer, or the password of Basic auth. */
 function presentedKey(headers: FastifyRequest['headers']): string | undefined {
@@ -70,16 +91,16 @@ function keyMatches(given: string | undefined, key: string): boolean {
   return timingSafeEqual(digest(given), digest(key));
 }
 
-const fail = (reply: FastifyReply, status: number, code: string, message: string, field?: string) =>
-  reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } });
-
 /**
  * The HTTP app, built without listening (tests use inject()): scoring, segments, customers, runs,
- * reports, health, OpenAPI and a small dashboard. The model is read from the workspace's latest
- * run and re-read when a new run lands.
+ * reports, health, OpenAPI and a small dashboard, each route declared once in the table below. The
+ * model is read from the workspace's latest run and re-read when `latest` moves (a run of the
+ * server's, or of another process).
  */
 export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => void } {
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024 });
+  const history = new HistoryReader(deps.workspace);
+  app.addHook('onClose', async () => history.close());
   let current: Loaded | null = null;
   let loadError: string | null = null;
   const reloadModel = () => {
@@ -103,78 +124,35 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     if (target !== (current?.runDir ?? null)) reloadModel();
   };
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    const code =
-      status === 413
-        ? 'BODY_TOO_LARGE'
-        : status === 400
-          ? 'BAD_REQUEST'
-          : status === 415
-            ? 'UNSUPPORTED_MEDIA_TYPE'
-            : 'INTERNAL';
-    return fail(reply, status, code, status === 500 ? 'The server failed on this request.' : err.message);
-  });
-  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'NOT_FOUND', `No route ${req.method} ${req.url}.`));
-
-  // The key is checked on the route fastify matched (after it decoded the path), never on the raw
-  // URL: /%761/segments is /v1/segments and needs the key too. With a key set, the dashboard needs
-  // it as well (a browser asks for it: any user name, the key as the password).
-  app.addHook('onRequest', async (req, reply) => {
-    if (!deps.apiKey) return;
-    const route = req.routeOptions.url;
-    if (route === undefined || !needsKey(route)) return;
-    if (keyMatches(presentedKey(req.headers), deps.apiKey)) return;
-    if (route === '/') reply.header('www-authenticate', 'Basic realm="segmint", charset="UTF-8"');
-    return fail(
-      reply,
-      401,
-      'UNAUTHORIZED',
-      'A valid API key is needed: send it as x-api-key, Authorization: Bearer <key>, or as the password of Basic authentication.',
-    );
-  });
-
-  const needModel = (reply: FastifyReply): Loaded | null => {
+  const needModel = (): Loaded => {
     followLatest();
     if (current) return current;
-    fail(
-      reply,
-      503,
+    throw new SegmintError(
       'NO_MODEL',
       loadError
         ? `The latest model cannot be read: ${loadError}`
         : 'No model yet: no run has finished in this workspace. Start one with POST /v1/runs or segmint run.',
     );
-    return null;
-  };
-
-  const parse = <T>(schema: z.ZodType<T>, body: unknown, reply: FastifyReply): T | null => {
-    const r = schema.safeParse(body);
-    if (r.success) return r.data;
-    const i = r.error.issues[0];
-    fail(reply, 400, 'INVALID_BODY', `${i.path.join('.') || '(body)'}: ${i.message}`, i.path.join('.'));
-    return null;
   };
 
   /** Scores validated rows; returns an error message naming the field when a value is unusable. */
   const scoreRows = (
     m: Loaded,
     rows: { customer_id?: string | undefined; features: Record<string, number | string | null> }[],
-  ): { ok: z.infer<typeof ScoreResponse>[] } | { field: string; message: string } => {
+  ): z.infer<typeof ScoreResponse>[] => {
     const steps = m.model.prep.steps;
     for (const [i, r] of rows.entries()) {
       for (const s of steps) {
         if (!(s.name in r.features))
-          return {
-            field: `${rows.length > 1 ? `rows.${i}.` : ''}features.${s.name}`,
-            message: `the feature "${s.name}" is missing (send null for an unknown value)`,
-          };
+          throw badFeature(
+            rows.length,
+            i,
+            s.name,
+            `the feature "${s.name}" is missing (send null for an unknown value)`,
+          );
         const v = r.features[s.name];
         if (s.type === 'numeric' && typeof v === 'string')
-          return {
-            field: `${rows.length > 1 ? `rows.${i}.` : ''}features.${s.name}`,
-            message: `"${s.name}" must be a number or null`,
-          };
+          throw badFeature(rows.length, i, s.name, `"${s.name}" must be a number or null`);
       }
     }
     const numeric = (name: string) =>
@@ -201,258 +179,322 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
           worst = s.name;
         }
       }
-      return {
-        field: `${rows.length > 1 ? `rows.${i}.` : ''}features.${worst}`,
-        message: `the row cannot be scored: "${worst}" = ${r.features[worst]} is outside the range the model's preparation can place (its prepared value is not finite)`,
-      };
+      throw badFeature(
+        rows.length,
+        i,
+        worst,
+        `the row cannot be scored: "${worst}" = ${r.features[worst]} is outside the range the model's preparation can place (its prepared value is not finite)`,
+      );
     }
-    return {
-      ok: rows.map((r, i) => {
-        const seg = m.model.segments[scored.label[i]];
-        return {
-          customer_id: r.customer_id ?? null,
-          segment_id: seg.id,
-          segment_name: seg.name,
-          action: seg.action,
-          distance: scored.distance[i],
-          subsegment_id: scored.subsegment[i],
-          rules: ruleVerdicts(m.model, (f) =>
-            f in r.features
-              ? typeof r.features[f] === 'number'
-                ? (r.features[f] as number)
-                : Number.NaN
-              : undefined,
-          ),
-        };
-      }),
-    };
+    return rows.map((r, i) => {
+      const seg = m.model.segments[scored.label[i]];
+      return {
+        customer_id: r.customer_id ?? null,
+        segment_id: seg.id,
+        segment_name: seg.name,
+        action: seg.action,
+        distance: scored.distance[i],
+        subsegment_id: scored.subsegment[i],
+        rules: ruleVerdicts(m.model, (f) =>
+          f in r.features
+            ? typeof r.features[f] === 'number'
+              ? (r.features[f] as number)
+              : Number.NaN
+            : undefined,
+        ),
+      };
+    });
   };
 
-  app.post('/v1/score', async (req, reply) => {
-    const m = needModel(reply);
-    if (!m) return reply;
-    const body = parse(ScoreRequest, req.body, reply);
-    if (!body) return reply;
-    let computed: Record<string, number | string | null> | null = null;
-    if (body.orders) {
-      // Raw orders: the model's own cleaning and feature definitions make the features.
-      let byCustomer: Map<string, Record<string, number | string | null>>;
-      try {
-        byCustomer = await featuresFromOrders(m.model, body.orders, body.reference_date);
-      } catch (e) {
-        return fail(reply, 400, 'INVALID_ORDERS', (e as Error).message, 'orders');
-      }
-      const id = body.customer_id ?? (byCustomer.size === 1 ? [...byCustomer.keys()][0] : undefined);
-      if (id === undefined)
-        return fail(
-          reply,
-          400,
-          'INVALID_ORDERS',
-          'The orders hold several customers: name one with customer_id.',
-          'customer_id',
-        );
-      computed = byCustomer.get(id) ?? null;
-      if (!computed)
-        return fail(
-          reply,
-          400,
-          'INVALID_ORDERS',
-          `No usable order of customer ${id} is left after the model's cleaning rules.`,
-          'orders',
-        );
-    }
-    const features = { ...(body.features ?? {}), ...(computed ?? {}) };
-    const r = scoreRows(m, [
-      { ...(body.customer_id !== undefined ? { customer_id: body.customer_id } : {}), features },
-    ]);
-    if ('field' in r) return fail(reply, 400, 'INVALID_FEATURES', r.message, r.field);
-    return { ...r.ok[0], model: m.runId, ...(computed ? { features: computed } : {}) };
+  const findRun = async (id: string) => {
+    const run = (await history.runs()).find((r) => r.runId === id);
+    if (!run) throw new SegmintError('UNKNOWN_RUN', `No run ${id} in this workspace.`);
+    return run;
+  };
+
+  const routes = apiRoutes({
+    deps,
+    history,
+    needModel,
+    followLatest,
+    scoreRows,
+    findRun,
+    current: () => current,
   });
 
-  app.post('/v1/score/batch', async (req, reply) => {
-    const m = needModel(reply);
-    if (!m) return reply;
-    const body = parse(BatchRequest, req.body, reply);
-    if (!body) return reply;
-    if (body.rows.some((x) => !x.features))
-      return fail(
-        reply,
-        400,
-        'INVALID_BODY',
-        'Batch rows take features (orders are scored one customer at a time).',
-        'rows',
-      );
-    const r = scoreRows(
-      m,
-      body.rows.map((x) => ({
-        ...(x.customer_id !== undefined ? { customer_id: x.customer_id } : {}),
-        features: x.features ?? {},
-      })),
-    );
-    if ('field' in r) return fail(reply, 400, 'INVALID_FEATURES', r.message, r.field);
-    return { model: m.runId, rows: r.ok };
+  // The key is checked on the route fastify matched (after it decoded the path), never on the raw
+  // URL: /%761/segments is /v1/segments and needs the key too. With a key set, the dashboard needs
+  // it as well (a browser asks for it: any user name, the key as the password).
+  registerRoutes(app, routes, {
+    ...(deps.checkResponses ? { checkResponses: true } : {}),
+    authorize: (req, reply, r) => {
+      if (!deps.apiKey || !r.key || keyMatches(presentedKey(req.headers), deps.apiKey)) return;
+      if (r.response === 'html') reply.header('www-authenticate', 'Basic realm="segmint", charset="UTF-8"');
+      return sendError(reply, new SegmintError('UNAUTHORIZED', 'A valid API key is needed for this route.'));
+    },
   });
-
-  app.get('/v1/segments', async (_req, reply) => {
-    const m = needModel(reply);
-    if (!m) return reply;
-    return {
-      model: m.runId,
-      segments: m.model.segments,
-      features: m.model.features.map((f) => ({ name: f.name, type: f.type, description: f.description })),
-    };
-  });
-
-  app.get('/v1/customers/:id', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-    const history = await customerHistory(deps.workspace, req.params.id);
-    if (!history.length)
-      return fail(
-        reply,
-        404,
-        'UNKNOWN_CUSTOMER',
-        `Customer ${req.params.id} is in no run of this workspace.`,
-      );
-    const m = current;
-    const latest = history[0];
-    const seg = m?.model.segments.find((s) => s.id === latest.segmentId);
-    return {
-      customer_id: req.params.id,
-      segment_id: latest.segmentId,
-      segment_name: latest.segmentName,
-      action: seg?.action ?? null,
-      run: latest.runId,
-      history,
-    };
-  });
-
-  app.get('/v1/runs', async () => ({
-    running: deps.isRunning?.() ?? false,
-    runs: await listRuns(deps.workspace),
-  }));
-
-  app.get('/v1/runs/:id', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-    const run = (await listRuns(deps.workspace)).find((r) => r.runId === req.params.id);
-    if (!run) return fail(reply, 404, 'UNKNOWN_RUN', `No run ${req.params.id} in this workspace.`);
-    const record =
-      run.runDir && existsSync(join(run.runDir, 'run.json'))
-        ? JSON.parse(readFileSync(join(run.runDir, 'run.json'), 'utf8'))
-        : null;
-    return { ...run, record };
-  });
-
-  app.get('/v1/runs/:id/report', async (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
-    const run = (await listRuns(deps.workspace)).find((r) => r.runId === req.params.id);
-    const file = run?.runDir ? join(run.runDir, 'report.html') : null;
-    if (!file || !existsSync(file))
-      return fail(reply, 404, 'NO_REPORT', `Run ${req.params.id} has no report.`);
-    return reply.type('text/html; charset=utf-8').send(readFileSync(file, 'utf8'));
-  });
-
-  app.post('/v1/runs', async (_req, reply) => {
-    if (!deps.startRun)
-      return fail(reply, 501, 'NO_RECIPE', 'This server has no recipe to run: start it with --recipe.');
-    if (deps.isRunning?.())
-      return fail(
-        reply,
-        409,
-        'RUN_IN_PROGRESS',
-        'A run is going on; try again when it has finished (GET /v1/runs).',
-      );
-    const runId = await deps.startRun();
-    return reply.code(202).send({ started: true, runId });
-  });
-
-  app.get('/healthz', async () => {
-    followLatest();
-    return { ok: true, model: current?.runId ?? null, running: deps.isRunning?.() ?? false };
-  });
-
-  app.get('/openapi.json', async () => openApi());
-
-  app.get('/', async (req: FastifyRequest<{ Querystring: { customer?: string } }>, reply) => {
-    followLatest();
-    const runs = await listRuns(deps.workspace);
-    const customer = req.query.customer
-      ? { id: req.query.customer, history: await customerHistory(deps.workspace, req.query.customer) }
-      : null;
-    const migration =
-      current && existsSync(join(current.runDir, 'run.json'))
-        ? JSON.parse(readFileSync(join(current.runDir, 'run.json'), 'utf8')).migration
-        : null;
-    return reply.type('text/html; charset=utf-8').send(
-      dashboardHtml({
-        model: current?.model ?? null,
-        runId: current?.runId ?? null,
-        runs,
-        customer,
-        migration,
-        running: deps.isRunning?.() ?? false,
-      }),
-    );
-  });
-
   return Object.assign(app, { reloadModel });
 }
 
-/** The OpenAPI document, generated from the same zod schemas that validate the bodies. */
+/** What the route handlers share: the app's dependencies, the serving model and the history. */
+interface Ctx {
+  deps: AppDeps;
+  history: HistoryReader;
+  current: () => Loaded | null;
+  needModel: () => Loaded;
+  followLatest: () => void;
+  scoreRows: (
+    m: Loaded,
+    rows: { customer_id?: string | undefined; features: Record<string, number | string | null> }[],
+  ) => z.infer<typeof ScoreResponse>[];
+  findRun: (id: string) => Promise<RunRow>;
+}
+
+function apiRoutes(c: Ctx): Route[] {
+  return [
+    route({
+      method: 'POST',
+      path: '/v1/score',
+      summary: 'Segment of one customer, from features or raw order lines',
+      key: true,
+      body: ScoreRequest,
+      response: ScoreOneResponse,
+      errors: ['INVALID_FEATURES', 'INVALID_ORDERS', 'NO_MODEL'],
+      handler: async ({ body }) => {
+        const m = c.needModel();
+        let computed: Record<string, number | string | null> | null = null;
+        if (body.orders) {
+          // Raw orders: the model's own cleaning and feature definitions make the features.
+          let byCustomer: Map<string, Record<string, number | string | null>>;
+          try {
+            byCustomer = await featuresFromOrders(m.model, body.orders, body.reference_date);
+          } catch (e) {
+            // The orders' own faults (a text quantity, a bad date) are the client's: 400 naming the
+            // orders, with the data rule's message. Anything else is a fault of the server's.
+            if (!isSegmintError(e) || e.category !== 'data') throw e;
+            throw new SegmintError('INVALID_ORDERS', `${e.message} (${e.code})`, {
+              where: { path: e.where.column ? `orders.${e.where.column}` : 'orders' },
+            });
+          }
+          const id = body.customer_id ?? (byCustomer.size === 1 ? [...byCustomer.keys()][0] : undefined);
+          if (id === undefined)
+            throw new SegmintError(
+              'INVALID_ORDERS',
+              'The orders hold several customers: name one with customer_id.',
+              {
+                where: { path: 'customer_id' },
+              },
+            );
+          computed = byCustomer.get(id) ?? null;
+          if (!computed)
+            throw new SegmintError(
+              'INVALID_ORDERS',
+              `No usable order of customer ${id} is left after the model's cleaning rules.`,
+              { where: { path: 'orders' } },
+            );
+        }
+        const features = { ...(body.features ?? {}), ...(computed ?? {}) };
+        const [one] = c.scoreRows(m, [
+          { ...(body.customer_id !== undefined ? { customer_id: body.customer_id } : {}), features },
+        ]);
+        return { ...one, model: m.runId, ...(computed ? { features: computed } : {}) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/score/batch',
+      summary: 'Segments of up to 10,000 customers from their features',
+      key: true,
+      body: BatchRequest,
+      response: BatchResponse,
+      errors: ['INVALID_FEATURES', 'NO_MODEL'],
+      handler: async ({ body }) => {
+        const m = c.needModel();
+        if (body.rows.some((x) => !x.features))
+          throw new SegmintError(
+            'INVALID_BODY',
+            'Batch rows take features (orders are scored one customer at a time).',
+            {
+              where: { path: 'rows' },
+            },
+          );
+        const rows = c.scoreRows(
+          m,
+          body.rows.map((x) => ({
+            ...(x.customer_id !== undefined ? { customer_id: x.customer_id } : {}),
+            features: x.features ?? {},
+          })),
+        );
+        return { model: m.runId, rows };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/segments',
+      summary: 'The segments and features of the serving model',
+      key: true,
+      response: SegmentsResponse,
+      errors: ['NO_MODEL'],
+      handler: async () => {
+        const m = c.needModel();
+        return {
+          model: m.runId,
+          segments: m.model.segments,
+          features: m.model.features.map((f) => ({ name: f.name, type: f.type, description: f.description })),
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/customers/:id',
+      summary: "A customer's latest segment and their segment in every run",
+      key: true,
+      params: IdParams,
+      response: CustomerResponse,
+      errors: ['UNKNOWN_CUSTOMER'],
+      handler: async ({ params }) => {
+        c.followLatest();
+        const runs = await c.history.customer(params.id);
+        if (!runs.length)
+          throw new SegmintError('UNKNOWN_CUSTOMER', `Customer ${params.id} is in no run of this workspace.`);
+        const latest = runs[0];
+        const seg = c.current()?.model.segments.find((s) => s.id === latest.segmentId);
+        return {
+          customer_id: params.id,
+          segment_id: latest.segmentId,
+          segment_name: latest.segmentName,
+          action: seg?.action ?? null,
+          run: latest.runId,
+          history: runs,
+        };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/runs',
+      summary: 'Runs of the workspace, newest first',
+      key: true,
+      response: RunsResponse,
+      errors: [],
+      handler: async () => ({ running: c.deps.isRunning?.() ?? false, runs: await c.history.runs() }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/runs',
+      summary: "Start a run of the server's recipe now",
+      key: true,
+      status: 202,
+      response: RunStartResponse,
+      errors: ['NO_RECIPE', 'RUN_IN_PROGRESS'],
+      handler: async () => {
+        if (!c.deps.startRun)
+          throw new SegmintError('NO_RECIPE', 'This server has no recipe to run: start it with --recipe.');
+        if (c.deps.isRunning?.())
+          throw new SegmintError(
+            'RUN_IN_PROGRESS',
+            'A run is going on; try again when it has finished (GET /v1/runs).',
+          );
+        return { started: true, runId: await c.deps.startRun() };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/runs/:id',
+      summary: 'One run and its record',
+      key: true,
+      params: IdParams,
+      response: RunResponse,
+      errors: ['UNKNOWN_RUN'],
+      handler: async ({ params }) => {
+        const run = await c.findRun(params.id);
+        const file = run.runDir ? join(run.runDir, 'run.json') : null;
+        const record = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+        return { ...run, record };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/runs/:id/report',
+      summary: "The run's HTML report",
+      key: true,
+      params: IdParams,
+      response: 'html',
+      errors: ['UNKNOWN_RUN', 'NO_REPORT'],
+      handler: async ({ params }) => {
+        const run = await c.findRun(params.id);
+        const file = run.runDir ? join(run.runDir, 'report.html') : null;
+        if (!file || !existsSync(file))
+          throw new SegmintError('NO_REPORT', `Run ${params.id} has no report.`);
+        return readFileSync(file, 'utf8');
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/healthz',
+      summary: 'Liveness, the serving model and whether a run is going on',
+      key: false,
+      response: HealthResponse,
+      errors: [],
+      handler: async () => {
+        c.followLatest();
+        return { ok: true, model: c.current()?.runId ?? null, running: c.deps.isRunning?.() ?? false };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/openapi.json',
+      summary: 'This document',
+      key: false,
+      response: OpenApiResponse,
+      errors: [],
+      handler: async () => openApi(),
+    }),
+    route({
+      method: 'GET',
+      path: '/',
+      summary: 'The dashboard: segments, runs, and a customer lookup',
+      key: true,
+      query: DashboardQuery,
+      response: 'html',
+      errors: [],
+      handler: async ({ query }) => {
+        c.followLatest();
+        const runs = await c.history.runs();
+        const customer = query.customer
+          ? { id: query.customer, history: await c.history.customer(query.customer) }
+          : null;
+        const migration =
+          c.current() && existsSync(join((c.current() as Loaded).runDir, 'run.json'))
+            ? JSON.parse(readFileSync(join((c.current() as Loaded).runDir, 'run.json'), 'utf8')).migration
+            : null;
+        return dashboardHtml({
+          model: c.current()?.model ?? null,
+          runId: c.current()?.runId ?? null,
+          runs,
+          customer,
+          migration,
+          running: c.deps.isRunning?.() ?? false,
+        });
+      },
+    }),
+  ];
+}
+
+const OpenApiResponse = z.record(z.string(), z.unknown()).describe('An OpenAPI 3.1 document.');
+
+/** The OpenAPI document, generated from the route table (the same schemas validate the bodies). */
 export function openApi(): Record<string, unknown> {
-  const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: 'any' });
-  const json = (s: z.ZodType) => ({ content: { 'application/json': { schema: schema(s) } } });
-  const errors = {
-    400: { description: 'Invalid request', ...json(ErrorBody) },
-    401: { description: 'Missing or wrong API key', ...json(ErrorBody) },
-    503: { description: 'No model yet', ...json(ErrorBody) },
+  const unused = (): never => {
+    throw new Error('not called');
   };
-  return {
-    openapi: '3.1.0',
-    info: { title: 'segmint scoring API', version: '1' },
-    paths: {
-      '/v1/score': {
-        post: {
-          summary: 'Segment of one customer',
-          requestBody: json(ScoreRequest),
-          responses: { 200: { description: 'The segment', ...json(ScoreResponse) }, ...errors },
-        },
-      },
-      '/v1/score/batch': {
-        post: {
-          summary: 'Segments of up to 10,000 customers',
-          requestBody: json(BatchRequest),
-          responses: {
-            200: { description: 'One result per row' },
-            ...errors,
-            413: { description: 'Body too large' },
-          },
-        },
-      },
-      '/v1/customers/{id}': {
-        get: {
-          summary: "A customer's latest segment and history",
-          responses: {
-            200: { description: 'Found' },
-            404: { description: 'Unknown customer', ...json(ErrorBody) },
-          },
-        },
-      },
-      '/v1/segments': {
-        get: {
-          summary: 'The segments of the serving model',
-          responses: { 200: { description: 'Segments' }, 503: errors[503] },
-        },
-      },
-      '/v1/runs': {
-        get: { summary: 'Runs of the workspace' },
-        post: {
-          summary: 'Start a run now',
-          responses: {
-            202: { description: 'Started', ...json(RunStartResponse) },
-            409: { description: 'A run is going on', ...json(ErrorBody) },
-          },
-        },
-      },
-      '/v1/runs/{id}': { get: { summary: 'One run and its record' } },
-      '/v1/runs/{id}/report': { get: { summary: "The run's HTML report" } },
-      '/healthz': { get: { summary: 'Liveness, serving model and whether a run is going on' } },
-    },
-  };
+  const table = apiRoutes({
+    deps: { workspace: '' },
+    history: null as unknown as HistoryReader,
+    current: () => null,
+    needModel: unused,
+    followLatest: unused,
+    scoreRows: unused,
+    findRun: unused,
+  });
+  return openApiOf(table, { title: 'segmint scoring API', version: '1' });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelSchema } from '../model/model.js';
 
 /** Request and response bodies of the scoring API: one zod schema each, also the OpenAPI source. */
 export const FeatureValue = z.union([z.number(), z.string(), z.null()]);
@@ -44,6 +45,66 @@ export const ScoreResponse = z.object({
   rules: z.record(z.string(), z.boolean().nullable()),
 });
 export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+  error: z.object({
+    code: z.string().describe('One of the error codes in the README (each with its HTTP status).'),
+    message: z.string(),
+    hint: z.string().describe('How to fix it.'),
+    field: z.string().optional().describe('The body field (dotted path) at fault.'),
+  }),
 });
 export const RunStartResponse = z.object({ started: z.boolean(), runId: z.string().nullable() });
+
+/** Responses of every route: what the server sends is what these say (tests check each one). */
+export const ScoreOneResponse = ScoreResponse.extend({
+  model: z.string().describe('The run whose model scored the row.'),
+  features: z
+    .record(z.string(), FeatureValue)
+    .optional()
+    .describe('With orders: the features computed from them.'),
+});
+export const BatchResponse = z.object({ model: z.string(), rows: z.array(ScoreResponse) });
+export const SegmentsResponse = z.object({
+  model: z.string(),
+  segments: ModelSchema.shape.segments,
+  features: z.array(
+    z.object({ name: z.string(), type: z.enum(['numeric', 'categorical']), description: z.string() }),
+  ),
+});
+const CustomerRun = z.object({
+  runId: z.string(),
+  finishedAt: z.string(),
+  segmentId: z.number().int(),
+  segmentName: z.string(),
+});
+export const CustomerResponse = z.object({
+  customer_id: z.string(),
+  segment_id: z.number().int(),
+  segment_name: z.string(),
+  action: z.string().nullable().describe("The segment's action in the serving model (null if it has none)."),
+  run: z.string().describe('The latest run that tagged the customer.'),
+  history: z.array(CustomerRun).describe("The customer's segment in every successful run, newest first."),
+});
+export const RunRow = z.object({
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  customers: z.number().int().nullable(),
+  k: z.number().int().nullable(),
+  recipeHash: z.string(),
+  runDir: z.string().nullable(),
+  error: z.string().nullable(),
+});
+export const RunsResponse = z.object({ running: z.boolean(), runs: z.array(RunRow) });
+export const RunResponse = RunRow.extend({
+  record: z.record(z.string(), z.unknown()).nullable().describe("The run's run.json."),
+});
+export const HealthResponse = z.object({
+  ok: z.boolean(),
+  model: z.string().nullable(),
+  running: z.boolean(),
+});
+export const IdParams = z.strictObject({ id: z.string().min(1) });
+export const DashboardQuery = z.strictObject({
+  customer: z.string().optional().describe("Shows this customer's segment in every run."),
+});

@@ -3,13 +3,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
-import type { SegmintError } from '../../src/core/errors.js';
+import { type ErrorCode, httpStatus, type SegmintError } from '../../src/core/errors.js';
 import { Duck, qs } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
-import { buildApp } from '../../src/serve/app.js';
+import { buildApp, openApi } from '../../src/serve/app.js';
 import { startService } from '../../src/serve/service.js';
 import { cleanup, tempDir } from '../helpers.js';
+
+interface Operation {
+  summary?: string;
+  security?: unknown;
+  requestBody?: unknown;
+  responses: Record<string, { description: string; content?: unknown }>;
+}
 
 describe('the scoring API', () => {
   let dir: string;
@@ -35,7 +42,7 @@ describe('the scoring API', () => {
     Object.fromEntries(featureNames.map((f) => [f, r[f] === undefined ? null : (r[f] as number | null)]));
 
   test('scores known customers exactly as the batch run tagged them', async () => {
-    const app = buildApp({ workspace });
+    const app = buildApp({ checkResponses: true, workspace });
     for (const r of rows.slice(0, 40)) {
       const res = await app.inject({
         method: 'POST',
@@ -63,7 +70,7 @@ describe('the scoring API', () => {
   });
 
   test("raw orders are turned into features with the model's own definitions", async () => {
-    const app = buildApp({ workspace });
+    const app = buildApp({ checkResponses: true, workspace });
     const duck = await Duck.open();
     const r = rows[5];
     const id = String(r.customer_id);
@@ -122,12 +129,12 @@ describe('the scoring API', () => {
       payload: { orders: [{ Invoice: '1', Quantity: 'x' }] },
     });
     assert.equal(bad.statusCode, 400);
-    assert.equal(bad.json().error.field, 'orders');
+    assert.match(bad.json().error.field, /^orders/);
     await app.close();
   });
 
   test('segments, customers with history, runs, report, health, OpenAPI and the dashboard', async () => {
-    const app = buildApp({ workspace });
+    const app = buildApp({ checkResponses: true, workspace });
     const segs = (await app.inject('/v1/segments')).json();
     assert.equal(segs.segments.length, 4);
     const id = String(rows[0].customer_id);
@@ -159,8 +166,50 @@ describe('the scoring API', () => {
     await app.close();
   });
 
+  test('routes are declared once: every route fastify serves is in OpenAPI with its responses and error statuses', async () => {
+    const app = buildApp({ checkResponses: true, workspace, apiKey: 'k' });
+    await app.ready();
+    const api = openApi();
+    let operations = 0;
+    for (const [path, ops] of Object.entries(api.paths as Record<string, Record<string, Operation>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        operations++;
+        assert.ok(op.summary, `${method} ${path} has a summary`);
+        const statuses = Object.keys(op.responses).map(Number);
+        assert.ok(
+          statuses.some((x) => x < 300),
+          `${method} ${path} says what it sends`,
+        );
+        assert.ok(statuses.includes(500), `${method} ${path} lists the server's own failure`);
+        for (const [status, r] of Object.entries(op.responses)) {
+          assert.ok(r.content, `${method} ${path} ${status} has a schema`);
+          if (Number(status) >= 400)
+            for (const code of String(r.description).split(', '))
+              assert.equal(httpStatus(code as ErrorCode), Number(status), `${code} under ${status}`);
+        }
+        if (op.security) assert.ok(statuses.includes(401), `${method} ${path}: the key's 401`);
+        if (op.requestBody) assert.ok(statuses.includes(413) && statuses.includes(415), `${method} ${path}`);
+        // The route answers at its documented path (401 here: the key is missing).
+        const url = path.replace(/\{\w+\}/g, 'x');
+        const res = await app.inject({ method: method.toUpperCase() as 'GET', url });
+        assert.notEqual(res.statusCode, 404, `${method} ${path} is served`);
+        if (op.security) assert.equal(res.statusCode, 401, `${method} ${path} needs the key`);
+      }
+    }
+    assert.ok(operations >= 11, `${operations} operations`);
+    // A SegmintError answers with its code's status: a data error is 422, not a flat 400.
+    assert.equal(httpStatus('DATA_BAD_DATE'), 422);
+    assert.equal(httpStatus('NO_MODEL'), 503);
+    assert.equal(httpStatus('RUN_IN_PROGRESS'), 409);
+    const unknown = await app.inject({ url: '/v1/runs/nope', headers: { 'x-api-key': 'k' } });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(unknown.json().error.code, 'UNKNOWN_RUN');
+    assert.match(unknown.json().error.hint, /GET \/v1\/runs/);
+    await app.close();
+  });
+
   test('bad requests get clear 4xx answers and the server keeps serving', async () => {
-    const app = buildApp({ workspace, bodyLimit: 100_000 });
+    const app = buildApp({ checkResponses: true, workspace, bodyLimit: 100_000 });
     const bad = async (payload: string | object, status: number, code: RegExp) => {
       const res = await app.inject({
         method: 'POST',
@@ -203,7 +252,7 @@ describe('the scoring API', () => {
       payload: { rows: Array.from({ length: 10_001 }, () => ({ features: {} })) },
     });
     assert.equal(tooMany.statusCode, 413, 'over the body limit');
-    const app2 = buildApp({ workspace });
+    const app2 = buildApp({ checkResponses: true, workspace });
     const overRows = await app2.inject({
       method: 'POST',
       url: '/v1/score/batch',
@@ -241,7 +290,7 @@ describe('the scoring API', () => {
     const own = join(dir, 'follow');
     const shop = generateDemoShop({ dir: own, customers: 300, seed: 5 });
     const first = await runRecipe(loadRecipe(shop.recipe, ['cluster.k=3', 'cluster.nInit=1']));
-    const app = buildApp({ workspace: join(own, 'out') });
+    const app = buildApp({ checkResponses: true, workspace: join(own, 'out') });
     assert.equal((await app.inject('/healthz')).json().model, first.runId);
     // Another process (here: a run in this one, not through the server) moves latest.
     const second = await runRecipe(loadRecipe(shop.recipe, ['cluster.k=4', 'cluster.nInit=1']));
@@ -254,7 +303,7 @@ describe('the scoring API', () => {
   });
 
   test('API key on and off; 503 while no model exists', async () => {
-    const app = buildApp({ workspace, apiKey: 'k3y' });
+    const app = buildApp({ checkResponses: true, workspace, apiKey: 'k3y' });
     assert.equal((await app.inject('/v1/segments')).statusCode, 401);
     assert.equal(
       (await app.inject({ url: '/v1/segments', headers: { 'x-api-key': 'k3y' } })).statusCode,
@@ -302,7 +351,7 @@ describe('the scoring API', () => {
     await app.close();
     const empty = join(dir, 'empty');
     mkdirSync(empty);
-    const none = buildApp({ workspace: empty });
+    const none = buildApp({ checkResponses: true, workspace: empty });
     const res = await none.inject({ method: 'POST', url: '/v1/score', payload: { features: {} } });
     assert.equal(res.statusCode, 503);
     assert.equal(res.json().error.code, 'NO_MODEL');

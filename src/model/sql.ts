@@ -244,6 +244,12 @@ export type Dialect = keyof typeof DIALECTS;
  * Quoting, literals, least() and the functions the cleaning, feature and scoring SQL use, rendered
  * from the dialect's entry in DIALECTS: nothing else in segmint spells SQL per engine.
  */
+/** "13085.0"-style ids (a column of ids read as floats) are the id without the ".0". */
+export const FLOAT_ID = /^(-?[0-9]+)\.0+$/;
+
+/** The id rule of the SQL kit's `id`, for ids that arrive outside SQL (the scoring API). */
+export const normaliseId = (x: string): string | null => x.trim().replace(FLOAT_ID, '$1') || null;
+
 export function sqlKit(dialect: Dialect) {
   const d: DialectSpec = DIALECTS[dialect];
   const q = (id: string) => `${d.quote}${id.replaceAll(d.quote, d.quote + d.quote)}${d.quote}`;
@@ -289,8 +295,7 @@ export function sqlKit(dialect: Dialect) {
     /** A condition that is true where the condition is NULL. */
     orTrue: (c: string) => ifNull(c, d.true),
     /** An id as trimmed text, NULL when empty; "13085.0" style float ids lose the ".0". */
-    id: (x: string) =>
-      `NULLIF(${d.regexpReplace(d.trim(text(x)), str('^(-?[0-9]+)\\.0+$'), str('\\1'))}, '')`,
+    id: (x: string) => `NULLIF(${d.regexpReplace(d.trim(text(x)), str(FLOAT_ID.source), str('\\1'))}, '')`,
     parseTimestamp: (x: string) => d.parseTimestamp(x, d),
     parseDouble: (x: string) => d.parseDouble(x, d),
     tryStrptime: d.tryStrptime ? (x: string, f: string) => d.tryStrptime!(x, f) : null,

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SegmintError } from '../core/errors.js';
+import { startWorker } from '../core/worker.js';
 import { type Command, type Executor, execPart } from '../kernels/exec.js';
 import { type KernelContext, kernelContext } from '../kernels/kernels.js';
 
@@ -42,8 +43,6 @@ export class Team implements Executor {
     this.ctl = new Int32Array(new SharedArrayBuffer(CTL_INTS * 4));
     this.args = new Float64Array(new SharedArrayBuffer(MAX_ARGS * 8));
     this.error = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
-    const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-    const url = new URL(`./worker${ext}`, import.meta.url);
     const workerData = {
       memory: ctx.mem.memory,
       ctl: this.ctl.buffer,
@@ -53,15 +52,7 @@ export class Team implements Executor {
       size,
     };
     this.workers = Array.from({ length: size }, (_, index) => {
-      const data = { ...workerData, index };
-      // From TypeScript sources (tests, tsx) the worker registers the tsx loader before loading itself.
-      const w =
-        ext === '.ts'
-          ? new Worker(
-              `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`,
-              { eval: true, workerData: data },
-            )
-          : new Worker(url, { workerData: data });
+      const w = startWorker('worker', import.meta.url, { ...workerData, index });
       w.unref();
       return w;
     });

@@ -13,6 +13,7 @@ import { redactRecipe } from '../config/load.js';
 import type { Recipe } from '../config/recipe.js';
 import { engineOf } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
+import { failpoint } from '../core/failpoint.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
 import { Duck, qi, qs } from '../data/duck.js';
@@ -42,7 +43,7 @@ import { addClv, CLV_COLUMNS } from './clv-stage.js';
 import { toCsv } from './csv.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
-import { recordRun } from './history.js';
+import { reconcileHistory, recordRun } from './history.js';
 import { refineSegment } from './refine.js';
 import { loadPreviousRun, migration, stableIds } from './stable.js';
 
@@ -182,6 +183,12 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     throw e;
   }
   try {
+    // A run killed after its folder was whole but before the history had it: record it now.
+    for (const id of await reconcileHistory(outDir))
+      warnings.push({
+        code: 'HISTORY_RECOVERED',
+        message: `Run ${id} was finished but missing from the history (its process was stopped); it is recorded now from its run.json.`,
+      });
     const { data, feats, overview, inputs, clvSummary, featuresNote } = await dataStages(duck, loaded, {
       stage,
       done,
@@ -708,6 +715,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         warnings,
         timings,
       };
+      failpoint('outputs');
       writeFileAtomic(join(tmp, 'run.json'), `${JSON.stringify(runRecord, null, 2)}\n`);
       files['run.json'] = join(runDir, 'run.json');
       if (recipe.output.report) {
@@ -717,6 +725,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       }
     });
     const latest = join(outDir, 'latest');
+    failpoint('before-history');
     // The history learns of the run before latest moves, so a served run is always in it.
     try {
       await recordRun(
@@ -740,6 +749,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         message: `The run is complete but the workspace history could not be updated: ${(e as Error).message}`,
       });
     }
+    failpoint('before-latest');
     pointLinkAtomic(latest, relative(outDir, runDir));
     done(runDir);
     return {

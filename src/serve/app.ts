@@ -1,10 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isSegmintError, SegmintError } from '../core/errors.js';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
+import { normaliseId } from '../model/sql.js';
 import { HistoryReader, type RunRow } from '../pipeline/history.js';
 import { dashboardHtml } from './dashboard.js';
 import { featuresFromOrders } from './orders.js';
@@ -101,9 +102,25 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024 });
   const history = new HistoryReader(deps.workspace);
   app.addHook('onClose', async () => history.close());
+  // readlink is one system call; realpath walks every folder of the path (a fifth of a score
+  // request's time under load). `latest` is a link that runs replace; its text names the run.
+  const latestTarget = (): string | null => {
+    const latest = join(deps.workspace, 'latest');
+    try {
+      return readlinkSync(latest);
+    } catch {
+      try {
+        return realpathSync(latest);
+      } catch {
+        return null;
+      }
+    }
+  };
   let current: Loaded | null = null;
   let loadError: string | null = null;
+  let seen: string | null = null;
   const reloadModel = () => {
+    seen = latestTarget();
     try {
       current = loadLatest(deps.workspace);
       loadError = null;
@@ -115,13 +132,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   // Runs made outside the server (segmint run, another process) move `latest`: follow it. One
   // readlink a request; the model is re-read only when the target changed.
   const followLatest = () => {
-    let target: string | null = null;
-    try {
-      target = realpathSync(join(deps.workspace, 'latest'));
-    } catch {
-      target = null;
-    }
-    if (target !== (current?.runDir ?? null)) reloadModel();
+    if (latestTarget() !== seen || !current) reloadModel();
   };
 
   const needModel = (): Loaded => {
@@ -265,9 +276,16 @@ function apiRoutes(c: Ctx): Route[] {
         let computed: Record<string, number | string | null> | null = null;
         if (body.orders) {
           // Raw orders: the model's own cleaning and feature definitions make the features.
-          let byCustomer: Map<string, Record<string, number | string | null>>;
+          // The id as the cleaning rules read ids ("12556.0" is customer 12556).
+          const named = body.customer_id === undefined ? null : normaliseId(body.customer_id);
+          let byCustomer: Awaited<ReturnType<typeof featuresFromOrders>>;
           try {
-            byCustomer = await featuresFromOrders(m.model, body.orders, body.reference_date);
+            byCustomer = await featuresFromOrders(
+              m.model,
+              body.orders,
+              body.reference_date,
+              named ?? undefined,
+            );
           } catch (e) {
             // The orders' own faults (a text quantity, a bad date) are the client's: 400 naming the
             // orders, with the data rule's message. Anything else is a fault of the server's.
@@ -276,7 +294,7 @@ function apiRoutes(c: Ctx): Route[] {
               where: { path: e.where.column ? `orders.${e.where.column}` : 'orders' },
             });
           }
-          const id = body.customer_id ?? (byCustomer.size === 1 ? [...byCustomer.keys()][0] : undefined);
+          const id = named ?? (byCustomer.customers === 1 ? [...byCustomer.keys()][0] : undefined);
           if (id === undefined)
             throw new SegmintError(
               'INVALID_ORDERS',

@@ -3,6 +3,28 @@ import { ModelSchema } from '../model/model.js';
 
 /** Request and response bodies of the scoring API: one zod schema each, also the OpenAPI source. */
 export const FeatureValue = z.union([z.number(), z.string(), z.null()]);
+
+/**
+ * Posted order lines as the scorer reads them: newline-delimited JSON and the columns any line
+ * has. Kept as text, never as objects, so a large body costs the server's main thread nothing but
+ * a copy (large bodies are parsed and checked in a worker: see routes.ts).
+ */
+export interface OrderLines {
+  /** Text when checked on the main thread; bytes when checked in the body worker. */
+  ndjson: string | Uint8Array;
+  count: number;
+  columns: string[];
+}
+
+export function orderLines(rows: Record<string, unknown>[]): OrderLines {
+  const columns = new Set<string>();
+  const text: string[] = [];
+  for (const r of rows) {
+    for (const k of Object.keys(r)) columns.add(k);
+    text.push(JSON.stringify(r));
+  }
+  return { ndjson: `${text.join('\n')}\n`, count: rows.length, columns: [...columns] };
+}
 export const ScoreRequest = z
   .strictObject({
     customer_id: z
@@ -17,6 +39,7 @@ export const ScoreRequest = z
       .array(z.record(z.string(), z.union([z.string(), z.number(), z.null()])))
       .min(1)
       .max(100_000)
+      .transform(orderLines)
       .optional()
       .describe(
         "Raw order lines in the columns of the model's transactions source; turned into features with the model's own definitions.",
@@ -35,6 +58,15 @@ export const ScoreRequest = z
 export const BatchRequest = z.strictObject({
   rows: z.array(ScoreRequest).min(1).max(10_000).describe('At most 10,000 rows.'),
 });
+
+/**
+ * The bodies a worker may parse and check when they are large, by the path of their route: a route
+ * whose body schema is the one listed for its path gets that (routes.ts checks it is the same).
+ */
+export const BODIES: Record<string, z.ZodType> = {
+  '/v1/score': ScoreRequest,
+  '/v1/score/batch': BatchRequest,
+};
 export const ScoreResponse = z.object({
   customer_id: z.string().nullable(),
   segment_id: z.number().int(),

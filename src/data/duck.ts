@@ -1,4 +1,5 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
 
 export type Params = Record<string, DuckDBValue>;
@@ -204,10 +205,5 @@ export const isTemporalType = (t: string): boolean => /^(DATE|TIMESTAMP.*|TIME)$
 export const isBooleanType = (t: string): boolean => t === 'BOOLEAN';
 
 export function dbError(e: unknown, sql: string): SegmintError {
-  if (e instanceof SegmintError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return new SegmintError('DB_ERROR', `DuckDB: ${msg.split('\n')[0]}`, {
-    details: { sql: sql.trim(), message: msg },
-    cause: e,
-  });
+  return databaseError('DuckDB', e, { sql });
 }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import { type Duck, qi } from './duck.js';
@@ -62,10 +63,7 @@ export async function readPostgres(
     try {
       res = await client.query({ text: sql, rowMode: 'array' });
     } catch (e) {
-      throw new SegmintError('DB_ERROR', `PostgreSQL: ${(e as Error).message}`, {
-        where: { path: where },
-        details: { sql },
-      });
+      throw databaseError('PostgreSQL', e, { sql, where: { path: where } });
     }
     const cols = res.fields.map((f, j) => {
       const kind = NUMERIC.has(f.dataTypeID)

@@ -3,6 +3,7 @@ import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { ENGINE_NAMES } from '../config/recipe.js';
+import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
 import type { Duck } from '../data/duck.js';
 import { pgConnect, redactUrl } from '../data/postgres.js';
@@ -188,7 +189,7 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
     try {
       return await client.query(text, values);
     } catch (e) {
-      throw new SegmintError('DB_ERROR', `PostgreSQL: ${(e as Error).message}`, { details: { sql } });
+      throw databaseError('PostgreSQL', e, { sql });
     }
   };
   return {
@@ -209,7 +210,7 @@ export function postgresEngine(client: pg.ClientBase, close: () => Promise<void>
           try {
             rows = await cursor.read(STREAM_PAGE);
           } catch (e) {
-            throw new SegmintError('DB_ERROR', `PostgreSQL: ${(e as Error).message}`, { details: { sql } });
+            throw databaseError('PostgreSQL', e, { sql });
           }
           if (!rows.length) break;
           yield* rows;
@@ -300,7 +301,7 @@ export function clickhouseEngine(url: string, options: { database?: string | und
       throw new SegmintError('DB_ERROR', `Cannot reach ClickHouse at ${redactUrl(url)}: ${msg}`, {
         hint: 'Check engine.url (http://user:password@host:8123) or SEGMINT_CLICKHOUSE_URL; the HTTP interface must be reachable from here.',
       });
-    throw new SegmintError('DB_ERROR', `ClickHouse: ${msg.split('\n')[0]}`, { details: { sql } });
+    throw databaseError('ClickHouse', e, { sql });
   };
   // Statements running now, by query id, so that cancel() can stop them on the server too.
   const running = new Map<string, AbortController>();

@@ -127,7 +127,7 @@ export class EngineSession {
   timeOf = (src: EngineSource, col: string): string => {
     const { fx, q } = this.kit;
     const t = this.typeOf(src, col);
-    if (COLUMN_TYPES.temporal(t)) return fx.timestamp(q(col));
+    if (COLUMN_TYPES.temporal(t)) return fx.finiteTime(fx.timestamp(q(col)));
     const text = `NULLIF(${fx.trim(this.textOf(col))}, '')`;
     // A counted period (day or week number): that many days after 1970-01-01.
     const unit = src.spec.timeUnit;

@@ -56,6 +56,8 @@ export interface DialectSpec {
   epoch(x: string): string;
   /** Text read as a timestamp / a double, NULL where it does not read as one. */
   parseTimestamp(x: string, d: DialectSpec): string;
+  /** A timestamp, NULL where it is infinite (DuckDB and PostgreSQL have infinite timestamps). */
+  finiteTime?: (x: string) => string;
   parseDouble(x: string, d: DialectSpec): string;
   /** The interpolated p-quantile (numpy's default), or null where the dialect has none. */
   quantile(x: string, p: number): string | null;
@@ -142,6 +144,11 @@ export const DIALECTS = {
     quantile: (x, p) => `quantile_cont(${x}, ${p})`,
     tryStrptime: (x, f) => `try_strptime(${x}, '${f.replace(/'/g, "''")}')`,
     nonFinite: (x) => `(isinf(${x}) OR isnan(${x}))`,
+    finiteTime: (x) => `CASE WHEN isfinite(${x}) THEN ${x} END`,
+    // DuckDB reads 'inf', 'infinity' and 'epoch' as timestamps: text that does not start with a
+    // digit is not a date here.
+    parseTimestamp: (x, d) =>
+      `CASE WHEN regexp_matches(${x}, '^\\s*[0-9]') THEN TRY_CAST(${x} AS ${d.timestamp}) END`,
   },
   postgres: {
     ...STANDARD,
@@ -163,6 +170,7 @@ export const DIALECTS = {
     fromEpochDays: (x) => `(TIMESTAMP '1970-01-01' + CAST(${x} AS INTEGER) * INTERVAL '1 day')`,
     // PostgreSQL's NaN equals itself, so it is listed.
     nonFinite: (x) => `${x} IN ('Infinity', '-Infinity', 'NaN')`,
+    finiteTime: (x) => `CASE WHEN isfinite(${x}) THEN ${x} END`,
     toExact: (x) => `CAST(${x} AS numeric)`,
   },
   clickhouse: {
@@ -283,6 +291,8 @@ export function sqlKit(dialect: Dialect) {
     double,
     text,
     timestamp: (x: string) => d.toTimestamp(x, d),
+    /** A timestamp column's value, NULL where infinite (a bad date, as unreadable text is). */
+    finiteTime: (x: string) => (d.finiteTime ? d.finiteTime(x) : x),
     date,
     dayStart: (x: string) => d.dayStart(x, d),
     nullText: `CAST(NULL AS ${d.nullable(d.text)})`,

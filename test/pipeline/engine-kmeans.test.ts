@@ -169,7 +169,7 @@ describe('k-means inside the database', () => {
       await load((sql) => client.query(sql));
       const runner = postgresEngine(client);
       await assert.rejects(runner.all('SELECT no_such_column FROM features'), (e: SegmintError) => {
-        assert.equal(e.code, 'DB_ERROR');
+        assert.equal(e.code, 'DATA_COLUMN_MISSING', 'the cause, not a raw database error');
         assert.match(e.message, /no_such_column/);
         assert.equal((e.details as { sql?: string }).sql, 'SELECT no_such_column FROM features');
         return true;

@@ -44,8 +44,26 @@ export async function buildDirAtomic<T>(finalDir: string, build: (tmpDir: string
     return result;
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw e;
+    // The temporary name is ours, not the user's: messages name the folder the run was building.
+    throw renamePath(e, tmp, finalDir);
   }
+}
+
+function renamePath(e: unknown, from: string, to: string): unknown {
+  const swap = (v: string) => v.split(from).join(to);
+  if (e instanceof SegmintError) {
+    const where = Object.fromEntries(
+      Object.entries(e.where).map(([k, v]) => [k, typeof v === 'string' ? swap(v) : v]),
+    );
+    return new SegmintError(e.code, swap(e.message), {
+      hint: swap(e.hint),
+      where,
+      details: e.details,
+      cause: e.cause,
+    });
+  }
+  if (e instanceof Error && e.message.includes(from)) e.message = swap(e.message);
+  return e;
 }
 
 /** Points the symlink `link` at `target` (relative), replacing any previous link atomically. */

@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactSecrets } from '../core/redact.js';
 import { Duck, qs } from '../data/duck.js';
+import { type RunRecord, readRunRecord } from './record.js';
 
 /** The workspace database beside the runs: every run, its status, and every customer's tags. */
 export const historyFile = (outDir: string): string => join(outDir, 'history.duckdb');
@@ -304,19 +305,11 @@ export async function reconcileHistory(outDir: string): Promise<string[]> {
     if (name.startsWith('.') || known.has(name)) continue;
     const file = join(runsDir, name, 'run.json');
     if (!existsSync(file)) continue;
-    let run: {
-      runId: string;
-      startedAt: string;
-      finishedAt: string;
-      recipe: { hash: string };
-      data: { customers: number };
-      cluster: { k: number };
-      segments: { id: number; name: string; action: string; size: number }[];
-    };
+    let run: RunRecord;
     try {
-      run = JSON.parse(readFileSync(file, 'utf8'));
+      run = readRunRecord(file);
     } catch {
-      continue; // not a run folder of ours
+      continue; // not a run folder of this segmint
     }
     if (run.runId !== name) continue;
     await recordRun(

@@ -44,6 +44,7 @@ import { toCsv } from './csv.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { reconcileHistory, recordRun } from './history.js';
+import type { RunRecord } from './record.js';
 import { refineSegment } from './refine.js';
 import { loadPreviousRun, migration, stableIds } from './stable.js';
 
@@ -572,7 +573,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       writeFileAtomic(join(tmp, 'model.json'), `${JSON.stringify(model, null, 2)}\n`);
       files['model.json'] = join(runDir, 'model.json');
       timings.outputs = Math.round(performance.now() - stageStart);
-      const runRecord = {
+      const runRecord: RunRecord = {
         kind: 'segmint.run',
         schemaVersion: 1,
         runId,

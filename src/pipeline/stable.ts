@@ -5,6 +5,7 @@ import type { Warning } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { type Duck, qs } from '../data/duck.js';
 import { type Model, parseModel } from '../model/model.js';
+import { readRunRecord } from './record.js';
 
 export interface PreviousRun {
   runId: string;
@@ -51,7 +52,7 @@ export async function loadPreviousRun(
         // A changed feature set is a new lineage: runs before the change do not count either.
         return { previous: null, changed };
       }
-      const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { runId: string };
+      const run = readRunRecord(join(runDir, 'run.json'));
       const file = existsSync(join(runDir, 'tags.parquet'))
         ? `read_parquet(${qs(join(runDir, 'tags.parquet'))})`
         : `read_csv(${qs(join(runDir, 'tags.csv'))}, types = {'customer_id': 'VARCHAR'})`;

@@ -6,6 +6,7 @@ import { Duck, qi, qs } from '../data/duck.js';
 import type { Tree } from '../explain/tree.js';
 import { silhouetteSamples } from '../metrics/quality.js';
 import { type Model, parseModel } from '../model/model.js';
+import { type RunRecord, readRunRecord } from '../pipeline/record.js';
 import { pca, project } from '../prep/pca.js';
 import { applyPrep, type PrepParams } from '../prep/prepare.js';
 import {
@@ -33,8 +34,7 @@ import { treeSvg } from './tree-svg.js';
 export const MAP_SAMPLE = 3000;
 export const SIL_SAMPLE = 1500;
 
-// biome-ignore lint/suspicious/noExplicitAny: run.json is read as written by the pipeline; fields are checked where used.
-export type RunRecord = any;
+export type { RunRecord } from '../pipeline/record.js';
 
 export interface ReportData {
   run: RunRecord;
@@ -69,7 +69,7 @@ export async function buildReport(
       hint: 'Point at <out>/latest or <out>/runs/<run-id>.',
     });
   }
-  const run = readJson(join(runDir, 'run.json')) as RunRecord;
+  const run = readRunRecord(join(runDir, 'run.json'));
   const model = parseModel(readJson(join(runDir, 'model.json')), join(runDir, 'model.json'));
   const tree = existsSync(join(runDir, 'tree.json'))
     ? (readJson(join(runDir, 'tree.json')) as ReportData['tree'])
@@ -97,7 +97,7 @@ export async function buildReport(
     specs.ledger = ledgerSpec(run.ledger);
 
   // Model selection.
-  const metrics = (run.cluster?.metrics ?? []) as KMetric[];
+  const metrics: KMetric[] = run.cluster.metrics;
   if (metrics.length > 1) {
     specs.elbow = elbowSpec(metrics, run.cluster.k, run.cluster.elbowK ?? null);
     for (const [key, title] of [

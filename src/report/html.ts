@@ -1,5 +1,4 @@
-import type { DataOverview } from '../data/overview.js';
-import { type ClaimCheck, claimText } from '../explain/personas.js';
+import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
 import { PALETTE } from './charts.js';
 
@@ -90,28 +89,10 @@ export function reportHtml({ run, model, tree, charts }: ReportData): string {
   const dated = run.data?.dated !== false;
   const numericCount = model.features.filter((f) => f.type === 'numeric').length;
   const segs = model.segments;
-  const profiles = (run.segments ?? []) as {
-    id: number;
-    name: string;
-    description: string;
-    action: string;
-    size: number;
-    shareCustomers: number;
-    shareRevenue: number | null;
-    means: Record<string, number | null>;
-    distinguishing: { feature: string; z: number; direction: string }[];
-    claims?: ClaimCheck[];
-  }[];
+  const profiles = run.segments;
   const features = model.features;
-  const rules = (run.explain?.rules ?? []) as {
-    segmentId: number;
-    text: string;
-    sentence: string;
-    conditions: number;
-    holdout: Record<string, number>;
-    fidelity: Record<string, number>;
-  }[];
-  const sources = (run.overview?.sources ?? []) as DataOverview['sources'];
+  const rules = run.explain.rules;
+  const sources = run.overview.sources;
   const pick = (kind: string) => features.find((f) => f.feature === kind)?.name;
   const r = pick('recency_days');
   const f = pick('frequency');
@@ -247,7 +228,7 @@ ${table(
               'stability',
               'smallest segment',
             ],
-            cl.metrics.map((x: Record<string, number | null>) => [
+            cl.metrics.map((x) => [
               String(x.k),
               num(x.inertia, 1),
               num(x.silhouette, 3),
@@ -343,7 +324,7 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
       .join('')}`,
   });
 
-  const warnings = (run.warnings ?? []) as { code: string; message: string }[];
+  const warnings = run.warnings;
   sections.push({
     id: 'quality',
     title: 'Data quality',

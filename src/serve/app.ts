@@ -7,6 +7,7 @@ import { isSegmintError, SegmintError } from '../core/errors.js';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
 import { normaliseId } from '../model/sql.js';
 import { HistoryReader, type RunRow } from '../pipeline/history.js';
+import { readRunRecord } from '../pipeline/record.js';
 import { dashboardHtml } from './dashboard.js';
 import { featuresFromOrders } from './orders.js';
 import { openApiOf, type Route, registerRoutes, route, sendError } from './routes.js';
@@ -55,7 +56,7 @@ function loadLatest(workspace: string): Loaded | null {
   if (!existsSync(join(latest, 'model.json'))) return null;
   const runDir = realpathSync(latest);
   const model = parseModel(JSON.parse(readFileSync(join(runDir, 'model.json'), 'utf8')));
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { runId: string };
+  const run = readRunRecord(join(runDir, 'run.json'));
   return {
     model,
     runId: run.runId,
@@ -426,7 +427,7 @@ function apiRoutes(c: Ctx): Route[] {
       handler: async ({ params }) => {
         const run = await c.findRun(params.id);
         const file = run.runDir ? join(run.runDir, 'run.json') : null;
-        const record = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : null;
+        const record = file && existsSync(file) ? readRunRecord(file) : null;
         return { ...run, record };
       },
     }),
@@ -483,7 +484,7 @@ function apiRoutes(c: Ctx): Route[] {
           : null;
         const migration =
           c.current() && existsSync(join((c.current() as Loaded).runDir, 'run.json'))
-            ? JSON.parse(readFileSync(join((c.current() as Loaded).runDir, 'run.json'), 'utf8')).migration
+            ? readRunRecord(join((c.current() as Loaded).runDir, 'run.json')).migration
             : null;
         return dashboardHtml({
           model: c.current()?.model ?? null,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModelSchema } from '../model/model.js';
+import { RunRecordSchema } from '../pipeline/record.js';
 
 /** Request and response bodies of the scoring API: one zod schema each, also the OpenAPI source. */
 export const FeatureValue = z.union([z.number(), z.string(), z.null()]);
@@ -129,7 +130,7 @@ export const RunRow = z.object({
 });
 export const RunsResponse = z.object({ running: z.boolean(), runs: z.array(RunRow) });
 export const RunResponse = RunRow.extend({
-  record: z.record(z.string(), z.unknown()).nullable().describe("The run's run.json."),
+  record: RunRecordSchema.nullable().describe("The run's run.json."),
 });
 export const HealthResponse = z.object({
   ok: z.boolean(),

@@ -270,6 +270,17 @@ describe('bad input gets a coded error and nothing is lost', () => {
     );
     assert.equal(existsSync(target), false);
     assert.deepEqual(listDir(join(dir, 'atomic')), []);
+    // No temporary path in what the user reads: the error names the folder being built.
+    const named = await buildDirAtomic(target, async (tmp) => {
+      throw new SegmintError('DATA_READ', `Cannot read ${join(tmp, 'run.json')}`, {
+        where: { file: join(tmp, 'run.json') },
+      });
+    }).catch((e: SegmintError) => e);
+    assert.ok(named instanceof SegmintError);
+    assert.equal(named.code, 'DATA_READ');
+    assert.equal(named.message, `Cannot read ${join(target, 'run.json')}`);
+    assert.equal(named.where.file, join(target, 'run.json'));
+    assert.doesNotMatch(named.message, /\.tmp-/);
   });
 });
 

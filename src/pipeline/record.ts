@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { KMetrics, Selection } from '../cluster/select.js';
+import type { Warning } from '../core/errors.js';
+import { SegmintError } from '../core/errors.js';
+import type { LedgerEntry } from '../data/cleaning-rules.js';
+import type { DataOverview } from '../data/overview.js';
+import type { SegmentRule } from '../explain/explain.js';
+import type { SegmentProfile } from '../explain/profile.js';
+import type { FeatureColumn } from '../features/build.js';
+import type { Refinement } from './refine.js';
+import type { Migration } from './stable.js';
+
+type RuleRecord = Pick<SegmentRule, 'text' | 'sentence' | 'conditions' | 'holdout' | 'fidelity'>;
+export type RefineRecord = Pick<
+  Refinement,
+  'segmentId' | 'reason' | 'k' | 'target' | 'targetId' | 'valueFeatures' | 'subsegments'
+> & { rule: RuleRecord | null };
+export type ExplainRuleRecord = RuleRecord & {
+  segmentId: number;
+  rounded: { text: string; fidelity: SegmentRule['fidelity'] } | null;
+};
+export interface InputRecord {
+  source: string;
+  kind: string;
+  file: string;
+  rows: number;
+  bytes: number | null;
+}
+
+/**
+ * run.json: the record of one run, written by the pipeline and parsed, not cast, by everything that
+ * reads it (the report, the server, stable ids, the history's repair). The parts read field by field
+ * are checked here in full; the large descriptive parts (profiles, the data overview, the metrics
+ * of each k) are checked for their shape and typed by the interfaces that write them.
+ */
+const objectsWith =
+  <T>(keys: string[]) =>
+  (v: unknown): v is T =>
+    Array.isArray(v) && v.every((x) => x && typeof x === 'object' && keys.every((k) => k in x));
+const objectWith =
+  <T>(keys: string[]) =>
+  (v: unknown): v is T =>
+    !!v && typeof v === 'object' && !Array.isArray(v) && keys.every((k) => k in v);
+
+export const RunRecordSchema = z.object({
+  kind: z.literal('segmint.run'),
+  schemaVersion: z.literal(1),
+  runId: z.string().min(1),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  versions: z.object({ segmint: z.string(), node: z.string(), duckdb: z.string() }),
+  recipe: z.object({
+    file: z.string().nullable(),
+    hash: z.string(),
+    resolved: z.unknown(),
+  }),
+  inputs: z.custom<InputRecord[]>(objectsWith(['source', 'kind', 'file', 'rows']), 'the inputs read'),
+  data: z.object({
+    customers: z.number().int(),
+    referenceDate: z.string().nullable(),
+    dated: z.boolean(),
+    windowStart: z.string().nullable(),
+    orders: z.unknown(),
+  }),
+  ledger: z.custom<LedgerEntry[]>(
+    objectsWith(['source', 'rule', 'removed', 'remaining']),
+    'a cleaning ledger',
+  ),
+  overview: z.custom<DataOverview>(objectWith(['sources', 'distributions']), 'a data overview'),
+  features: z.custom<FeatureColumn[]>(objectsWith(['name', 'type']), 'feature columns'),
+  prep: z.object({
+    outputNames: z.array(z.string()),
+    dropped: z.array(z.object({ name: z.string(), reason: z.string() })),
+  }),
+  cluster: z.looseObject({
+    method: z.string(),
+    linkage: z.string().nullable(),
+    k: z.number().int().min(1),
+    reason: z.string(),
+    elbowK: z.number().int().nullable(),
+    silhouetteK: z.number().int().nullable(),
+    seed: z.number().int(),
+    nInit: z.number().int(),
+    metrics: z.custom<KMetrics[]>(objectsWith(['k', 'inertia']), 'metrics per k'),
+    restarts: z.unknown(),
+    dendrogram: z.custom<Selection['dendrogram']>((v) => v === null || objectWith(['merges', 'n'])(v)),
+  }),
+  segments: z.custom<SegmentProfile[]>(
+    objectsWith(['id', 'name', 'action', 'size', 'means', 'stats']),
+    'segment profiles (id, name, action, size, means, stats)',
+  ),
+  refine: z
+    .custom<RefineRecord>(objectWith(['segmentId', 'k', 'subsegments', 'target']), 'a refinement')
+    .nullable(),
+  migration: z
+    .custom<Migration>(objectWith(['previousRunId', 'matrix', 'stayed', 'moved']), 'a migration')
+    .nullable(),
+  rfm: z.looseObject({ bins: z.number().int() }).nullable(),
+  clv: z
+    .looseObject({ unit: z.string(), segments: z.array(z.looseObject({ segmentId: z.number() })) })
+    .nullable(),
+  explain: z.object({
+    rules: z.custom<ExplainRuleRecord[]>(objectsWith(['segmentId', 'text', 'holdout', 'fidelity']), 'rules'),
+    tree: z.looseObject({ fidelity: z.number(), text: z.string() }).nullable(),
+  }),
+  warnings: z.custom<Warning[]>(objectsWith(['code', 'message']), 'warnings'),
+  timings: z.record(z.string(), z.number()),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** Parses a run record; what is not one is MODEL_INVALID naming the file and the field. */
+export function parseRunRecord(raw: unknown, file = 'run.json'): RunRecord {
+  const r = RunRecordSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue.path.map(String).join('.');
+  throw new SegmintError(
+    'MODEL_INVALID',
+    `${file} is not a run record of this segmint: ${field || '(top)'}: ${issue.message}`,
+    {
+      where: { file, ...(field ? { path: field } : {}) },
+      hint: 'Point at a run folder written by `segmint run` (e.g. <out>/latest); a run from an older segmint can be made again with segmint run.',
+    },
+  );
+}
+
+/** Reads and parses <runDir>/run.json. */
+export function readRunRecord(file: string): RunRecord {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new SegmintError('DATA_READ', `Cannot read ${file}: ${(e as Error).message}`, {
+      where: { file },
+      hint: 'Point at a run folder written by `segmint run` (e.g. <out>/latest).',
+    });
+  }
+  return parseRunRecord(raw, file);
+}

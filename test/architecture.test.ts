@@ -53,3 +53,44 @@ test('imports flow down the layer list, never up (numeric layers import only cor
     }
   }
 });
+
+/**
+ * The house, lowest room first: a room imports only rooms below it (static and dynamic imports
+ * alike), so the rooms never form a cycle. A new room must be placed here.
+ */
+const HOUSE = [
+  'core',
+  'config',
+  'kernels',
+  'data',
+  'prep',
+  'metrics',
+  'explain',
+  'cluster',
+  'model',
+  'parallel',
+  'clv',
+  'features',
+  'report',
+  'engine',
+  'pipeline',
+  'demo',
+  'serve',
+  'cli',
+];
+
+test('every room imports only the rooms below it in the house', () => {
+  const rooms = readdirSync(join(ROOT, 'src')).filter((f) => statSync(join(ROOT, 'src', f)).isDirectory());
+  for (const room of rooms) assert.ok(HOUSE.includes(room), `src/${room} is not placed in the house`);
+  for (const f of files(join(ROOT, 'src'))) {
+    const room = relative(join(ROOT, 'src'), f).split('/')[0];
+    if (!HOUSE.includes(room)) continue;
+    for (const m of readFileSync(f, 'utf8').matchAll(/(?:from |import\()'\.\.\/([a-z]+)\//g)) {
+      const target = m[1];
+      assert.ok(
+        HOUSE.indexOf(target) < HOUSE.indexOf(room),
+        `${relative(ROOT, f)} (room ${room}) imports ../${target}, which is not below it`,
+      );
+    }
+  }
+});

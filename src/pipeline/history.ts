@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactSecrets } from '../core/redact.js';
 import { Duck, qs } from '../data/duck.js';
-import { type RunRecord, readRunRecord } from './record.js';
+import { type RunRecord, readRunRecord } from '../model/record.js';
 
 /** The workspace database beside the runs: every run, its status, and every customer's tags. */
 export const historyFile = (outDir: string): string => join(outDir, 'history.duckdb');

@@ -34,6 +34,7 @@ import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js'
 import { rulesFiles } from '../explain/rule-files.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
+import type { RunRecord } from '../model/record.js';
 import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
@@ -44,7 +45,6 @@ import { toCsv } from './csv.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { reconcileHistory, recordRun } from './history.js';
-import type { RunRecord } from './record.js';
 import { refineSegment } from './refine.js';
 import { loadPreviousRun, migration, stableIds } from './stable.js';
 

@@ -5,7 +5,7 @@ import type { Warning } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { type Duck, qs } from '../data/duck.js';
 import { type Model, parseModel } from '../model/model.js';
-import { readRunRecord } from './record.js';
+import { type Migration, readRunRecord } from '../model/record.js';
 
 export interface PreviousRun {
   runId: string;
@@ -148,15 +148,7 @@ export function stableIds(
   return { position, continues, warnings };
 }
 
-export interface Migration {
-  previousRunId: string;
-  /** Customers in both runs, by previous and new segment. */
-  matrix: { from: string; to: string; count: number }[];
-  stayed: number;
-  moved: number;
-  newCustomers: number;
-  departed: number;
-}
+export type { Migration } from '../model/record.js';
 
 /** Who moved where since the previous run; new and departed customers counted apart. */
 export function migration(

@@ -6,7 +6,7 @@ import { Duck, qi, qs } from '../data/duck.js';
 import type { Tree } from '../explain/tree.js';
 import { silhouetteSamples } from '../metrics/quality.js';
 import { type Model, parseModel } from '../model/model.js';
-import { type RunRecord, readRunRecord } from '../pipeline/record.js';
+import { type RunRecord, readRunRecord } from '../model/record.js';
 import { pca, project } from '../prep/pca.js';
 import { applyPrep, type PrepParams } from '../prep/prepare.js';
 import {
@@ -34,7 +34,7 @@ import { treeSvg } from './tree-svg.js';
 export const MAP_SAMPLE = 3000;
 export const SIL_SAMPLE = 1500;
 
-export type { RunRecord } from '../pipeline/record.js';
+export type { RunRecord } from '../model/record.js';
 
 export interface ReportData {
   run: RunRecord;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelSchema } from '../model/model.js';
-import { RunRecordSchema } from '../pipeline/record.js';
+import { RunRecordSchema } from '../model/record.js';
 
 /** Request and response bodies of the scoring API: one zod schema each, also the OpenAPI source. */
 export const FeatureValue = z.union([z.number(), z.string(), z.null()]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { recipeFromObject } from '../../src/config/load.js';
 import type { SegmintError } from '../../src/core/errors.js';
-import { readRunRecord } from '../../src/pipeline/record.js';
+import { readRunRecord } from '../../src/model/record.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { buildReport } from '../../src/report/build.js';
 import { TRANSACTIONS, TX_SOURCE } from '../features/shop-fixture.js';

@@ -7,15 +7,38 @@ import type { LedgerEntry } from '../data/cleaning-rules.js';
 import type { DataOverview } from '../data/overview.js';
 import type { SegmentRule } from '../explain/explain.js';
 import type { SegmentProfile } from '../explain/profile.js';
-import type { FeatureColumn } from '../features/build.js';
-import type { Refinement } from './refine.js';
-import type { Migration } from './stable.js';
 
 type RuleRecord = Pick<SegmentRule, 'text' | 'sentence' | 'conditions' | 'holdout' | 'fidelity'>;
-export type RefineRecord = Pick<
-  Refinement,
-  'segmentId' | 'reason' | 'k' | 'target' | 'targetId' | 'valueFeatures' | 'subsegments'
-> & { rule: RuleRecord | null };
+export interface RefineRecord {
+  segmentId: number;
+  reason: string;
+  k: number;
+  target: string;
+  targetId: string;
+  valueFeatures: string[];
+  subsegments: { id: string; size: number; valueScore: number; means: Record<string, number | null> }[];
+  rule: RuleRecord | null;
+}
+
+/** Who moved where since the previous run; new and departed customers counted apart. */
+export interface Migration {
+  previousRunId: string;
+  /** Customers in both runs, by previous and new segment. */
+  matrix: { from: string; to: string; count: number }[];
+  stayed: number;
+  moved: number;
+  newCustomers: number;
+  departed: number;
+}
+
+/** A feature column as run.json lists it. */
+export interface FeatureRecord {
+  name: string;
+  type: 'numeric' | 'categorical';
+  /** The catalogue entry it comes from. */
+  feature: string;
+  description: string;
+}
 export type ExplainRuleRecord = RuleRecord & {
   segmentId: number;
   rounded: { text: string; fidelity: SegmentRule['fidelity'] } | null;
@@ -68,7 +91,7 @@ export const RunRecordSchema = z.object({
     'a cleaning ledger',
   ),
   overview: z.custom<DataOverview>(objectWith(['sources', 'distributions']), 'a data overview'),
-  features: z.custom<FeatureColumn[]>(objectsWith(['name', 'type']), 'feature columns'),
+  features: z.custom<FeatureRecord[]>(objectsWith(['name', 'type']), 'feature columns'),
   prep: z.object({
     outputNames: z.array(z.string()),
     dropped: z.array(z.object({ name: z.string(), reason: z.string() })),

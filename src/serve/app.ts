@@ -243,13 +243,23 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   // The key is checked on the route fastify matched (after it decoded the path), never on the raw
   // URL: /%761/segments is /v1/segments and needs the key too. With a key set, the dashboard needs
   // it as well (a browser asks for it: any user name, the key as the password).
+  const apiKey = deps.apiKey;
   registerRoutes(app, routes, {
     ...(deps.checkResponses ? { checkResponses: true } : {}),
-    authorize: (req, reply, r) => {
-      if (!deps.apiKey || !r.key || keyMatches(presentedKey(req.headers), deps.apiKey)) return;
-      if (r.response === 'html') reply.header('www-authenticate', 'Basic realm="segmint", charset="UTF-8"');
-      return sendError(reply, new SegmintError('UNAUTHORIZED', 'A valid API key is needed for this route.'));
-    },
+    // Without a key no route has a hook to run.
+    ...(apiKey
+      ? {
+          authorize: (req, reply, r) => {
+            if (!r.key || keyMatches(presentedKey(req.headers), apiKey)) return;
+            if (r.response === 'html')
+              reply.header('www-authenticate', 'Basic realm="segmint", charset="UTF-8"');
+            return sendError(
+              reply,
+              new SegmintError('UNAUTHORIZED', 'A valid API key is needed for this route.'),
+            );
+          },
+        }
+      : {}),
   });
   return Object.assign(app, { reloadModel });
 }

@@ -227,7 +227,9 @@ export function registerRoutes(app: FastifyInstance, routes: Route[], opts: Regi
     app.route({
       method: r.method,
       url: r.path,
-      ...(opts.authorize ? { onRequest: async (req, reply) => opts.authorize?.(req, reply, r) } : {}),
+      ...(opts.authorize && r.key
+        ? { onRequest: async (req, reply) => opts.authorize?.(req, reply, r) }
+        : {}),
       handler: async (req, reply) => {
         const out = await r.handler({
           body: validate(r.body, req.body, 'body'),

@@ -372,9 +372,9 @@ export const PrepSpec = z.strictObject({
       'standard: (x - mean) / sd; minmax: to [0, 1]; robust: (x - median) / IQR; none. One-hot columns stay 0/1.',
     ),
   weights: z
-    .record(z.string(), z.number().min(0))
+    .record(z.string(), z.number().min(0).max(1000))
     .default({})
-    .describe('Per-feature multipliers applied after scaling (business weights).'),
+    .describe('Per-feature multipliers applied after scaling (business weights), from 0 to 1,000.'),
   exclude: z
     .array(z.string())
     .default([])

@@ -233,6 +233,23 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         },
       );
     }
+    // A value the preparation cannot place (a huge raw value, scaled or weighted past the largest
+    // double) stops here, named, rather than inside the clustering.
+    {
+      const { rows, cols, data: X } = prep.matrix;
+      for (let i = 0; i < rows * cols; i++) {
+        if (Number.isFinite(X[i])) continue;
+        const column = prep.params.outputNames[i % cols];
+        throw new SegmintError(
+          'DATA_NONFINITE',
+          `The prepared value of "${column}" for customer ${table.ids[Math.floor(i / cols)]} is not finite: its feature value is too large for the scaling${recipe.prep.weights[column] ? ' and weight' : ''}.`,
+          {
+            where: { path: 'prep', column },
+            hint: 'Fix or filter the huge values in the source, cap them (cleaning.cap), log-transform the feature (prep.log), or lower its weight.',
+          },
+        );
+      }
+    }
     done(
       `${prep.matrix.cols} prepared columns${
         prep.params.steps.some((s) => s.type === 'numeric' && s.log)

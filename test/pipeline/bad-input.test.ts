@@ -52,8 +52,8 @@ const NASTY: unknown[] = [
   "'; DROP TABLE tx; --",
   '"quoted"',
   ['recency_days', 'recency_days'],
-  { feature: 'custom', name: 'x', sql: 'sum(no_such_column)' },
-  { feature: 'custom', name: 'y', sql: "sum(price) / 0 + 'a'" },
+  { feature: 'custom', as: 'x', sql: 'sum(no_such_column)' },
+  { feature: 'custom', as: 'y', sql: "sum(price) / 0 + 'a'" },
 ];
 /** Values a path may well accept, so that half the cases get past validation into the run. */
 const EDGY: unknown[] = [
@@ -176,6 +176,56 @@ const CELLS = [
   'NULL',
 ];
 
+/** Values the schema accepts at their path, odd for the data: these cases reach the pipeline. */
+const VALID_EDGES: [string, unknown][] = [
+  ['cluster.k', 1],
+  ['cluster.k', 3],
+  ['cluster.k', 50],
+  ['cluster.nInit', 1000],
+  ['cluster.method', 'hierarchical'],
+  ['cluster.method', 'minibatch'],
+  ['cluster.method', 'twostep'],
+  ['cluster.method', 'rfm'],
+  ['window.days', 0],
+  ['window.days', 1],
+  ['window.days', 36600],
+  ['window.referenceDate', '1990-01-01'],
+  ['window.referenceDate', '2100-01-01'],
+  ['window.referenceDate', '2024-01-02'],
+  ['cleaning.cancellations', 'net'],
+  ['cleaning.cancellations', 'keep'],
+  ['cleaning.cancelPrefix', ''],
+  ['cleaning.nonPositivePrice', 'keep'],
+  ['cleaning.duplicates', 'keep'],
+  ['cleaning.nonProductCodes', []],
+  ['cleaning.badRows', 'drop'],
+  ['cleaning.cap', { upper: 0.5, lower: 0.5 }],
+  ['cleaning.cap', { upper: 1, columns: ['price'] }],
+  ['cleaning.filters', [{ column: 'Country', in: ['Nowhere'] }]],
+  ['cleaning.filters', [{ column: 'Country', notIn: ['United Kingdom'] }]],
+  ['cleaning.filters', [{ column: 'Quantity', in: [10] }]],
+  ['prep.impute', 'constant'],
+  ['prep.imputeValue', 1e308],
+  ['prep.log', 'none'],
+  ['prep.log', ['monetary', 'frequency']],
+  ['prep.scaler', 'none'],
+  ['prep.scaler', 'robust'],
+  ['prep.weights', { monetary: 0 }],
+  ['prep.weights', { monetary: 1e6 }],
+  ['features', ['monetary']],
+  ['features', ['recency_days', 'tenure_days', 'avg_days_between_orders', 'unique_products']],
+  ['features', ['recency_days', { feature: 'category_share', top: 50 }]],
+  ['features', ['frequency', { feature: 'custom', as: 'lines', sql: 'count(*)' }]],
+  ['features', ['frequency', { feature: 'custom', as: 'half', sql: 'sum(quantity) / 0' }]],
+  ['output.formats', ['parquet']],
+  ['output.includeFeatures', false],
+  ['refine', { segment: 1 }],
+  ['clv', {}],
+  ['sources.tx.orderKey', 'day'],
+  ['sources.tx.roles.category', 'Country'],
+  ['sources.tx.roles.product', 'Description'],
+];
+
 type Rng = () => number;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
 
@@ -194,8 +244,9 @@ function badRecipe(rng: Rng): { recipe: unknown; what: string } {
   const recipe = structuredClone(base) as Record<string, unknown>;
   const what: string[] = [];
   for (let n = rng() < 0.7 ? 1 : 2; n > 0; n--) {
-    const path = pick(rng, PATHS);
-    const value = pick(rng, rng() < 0.5 ? EDGY : NASTY);
+    // Half the mutations are values the schema takes (so the run goes on into the data), half odd.
+    const [path, value] =
+      rng() < 0.5 ? pick(rng, VALID_EDGES) : [pick(rng, PATHS), pick(rng, rng() < 0.5 ? EDGY : NASTY)];
     setPath(recipe, path, structuredClone(value));
     what.push(`${path} = ${JSON.stringify(value)?.slice(0, 40)}`);
   }
@@ -304,7 +355,8 @@ describe('generated bad input: coded errors only (seeded)', () => {
     }
     t.diagnostic(JSON.stringify(Object.fromEntries(seen)));
     // The generator reaches the validation and the pipeline both.
-    assert.ok((seen.get('RECIPE_INVALID') ?? 0) > CASES / 4, JSON.stringify([...seen]));
+    assert.ok((seen.get('RECIPE_INVALID') ?? 0) > CASES / 5, JSON.stringify([...seen]));
+    assert.ok((seen.get('ok') ?? 0) > CASES / 5, JSON.stringify([...seen]));
     assert.ok(seen.size >= 3, JSON.stringify([...seen]));
   });
 

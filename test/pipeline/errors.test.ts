@@ -134,6 +134,30 @@ describe('bad input gets a coded error and nothing is lost', () => {
     );
   });
 
+  test('a feature too large for its scaling and weight is DATA_NONFINITE naming it, not a crash in k-means', async () => {
+    const err = await expectError(
+      {
+        ...ok,
+        features: ['frequency', { feature: 'custom', as: 'big', sql: 'max(price) * 1e306' }],
+        prep: { log: 'none', scaler: 'none', weights: { big: 1000 } },
+      },
+      'DATA_NONFINITE',
+      /"big" for customer \w+ is not finite/,
+      { column: 'big', path: 'prep' },
+    );
+    assert.match(err.hint, /cleaning\.cap|prep\.log/);
+    // Sums too large for exact arithmetic are the same error, in plain words.
+    writeFileSync(
+      join(dir, 'huge.csv'),
+      TRANSACTIONS.replace('2024-01-05 12:00:00,1.50', '2024-01-05 12:00:00,1e200'),
+    );
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, path: 'huge.csv' } } },
+      'DATA_NONFINITE',
+      /^A value in the data is too large for the arithmetic/,
+    );
+  });
+
   test('nothing left after cleaning', async () => {
     await expectError(
       { ...ok, cleaning: { filters: [{ column: 'Country', in: ['Atlantis'] }] } },

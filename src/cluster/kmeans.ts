@@ -683,10 +683,41 @@ export function assignWith(
 }
 
 /** Nearest centre for each row of X. */
+/** Up to this many row-centre pairs are scored here, without the kernels' memory (the API scores one row a call). */
+export const SMALL_PREDICT = 4096;
+
+/**
+ * The nearest centre of a few rows, in the kernels' own arithmetic (sqDistRows sums as they do; the
+ * first of equal distances wins, as there), so the labels and distances are the same bits.
+ */
+function predictSmall(
+  model: Pick<KMeansModel, 'centers' | 'k'>,
+  X: Matrix,
+): { labels: Int32Array; distances: Float64Array } {
+  const { rows: n, cols: d, data } = X;
+  const labels = new Int32Array(n);
+  const distances = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let d1 = Number.POSITIVE_INFINITY;
+    let b1 = 0;
+    for (let c = 0; c < model.k; c++) {
+      const s = sqDistRows(data, i, model.centers, c, d);
+      if (s < d1) {
+        d1 = s;
+        b1 = c;
+      }
+    }
+    labels[i] = b1;
+    distances[i] = Math.sqrt(d1);
+  }
+  return { labels, distances };
+}
+
 export function predictKMeans(
   model: Pick<KMeansModel, 'centers' | 'k'>,
   X: Matrix,
 ): { labels: Int32Array; distances: Float64Array } {
+  if (X.rows * model.k <= SMALL_PREDICT) return predictSmall(model, X);
   const ctx = kernelContext();
   const r = drive(assignSteps(ctx, X, model.centers, model.k, false), serialExecutor(ctx));
   const distances = r.sqDist;

@@ -8,6 +8,7 @@ import {
   lloyd,
   meanVariance,
   predictKMeans,
+  SMALL_PREDICT,
   transformKMeans,
 } from '../../src/cluster/kmeans.js';
 import { fromRows, takeRows } from '../../src/core/matrix.js';
@@ -161,4 +162,35 @@ describe('k-means', () => {
       { numRuns: 25, seed: 42 },
     );
   });
+});
+
+test('scoring a few rows gives the bits the kernels give for the same rows among many', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: 8 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.integer({ min: 0, max: 1_000_000 }),
+      (k, d, n, seed) => {
+        const rng = createRng(seed);
+        const value = () => (rng() < 0.1 ? 0 : (rng() - 0.5) * 10 ** Math.floor(rng() * 6));
+        const centers = Array.from({ length: k * d }, value);
+        // Rows that tie two centres exactly are included: the first centre wins in both paths.
+        const rows = Array.from({ length: n }, (_, i) =>
+          i === 0 && k > 1 ? centers.slice(0, d) : Array.from({ length: d }, value),
+        );
+        const small = predictKMeans({ centers, k }, fromRows(rows));
+        assert.ok(n * k <= SMALL_PREDICT);
+        // Enough copies that the kernel path is taken.
+        const copies = Math.ceil((SMALL_PREDICT + 1) / (n * k));
+        const big = predictKMeans(
+          { centers, k },
+          fromRows(Array.from({ length: copies }, () => rows).flat()),
+        );
+        assert.deepEqual(small.labels, big.labels.subarray(0, n));
+        assert.deepEqual(small.distances, big.distances.subarray(0, n));
+      },
+    ),
+    { numRuns: 60, seed: 16 },
+  );
 });

@@ -7,6 +7,9 @@ import { type SqlKit, sqlKit } from '../model/sql.js';
 import { checkAbort, type Engine, type EngineColumn, type EngineParams, type Row } from './engine.js';
 import type { EngineRunOptions } from './kmeans.js';
 
+/** The largest magnitude a number in the data may have: exact sums use DECIMAL(38, 10). */
+export const EXACT_LIMIT = 1e27;
+
 /** One source as the engine sees it: a table with its columns (engine type names). */
 export interface EngineSource extends PlanSource {
   spec: SourceSpec;
@@ -295,17 +298,21 @@ export class EngineSession {
     const { fx, q } = this.kit;
     const at = (line: number | null) => (line === null ? '' : `, line ${line}`);
     const numbers = checks.filter((c) => c.code === 'DATA_BAD_NUMBER');
-    const infinite = numbers.map((k) => fx.orFalse(fx.nonFinite(k.parsed)));
+    // Beyond EXACT_LIMIT a value is finite but no exact sum can hold it (sums that feed outputs
+    // are exact decimals): named here, with its line, rather than failing later inside a sum.
+    const infinite = numbers.map((k) =>
+      fx.orFalse(`(${fx.nonFinite(k.parsed)} OR abs(${k.parsed}) >= ${this.kit.num(EXACT_LIMIT)})`),
+    );
     const nonFinite = numbers.length ? await this.countRows(from, infinite.join(' OR ')) : 0;
     for (const [i, k] of nonFinite ? numbers.entries() : []) {
       const hit = await this.firstWhere(src, from, infinite[i], k.parsed);
       if (hit)
         throw new SegmintError(
           'DATA_NONFINITE',
-          `${src.file}${at(hit.line)}, column "${k.column}": the value is ${hit.v === null ? 'NaN' : String(hit.v)}, not a finite number.`,
+          `${src.file}${at(hit.line)}, column "${k.column}": the value is ${hit.v === null ? 'NaN' : String(hit.v)}, ${typeof hit.v === 'number' && Number.isFinite(hit.v) ? `larger than the ${EXACT_LIMIT.toExponential()} segmint's exact sums can hold` : 'not a finite number'}.`,
           {
             where: { file: src.file, ...(hit.line === null ? {} : { line: hit.line }), column: k.column },
-            hint: 'Remove or correct the value (a number too large for a double, Infinity or NaN) in the data.',
+            hint: `Remove or correct the value (Infinity, NaN, or a number of ${EXACT_LIMIT.toExponential()} or more) in the data.`,
           },
         );
     }

@@ -146,7 +146,7 @@ describe('bad input gets a coded error and nothing is lost', () => {
       { column: 'big', path: 'prep' },
     );
     assert.match(err.hint, /cleaning\.cap|prep\.log/);
-    // Sums too large for exact arithmetic are the same error, in plain words.
+    // A value no exact sum can hold is named with its line and column before any sum is taken.
     writeFileSync(
       join(dir, 'huge.csv'),
       TRANSACTIONS.replace('2024-01-05 12:00:00,1.50', '2024-01-05 12:00:00,1e200'),
@@ -154,7 +154,8 @@ describe('bad input gets a coded error and nothing is lost', () => {
     await expectError(
       { ...ok, sources: { tx: { ...TX_SOURCE, path: 'huge.csv' } } },
       'DATA_NONFINITE',
-      /^A value in the data is too large for the arithmetic/,
+      /huge\.csv, line 6, column "Price": the value is 1e\+200, larger than the 1e\+27 segmint's exact sums can hold/,
+      { line: 6, column: 'Price' },
     );
   });
 

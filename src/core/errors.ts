@@ -52,7 +52,7 @@ export const ERROR_CODES = {
   DATA_EMPTY: { category: 'data', hint: 'Loosen the cleaning rules, filters or the analysis window.' },
   DATA_NONFINITE: {
     category: 'data',
-    hint: 'Fix or filter the infinite values in the source; NaN and nulls are imputed.',
+    hint: 'Fix or filter the value named (Infinity, NaN, or a number of 1e27 or more) in the source; missing values are imputed.',
   },
   DATA_TOO_FEW_CUSTOMERS: {
     category: 'data',

@@ -97,8 +97,6 @@ export async function recordRun(
 
 const RUNS_SQL =
   "SELECT run_id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS s, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, status, customers, k, recipe_hash, run_dir, error FROM runs ORDER BY started_at DESC, run_id DESC";
-const CUSTOMER_SQL =
-  "SELECT t.run_id, strftime(r.finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, t.segment_id, t.segment_name FROM tags t JOIN runs r USING (run_id) WHERE t.customer_id = $c AND r.status = 'succeeded' ORDER BY r.finished_at DESC, t.run_id DESC";
 
 export interface CustomerRun {
   runId: string;
@@ -122,16 +120,6 @@ async function queryRuns(h: Duck): Promise<RunRow[]> {
   }));
 }
 
-async function queryCustomer(h: Duck, customerId: string): Promise<CustomerRun[]> {
-  const rows = await h.all(CUSTOMER_SQL, { c: customerId });
-  return rows.map((r) => ({
-    runId: String(r.run_id),
-    finishedAt: String(r.f),
-    segmentId: Number(r.segment_id),
-    segmentName: String(r.segment_name),
-  }));
-}
-
 /** Runs a query on the history file (opened for it and closed after), or gives `none` without one. */
 async function onHistory<T>(outDir: string, none: T, q: (h: Duck) => Promise<T>): Promise<T> {
   if (!existsSync(historyFile(outDir))) return none;
@@ -144,10 +132,6 @@ async function onHistory<T>(outDir: string, none: T, q: (h: Duck) => Promise<T>)
 }
 
 export const listRuns = (outDir: string): Promise<RunRow[]> => onHistory(outDir, [], queryRuns);
-
-/** A customer's segment in every successful run, newest first. */
-export const customerHistory = (outDir: string, customerId: string): Promise<CustomerRun[]> =>
-  onHistory(outDir, [], (h) => queryCustomer(h, customerId));
 
 /** Every customer's runs, held compactly: a customer's entries are offsets[k]..offsets[k+1]. */
 interface CustomerIndex {

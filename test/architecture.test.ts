@@ -74,6 +74,7 @@ const HOUSE = [
   'report',
   'engine',
   'pipeline',
+  'campaign',
   'demo',
   'serve',
   'cli',

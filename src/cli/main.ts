@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { registerCampaign } from './cmd-campaign.js';
 import { registerCluster } from './cmd-cluster.js';
 import { registerDemo } from './cmd-demo.js';
 import { registerInit } from './cmd-init.js';
@@ -26,6 +27,7 @@ export function buildCli(io: Io = processIo): Command {
   registerCluster(program, io);
   registerReport(program, io);
   registerServe(program, io);
+  registerCampaign(program, io);
   return program;
 }
 

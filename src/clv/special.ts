@@ -1,21 +1,5 @@
-/** Special functions for the customer-base models: log-gamma, log-beta, Gauss's hypergeometric 2F1. */
-
-const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-];
-
-/** ln Γ(x) for x > 0 (Lanczos, g = 7; about 15 significant digits). */
-export function lgamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
-  const z = x - 1;
-  let a = LANCZOS[0];
-  const t = z + 7.5;
-  for (let i = 1; i < 9; i++) a += LANCZOS[i] / (z + i);
-  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-export const lbeta = (a: number, b: number): number => lgamma(a) + lgamma(b) - lgamma(a + b);
+/** Special functions for the customer-base models: Gauss's hypergeometric 2F1 (log-gamma and log-beta live in core/special). */
+export { lbeta, lgamma } from '../core/special.js';
 
 /**
  * Gauss's hypergeometric function 2F1(a, b; c; z) for z < 1: the power series for 0 <= z < 1

@@ -129,6 +129,16 @@ export const ERROR_CODES = {
     status: 404,
     hint: 'Check the id; a customer is known once a run in this workspace has tagged them.',
   },
+  UNKNOWN_CAMPAIGN: {
+    category: 'usage',
+    status: 404,
+    hint: 'segmint campaign list (or GET /v1/campaigns) names the campaigns of this workspace.',
+  },
+  CAMPAIGN_EXISTS: {
+    category: 'usage',
+    status: 409,
+    hint: 'Choose another name, or re-plan it with --replace (its members and measurements are replaced).',
+  },
   UNKNOWN_RUN: { category: 'usage', status: 404, hint: 'GET /v1/runs lists the runs of this workspace.' },
   NO_REPORT: {
     category: 'usage',

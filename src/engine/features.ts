@@ -342,9 +342,13 @@ async function build(
   // warehouse table would make costly); and the order distributions.
   const overview: DataOverview = {
     sources: [],
-    distributions: await orderDistributions({ dialect: engine.dialect, all }, tx, params),
+    distributions: await orderDistributions(
+      { dialect: engine.dialect, all },
+      run.overview === false ? null : tx,
+      params,
+    ),
   };
-  for (const src of sources) {
+  for (const src of run.overview === false ? [] : sources) {
     const columns = await summarizeTable(
       { dialect: engine.dialect, all },
       src.table,

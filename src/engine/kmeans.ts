@@ -88,6 +88,8 @@ export interface EngineRunOptions {
   onProgress?: (done: number, total: number, label: string) => void;
   /** Aborting stops before the next query with a CANCELLED error. */
   signal?: AbortSignal;
+  /** Summarise the data for the report (default true); a campaign's outcome read needs no summary. */
+  overview?: boolean;
 }
 
 const stopIfAborted = (signal: AbortSignal | undefined, where: string) =>

@@ -42,7 +42,13 @@ export interface DataStages {
 export async function dataStages(
   duck: Duck,
   loaded: LoadedRecipe,
-  run: { stage: (s: Stage) => void; done: (detail: string) => void; emit: OnEvent; signal?: AbortSignal },
+  run: {
+    stage: (s: Stage) => void;
+    done: (detail: string) => void;
+    emit: OnEvent;
+    signal?: AbortSignal;
+    overview?: boolean;
+  },
 ): Promise<DataStages> {
   const { recipe } = loaded;
   const { stage, done, emit } = run;
@@ -71,6 +77,7 @@ export async function dataStages(
       {
         onProgress: (d, total, label) => emit({ type: 'progress', stage: 'clean', done: d, total, label }),
         ...(run.signal ? { signal: run.signal } : {}),
+        ...(run.overview === false ? { overview: false } : {}),
       },
       given,
     );

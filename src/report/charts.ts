@@ -381,3 +381,42 @@ export function migrationSpec(cells: { from: string; to: string; count: number }
     ],
   };
 }
+
+/**
+ * A campaign's lift per segment for one metric: the estimate as a point, its interval as a bar,
+ * and a rule at 0 (no effect), so a reader sees at once which intervals exclude it.
+ */
+export function liftSpec(
+  rows: { segment: string; estimate: number; lower: number; upper: number }[],
+  title: string,
+  xTitle: string,
+  format = ',.2f',
+): Spec {
+  const values = rows.map((r) => ({ ...r, zero: 0 }));
+  return {
+    ...base(420, Math.max(60, 34 * rows.length)),
+    title,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'rule', color: '#999999', strokeDash: [4, 3] },
+        encoding: { x: { field: 'zero', type: 'quantitative' } },
+      },
+      {
+        mark: { type: 'rule', color: PALETTE[0], strokeWidth: 3 },
+        encoding: {
+          y: { field: 'segment', type: 'nominal', title: null, sort: null },
+          x: { field: 'lower', type: 'quantitative', title: xTitle, axis: { format } },
+          x2: { field: 'upper' },
+        },
+      },
+      {
+        mark: { type: 'point', filled: true, size: 70, color: PALETTE[5] },
+        encoding: {
+          y: { field: 'segment', type: 'nominal', title: null, sort: null },
+          x: { field: 'estimate', type: 'quantitative' },
+        },
+      },
+    ],
+  };
+}

@@ -26,7 +26,7 @@ export const num = (x: number | null | undefined, d = 2) => {
   });
 };
 
-function table(header: string[], rows: (string | number)[][], numeric: boolean[] = []): string {
+export function table(header: string[], rows: (string | number)[][], numeric: boolean[] = []): string {
   return `<table><thead><tr>${header.map((h, j) => `<th${numeric[j] ? ' class="n"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
     .map((r) => `<tr>${r.map((c, j) => `<td${numeric[j] ? ' class="n"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
     .join('')}</tbody></table>`;
@@ -37,7 +37,7 @@ const chart = (charts: Record<string, string>, name: string, caption = '') =>
     ? `<figure class="chart" data-chart="${esc(name)}">${charts[name]}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`
     : '';
 
-const CSS = `
+export const CSS = `
 :root { --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0072B2; }
 * { box-sizing: border-box; }
 body { font: 14px/1.5 Helvetica, Arial, sans-serif; color: var(--ink); margin: 0; background: #fafbfc; }

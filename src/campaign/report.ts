@@ -1,0 +1,191 @@
+/**
+ * A campaign's page: the plan (run, segments, arms, split, minimum detectable effects) and its
+ * latest measurement (per segment and arm, the lifts with intervals, charts), one self-contained
+ * HTML file. The section is shared with the dashboard.
+ */
+import type { CampaignMeasurement, CampaignPlan, Interval } from '../model/campaign.js';
+import { liftSpec } from '../report/charts.js';
+import { CSS, esc, num, table } from '../report/html.js';
+import { renderSvg } from '../report/render.js';
+
+const pct = (x: number | null | undefined, d = 1) =>
+  x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)}%`;
+const ci = (i: Interval | null, scale = 1, d = 2) =>
+  !i || i.lower === null || i.upper === null
+    ? '–'
+    : `${num(i.lower * scale, d)} to ${num(i.upper * scale, d)}`;
+const p = (x: number | null) => (x === null ? '–' : x < 0.001 ? '< 0.001' : x.toFixed(3));
+
+/** The lift charts of a measurement as SVG, one per metric. */
+export async function liftCharts(m: CampaignMeasurement): Promise<string[]> {
+  const rows = (pick: (s: CampaignMeasurement['segments'][number]) => Interval | null, scale = 1) =>
+    m.segments.flatMap((s) => {
+      const i = pick(s);
+      return i && i.estimate !== null && i.lower !== null && i.upper !== null
+        ? [
+            {
+              segment: `${s.id} ${s.name}`,
+              estimate: i.estimate * scale,
+              lower: i.lower * scale,
+              upper: i.upper * scale,
+            },
+          ]
+        : [];
+    });
+  const level = `${Math.round(m.level * 100)}%`;
+  const specs = [
+    liftSpec(
+      rows((s) => s.lift.revenue),
+      `Revenue per customer: treatment - control (${level} CI)`,
+      'lift',
+    ),
+    liftSpec(
+      rows((s) => s.lift.responseRate, 100),
+      `Response rate: treatment - control (${level} CI)`,
+      'points',
+      ',.1f',
+    ),
+    liftSpec(
+      rows((s) => s.lift.orders),
+      `Orders per customer: treatment - control (${level} CI)`,
+      'lift',
+    ),
+  ];
+  const out: string[] = [];
+  for (const [i, spec] of specs.entries())
+    if ((spec.data as { values: unknown[] }).values.length)
+      out.push(await renderSvg(spec, `lift-${m.campaign}-${i}`));
+  return out;
+}
+
+export function planSection(plan: CampaignPlan): string {
+  const rows = plan.segments.map((s) => [
+    `${s.id} ${s.name}`,
+    s.customers,
+    s.treatment,
+    s.control,
+    pct(s.baseline.responseRate),
+    num(s.baseline.revenueMean),
+    s.mde.responseRate.absolute === null ? '–' : `${num(100 * s.mde.responseRate.absolute, 1)} pts`,
+    s.mde.revenue.absolute === null
+      ? '–'
+      : `${num(s.mde.revenue.absolute)} (${pct(s.mde.revenue.relative, 0)})`,
+    s.mde.orders.absolute === null
+      ? '–'
+      : `${num(s.mde.orders.absolute, 3)} (${pct(s.mde.orders.relative, 0)})`,
+  ]);
+  return `<h3>Plan</h3>
+<p>From run <code>${esc(plan.run.runId)}</code> of <b>${esc(plan.run.model)}</b>; starts ${esc(plan.start)} for ${plan.days} days; ${pct(plan.holdout, 0)} of each segment held out (seed ${plan.seed}). ${esc(plan.split)}</p>
+${table(
+  [
+    'segment',
+    'customers',
+    'treatment',
+    'control',
+    `bought in the ${plan.days} days before`,
+    'revenue / customer before',
+    'detectable: response',
+    'detectable: revenue / customer',
+    'detectable: orders / customer',
+  ],
+  rows,
+  [false, true, true, true, true, true, true, true, true],
+)}
+<p class="muted">Detectable: the smallest true lift a two-sided test at alpha ${plan.alpha} finds with power ${plan.power}, from each segment's own variance over the ${plan.days} days before the run's reference date (normal approximation).</p>`;
+}
+
+export function measurementSection(m: CampaignMeasurement, charts: string[]): string {
+  const armRows = m.segments.flatMap((s) =>
+    (['treatment', 'control'] as const).map((arm) => {
+      const a = s.arms[arm];
+      return [
+        `${s.id} ${s.name}`,
+        arm,
+        a.customers,
+        pct(a.responseRate),
+        num(a.ordersPerCustomer, 3),
+        num(a.revenuePerCustomer),
+        num(a.revenue),
+        ...(m.coupons ? [pct(a.burnRate)] : []),
+      ];
+    }),
+  );
+  const level = `${Math.round(m.level * 100)}% CI`;
+  const liftRows = m.segments.map((s) => [
+    `${s.id} ${s.name}`,
+    `${num(s.lift.responseRate.estimate === null ? null : 100 * s.lift.responseRate.estimate, 1)} pts (${ci(s.lift.responseRate, 100, 1)}), p ${p(s.lift.responseRate.pValue)}`,
+    `${num(s.lift.orders.estimate, 3)} (${ci(s.lift.orders, 1, 3)}), p ${p(s.lift.orders.pValue)}`,
+    `${num(s.lift.revenue.estimate)} (${ci(s.lift.revenue)}), p ${p(s.lift.revenue.pValue)}`,
+    ...(m.coupons
+      ? [
+          `${num(s.lift.burnRate?.estimate === null || !s.lift.burnRate ? null : 100 * (s.lift.burnRate.estimate as number), 1)} pts (${ci(s.lift.burnRate, 100, 1)})`,
+        ]
+      : []),
+    `${num(s.incrementalRevenue.estimate)} (${num(s.incrementalRevenue.lower)} to ${num(s.incrementalRevenue.upper)})`,
+  ]);
+  const t = m.total.incrementalRevenue;
+  return `<h3>Measured ${esc(m.window.start)} to ${esc(m.window.end)} (exclusive), ${m.window.days} days</h3>
+${m.warnings.map((w) => `<p class="warn">${esc(w.message)}</p>`).join('')}
+${table(
+  [
+    'segment',
+    'arm',
+    'customers',
+    'bought',
+    'orders / customer',
+    'revenue / customer',
+    'revenue',
+    ...(m.coupons ? ['coupon burn rate'] : []),
+  ],
+  armRows,
+  [false, false, true, true, true, true, true, true],
+)}
+<h3>Lift (treatment - control, ${level})</h3>
+${table(
+  [
+    'segment',
+    'response rate',
+    'orders / customer',
+    'revenue / customer',
+    ...(m.coupons ? ['burn rate'] : []),
+    'incremental revenue',
+  ],
+  liftRows,
+  [false, true, true, true, true, true],
+)}
+<p><b>Incremental revenue, all segments:</b> ${num(t.estimate)} (${level} ${num(t.lower)} to ${num(t.upper)}).</p>
+<ul>${m.segments.map((s) => `<li><b>${esc(`${s.id} ${s.name}`)}</b>: ${esc(s.verdict)}</li>`).join('')}</ul>
+<div class="charts">${charts.map((c, i) => `<figure class="chart" data-chart="lift-${i}">${c}</figure>`).join('')}</div>
+<p class="muted">Methods: ${Object.entries(m.methods)
+    .map(([k, v]) => `${esc(k)}: ${esc(v)}`)
+    .join('; ')}. Customers with no order in the period count as 0 (everyone planned is measured).</p>`;
+}
+
+export async function campaignReportHtml(
+  plan: CampaignPlan,
+  m: CampaignMeasurement | null,
+  history: CampaignMeasurement[] = [],
+): Promise<string> {
+  const charts = m ? await liftCharts(m) : [];
+  const earlier = history.filter((h) => h.measuredAt !== m?.measuredAt);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>segmint campaign ${esc(plan.name)}</title><style>${CSS}</style></head>
+<body><header><h1>Campaign ${esc(plan.name)}</h1><p>${plan.totals.treatment.toLocaleString('en-US')} treated, ${plan.totals.control.toLocaleString('en-US')} held out, in ${plan.segments.length} segment(s)</p></header>
+<main><section>${planSection(plan)}</section>
+<section>${m ? measurementSection(m, charts) : '<p class="muted">Not measured yet: <code>segmint campaign measure</code> after the campaign ran.</p>'}</section>
+${
+  earlier.length
+    ? `<section><h3>Earlier measurements</h3>${table(
+        ['measured at', 'through', 'incremental revenue'],
+        earlier.map((h) => [
+          h.measuredAt,
+          h.window.end,
+          `${num(h.total.incrementalRevenue.estimate)} (${num(h.total.incrementalRevenue.lower)} to ${num(h.total.incrementalRevenue.upper)})`,
+        ]),
+        [false, false, true],
+      )}</section>`
+    : ''
+}
+</main></body></html>
+`;
+}

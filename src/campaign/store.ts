@@ -1,0 +1,150 @@
+/**
+ * Where a workspace keeps its campaigns: `<out>/campaigns/<name>/` (plan.json, members.csv and
+ * .parquet, measurement.json, report.html) and the history database's campaign tables, which say
+ * which run and model each campaign came from, who is in which arm, and every measurement.
+ */
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SegmintError } from '../core/errors.js';
+import { type Duck, qs } from '../data/duck.js';
+import { CAMPAIGN_NAME, CampaignMeasurement, CampaignPlan, readCampaignFile } from '../model/campaign.js';
+import { openHistory } from '../pipeline/history.js';
+
+export const campaignsDir = (outDir: string): string => join(outDir, 'campaigns');
+export const campaignDir = (outDir: string, name: string): string => join(campaignsDir(outDir), name);
+
+export function checkCampaignName(name: string): string {
+  if (!CAMPAIGN_NAME.test(name))
+    throw new SegmintError('USAGE', `The campaign name ${JSON.stringify(name)} cannot be used.`, {
+      hint: 'Use letters, digits, _ . - (up to 64 characters, starting with a letter or digit), e.g. spring-loyal.',
+    });
+  return name;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS campaigns (name VARCHAR PRIMARY KEY, created_at TIMESTAMP, run_id VARCHAR, model VARCHAR,
+    recipe_hash VARCHAR, start_date DATE, days INTEGER, holdout DOUBLE, seed BIGINT, segments VARCHAR,
+    treatment INTEGER, control INTEGER, plan VARCHAR)`,
+  'CREATE TABLE IF NOT EXISTS campaign_members (campaign VARCHAR, customer_id VARCHAR, segment_id INTEGER, arm VARCHAR)',
+  'CREATE TABLE IF NOT EXISTS campaign_results (campaign VARCHAR, measured_at TIMESTAMP, window_end DATE, result VARCHAR)',
+];
+
+async function withCampaignHistory<T>(outDir: string, body: (h: Duck) => Promise<T>): Promise<T> {
+  const h = await openHistory(outDir);
+  try {
+    for (const s of SCHEMA) await h.exec(s);
+    return await body(h);
+  } finally {
+    h.close();
+  }
+}
+
+/** Records a plan and its members (replacing an earlier plan of the same name) in one transaction. */
+export async function recordPlan(outDir: string, plan: CampaignPlan, membersFile: string): Promise<void> {
+  await withCampaignHistory(outDir, async (h) => {
+    await h.exec('BEGIN TRANSACTION');
+    try {
+      for (const t of [
+        'campaign_members WHERE campaign',
+        'campaign_results WHERE campaign',
+        'campaigns WHERE name',
+      ])
+        await h.exec(`DELETE FROM ${t} = $n`, { n: plan.name });
+      await h.exec(
+        'INSERT INTO campaigns VALUES ($n, CAST($c AS TIMESTAMP), $r, $m, $h, CAST($s AS DATE), $d, $ho, $seed, $segs, $t, $ctl, $plan)',
+        {
+          n: plan.name,
+          c: plan.createdAt,
+          r: plan.run.runId,
+          m: plan.run.model,
+          h: plan.run.recipeHash,
+          s: plan.start,
+          d: plan.days,
+          ho: plan.holdout,
+          seed: plan.seed,
+          segs: plan.segments.map((s) => s.id).join(','),
+          t: plan.totals.treatment,
+          ctl: plan.totals.control,
+          plan: JSON.stringify(plan),
+        },
+      );
+      await h.exec(
+        `INSERT INTO campaign_members SELECT $n, CAST(customer_id AS VARCHAR), segment_id, arm FROM read_parquet(${qs(membersFile)})`,
+        { n: plan.name },
+      );
+      await h.exec('COMMIT');
+    } catch (e) {
+      await h.exec('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  });
+}
+
+export async function recordMeasurement(outDir: string, m: CampaignMeasurement): Promise<void> {
+  await withCampaignHistory(outDir, (h) =>
+    h.exec('INSERT INTO campaign_results VALUES ($n, CAST($at AS TIMESTAMP), CAST($end AS DATE), $r)', {
+      n: m.campaign,
+      at: m.measuredAt,
+      end: m.window.end,
+      r: JSON.stringify(m),
+    }),
+  );
+}
+
+/** Every measurement of a campaign, oldest first (from the history). */
+export async function measurementsOf(outDir: string, name: string): Promise<CampaignMeasurement[]> {
+  return withCampaignHistory(outDir, async (h) => {
+    const rows = await h.all(
+      'SELECT result FROM campaign_results WHERE campaign = $n ORDER BY measured_at, window_end',
+      { n: name },
+    );
+    return rows.map((r) => CampaignMeasurement.parse(JSON.parse(String(r.result))));
+  });
+}
+
+export function readPlan(outDir: string, name: string): CampaignPlan {
+  checkCampaignName(name);
+  const file = join(campaignDir(outDir, name), 'plan.json');
+  if (!existsSync(file))
+    throw new SegmintError('UNKNOWN_CAMPAIGN', `There is no campaign "${name}" in ${outDir}.`, {
+      where: { file },
+    });
+  return readCampaignFile(CampaignPlan, file);
+}
+
+export function readLatestMeasurement(outDir: string, name: string): CampaignMeasurement | null {
+  const file = join(campaignDir(outDir, name), 'measurement.json');
+  return existsSync(file) ? readCampaignFile(CampaignMeasurement, file) : null;
+}
+
+/** The campaigns of a workspace, newest first, each with its latest measurement. */
+export function listCampaigns(
+  outDir: string,
+): { plan: CampaignPlan; measurement: CampaignMeasurement | null }[] {
+  const dir = campaignsDir(outDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => CAMPAIGN_NAME.test(n) && existsSync(join(dir, n, 'plan.json')))
+    .map((n) => ({ plan: readPlan(outDir, n), measurement: readLatestMeasurement(outDir, n) }))
+    .sort((a, b) => (a.plan.createdAt < b.plan.createdAt ? 1 : a.plan.createdAt > b.plan.createdAt ? -1 : 0));
+}
+
+/** A run folder of the workspace: the one named, or the one `latest` points at. */
+export function resolveRunDir(outDir: string, runId?: string): string {
+  if (runId && runId !== 'latest') {
+    const dir = join(outDir, 'runs', runId);
+    if (!/^[A-Za-z0-9_.-]+$/.test(runId) || !existsSync(join(dir, 'model.json')))
+      throw new SegmintError('UNKNOWN_RUN', `There is no finished run "${runId}" in ${outDir}.`, {
+        hint: 'segmint campaign list and GET /v1/runs name the runs; leave --run out for the latest.',
+      });
+    return dir;
+  }
+  const latest = join(outDir, 'latest');
+  try {
+    return resolve(outDir, readlinkSync(latest));
+  } catch {
+    throw new SegmintError('NO_MODEL', `${outDir} has no finished run to plan a campaign from.`, {
+      hint: 'Run the recipe first (segmint run), or give --out the workspace folder.',
+    });
+  }
+}

@@ -1,5 +1,8 @@
 /** segmint's library API: everything the CLI does, callable from code. */
 
+export { assessCampaign, measureCampaign } from './campaign/measure.js';
+export { readOutcomes } from './campaign/outcomes.js';
+export { planCampaign } from './campaign/plan.js';
 export { cutTree, linkage } from './cluster/hierarchical.js';
 export { kmeansPlusPlus, predictKMeans, transformKMeans } from './cluster/kmeans.js';
 export { selectModel } from './cluster/select.js';
@@ -52,6 +55,14 @@ export { ruleJson, ruleSql, rulesFor, ruleText, treeCaseSql, treeText } from './
 export { fitTree, predictTree, TREE_DEFAULTS } from './explain/tree.js';
 export { activeKernels, setKernels } from './kernels/kernels.js';
 export {
+  bootstrapRatioDifference,
+  minimumDetectableEffect,
+  moments,
+  newcombe,
+  welch,
+  wilson,
+} from './metrics/experiment.js';
+export {
   adjustedRandIndex,
   calinskiHarabasz,
   daviesBouldin,
@@ -60,6 +71,7 @@ export {
 export { type Model, parseModel, scoreModel } from './model/model.js';
 export { compileScoringSql, DIALECTS, replaceTableSql } from './model/sql.js';
 export { fitKMeans, fitMiniBatchKMeans, silhouetteScore, type ThreadOption } from './parallel/api.js';
+export { computeDrift, featureDistributions, psi } from './pipeline/drift.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';
 export { buildReport } from './report/build.js';

@@ -7,20 +7,25 @@ function cliReference(): string {
   const program = buildCli();
   const opt = (o: Option) =>
     `\`${o.flags}\`${o.description ? ` ${o.description}` : ''}${o.defaultValue !== undefined && !Array.isArray(o.defaultValue) ? ` (default: ${JSON.stringify(o.defaultValue)})` : ''}`;
-  const cmd = (c: Command) => {
+  const cmd = (c: Command, parent = ''): string => {
     const args = c.registeredArguments
       .map((a) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}]`))
       .join(' ');
+    const name = `${parent}${c.name()}`;
     return [
-      `### \`segmint ${c.name()}${args ? ` ${args}` : ''}\``,
+      `### \`segmint ${name}${args ? ` ${args}` : ''}\``,
       '',
       `${c.description().charAt(0).toUpperCase()}${c.description().slice(1)}.`,
       '',
       ...c.options.map((o) => `- ${opt(o)}`),
       '',
+      ...c.commands.map((sub) => cmd(sub, `${name} `)),
     ].join('\n');
   };
-  return program.commands.map(cmd).join('\n').trim();
+  return program.commands
+    .map((c) => cmd(c))
+    .join('\n')
+    .trim();
 }
 
 function errorReference(): string {

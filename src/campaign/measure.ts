@@ -28,7 +28,7 @@ import type {
 } from '../model/campaign.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { type Outcomes, readOutcomes } from './outcomes.js';
-import { campaignReportHtml } from './report.js';
+import { campaignReportHtml, liftCharts } from './report.js';
 import { campaignDir, measurementsOf, readPlan, recordMeasurement } from './store.js';
 
 export const METHODS = {
@@ -167,7 +167,10 @@ export async function measureCampaign(o: MeasureOptions): Promise<CampaignMeasur
   writeFileAtomic(join(dir, 'measurement.json'), `${JSON.stringify(measurement, null, 2)}\n`);
   await recordMeasurement(o.outDir, measurement);
   const history = await measurementsOf(o.outDir, plan.name);
-  writeFileAtomic(join(dir, 'report.html'), await campaignReportHtml(plan, measurement, history));
+  const charts = await liftCharts(measurement);
+  // The revenue lift chart on its own, for the dashboard.
+  if (charts[0]) writeFileAtomic(join(dir, 'lift.svg'), charts[0]);
+  writeFileAtomic(join(dir, 'report.html'), await campaignReportHtml(plan, measurement, history, charts));
   return measurement;
 }
 

@@ -165,8 +165,9 @@ export async function campaignReportHtml(
   plan: CampaignPlan,
   m: CampaignMeasurement | null,
   history: CampaignMeasurement[] = [],
+  given?: string[],
 ): Promise<string> {
-  const charts = m ? await liftCharts(m) : [];
+  const charts = given ?? (m ? await liftCharts(m) : []);
   const earlier = history.filter((h) => h.measuredAt !== m?.measuredAt);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>segmint campaign ${esc(plan.name)}</title><style>${CSS}</style></head>

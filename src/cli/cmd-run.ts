@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunSummary } from '../pipeline/run.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
-import { fmtInt, fmtNum, fmtPct, type Io, table } from './output.js';
+import { EXIT, fmtInt, fmtNum, fmtPct, type Io, table } from './output.js';
 
 /** The closing table of a run: one row per segment. */
 export function segmentTable(s: RunSummary): string {
@@ -33,6 +33,10 @@ export function segmentTable(s: RunSummary): string {
 export function printRunSummary(io: Io, s: RunSummary): void {
   io.out(`\n${fmtInt(s.customers)} customers in ${s.k} segments. ${s.reason}\n\n${segmentTable(s)}\n\n`);
   if (s.warnings.length) io.out(`warnings:\n${s.warnings.map((w) => `  - ${w.message}`).join('\n')}\n\n`);
+  if (s.drift)
+    io.out(
+      `drift since run ${s.drift.previousRunId}: ${s.drift.alerts.length ? `${s.drift.alerts.length} alert(s) (the DRIFT warnings above)` : 'within the thresholds'}; ${s.drift.moved.share === null ? 'no returning customers' : `${(100 * s.drift.moved.share).toFixed(1)}% of returning customers changed segment`}${s.webhook ? `; webhook ${s.webhook.delivered ? 'delivered' : 'failed'} (${s.webhook.attempts} attempt(s))` : ''}\n\n`,
+    );
   const lines: [string, string | undefined][] = [
     ['report', s.files['report.html']],
     ['tags', s.files['tags.csv'] ?? s.files['tags.parquet']],
@@ -61,6 +65,8 @@ export const runJson = (s: RunSummary) => ({
   warnings: s.warnings,
   files: s.files,
   ledger: s.ledger,
+  drift: s.drift,
+  webhook: s.webhook,
 });
 
 export function registerRun(program: Command, io: Io): void {
@@ -69,10 +75,14 @@ export function registerRun(program: Command, io: Io): void {
       .command('run')
       .description('run a recipe: data -> features -> segments -> tags, model and run record')
       .argument('<recipe>', 'recipe file (YAML or JSON)')
-      .option('--out <dir>', 'output folder (overrides output.dir)'),
+      .option('--out <dir>', 'output folder (overrides output.dir)')
+      .option(
+        '--fail-on-drift',
+        'exit with code 4 when the run crossed a drift threshold (the run is still kept)',
+      ),
     true,
   ).action(
-    action(io, async (file: string, opts: CommonOpts & { out?: string }) => {
+    action(io, async (file: string, opts: CommonOpts & { out?: string; failOnDrift?: boolean }) => {
       // The heavy modules load with the command, so `segmint --help` starts at once.
       const [{ loadRecipe }, { runRecipe }, { progressRenderer }] = await Promise.all([
         import('../config/load.js'),
@@ -96,6 +106,7 @@ export function registerRun(program: Command, io: Io): void {
       });
       if (opts.json) printJson(io, runJson(summary));
       else printRunSummary(io, summary);
+      if (opts.failOnDrift && summary.drift?.alerts.length) process.exitCode = EXIT.drift;
     }),
   );
 }

@@ -2,7 +2,8 @@ import { isSegmintError, SegmintError, toSegmintError } from '../core/errors.js'
 import { redactSecrets } from '../core/redact.js';
 
 /** Exit codes: 0 done, 2 usage or recipe error, 3 data error, 1 internal error. */
-export const EXIT = { ok: 0, internal: 1, usage: 2, data: 3 } as const;
+/** Exit codes: 4 is a run that succeeded but crossed a drift threshold under --fail-on-drift. */
+export const EXIT = { ok: 0, internal: 1, usage: 2, data: 3, drift: 4 } as const;
 
 export function exitCodeFor(e: SegmintError): number {
   switch (e.category) {

@@ -5,6 +5,7 @@ import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SegmintError } from '../core/errors.js';
 import { closest } from '../core/nearest.js';
+import { redactSecrets, redactWebhookUrl } from '../core/redact.js';
 import { Recipe } from './recipe.js';
 
 export interface LoadedRecipe {
@@ -211,9 +212,15 @@ export function recipeFromObject(raw: unknown, baseDir: string, sets: readonly s
   return { recipe, baseDir: resolve(baseDir), hash: hashText(canonicalJson(recipe)), file: null };
 }
 
-/** The recipe as it may be written to files: connection URLs lose their passwords. */
+/**
+ * The recipe as it may be written to files: connection URLs lose their passwords (the one
+ * redaction, core/redact), and the drift webhook shows only its host.
+ */
 export function redactRecipe(recipe: unknown): unknown {
-  return JSON.parse(canonicalJson(recipe), (key, value) =>
-    key === 'url' && typeof value === 'string' ? value.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@') : value,
+  const out = JSON.parse(canonicalJson(recipe), (key, value) =>
+    key === 'url' && typeof value === 'string' ? redactSecrets(value) : value,
   );
+  const hook = out?.drift?.webhook;
+  if (hook && typeof hook.url === 'string') hook.url = redactWebhookUrl(hook.url);
+  return out;
 }

@@ -628,6 +628,67 @@ export const OutputSpec = z.strictObject({
     ),
 });
 
+export const DriftSpec = z.strictObject({
+  moved: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.3)
+    .describe(
+      'Alert when more than this share of the returning customers changed segment since the previous run.',
+    ),
+  size: z
+    .number()
+    .min(0)
+    .default(0.5)
+    .describe(
+      "Alert when a segment's share of the customers changed by more than this fraction of itself (0.5: by half).",
+    ),
+  centroid: z
+    .number()
+    .min(0)
+    .default(0.5)
+    .describe(
+      "Alert when a segment's centre moved more than this, in the run's prepared (scaled) units (half a standard deviation by default).",
+    ),
+  psi: z
+    .number()
+    .min(0)
+    .default(0.25)
+    .describe(
+      'Alert when a feature\'s population stability index against the previous run exceeds this (0.25 is the usual "shifted").',
+    ),
+  names: z
+    .boolean()
+    .default(true)
+    .describe("Alert when a continuing segment's numbers no longer back its name."),
+  webhook: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+        .describe('Where the JSON summary of the alerts is POSTed (only there: redirects are not followed).'),
+      retries: z
+        .number()
+        .int()
+        .min(0)
+        .max(10)
+        .default(3)
+        .describe('Retries after a failed attempt (network error, 5xx or 429).'),
+      backoffMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60000)
+        .default(500)
+        .describe('Wait before the first retry; doubled each time.'),
+      timeoutMs: z.number().int().min(100).max(120000).default(5000).describe('Time limit of each attempt.'),
+    })
+    .optional()
+    .describe('POST the drift alerts of a run here; failures are warnings, never fatal.'),
+});
+export type DriftSpec = z.infer<typeof DriftSpec>;
+
 import { ENGINE_NAMES } from './names.js';
 
 export { ENGINE_NAMES };
@@ -708,6 +769,9 @@ export const Recipe = z.strictObject({
     })
     .optional()
     .describe('Customer lifetime value: BG/NBD for purchases and P(alive), Gamma-Gamma for spend.'),
+  drift: DriftSpec.optional().describe(
+    'Thresholds of the comparison with the previous run of the same lineage (defaults apply when absent), and a webhook for its alerts.',
+  ),
   schedule: z
     .strictObject({
       cron: z

@@ -279,4 +279,13 @@ export const WARNING_CODES = {
   HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',
   HISTORY_RECOVERED:
     'A finished run missing from the history (its process was stopped before recording it) was recorded from its run.json.',
+  DRIFT:
+    'The run crossed a drift threshold against the previous run of its lineage (customers moved, a segment resized or moved, a name no longer holds, a feature shifted).',
+  DRIFT_WEBHOOK_FAILED: 'The drift alerts could not be posted to the webhook (the run is kept).',
+  CAMPAIGN_NO_BASELINE:
+    'A campaign plan has no recent period to estimate the variance from, so no minimum detectable effect.',
+  CAMPAIGN_ARM_EMPTY:
+    'A planned segment is too small for its holdout: one arm is empty, so its lift cannot be measured.',
+  CAMPAIGN_NO_ORDERS: "No orders in the campaign's period are in the recipe's sources: every outcome is 0.",
+  CAMPAIGN_PARTIAL: "The data ends before the campaign's period does: the latest days may be missing.",
 } as const;

@@ -40,6 +40,17 @@ export function redactSecrets(text: string): string {
 /** A connection URL (or libpq string) with its password replaced, for messages and logs. */
 export const redactUrl = (url: string): string => redactSecrets(url);
 
+/**
+ * A webhook URL as it may be shown: scheme and host only. Webhook services put their secret in
+ * the path (`/services/T0/B0/XXXX`) or the query, so both are hidden.
+ */
+export function redactWebhookUrl(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/i.exec(url);
+  if (!m) return REDACTED;
+  const host = m[2].slice(m[2].lastIndexOf('@') + 1);
+  return `${m[1]}${host}${m[3] && m[3] !== '/' ? `/${REDACTED}` : ''}`;
+}
+
 /** The same over any JSON-like value: every string in it redacted. */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redactSecrets(value) as T;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { KMetrics, Selection } from '../cluster/select.js';
+import type { DriftSpec } from '../config/recipe.js';
 import type { Warning } from '../core/errors.js';
 import { SegmintError } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
@@ -29,6 +30,45 @@ export interface Migration {
   moved: number;
   newCustomers: number;
   departed: number;
+}
+
+/** A feature's distribution over the run's customers, kept in run.json for the next run's PSI. */
+export type FeatureDistribution =
+  | { name: string; type: 'numeric'; edges: number[]; shares: number[]; missing: number }
+  | { name: string; type: 'categorical'; shares: Record<string, number> };
+
+export interface DriftAlert {
+  kind: 'moved' | 'size' | 'centroid' | 'name' | 'psi' | 'segment-new' | 'segment-gone';
+  segmentId: number | null;
+  feature: string | null;
+  value: number | null;
+  threshold: number | null;
+  message: string;
+}
+
+export interface SegmentDrift {
+  id: number;
+  name: string;
+  previousId: number | null;
+  previousName: string | null;
+  shareBefore: number | null;
+  shareNow: number;
+  /** shareNow / shareBefore - 1. */
+  sizeChange: number | null;
+  /** Distance between the centre and the previous one, in this run's prepared units. */
+  centroidShift: number | null;
+  /** The prepared column that moved most. */
+  mostMoved: string | null;
+  nameHolds: boolean | null;
+}
+
+export interface Drift {
+  previousRunId: string;
+  thresholds: DriftSpec;
+  moved: { share: number | null; customers: number; returning: number };
+  segments: SegmentDrift[];
+  features: { name: string; psi: number | null }[];
+  alerts: DriftAlert[];
 }
 
 /** A feature column as run.json lists it. */
@@ -119,6 +159,19 @@ export const RunRecordSchema = z.object({
   migration: z
     .custom<Migration>(objectWith(['previousRunId', 'matrix', 'stayed', 'moved']), 'a migration')
     .nullable(),
+  /** Each feature's distribution, for the next run's stability index (runs before it: absent). */
+  distributions: z
+    .custom<FeatureDistribution[]>(objectsWith(['name', 'type']), 'feature distributions')
+    .nullable()
+    .optional(),
+  /** The comparison with the previous run of the lineage (absent in runs before it; null in a first run). */
+  drift: z
+    .custom<Drift>(
+      objectWith(['previousRunId', 'thresholds', 'segments', 'features', 'alerts']),
+      'a drift summary',
+    )
+    .nullable()
+    .optional(),
   rfm: z.looseObject({ bins: z.number().int() }).nullable(),
   clv: z
     .looseObject({ unit: z.string(), segments: z.array(z.looseObject({ segmentId: z.number() })) })

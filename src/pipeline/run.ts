@@ -11,7 +11,7 @@ import {
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
 import type { Recipe } from '../config/recipe.js';
-import { engineOf } from '../config/recipe.js';
+import { DriftSpec, engineOf } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { failpoint } from '../core/failpoint.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
@@ -34,7 +34,7 @@ import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js'
 import { rulesFiles } from '../explain/rule-files.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
-import type { RunRecord } from '../model/record.js';
+import type { Drift, RunRecord } from '../model/record.js';
 import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
@@ -43,6 +43,14 @@ import { acquireWorkspaceLock, buildDirAtomic, pointLinkAtomic, writeFileAtomic 
 import { addClv, CLV_COLUMNS } from './clv-stage.js';
 import { toCsv } from './csv.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
+import {
+  computeDrift,
+  driftPayload,
+  driftWarnings,
+  featureDistributions,
+  postWebhook,
+  type WebhookResult,
+} from './drift.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { reconcileHistory, recordRun } from './history.js';
 import { refineSegment } from './refine.js';
@@ -71,6 +79,10 @@ export interface RunSummary {
   ledger: LedgerEntry[];
   warnings: Warning[];
   files: Record<string, string>;
+  /** The comparison with the previous run of the lineage, or null for a first run. */
+  drift: Drift | null;
+  /** What became of the drift webhook (null when there was nothing to send or no webhook). */
+  webhook: WebhookResult | null;
 }
 
 /** Reads the feature table `features` into column arrays. */
@@ -438,6 +450,25 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     }
     done(profiles.map((p) => `${p.name}: ${p.size}`).join(', '));
 
+    // Drift: this run against the previous run of its lineage, on the recipe's thresholds.
+    const segmentIds = Int32Array.from(labels, (l) => l + 1);
+    const moves = previous ? migration(previous, table.ids, segmentIds, segName) : null;
+    const distributions = featureDistributions(table);
+    const drift =
+      previous && moves
+        ? computeDrift({
+            previous,
+            migration: moves,
+            prep: prep.params,
+            centers,
+            segments: profiles,
+            continues,
+            table,
+            spec: recipe.drift ?? DriftSpec.parse({}),
+          })
+        : null;
+    if (drift) warnings.push(...driftWarnings(drift));
+
     stage('outputs');
     const model: Model = {
       kind: MODEL_KIND,
@@ -659,14 +690,9 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
                 : null,
             }
           : null,
-        migration: previous
-          ? migration(
-              previous,
-              table.ids,
-              Int32Array.from(labels, (l) => l + 1),
-              segName,
-            )
-          : null,
+        migration: moves,
+        distributions,
+        drift,
         rfm: rfm
           ? {
               bins: recipe.cluster.rfm.bins,
@@ -769,6 +795,17 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     }
     failpoint('before-latest');
     pointLinkAtomic(latest, relative(outDir, runDir));
+    // The run has landed: now the drift alerts may be announced (never fatal).
+    let webhook: WebhookResult | null = null;
+    const hook = recipe.drift?.webhook;
+    if (drift?.alerts.length && hook) {
+      webhook = await postWebhook(hook, driftPayload(recipe.name, runId, drift));
+      if (!webhook.delivered)
+        warnings.push({
+          code: 'DRIFT_WEBHOOK_FAILED',
+          message: `The drift alerts could not be posted to ${webhook.url} (${webhook.attempts} attempt(s), last: ${webhook.error}).`,
+        });
+    }
     done(runDir);
     return {
       runId,
@@ -783,6 +820,8 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       ledger: data.ledger,
       warnings,
       files,
+      drift,
+      webhook,
     };
   } catch (e) {
     // A failed run is recorded with its error; earlier runs and latest stay as they were.

@@ -5,7 +5,7 @@ import type { Warning } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { type Duck, qs } from '../data/duck.js';
 import { type Model, parseModel } from '../model/model.js';
-import { type Migration, readRunRecord } from '../model/record.js';
+import { type FeatureDistribution, type Migration, readRunRecord } from '../model/record.js';
 
 export interface PreviousRun {
   runId: string;
@@ -13,6 +13,8 @@ export interface PreviousRun {
   model: Model;
   /** customer id -> previous segment id */
   segmentOf: Map<string, number>;
+  /** Its features' distributions (runs before they were recorded: null). */
+  distributions: FeatureDistribution[] | null;
 }
 
 /** What makes two runs one lineage: the recipe's name and the features it clusters on. */
@@ -63,6 +65,7 @@ export async function loadPreviousRun(
           runDir,
           model,
           segmentOf: new Map(rows.map((r) => [String(r.c), Number(r.s)])),
+          distributions: run.distributions ?? null,
         },
         changed: null,
       };

@@ -301,6 +301,36 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
     });
   }
 
+  if (run.drift) {
+    const d = run.drift;
+    sections.push({
+      id: 'drift',
+      title: `Drift since run ${d.previousRunId}`,
+      body: `${
+        d.alerts.length
+          ? `<ul class="warn">${d.alerts.map((a) => `<li>${esc(a.message)}</li>`).join('')}</ul>`
+          : '<p>No threshold crossed.</p>'
+      }<p>${d.moved.share === null ? 'No returning customers.' : `${pct(d.moved.share)} of the ${int(d.moved.returning)} returning customers changed segment.`}</p>${table(
+        ['segment', 'was', 'share before', 'share now', 'size change', 'centre moved (prepared units)', 'most along', 'name holds'],
+        d.segments.map((x) => [
+          `${x.id} ${x.name}`,
+          x.previousId === null ? 'new' : `${x.previousId} ${x.previousName}`,
+          pct(x.shareBefore),
+          pct(x.shareNow),
+          x.sizeChange === null ? '–' : `${x.sizeChange > 0 ? '+' : ''}${pct(x.sizeChange)}`,
+          num(x.centroidShift, 3),
+          x.mostMoved ?? '–',
+          x.nameHolds === null ? '–' : x.nameHolds ? 'yes' : 'no',
+        ]),
+        [false, false, true, true, true, true, false, false],
+      )}${table(
+        ['feature', 'stability index'],
+        d.features.map((f) => [f.name, num(f.psi, 3)]),
+        [false, true],
+      )}<p class="muted">Thresholds: moved ${pct(d.thresholds.moved)}, size ${pct(d.thresholds.size)}, centre ${d.thresholds.centroid}, PSI ${d.thresholds.psi}.</p>`,
+    });
+  }
+
   sections.push({
     id: 'data',
     title: 'Data overview',

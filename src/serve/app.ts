@@ -3,6 +3,16 @@ import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { measureCampaign } from '../campaign/measure.js';
+import { planCampaign } from '../campaign/plan.js';
+import {
+  campaignDir,
+  listCampaigns,
+  measurementsOf,
+  readLatestMeasurement,
+  readPlan,
+} from '../campaign/store.js';
+import type { LoadedRecipe } from '../config/load.js';
 import { isSegmintError, SegmintError } from '../core/errors.js';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
 import { readRunRecord } from '../model/record.js';
@@ -14,10 +24,17 @@ import { openApiOf, type Route, registerRoutes, route, sendError } from './route
 import {
   BatchRequest,
   BatchResponse,
+  CampaignParams,
+  CampaignPlanResponse,
+  CampaignRequest,
+  CampaignResponse,
+  CampaignsResponse,
   CustomerResponse,
   DashboardQuery,
   HealthResponse,
   IdParams,
+  MeasurementResponse,
+  MeasureRequest,
   RunResponse,
   RunStartResponse,
   RunsResponse,
@@ -41,6 +58,8 @@ export interface AppDeps {
   logger?: boolean;
   /** Checks every response against its schema (tests): a mismatch answers 500. */
   checkResponses?: boolean;
+  /** The server's recipe, for campaigns (their baseline and measurement read its sources). */
+  recipe?: () => LoadedRecipe;
 }
 
 interface Loaded {
@@ -465,6 +484,97 @@ function apiRoutes(c: Ctx): Route[] {
     }),
     route({
       method: 'GET',
+      path: '/v1/campaigns',
+      summary: 'Campaigns of the workspace, newest first, each with its latest measurement',
+      key: true,
+      response: CampaignsResponse,
+      errors: [],
+      handler: async () => ({
+        campaigns: listCampaigns(c.deps.workspace).map((x) => ({
+          campaign: x.plan,
+          measurement: x.measurement,
+        })),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/campaigns',
+      summary:
+        'Plan a campaign: a seeded holdout inside each chosen segment of a run, with the detectable effect',
+      key: true,
+      status: 201,
+      body: CampaignRequest,
+      response: CampaignPlanResponse,
+      errors: ['USAGE', 'UNKNOWN_RUN', 'CAMPAIGN_EXISTS', 'NO_MODEL'],
+      handler: async ({ body }) => {
+        const campaign = await planCampaign({
+          outDir: c.deps.workspace,
+          name: body.name,
+          segments: body.segments,
+          holdout: body.holdout,
+          ...(body.run ? { runId: body.run } : {}),
+          ...(body.start ? { start: body.start } : {}),
+          days: body.days,
+          ...(body.seed !== undefined ? { seed: body.seed } : {}),
+          alpha: body.alpha,
+          power: body.power,
+          replace: body.replace,
+          ...(c.deps.recipe ? { loaded: c.deps.recipe() } : {}),
+        });
+        return { campaign };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/campaigns/:name',
+      summary: 'A campaign: its plan, its latest measurement and every earlier one',
+      key: true,
+      params: CampaignParams,
+      response: CampaignResponse,
+      errors: ['UNKNOWN_CAMPAIGN'],
+      handler: async ({ params }) => ({
+        campaign: readPlan(c.deps.workspace, params.name),
+        measurement: readLatestMeasurement(c.deps.workspace, params.name),
+        measurements: await measurementsOf(c.deps.workspace, params.name),
+      }),
+    }),
+    route({
+      method: 'POST',
+      path: '/v1/campaigns/:name/measure',
+      summary: "Measure a campaign now from the recipe's sources: lift per segment with intervals",
+      key: true,
+      params: CampaignParams,
+      body: MeasureRequest,
+      response: MeasurementResponse,
+      errors: ['USAGE', 'UNKNOWN_CAMPAIGN', 'NO_RECIPE'],
+      handler: async ({ params, body }) => ({
+        measurement: await measureCampaign({
+          outDir: c.deps.workspace,
+          name: params.name,
+          ...(body.end ? { end: body.end } : {}),
+          level: body.level,
+          ...(c.deps.recipe ? { loaded: c.deps.recipe() } : {}),
+        }),
+      }),
+    }),
+    route({
+      method: 'GET',
+      path: '/v1/campaigns/:name/report',
+      summary: "The campaign's HTML report (plan, lift per segment, charts)",
+      key: true,
+      params: CampaignParams,
+      response: 'html',
+      errors: ['UNKNOWN_CAMPAIGN', 'NO_REPORT'],
+      handler: async ({ params }) => {
+        readPlan(c.deps.workspace, params.name);
+        const file = join(campaignDir(c.deps.workspace, params.name), 'report.html');
+        if (!existsSync(file))
+          throw new SegmintError('NO_REPORT', `Campaign ${params.name} has not been measured yet.`);
+        return readFileSync(file, 'utf8');
+      },
+    }),
+    route({
+      method: 'GET',
       path: '/healthz',
       summary: 'Liveness, the serving model and whether a run is going on',
       key: false,
@@ -498,16 +608,22 @@ function apiRoutes(c: Ctx): Route[] {
         const customer = query.customer
           ? { id: query.customer, history: await c.history.customer(query.customer) }
           : null;
-        const migration =
+        const record =
           c.current() && existsSync(join((c.current() as Loaded).runDir, 'run.json'))
-            ? readRunRecord(join((c.current() as Loaded).runDir, 'run.json')).migration
+            ? readRunRecord(join((c.current() as Loaded).runDir, 'run.json'))
             : null;
+        const campaigns = listCampaigns(c.deps.workspace).map((x) => {
+          const chart = join(campaignDir(c.deps.workspace, x.plan.name), 'lift.svg');
+          return { ...x, chart: x.measurement && existsSync(chart) ? readFileSync(chart, 'utf8') : null };
+        });
         return dashboardHtml({
           model: c.current()?.model ?? null,
           runId: c.current()?.runId ?? null,
           runs,
           customer,
-          migration,
+          migration: record?.migration ?? null,
+          drift: record?.drift ?? null,
+          campaigns,
           running: c.deps.isRunning?.() ?? false,
         });
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CampaignMeasurement, CampaignName, CampaignPlan } from '../model/campaign.js';
 import { ModelSchema } from '../model/model.js';
 import { RunRecordSchema } from '../model/record.js';
 
@@ -141,3 +142,38 @@ export const IdParams = z.strictObject({ id: z.string().min(1) });
 export const DashboardQuery = z.strictObject({
   customer: z.string().optional().describe("Shows this customer's segment in every run."),
 });
+
+export const CampaignParams = z.strictObject({ name: CampaignName });
+export const CampaignRequest = z
+  .strictObject({
+    name: CampaignName,
+    segments: z
+      .array(z.union([z.number().int(), z.string().min(1)]))
+      .min(1)
+      .describe('Segment ids (or names) of the run to target.'),
+    holdout: z.number().gt(0).lt(1).default(0.1).describe('Share of each segment held out as control.'),
+    run: z.string().optional().describe('The run whose segments are used (default: latest).'),
+    start: z.string().optional().describe('First day of the campaign, YYYY-MM-DD (default: today).'),
+    days: z.number().int().min(1).max(3660).default(28).describe('Days it runs and is measured over.'),
+    seed: z.number().int().optional().describe("Seed of the split (default: the model's seed)."),
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    power: z.number().gt(0.5).lt(1).default(0.8),
+    replace: z.boolean().default(false).describe('Replace a campaign of the same name.'),
+  })
+  .describe('A campaign to plan: a holdout split inside each chosen segment.');
+export const MeasureRequest = z
+  .strictObject({
+    end: z.string().optional().describe('The day after the last day measured (default: start + days).'),
+    level: z.number().gt(0.5).lt(1).default(0.95).describe('Confidence level of the intervals.'),
+  })
+  .describe('What to measure: the period and the confidence level.');
+export const CampaignPlanResponse = z.object({ campaign: CampaignPlan });
+export const CampaignResponse = z.object({
+  campaign: CampaignPlan,
+  measurement: CampaignMeasurement.nullable().describe('The latest measurement, if any.'),
+  measurements: z.array(CampaignMeasurement).describe('Every measurement, oldest first.'),
+});
+export const CampaignsResponse = z.object({
+  campaigns: z.array(z.object({ campaign: CampaignPlan, measurement: CampaignMeasurement.nullable() })),
+});
+export const MeasurementResponse = z.object({ measurement: CampaignMeasurement });

@@ -47,7 +47,9 @@ export async function startService(opts: ServiceOptions) {
     apiKey: opts.apiKey,
     logger: opts.logger ?? false,
     isRunning: () => running !== null,
-    ...(opts.recipe ? { startRun: async () => runNow() } : {}),
+    ...(opts.recipe
+      ? { startRun: async () => runNow(), recipe: () => loadRecipe(opts.recipe as string) }
+      : {}),
   });
   if (opts.recipe) {
     const { recipe } = loadRecipe(opts.recipe);

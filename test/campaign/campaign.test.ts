@@ -10,6 +10,7 @@ import type { SegmintError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/rng.js';
 import { Duck, qs } from '../../src/data/duck.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { buildApp } from '../../src/serve/app.js';
 import { cleanup, cli, readCsv, tempDir } from '../helpers.js';
 import { KINDS, POST_DAYS, START, writePost, writeShop } from './shop.js';
 
@@ -206,5 +207,60 @@ describe('campaigns: plan a holdout, measure the lift', () => {
     const unknown = await cli(['campaign', 'measure', 'nope', '-r', recipe]);
     assert.match(unknown.err, /UNKNOWN_CAMPAIGN/);
     writeFileSync(join(dir, 'orders-post.csv'), 'Invoice,Customer,Date,Quantity,Price\n');
+  });
+
+  test('the API plans, measures and serves campaigns; the dashboard shows them with their chart', async () => {
+    const app = buildApp({ checkResponses: true, workspace: outDir, recipe: () => loadRecipe(recipe) });
+    try {
+      const made = await app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        payload: { name: 'api', segments: [frequent], holdout: 0.2, start: START },
+      });
+      assert.equal(made.statusCode, 201, made.body);
+      const plan = made.json().campaign;
+      assert.equal(plan.segments[0].id, frequent);
+      assert.ok(plan.segments[0].mde.revenue.absolute > 0);
+      const again = await app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        payload: { name: 'api', segments: [frequent] },
+      });
+      assert.equal(again.statusCode, 409);
+      assert.equal(again.json().error.code, 'CAMPAIGN_EXISTS');
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        payload: { name: 'x', segments: [1], holdout: 2 },
+      });
+      assert.equal(bad.statusCode, 400);
+      const unknownSegment = await app.inject({
+        method: 'POST',
+        url: '/v1/campaigns',
+        payload: { name: 'x', segments: [7] },
+      });
+      assert.equal(unknownSegment.statusCode, 400);
+      assert.match(unknownSegment.json().error.message, /has no segment/);
+      const notYet = await app.inject({ url: '/v1/campaigns/api/report' });
+      assert.equal(notYet.statusCode, 404);
+      assert.equal(notYet.json().error.code, 'NO_REPORT');
+      const measured = await app.inject({ method: 'POST', url: '/v1/campaigns/api/measure', payload: {} });
+      assert.equal(measured.statusCode, 200, measured.body);
+      const m = measured.json().measurement;
+      assert.equal(m.segments[0].arms.treatment.customers, plan.segments[0].treatment);
+      const one = (await app.inject({ url: '/v1/campaigns/api' })).json();
+      assert.deepEqual(one.measurement, m);
+      assert.equal(one.measurements.length, 1);
+      const all = (await app.inject({ url: '/v1/campaigns' })).json();
+      assert.ok(all.campaigns.some((c: { campaign: { name: string } }) => c.campaign.name === 'api'));
+      assert.equal((await app.inject({ url: '/v1/campaigns/nope' })).json().error.code, 'UNKNOWN_CAMPAIGN');
+      const report = await app.inject({ url: '/v1/campaigns/api/report' });
+      assert.match(report.body, /Lift \(treatment - control/);
+      const dash = await app.inject({ url: '/' });
+      assert.match(dash.body, /<h2>Campaigns<\/h2>/);
+      assert.match(dash.body, /<figure data-campaign="api">.*<svg/s);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -4,7 +4,7 @@
  * kind order 10% more often; nothing changes for the others. Orders are written as order lines
  * (one line per order) with an invoice id, a customer, a time, a quantity and a price.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addDays } from '../../src/core/dates.js';
 import { createRng, type Rng } from '../../src/core/rng.js';
@@ -48,6 +48,7 @@ function lines(
   rateOf: (id: string, kind: ShopKind) => number,
   kinds: ShopKind[],
   atLeastOne: boolean,
+  priceFactor: (kind: ShopKind, dayIndex: number) => number = () => 1,
 ): string {
   const out: string[] = [];
   let invoice = 0;
@@ -57,10 +58,11 @@ function lines(
       let n = poisson(rng, rateOf(id, kind));
       if (atLeastOne) n = Math.max(1, n);
       for (let j = 0; j < n; j++) {
-        const day = addDays(from, Math.floor(rng() * days));
+        const dayIndex = Math.floor(rng() * days);
+        const day = addDays(from, dayIndex);
         const hour = String(Math.floor(rng() * 24)).padStart(2, '0');
         const qty = 1 + Math.floor(rng() * 3);
-        const price = (kind.price * (0.5 + rng())).toFixed(2);
+        const price = (kind.price * (0.5 + rng()) * priceFactor(kind, dayIndex)).toFixed(2);
         out.push(`${tag}${invoice++},${id},${day} ${hour}:00:00,${qty},${price}`);
       }
     }
@@ -68,12 +70,13 @@ function lines(
 }
 
 /** Writes orders-pre.csv and a recipe (reference date = START) into dir; returns the recipe path. */
-export function writeShop(dir: string, seed = 1, kinds = KINDS): string {
+export function writeShop(dir: string, seed = 1, kinds = KINDS, orders = true): string {
   const rng = createRng(seed);
-  writeFileSync(
-    join(dir, 'orders-pre.csv'),
-    `${HEADER}${lines(rng, addDays(START, -PRE_DAYS), PRE_DAYS, 'P', (_, k) => k.preRate, kinds, true)}\n`,
-  );
+  if (orders)
+    writeFileSync(
+      join(dir, 'orders-pre.csv'),
+      `${HEADER}${lines(rng, addDays(START, -PRE_DAYS), PRE_DAYS, 'P', (_, k) => k.preRate, kinds, true)}\n`,
+    );
   const recipe = join(dir, 'segmint.yaml');
   writeFileSync(
     recipe,
@@ -111,4 +114,35 @@ export function writePost(
     join(dir, 'orders-post.csv'),
     `${HEADER}${lines(rng, START, POST_DAYS, 'Q', rate, kinds, false)}\n`,
   );
+}
+
+/**
+ * Two months of orders for drift: 60 days as usual, then 30 days in which customers of kind
+ * `shifted` pay `factor` times as much (they order as often as before). Returns the recipe; its
+ * reference date is the end of the first 60 days and its window 60 days, so a second run with
+ * window.referenceDate = 30 days later sees the shifted month.
+ */
+export function writeMonths(
+  dir: string,
+  shifted: string | null,
+  factor: number,
+  seed = 5,
+  kinds = KINDS,
+): string {
+  const rng = createRng(seed);
+  const from = addDays(START, -60);
+  const rate = (_: string, k: ShopKind) => k.preRate;
+  writeFileSync(
+    join(dir, 'orders-pre.csv'),
+    `${HEADER}${lines(rng, from, 90, 'P', rate, kinds, true, (k, d) => (k.prefix === shifted && d >= 60 ? factor : 1))}\n`,
+  );
+  const recipe = writeShop(dir, seed, kinds, false);
+  writeFileSync(
+    recipe,
+    readFileSync(recipe, 'utf8').replace(
+      `window: { referenceDate: ${START} }`,
+      `window: { referenceDate: ${START}, days: 60 }`,
+    ),
+  );
+  return recipe;
 }

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { reportError } from '../../src/cli/output.js';
+import { redactRecipe } from '../../src/config/load.js';
 import { SegmintError, toSegmintError } from '../../src/core/errors.js';
-import { redactSecrets, redactUrl } from '../../src/core/redact.js';
+import { redactSecrets, redactUrl, redactWebhookUrl } from '../../src/core/redact.js';
 import { captureIo } from '../helpers.js';
 
 describe('redaction of secrets', () => {
@@ -38,6 +39,21 @@ describe('redaction of secrets', () => {
       'Cannot connect to postgres://a:***@h1/db, nor to "postgres://b:***@h2/db".',
     );
     assert.equal(redactUrl('postgres://:p@ss@h/db'), 'postgres://:***@h/db');
+  });
+
+  test('a webhook URL shows only its host: its secret may be in the path or the query', () => {
+    assert.equal(
+      redactWebhookUrl('https://hooks.slack.com/services/T0/B0/XXXX'),
+      'https://hooks.slack.com/***',
+    );
+    assert.equal(redactWebhookUrl('http://u:p@127.0.0.1:8080/x?token=t'), 'http://127.0.0.1:8080/***');
+    assert.equal(redactWebhookUrl('https://example.com/'), 'https://example.com');
+    const r = redactRecipe({
+      drift: { webhook: { url: 'https://hooks.example/T/B/secretpath' } },
+      engine: { url: 'postgres://a:pw@h/db?password=x' },
+    }) as { drift: { webhook: { url: string } }; engine: { url: string } };
+    assert.equal(r.drift.webhook.url, 'https://hooks.example/***');
+    assert.equal(r.engine.url, 'postgres://a:***@h/db?password=***');
   });
 
   test('an error never carries a secret: message, hint, where and details', () => {

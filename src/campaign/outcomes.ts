@@ -54,7 +54,20 @@ export function outcomeRecipe(recipe: Recipe, from: string, days: number): Recip
   } as Recipe;
 }
 
+/** Whether the recipe has order lines to measure outcomes from. */
+export const hasOrders = (recipe: Recipe): boolean =>
+  Object.values(recipe.sources).some((s) => s.kind === 'transactions');
+
 export async function readOutcomes(loaded: LoadedRecipe, from: string, days: number): Promise<Outcomes> {
+  if (!hasOrders(loaded.recipe))
+    throw new SegmintError(
+      'RECIPE_INVALID',
+      'A campaign is measured on the orders customers place, and this recipe has no source of kind transactions.',
+      {
+        where: { path: 'sources' },
+        hint: 'Add the order lines as a source with kind: transactions (they may be a file, a glob, or a table), then measure again.',
+      },
+    );
   const recipe = outcomeRecipe(loaded.recipe, from, days);
   const to = addDays(from, days);
   const coupons = recipe.features.length > 3;

@@ -18,7 +18,7 @@ import type { CampaignPlan, PlannedSegment } from '../model/campaign.js';
 import { parseModel } from '../model/model.js';
 import { readRunRecord } from '../model/record.js';
 import { buildDirAtomic, writeFileAtomic } from '../pipeline/atomic.js';
-import { readOutcomes } from './outcomes.js';
+import { hasOrders, readOutcomes } from './outcomes.js';
 import { campaignDir, checkCampaignName, recordPlan, resolveRunDir } from './store.js';
 
 export interface PlanOptions {
@@ -137,16 +137,19 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
     const loaded = o.loaded === undefined ? recipeOfRun(run.recipe.file) : o.loaded;
     const ref = run.data.referenceDate;
     let baseline: Awaited<ReturnType<typeof readOutcomes>> | null = null;
-    if (loaded && ref) baseline = await readOutcomes(loaded, addDays(ref, -days), days);
+    if (loaded && ref && hasOrders(loaded.recipe)) baseline = await readOutcomes(loaded, addDays(ref, -days), days);
     else
       warnings.push({
         code: 'CAMPAIGN_NO_BASELINE',
-        message: loaded
-          ? 'The run has no dates, so there is no recent period to estimate the variance from: no minimum detectable effect.'
-          : `The run's recipe (${run.recipe.file ?? 'not recorded'}) cannot be read: no minimum detectable effect. Give --recipe.`,
+        message: !loaded
+          ? `The run's recipe (${run.recipe.file ?? 'not recorded'}) cannot be read: no minimum detectable effect. Give --recipe.`
+          : !hasOrders(loaded.recipe)
+            ? 'The recipe has no transactions source, so there are no orders to estimate the variance from (and none to measure the campaign on): no minimum detectable effect.'
+            : 'The run has no dates, so there is no recent period to estimate the variance from: no minimum detectable effect.',
       });
 
     const arms: { id: string; segment: number; name: string; arm: 'treatment' | 'control' }[] = [];
+    const silent: string[] = [];
     const planned: PlannedSegment[] = chosen.map((s) => {
       const ids = bySegment.get(s.id) ?? [];
       const control = controlOf(ids, seed, name, o.holdout);
@@ -165,8 +168,11 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
       const mr = moments(revenue);
       const responders = orders.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
       const rate = ids.length ? responders / ids.length : null;
+      if (baseline && ids.length && responders === 0) silent.push(`${s.id} (${s.name})`);
+      // No variance before (nobody in the segment bought in the period): the effect a test could
+      // detect is unknown, not 0.
       const mde = (sd: number | null, mean: number | null) => {
-        const abs = baseline && sd !== null ? minimumDetectableEffect(sd, nT, nC, alpha, power) : null;
+        const abs = baseline && sd ? minimumDetectableEffect(sd, nT, nC, alpha, power) : null;
         return { absolute: abs, relative: abs !== null && mean ? abs / mean : null };
       };
       const sd = (m: { variance: number }) => (Number.isFinite(m.variance) ? Math.sqrt(m.variance) : null);
@@ -193,6 +199,11 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
         },
       };
     });
+    if (silent.length)
+      warnings.push({
+        code: 'CAMPAIGN_NO_BASELINE',
+        message: `Nobody in segment ${silent.join(', ')} bought in the ${days} days before the run's reference date: without a variance, no minimum detectable effect for it.`,
+      });
     arms.sort((a, b) => a.segment - b.segment || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     await duck.createFromColumns('members', [
       { name: 'customer_id', type: 'VARCHAR', values: arms.map((a) => a.id) },

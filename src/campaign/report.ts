@@ -8,6 +8,7 @@ import { liftSpec } from '../report/charts.js';
 import { CSS, esc, num, table } from '../report/html.js';
 import { renderSvg } from '../report/render.js';
 
+const int = (n: number) => n.toLocaleString('en-US');
 const pct = (x: number | null | undefined, d = 1) =>
   x === null || x === undefined ? '–' : `${(100 * x).toFixed(d)}%`;
 const ci = (i: Interval | null, scale = 1, d = 2) =>
@@ -61,9 +62,9 @@ export async function liftCharts(m: CampaignMeasurement): Promise<string[]> {
 export function planSection(plan: CampaignPlan): string {
   const rows = plan.segments.map((s) => [
     `${s.id} ${s.name}`,
-    s.customers,
-    s.treatment,
-    s.control,
+    int(s.customers),
+    int(s.treatment),
+    int(s.control),
     pct(s.baseline.responseRate),
     num(s.baseline.revenueMean),
     s.mde.responseRate.absolute === null ? '–' : `${num(100 * s.mde.responseRate.absolute, 1)} pts`,
@@ -101,7 +102,7 @@ export function measurementSection(m: CampaignMeasurement, charts: string[]): st
       return [
         `${s.id} ${s.name}`,
         arm,
-        a.customers,
+        int(a.customers),
         pct(a.responseRate),
         num(a.ordersPerCustomer, 3),
         num(a.revenuePerCustomer),

@@ -146,3 +146,41 @@ export function writeMonths(
   );
   return recipe;
 }
+
+/**
+ * Coupons for the campaign shop: everyone claims about one coupon a month; treated customers of
+ * `lifted` redeem with probability `treatedRate`, everyone else with `baseRate`. Writes
+ * coupons-pre.csv (before START) or coupons-post.csv (the campaign period).
+ */
+export function writeCoupons(
+  dir: string,
+  period: 'pre' | 'post',
+  seed: number,
+  treated: Set<string>,
+  lifted: string,
+  rates = { baseRate: 0.3, treatedRate: 0.5 },
+  kinds = KINDS,
+): void {
+  const rng = createRng(5000 + seed);
+  const out: string[] = [];
+  let n = 0;
+  const [from, days] = period === 'pre' ? [addDays(START, -PRE_DAYS), PRE_DAYS] : [START, POST_DAYS];
+  for (const kind of kinds)
+    for (let i = 0; i < kind.customers; i++) {
+      const id = `${kind.prefix}${String(i).padStart(5, '0')}`;
+      const p =
+        period === 'post' && kind.prefix === lifted && treated.has(id) ? rates.treatedRate : rates.baseRate;
+      for (let c = poisson(rng, days / 28); c > 0; c--)
+        out.push(
+          `K${n++},${id},${addDays(from, Math.floor(rng() * days))} 12:00:00,${rng() < p ? 'true' : 'false'}`,
+        );
+    }
+  writeFileSync(join(dir, `coupons-${period}.csv`), `Coupon,Customer,Claimed,Redeemed\n${out.join('\n')}\n`);
+}
+
+/** The recipe's coupons source, to append under sources: of the shop's recipe. */
+export const COUPONS_SOURCE = `  coupons:
+    kind: coupons
+    path: coupons-*.csv
+    roles: { coupon: Coupon, customer: Customer, time: Claimed, redeemed: Redeemed }
+`;

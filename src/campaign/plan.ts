@@ -137,7 +137,8 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
     const loaded = o.loaded === undefined ? recipeOfRun(run.recipe.file) : o.loaded;
     const ref = run.data.referenceDate;
     let baseline: Awaited<ReturnType<typeof readOutcomes>> | null = null;
-    if (loaded && ref && hasOrders(loaded.recipe)) baseline = await readOutcomes(loaded, addDays(ref, -days), days);
+    if (loaded && ref && hasOrders(loaded.recipe))
+      baseline = await readOutcomes(loaded, addDays(ref, -days), days);
     else
       warnings.push({
         code: 'CAMPAIGN_NO_BASELINE',

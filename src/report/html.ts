@@ -311,7 +311,16 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
           ? `<ul class="warn">${d.alerts.map((a) => `<li>${esc(a.message)}</li>`).join('')}</ul>`
           : '<p>No threshold crossed.</p>'
       }<p>${d.moved.share === null ? 'No returning customers.' : `${pct(d.moved.share)} of the ${int(d.moved.returning)} returning customers changed segment.`}</p>${table(
-        ['segment', 'was', 'share before', 'share now', 'size change', 'centre moved (prepared units)', 'most along', 'name holds'],
+        [
+          'segment',
+          'was',
+          'share before',
+          'share now',
+          'size change',
+          'centre moved (prepared units)',
+          'most along',
+          'name holds',
+        ],
         d.segments.map((x) => [
           `${x.id} ${x.name}`,
           x.previousId === null ? 'new' : `${x.previousId} ${x.previousName}`,

@@ -76,7 +76,12 @@ export function registerServe(program: Command, io: Io): void {
           host: opts.host,
           port,
           apiKey: resolveApiKey(opts, process.env),
-          onRun: (r) => io.err(r.error ? `run failed: ${r.error}\n` : `run ${r.runId} done\n`),
+          onRun: (r) => {
+            io.err(r.error ? `run failed: ${r.error}\n` : `run ${r.runId} done\n`);
+            // Drift alerts and a failed webhook are logged; they never stop the server.
+            for (const w of r.warnings ?? [])
+              if (w.code.startsWith('DRIFT')) io.err(`  ${w.code}: ${w.message}\n`);
+          },
         });
         const info = { address: svc.address, workspace: resolve(opts.workspace), nextRun: svc.nextRun() };
         io.out(

@@ -14,7 +14,11 @@ export interface ServiceOptions {
   apiKey?: string | undefined;
   logger?: boolean;
   /** Called after each scheduled or requested run, successful or not. */
-  onRun?: (r: { runId: string | null; error: string | null }) => void;
+  onRun?: (r: {
+    runId: string | null;
+    error: string | null;
+    warnings?: { code: string; message: string }[];
+  }) => void;
 }
 
 /**
@@ -32,7 +36,7 @@ export async function startService(opts: ServiceOptions) {
     running = runRecipe(loaded, { outDir: workspace })
       .then((s) => {
         app.reloadModel();
-        opts.onRun?.({ runId: s.runId, error: null });
+        opts.onRun?.({ runId: s.runId, error: null, warnings: s.warnings });
       })
       .catch((e: unknown) => {
         opts.onRun?.({ runId: null, error: redactSecrets(e instanceof Error ? e.message : String(e)) });

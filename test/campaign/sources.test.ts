@@ -71,7 +71,7 @@ describe('campaigns read through every kind of source', () => {
     mkdirSync(sub);
     writeShop(sub);
     const file = join(sub, 'shop.duckdb');
-    const db = await Duck.open(file);
+    const db = await Duck.open(file, undefined, { shared: true });
     try {
       await db.exec(`CREATE TABLE orders AS SELECT * FROM read_csv(${qs(join(sub, 'orders-pre.csv'))})`);
     } finally {
@@ -96,21 +96,22 @@ describe('campaigns read through every kind of source', () => {
       table: 'campaign_members',
     });
     assert.equal(plan.files.table, 'duckdb:campaign_members');
-    // New orders arrive in the database's table.
+    // New orders arrive in the database's table (through the process's one instance of the file:
+    // a second instance would not see the engine's writes, nor it ours).
     writePost(sub, 2, treatedOf(sub, 'out', 'indb'), 'F', 1.5);
-    const d = await Duck.open(file);
+    const d = await Duck.open(file, undefined, { shared: true });
     try {
       await d.exec(`INSERT INTO orders SELECT * FROM read_csv(${qs(join(sub, 'orders-post.csv'))})`);
     } finally {
       d.close();
     }
     const m = await measureCampaign({ outDir: run.outDir, name: 'indb', loaded });
-    assert.ok(m.window.lastOrder && m.window.lastOrder >= '2026-04-20', String(m.window.lastOrder));
+    assert.ok(m.window.lastOrder && m.window.lastOrder >= '2026-04-20', JSON.stringify(m.warnings));
     assert.equal(
       m.segments.reduce((a, s) => a + s.arms.treatment.customers + s.arms.control.customers, 0),
       plan.totals.customers,
     );
-    const check = await Duck.open(file);
+    const check = await Duck.open(file, undefined, { shared: true });
     try {
       const members = await check.one(
         'SELECT count(*) AS n, count(DISTINCT arm) AS arms FROM campaign_members',

@@ -27,8 +27,8 @@ import type {
   SegmentResult,
 } from '../model/campaign.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
+import { campaignReportHtml, liftCharts } from '../report/campaign.js';
 import { type Outcomes, readOutcomes } from './outcomes.js';
-import { campaignReportHtml, liftCharts } from './report.js';
 import { campaignDir, measurementsOf, readPlan, recordMeasurement } from './store.js';
 
 export const METHODS = {

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SegmintError } from '../core/errors.js';
 import { createMatrix } from '../core/matrix.js';
 import { Duck, qi, qs } from '../data/duck.js';
@@ -9,6 +9,7 @@ import { type Model, parseModel } from '../model/model.js';
 import { type RunRecord, readRunRecord } from '../model/record.js';
 import { pca, project } from '../prep/pca.js';
 import { applyPrep, type PrepParams } from '../prep/prepare.js';
+import { campaignSectionsOf } from './campaign.js';
 import {
   boxSpec,
   elbowSpec,
@@ -41,6 +42,8 @@ export interface ReportData {
   model: Model;
   tree: (Tree & { features: string[]; classes: string[]; fidelity: number }) | null;
   charts: Record<string, string>;
+  /** Sections of the campaigns planned from this run (rendered HTML). */
+  campaigns?: string[];
 }
 
 function readJson(file: string): unknown {
@@ -229,7 +232,9 @@ export async function buildReport(
   if (tree) charts.tree = treeSvg(tree, tree.features, tree.classes);
   if (run.cluster?.dendrogram?.merges?.length)
     charts.dendrogram = dendrogramSvg(run.cluster.dendrogram, model.clusterer.k);
-  return { html: reportHtml({ run, model, tree, charts }), charts, specs };
+  // Campaigns planned from this run, in its workspace (<out>/runs/<id> -> <out>).
+  const campaigns = await campaignSectionsOf(dirname(dirname(realpathSync(runDir))), run.runId);
+  return { html: reportHtml({ run, model, tree, charts, campaigns }), charts, specs };
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;

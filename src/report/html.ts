@@ -84,7 +84,7 @@ pre { background: #f6f8fa; border: 1px solid var(--line); padding: 10px; overflo
 `;
 
 /** The report page: one HTML file with inline CSS and inline SVG charts, no script, no external links. */
-export function reportHtml({ run, model, tree, charts }: ReportData): string {
+export function reportHtml({ run, model, tree, charts, campaigns = [] }: ReportData): string {
   // Runs recorded before data.dated existed had dates.
   const dated = run.data?.dated !== false;
   const numericCount = model.features.filter((f) => f.type === 'numeric').length;
@@ -300,6 +300,9 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
       body: `<div class="charts">${chart(charts, 'migration')}</div>`,
     });
   }
+
+  if (campaigns.length)
+    sections.push({ id: 'campaigns', title: 'Campaigns from this run', body: campaigns.join('') });
 
   if (run.drift) {
     const d = run.drift;

@@ -195,6 +195,12 @@ describe('campaigns: plan a holdout, measure the lift', () => {
     const html = readFileSync(join(outDir, 'campaigns', 'spring', 'report.html'), 'utf8');
     assert.match(html, /<svg/);
     assert.match(html, /Incremental revenue, all segments/);
+    // The run's report, rebuilt, shows the campaigns planned from it with their lift.
+    const rebuilt = await cli(['report', join(outDir, 'latest'), '-o', join(dir, 'rebuilt.html')]);
+    assert.equal(rebuilt.code, 0, rebuilt.err);
+    const runHtml = readFileSync(join(dir, 'rebuilt.html'), 'utf8');
+    assert.match(runHtml, /Campaigns from this run/);
+    assert.match(runHtml, /Campaign spring<\/h3>.*Lift \(treatment - control/s);
     const list = await cli(['campaign', 'list', '-r', recipe, '--json']);
     assert.ok(
       JSON.parse(list.out).campaigns.some((c: { plan: { name: string } }) => c.plan.name === 'spring'),

@@ -1,12 +1,20 @@
 /**
  * A campaign's page: the plan (run, segments, arms, split, minimum detectable effects) and its
  * latest measurement (per segment and arm, the lifts with intervals, charts), one self-contained
- * HTML file. The section is shared with the dashboard.
+ * HTML file. The sections are shared with the run report (campaigns planned from the run).
  */
-import type { CampaignMeasurement, CampaignPlan, Interval } from '../model/campaign.js';
-import { liftSpec } from '../report/charts.js';
-import { CSS, esc, num, table } from '../report/html.js';
-import { renderSvg } from '../report/render.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CAMPAIGN_NAME,
+  CampaignMeasurement,
+  CampaignPlan,
+  type Interval,
+  readCampaignFile,
+} from '../model/campaign.js';
+import { liftSpec } from './charts.js';
+import { CSS, esc, num, table } from './html.js';
+import { renderSvg } from './render.js';
 
 const int = (n: number) => n.toLocaleString('en-US');
 const pct = (x: number | null | undefined, d = 1) =>
@@ -190,4 +198,26 @@ ${
 }
 </main></body></html>
 `;
+}
+
+/**
+ * The campaigns of a workspace planned from one run, as report sections (the run report rebuilt
+ * with `segmint report` shows them with their latest measurement).
+ */
+export async function campaignSectionsOf(workspace: string, runId: string): Promise<string[]> {
+  const dir = join(workspace, 'campaigns');
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    const planFile = join(dir, name, 'plan.json');
+    if (!CAMPAIGN_NAME.test(name) || !existsSync(planFile)) continue;
+    const plan = readCampaignFile(CampaignPlan, planFile);
+    if (plan.run.runId !== runId) continue;
+    const mFile = join(dir, name, 'measurement.json');
+    const m = existsSync(mFile) ? readCampaignFile(CampaignMeasurement, mFile) : null;
+    out.push(
+      `<h3>Campaign ${esc(plan.name)}</h3>${planSection(plan)}${m ? measurementSection(m, await liftCharts(m)) : '<p class="muted">Not measured yet.</p>'}`,
+    );
+  }
+  return out;
 }

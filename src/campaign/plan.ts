@@ -11,7 +11,7 @@ import { engineOf } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { Duck, qs } from '../data/duck.js';
-import { writeQueryToEngine } from '../engine/engine.js';
+import { connectPostgres, writeQueryToEngine } from '../engine/engine.js';
 import { openRecipeEngine } from '../engine/features.js';
 import { minimumDetectableEffect, moments } from '../metrics/experiment.js';
 import type { CampaignPlan, PlannedSegment } from '../model/campaign.js';
@@ -246,18 +246,26 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
         files[`members.${fmt}`] = join(dir, `members.${fmt}`);
       }
       if (o.table) {
+        // The run's own sinks: the recipe's engine, else the PostgreSQL database its tags go to.
         const spec = loaded ? engineOf(loaded.recipe) : null;
-        if (!spec || !loaded)
-          throw new SegmintError('USAGE', "--table writes into the recipe's engine; the recipe has none.", {
-            hint: 'Set engine: in the recipe (postgres, clickhouse or duckdb), or export the CSV / Parquet list.',
-          });
-        const engine = await openRecipeEngine(spec, loaded.baseDir);
+        const pgOut = loaded?.recipe.output.postgres;
+        if (!loaded || (!spec && !pgOut))
+          throw new SegmintError(
+            'USAGE',
+            "--table writes where the recipe's tags go (its engine, or output.postgres); the recipe has neither.",
+            {
+              hint: 'Set engine: in the recipe (postgres, clickhouse or duckdb) or output.postgres, or export the CSV / Parquet list.',
+            },
+          );
+        const engine = spec
+          ? await openRecipeEngine(spec, loaded.baseDir)
+          : await connectPostgres(pgOut?.url, 'output.postgres.url');
         try {
           await writeQueryToEngine(duck, select, engine, o.table, 'campaign --table');
         } finally {
           await engine.close();
         }
-        files.table = `${spec.type}:${o.table}`;
+        files.table = `${spec ? spec.type : 'postgres'}:${o.table}`;
       }
       writeFileAtomic(join(tmp, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
     };

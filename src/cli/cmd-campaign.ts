@@ -110,7 +110,10 @@ export function registerCampaign(program: Command, io: Io): void {
         .option('--alpha <p>', 'significance level of the planned test', '0.05')
         .option('--power <p>', 'power for the minimum detectable effect', '0.8')
         .option('--format <list>', 'member list formats: csv, parquet', 'csv,parquet')
-        .option('--table <name>', "also write the members into this table of the recipe's engine")
+        .option(
+          '--table <name>',
+          "also write the members into this table where the recipe's tags go (its engine, or output.postgres)",
+        )
         .option('--replace', 'replace a campaign of the same name (its measurements go too)'),
     ),
   ).action(

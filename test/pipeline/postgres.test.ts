@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import pg from 'pg';
+import { measureCampaign } from '../../src/campaign/measure.js';
+import { planCampaign } from '../../src/campaign/plan.js';
 import { recipeFromObject } from '../../src/config/load.js';
+import { addDays } from '../../src/core/dates.js';
 import { SegmintError } from '../../src/core/errors.js';
 import { redactUrl } from '../../src/data/postgres.js';
 import { runRecipe } from '../../src/pipeline/run.js';
@@ -82,6 +85,32 @@ describe('PostgreSQL in and out, for real', () => {
     const rows = await read('SELECT customer_id, segment_id, run_id FROM segment_tags ORDER BY customer_id');
     assert.equal(rows.length, first.customers);
     assert.ok(rows.every((r) => r.run_id === first.runId && [1, 2].includes(Number(r.segment_id))));
+    // A campaign's members go to the same database (the run's sink), and it is measured on the
+    // PostgreSQL source.
+    const loaded = recipeFromObject(recipe, dir);
+    const ref = JSON.parse(readFileSync(first.files['run.json'], 'utf8')).data.referenceDate;
+    const plan = await planCampaign({
+      outDir: first.outDir,
+      name: 'pg',
+      segments: [1, 2],
+      holdout: 0.5,
+      start: addDays(ref, -60),
+      days: 60,
+      loaded,
+      table: 'campaign_members',
+    });
+    assert.equal(plan.files.table, 'postgres:campaign_members');
+    const members = await read('SELECT arm, count(*) AS n FROM campaign_members GROUP BY arm ORDER BY arm');
+    assert.deepEqual(
+      members.map((r) => [r.arm, Number(r.n)]),
+      [
+        ['control', plan.totals.control],
+        ['treatment', plan.totals.treatment],
+      ],
+    );
+    const measured = await measureCampaign({ outDir: first.outDir, name: 'pg', loaded });
+    assert.ok(measured.window.lastOrder, 'orders of the period are read from PostgreSQL');
+    assert.ok(measured.segments.some((x) => x.arms.treatment.orders + x.arms.control.orders > 0));
     // A write that fails half-way (a view depends on the table, so it cannot be dropped) fails the
     // run, leaves the previous table and the previous outputs untouched.
     await read('CREATE VIEW tag_view AS SELECT * FROM segment_tags');

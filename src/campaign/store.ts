@@ -117,16 +117,36 @@ export function readLatestMeasurement(outDir: string, name: string): CampaignMea
   return existsSync(file) ? readCampaignFile(CampaignMeasurement, file) : null;
 }
 
-/** The campaigns of a workspace, newest first, each with its latest measurement. */
-export function listCampaigns(
-  outDir: string,
-): { plan: CampaignPlan; measurement: CampaignMeasurement | null }[] {
+/** A campaign folder whose files cannot be read (hand-edited, cut short): named, not fatal. */
+export interface DamagedCampaign {
+  name: string;
+  error: string;
+}
+
+/**
+ * The campaigns of a workspace, newest first, each with its latest measurement. A campaign whose
+ * files are damaged does not hide the others: it is listed in `damaged` with the reason.
+ */
+export function listCampaigns(outDir: string): {
+  campaigns: { plan: CampaignPlan; measurement: CampaignMeasurement | null }[];
+  damaged: DamagedCampaign[];
+} {
   const dir = campaignsDir(outDir);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((n) => CAMPAIGN_NAME.test(n) && existsSync(join(dir, n, 'plan.json')))
-    .map((n) => ({ plan: readPlan(outDir, n), measurement: readLatestMeasurement(outDir, n) }))
-    .sort((a, b) => (a.plan.createdAt < b.plan.createdAt ? 1 : a.plan.createdAt > b.plan.createdAt ? -1 : 0));
+  const campaigns: { plan: CampaignPlan; measurement: CampaignMeasurement | null }[] = [];
+  const damaged: DamagedCampaign[] = [];
+  if (!existsSync(dir)) return { campaigns, damaged };
+  for (const n of readdirSync(dir).sort()) {
+    if (!CAMPAIGN_NAME.test(n) || !existsSync(join(dir, n, 'plan.json'))) continue;
+    try {
+      campaigns.push({ plan: readPlan(outDir, n), measurement: readLatestMeasurement(outDir, n) });
+    } catch (e) {
+      damaged.push({ name: n, error: (e as Error).message });
+    }
+  }
+  campaigns.sort((a, b) =>
+    a.plan.createdAt < b.plan.createdAt ? 1 : a.plan.createdAt > b.plan.createdAt ? -1 : 0,
+  );
+  return { campaigns, damaged };
 }
 
 /** A run folder of the workspace: the one named, or the one `latest` points at. */

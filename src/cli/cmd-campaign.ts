@@ -207,11 +207,12 @@ export function registerCampaign(program: Command, io: Io): void {
     action(io, async (o: WhereOpts) => {
       const { outDir } = await locate(o);
       const { listCampaigns } = await import('../campaign/store.js');
-      const all = listCampaigns(outDir);
+      const { campaigns: all, damaged } = listCampaigns(outDir);
       if (o.json) {
-        printJson(io, { campaigns: all });
+        printJson(io, { campaigns: all, damaged });
         return;
       }
+      for (const d of damaged) io.err(`warning: campaign ${d.name} cannot be read: ${d.error}\n`);
       if (!all.length) {
         io.out(`no campaigns in ${outDir}\n`);
         return;

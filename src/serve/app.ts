@@ -489,12 +489,13 @@ function apiRoutes(c: Ctx): Route[] {
       key: true,
       response: CampaignsResponse,
       errors: [],
-      handler: async () => ({
-        campaigns: listCampaigns(c.deps.workspace).map((x) => ({
-          campaign: x.plan,
-          measurement: x.measurement,
-        })),
-      }),
+      handler: async () => {
+        const { campaigns, damaged } = listCampaigns(c.deps.workspace);
+        return {
+          campaigns: campaigns.map((x) => ({ campaign: x.plan, measurement: x.measurement })),
+          damaged,
+        };
+      },
     }),
     route({
       method: 'POST',
@@ -612,7 +613,8 @@ function apiRoutes(c: Ctx): Route[] {
           c.current() && existsSync(join((c.current() as Loaded).runDir, 'run.json'))
             ? readRunRecord(join((c.current() as Loaded).runDir, 'run.json'))
             : null;
-        const campaigns = listCampaigns(c.deps.workspace).map((x) => {
+        const listed = listCampaigns(c.deps.workspace);
+        const campaigns = listed.campaigns.map((x) => {
           const chart = join(campaignDir(c.deps.workspace, x.plan.name), 'lift.svg');
           return { ...x, chart: x.measurement && existsSync(chart) ? readFileSync(chart, 'utf8') : null };
         });
@@ -624,6 +626,7 @@ function apiRoutes(c: Ctx): Route[] {
           migration: record?.migration ?? null,
           drift: record?.drift ?? null,
           campaigns,
+          damagedCampaigns: listed.damaged,
           running: c.deps.isRunning?.() ?? false,
         });
       },

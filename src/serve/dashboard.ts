@@ -17,6 +17,8 @@ export interface DashboardData {
   /** The serving run's comparison with the previous one: its alerts are the banner. */
   drift: Drift | null;
   campaigns: { plan: CampaignPlan; measurement: CampaignMeasurement | null; chart: string | null }[];
+  /** Campaign folders whose files cannot be read. */
+  damagedCampaigns?: { name: string; error: string }[];
   running: boolean;
 }
 
@@ -63,8 +65,8 @@ ${
     : ''
 }
 ${
-  d.campaigns.length
-    ? `<section><h2>Campaigns</h2><table><tr><th>campaign</th><th>run</th><th>start</th><th>segments</th><th class="n">treated</th><th class="n">control</th><th>incremental revenue</th><th></th></tr>${d.campaigns
+  d.campaigns.length || d.damagedCampaigns?.length
+    ? `<section><h2>Campaigns</h2>${(d.damagedCampaigns ?? []).map((x) => `<p class="failed">Campaign ${esc(x.name)} cannot be read: ${esc(x.error)}</p>`).join('')}<table><tr><th>campaign</th><th>run</th><th>start</th><th>segments</th><th class="n">treated</th><th class="n">control</th><th>incremental revenue</th><th></th></tr>${d.campaigns
         .map(({ plan: p, measurement: m }) => {
           const t = m?.total.incrementalRevenue;
           const money = (x: number | null | undefined) =>

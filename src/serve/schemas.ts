@@ -175,5 +175,8 @@ export const CampaignResponse = z.object({
 });
 export const CampaignsResponse = z.object({
   campaigns: z.array(z.object({ campaign: CampaignPlan, measurement: CampaignMeasurement.nullable() })),
+  damaged: z
+    .array(z.object({ name: z.string(), error: z.string() }))
+    .describe('Campaign folders whose files cannot be read, with the reason.'),
 });
 export const MeasurementResponse = z.object({ measurement: CampaignMeasurement });

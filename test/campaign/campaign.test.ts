@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assessCampaign } from '../../src/campaign/measure.js';
@@ -262,7 +262,19 @@ describe('campaigns: plan a holdout, measure the lift', () => {
       assert.equal((await app.inject({ url: '/v1/campaigns/nope' })).json().error.code, 'UNKNOWN_CAMPAIGN');
       const report = await app.inject({ url: '/v1/campaigns/api/report' });
       assert.match(report.body, /Lift \(treatment - control/);
+      // A hand-damaged campaign does not hide the others: it is named with its reason.
+      const broken = join(outDir, 'campaigns', 'broken');
+      mkdirSync(broken, { recursive: true });
+      writeFileSync(join(broken, 'plan.json'), '{"kind": "segmint.campaign"');
+      const listed = (await app.inject({ url: '/v1/campaigns' })).json();
+      assert.ok(listed.campaigns.some((c: { campaign: { name: string } }) => c.campaign.name === 'api'));
+      assert.equal(listed.damaged[0].name, 'broken');
+      assert.match(listed.damaged[0].error, /cannot be read as JSON/);
+      const cliList = await cli(['campaign', 'list', '-r', recipe]);
+      assert.equal(cliList.code, 0);
+      assert.match(cliList.err, /campaign broken cannot be read/);
       const dash = await app.inject({ url: '/' });
+      assert.match(dash.body, /Campaign broken cannot be read/);
       assert.match(dash.body, /<h2>Campaigns<\/h2>/);
       assert.match(dash.body, /<figure data-campaign="api">.*<svg/s);
     } finally {

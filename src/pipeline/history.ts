@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactSecrets } from '../core/redact.js';
+import { every } from '../core/throttle.js';
 import { Duck, qs } from '../data/duck.js';
 import { type RunRecord, readRunRecord } from '../model/record.js';
 
@@ -227,13 +228,11 @@ export class HistoryReader {
     }
   }
 
-  private lookedAt = Number.NEGATIVE_INFINITY;
+  /** At most one look at the file every LOOK_EVERY_MS: two stat calls a lookup were a third of its cost. */
+  private readonly mayLook = every();
 
   private async refresh(): Promise<void> {
-    // At most one look at the file every 10 ms: two stat calls a lookup were a third of its cost.
-    const now = performance.now();
-    if (this.version && now - this.lookedAt < 10) return;
-    this.lookedAt = now;
+    if (!this.mayLook(!this.version)) return;
     const stamp = this.stamp();
     if (stamp === this.version) return;
     if (this.loading) return this.loading;

@@ -14,6 +14,7 @@ import {
 } from '../campaign/store.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { isSegmintError, SegmintError } from '../core/errors.js';
+import { every } from '../core/throttle.js';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
 import { readRunRecord } from '../model/record.js';
 import { normaliseId } from '../model/sql.js';
@@ -151,13 +152,10 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
   reloadModel();
   // Runs made outside the server (segmint run, another process) move `latest`: follow it. One
   // readlink; the model is re-read only when the target changed.
-  // At most one look every 10 ms: under load a system call per request is a tenth of the work,
-  // and a model that landed 10 ms ago is as good as news.
-  let lookedAt = Number.NEGATIVE_INFINITY;
+  // At most one look every LOOK_EVERY_MS (always while no model is loaded).
+  const mayLook = every();
   const followLatest = () => {
-    const now = performance.now();
-    if (current && now - lookedAt < 10) return;
-    lookedAt = now;
+    if (!mayLook(!current)) return;
     if (latestTarget() !== seen || !current) reloadModel();
   };
 

@@ -4,9 +4,8 @@
  * p-value (Welch's t for means, Newcombe's hybrid score interval for the response rate, a seeded
  * bootstrap for the coupon burn rate), and the incremental revenue.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LoadedRecipe, loadRecipe } from '../config/load.js';
+import type { LoadedRecipe } from '../config/load.js';
 import { addDays, daysBetween } from '../core/dates.js';
 import { normPpf } from '../core/distributions.js';
 import { SegmintError, type Warning } from '../core/errors.js';
@@ -28,7 +27,7 @@ import type {
 } from '../model/campaign.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { campaignReportHtml, liftCharts } from '../report/campaign.js';
-import { type Outcomes, readOutcomes } from './outcomes.js';
+import { type Outcomes, readOutcomes, recipeAt } from './outcomes.js';
 import { campaignDir, measurementsOf, readPlan, recordMeasurement } from './store.js';
 
 export const METHODS = {
@@ -131,8 +130,7 @@ export async function measureCampaign(o: MeasureOptions): Promise<CampaignMeasur
     throw new SegmintError('USAGE', `--level must be between 0.5 and 1, not ${level}.`, {
       hint: 'e.g. --level 0.95',
     });
-  const loaded =
-    o.loaded ?? (plan.recipeFile && existsSync(plan.recipeFile) ? loadRecipe(plan.recipeFile) : null);
+  const loaded = o.loaded ?? recipeAt(plan.recipeFile);
   if (!loaded)
     throw new SegmintError(
       'NO_RECIPE',
@@ -209,8 +207,16 @@ export function assessCampaign(
   let totalVar = 0;
   let totalEst = 0;
   let totalKnown = true;
+  // Members by segment and arm, in one pass.
+  const byArm = new Map<string, string[]>();
+  for (const m of members) {
+    const key = `${m.s}\u0000${m.arm}`;
+    const list = byArm.get(key);
+    if (list) list.push(m.c);
+    else byArm.set(key, [m.c]);
+  }
   const segments: SegmentResult[] = plan.segments.map((seg) => {
-    const ids = (arm: string) => members.filter((m) => m.s === seg.id && m.arm === arm).map((m) => m.c);
+    const ids = (arm: string) => byArm.get(`${seg.id}\u0000${arm}`) ?? [];
     const [t, c] = [armOf(ids('treatment'), outcomes), armOf(ids('control'), outcomes)];
     const [rt, rc] = [armResult(t, outcomes.coupons, level), armResult(c, outcomes.coupons, level)];
     const orders = welch(moments(t.orders), moments(c.orders), level);

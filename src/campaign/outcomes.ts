@@ -4,7 +4,8 @@
  * recipe has a coupons source. One definition with the run's features: the same feature SELECT,
  * over the window [from, from + days).
  */
-import type { LoadedRecipe } from '../config/load.js';
+import { existsSync } from 'node:fs';
+import { type LoadedRecipe, loadRecipe } from '../config/load.js';
 import { engineOf, type Recipe } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError } from '../core/errors.js';
@@ -29,9 +30,21 @@ export interface Outcomes {
   lastOrder: string | null;
 }
 
+/** Whether the recipe has a source of this kind. */
+const hasKind = (recipe: Recipe, kind: string): boolean =>
+  Object.values(recipe.sources).some((s) => s.kind === kind);
+
+/** Whether the recipe has order lines to measure outcomes from. */
+export const hasOrders = (recipe: Recipe): boolean => hasKind(recipe, 'transactions');
+
+/** The recipe file a campaign or run recorded, loaded if it is still there. */
+export function recipeAt(file: string | null): LoadedRecipe | null {
+  return file && existsSync(file) ? loadRecipe(file) : null;
+}
+
 /** The recipe reduced to the outcome features over [from, from + days). */
 export function outcomeRecipe(recipe: Recipe, from: string, days: number): Recipe {
-  const coupons = Object.values(recipe.sources).some((s) => s.kind === 'coupons');
+  const coupons = hasKind(recipe, 'coupons');
   const engine = engineOf(recipe);
   return {
     ...recipe,
@@ -54,10 +67,6 @@ export function outcomeRecipe(recipe: Recipe, from: string, days: number): Recip
   } as Recipe;
 }
 
-/** Whether the recipe has order lines to measure outcomes from. */
-export const hasOrders = (recipe: Recipe): boolean =>
-  Object.values(recipe.sources).some((s) => s.kind === 'transactions');
-
 export async function readOutcomes(loaded: LoadedRecipe, from: string, days: number): Promise<Outcomes> {
   if (!hasOrders(loaded.recipe))
     throw new SegmintError(
@@ -70,7 +79,7 @@ export async function readOutcomes(loaded: LoadedRecipe, from: string, days: num
     );
   const recipe = outcomeRecipe(loaded.recipe, from, days);
   const to = addDays(from, days);
-  const coupons = recipe.features.length > 3;
+  const coupons = hasKind(loaded.recipe, 'coupons');
   const duck = await Duck.open();
   try {
     const noop = () => {};

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { type LoadedRecipe, loadRecipe } from '../config/load.js';
+import type { LoadedRecipe } from '../config/load.js';
 import { engineOf } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError, type Warning } from '../core/errors.js';
@@ -18,7 +18,7 @@ import type { CampaignPlan, PlannedSegment } from '../model/campaign.js';
 import { parseModel } from '../model/model.js';
 import { readRunRecord } from '../model/record.js';
 import { buildDirAtomic, writeFileAtomic } from '../pipeline/atomic.js';
-import { hasOrders, readOutcomes } from './outcomes.js';
+import { hasOrders, readOutcomes, recipeAt } from './outcomes.js';
 import { campaignDir, checkCampaignName, recordPlan, resolveRunDir } from './store.js';
 
 export interface PlanOptions {
@@ -134,7 +134,7 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
 
     // The baseline: what each segment did in the `days` before the run's reference date, read
     // through the recipe, gives the variance the minimum detectable effect rests on.
-    const loaded = o.loaded === undefined ? recipeOfRun(run.recipe.file) : o.loaded;
+    const loaded = o.loaded === undefined ? recipeAt(run.recipe.file) : o.loaded;
     const ref = run.data.referenceDate;
     let baseline: Awaited<ReturnType<typeof readOutcomes>> | null = null;
     if (loaded && ref && hasOrders(loaded.recipe))
@@ -272,6 +272,8 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
     if (existsSync(dir)) {
       // Re-planned: the new folder is whole before the old one goes.
       const old = join(dirname(dir), `.tmp-old-${name}-${process.pid}`);
+      // A re-plan stopped between its two renames left `<name>.new`: it is rebuilt.
+      rmSync(`${dir}.new`, { recursive: true, force: true });
       await buildDirAtomic(`${dir}.new`, build);
       renameSync(dir, old);
       renameSync(`${dir}.new`, dir);
@@ -282,9 +284,4 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
   } finally {
     duck.close();
   }
-}
-
-/** The recipe file a run recorded, if it is still there. */
-function recipeOfRun(file: string | null): LoadedRecipe | null {
-  return file && existsSync(file) ? loadRecipe(file) : null;
 }

@@ -9,10 +9,11 @@ import pg from 'pg';
 import { lloyd } from '../src/cluster/kmeans.js';
 import { PrepSpec } from '../src/config/recipe.js';
 import { createMatrix } from '../src/core/matrix.js';
-import { Duck } from '../src/data/duck.js';
-import { duckdbEngine, postgresEngine } from '../src/engine/engine.js';
-import { lloydIterationSql, type SqlRunner } from '../src/engine/kmeans.js';
+import { lloydIterationSql } from '../src/engine/kmeans.js';
 import { fitPrep } from '../src/prep/prepare.js';
+import { Duck, duckdbEngine } from '../src/sql/duckdb.js';
+import { postgresEngine } from '../src/sql/postgres.js';
+import type { Queryable } from '../src/sql/query.js';
 import { startPostgres } from '../test/pg-fixture.js';
 import { fmt, timeAsync } from './common.js';
 
@@ -40,7 +41,7 @@ const jsBytes = () => {
   return m.heapUsed + m.arrayBuffers;
 };
 
-async function measure(engine: string, runner: SqlRunner, n: number) {
+async function measure(engine: string, runner: Queryable, n: number) {
   const sql = lloydIterationSql(prep, centers, K, 'features', runner.dialect);
   await runner.all(sql); // warm
   globalThis.gc?.();

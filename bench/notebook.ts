@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Duck } from '../src/data/duck.js';
 import { generateDemoShop } from '../src/demo/generate.js';
+import { Duck } from '../src/sql/duckdb.js';
 import { fmt, PYTHON } from './common.js';
 
 const customers = Number(process.argv[2] ?? 10_000);

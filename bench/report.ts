@@ -6,10 +6,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadRecipe } from '../src/config/load.js';
-import { Duck, qs } from '../src/data/duck.js';
 import { generateDemoShop } from '../src/demo/generate.js';
 import { runRecipe } from '../src/pipeline/run.js';
 import { buildReport } from '../src/report/build.js';
+import { Duck, qs } from '../src/sql/duckdb.js';
 
 const N = 1_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'segmint-bench-report-'));

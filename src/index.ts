@@ -27,14 +27,6 @@ export { ERROR_CODES, SegmintError } from './core/errors.js';
 export type { Matrix } from './core/matrix.js';
 export { createRng, deriveSeed } from './core/rng.js';
 export { generateDemoShop } from './demo/generate.js';
-export {
-  cancelOnAbort,
-  clickhouseEngine,
-  duckdbEngine,
-  type Engine,
-  openEngine,
-  postgresEngine,
-} from './engine/engine.js';
 export { buildFeaturesInEngine, pullFeatures } from './engine/features.js';
 export {
   assignmentSql,
@@ -44,7 +36,6 @@ export {
   type EngineRunOptions,
   kmeansInEngine,
   lloydIterationSql,
-  type SqlRunner,
   sampleSql,
   selectKInEngine,
   writeAssignment,
@@ -69,10 +60,16 @@ export {
   kneeIndex,
 } from './metrics/quality.js';
 export { type Model, parseModel, scoreModel } from './model/model.js';
-export { compileScoringSql, DIALECTS, replaceTableSql } from './model/sql.js';
+export { compileScoringSql } from './model/sql.js';
 export { fitKMeans, fitMiniBatchKMeans, silhouetteScore, type ThreadOption } from './parallel/api.js';
 export { computeDrift, featureDistributions, psi } from './pipeline/drift.js';
 export { runRecipe } from './pipeline/run.js';
 export { applyPrep, fitPrep } from './prep/prepare.js';
 export { buildReport } from './report/build.js';
 export { buildApp } from './serve/app.js';
+export { clickhouseEngine } from './sql/clickhouse.js';
+export { DIALECTS, replaceTableSql } from './sql/dialect.js';
+export { duckdbEngine } from './sql/duckdb.js';
+export { openEngine } from './sql/open.js';
+export { postgresEngine } from './sql/postgres.js';
+export { cancelOnAbort, type Engine, type Queryable } from './sql/query.js';

@@ -7,6 +7,7 @@ import { ROOT } from './helpers.js';
 const LAYERS = [
   'core',
   'config',
+  'sql',
   'data',
   'features',
   'prep',
@@ -61,6 +62,7 @@ test('imports flow down the layer list, never up (numeric layers import only cor
 const HOUSE = [
   'core',
   'config',
+  'sql',
   'kernels',
   'data',
   'prep',

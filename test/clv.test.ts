@@ -21,10 +21,9 @@ import {
 import { hyp2f1, lgamma } from '../src/clv/special.js';
 import { recipeFromObject } from '../src/config/load.js';
 import type { SegmintError } from '../src/core/errors.js';
-import { Duck } from '../src/data/duck.js';
-import { duckdbEngine } from '../src/engine/engine.js';
 import { clvSummaryInEngine } from '../src/engine/features.js';
 import { computeFeatures } from '../src/pipeline/run.js';
+import { Duck, duckdbEngine } from '../src/sql/duckdb.js';
 import { sharedData } from './helpers.js';
 
 const sig = (v: number, digits = 3) => Number(v.toPrecision(digits));

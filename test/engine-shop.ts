@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng } from '../src/core/rng.js';
-import type { Engine } from '../src/engine/engine.js';
-import { sqlKit } from '../src/model/sql.js';
+import { sqlKit } from '../src/sql/dialect.js';
+import type { Engine } from '../src/sql/query.js';
 
 export type ColType = 'text' | 'int' | 'double' | 'timestamp' | 'date' | 'bool';
 export type Value = string | number | boolean | null;

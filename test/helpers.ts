@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
 import { type LoadedRecipe, recipeFromObject } from '../src/config/load.js';
 import { createRng, randNormal } from '../src/core/rng.js';
-import { Duck } from '../src/data/duck.js';
 import { computeFeatures } from '../src/pipeline/run.js';
+import { Duck } from '../src/sql/duckdb.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 

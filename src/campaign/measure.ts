@@ -9,7 +9,6 @@ import type { LoadedRecipe } from '../config/load.js';
 import { addDays, daysBetween } from '../core/dates.js';
 import { normPpf } from '../core/distributions.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import { Duck, qs } from '../data/duck.js';
 import {
   bootstrapRatioDifference,
   type Difference,
@@ -27,6 +26,7 @@ import type {
 } from '../model/campaign.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { campaignReportHtml, liftCharts } from '../report/campaign.js';
+import { Duck, qs } from '../sql/duckdb.js';
 import { type Outcomes, readOutcomes, recipeAt } from './outcomes.js';
 import { campaignDir, measurementsOf, readPlan, recordMeasurement } from './store.js';
 

@@ -9,8 +9,8 @@ import { type LoadedRecipe, loadRecipe } from '../config/load.js';
 import { engineOf, type Recipe } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError } from '../core/errors.js';
-import { Duck } from '../data/duck.js';
 import { dataStages } from '../pipeline/data-stages.js';
+import { Duck } from '../sql/duckdb.js';
 
 export interface Outcome {
   orders: number;

@@ -10,14 +10,15 @@ import type { LoadedRecipe } from '../config/load.js';
 import { engineOf } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import { Duck, qs } from '../data/duck.js';
-import { connectPostgres, writeQueryToEngine } from '../engine/engine.js';
 import { openRecipeEngine } from '../engine/features.js';
 import { minimumDetectableEffect, moments } from '../metrics/experiment.js';
 import type { CampaignPlan, PlannedSegment } from '../model/campaign.js';
 import { parseModel } from '../model/model.js';
 import { readRunRecord } from '../model/record.js';
 import { buildDirAtomic, writeFileAtomic } from '../pipeline/atomic.js';
+import { Duck, qs } from '../sql/duckdb.js';
+import { connectPostgres } from '../sql/postgres.js';
+import { writeQueryToEngine } from '../sql/tables.js';
 import { hasOrders, readOutcomes, recipeAt } from './outcomes.js';
 import { campaignDir, checkCampaignName, recordPlan, resolveRunDir } from './store.js';
 

@@ -6,9 +6,9 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SegmintError } from '../core/errors.js';
-import { type Duck, qs } from '../data/duck.js';
 import { CAMPAIGN_NAME, CampaignMeasurement, CampaignPlan, readCampaignFile } from '../model/campaign.js';
 import { openHistory } from '../pipeline/history.js';
+import { type Duck, qs } from '../sql/duckdb.js';
 
 export const campaignsDir = (outDir: string): string => join(outDir, 'campaigns');
 export const campaignDir = (outDir: string, name: string): string => join(campaignsDir(outDir), name);

@@ -72,13 +72,15 @@ export function registerCluster(program: Command, io: Io): void {
   ).action(
     action(io, async (opts: ClusterOpts) => {
       const [
-        { cancelOnAbort, openEngine },
+        { cancelOnAbort },
+        { openEngine },
         { clusterInEngine, selectKInEngine },
         { fitPrepInEngine },
         { writeFileAtomic },
         { OTHER },
       ] = await Promise.all([
-        import('../engine/engine.js'),
+        import('../sql/query.js'),
+        import('../sql/open.js'),
         import('../engine/kmeans.js'),
         import('../engine/prep.js'),
         import('../pipeline/atomic.js'),

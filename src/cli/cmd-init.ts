@@ -222,7 +222,7 @@ export function registerInit(program: Command, io: Io): void {
       if (opts.engine) return initFromEngine(files, opts, out, io);
       const [{ Duck }, { sniffFile }, { tableFacts, discoverSchema }, { writeFileAtomic }] =
         await Promise.all([
-          import('../data/duck.js'),
+          import('../sql/duckdb.js'),
           import('../data/sniff.js'),
           import('../data/schema.js'),
           import('../pipeline/atomic.js'),
@@ -296,7 +296,7 @@ async function initFromEngine(
   io: Io,
 ): Promise<void> {
   const [{ openEngine }, { sniffEngineTable }, { writeFileAtomic }] = await Promise.all([
-    import('../engine/engine.js'),
+    import('../sql/open.js'),
     import('../engine/features.js'),
     import('../pipeline/atomic.js'),
   ]);

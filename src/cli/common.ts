@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ENGINE_NAMES } from '../config/names.js';
 import { SegmintError } from '../core/errors.js';
-import type { EngineTarget, EngineType } from '../engine/engine.js';
+import type { EngineTarget, EngineType } from '../sql/open.js';
 import { type Io, processIo, reportError } from './output.js';
 
 export interface CommonOpts {

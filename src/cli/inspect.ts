@@ -1,12 +1,13 @@
 // segmint inspect: a first look at a data file or a table.
-import { Duck, qi } from '../data/duck.js';
+
 import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
 import { sniffFile } from '../data/sniff.js';
-import { duckdbEngine, openEngine } from '../engine/engine.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { summarizeTable } from '../engine/inspect.js';
-import { sqlKit } from '../model/sql.js';
+import { sqlKit } from '../sql/dialect.js';
+import { Duck, duckdbEngine, qi } from '../sql/duckdb.js';
+import { openEngine } from '../sql/open.js';
 import { type CommonOpts, engineFromFlags, printJson } from './common.js';
 import { fmtInt, type Io, table } from './output.js';
 

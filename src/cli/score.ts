@@ -2,15 +2,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SegmintError } from '../core/errors.js';
-import { Duck, qi } from '../data/duck.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
 import { missingColumnError } from '../data/sources.js';
-import { openEngine, replaceTableAs } from '../engine/engine.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
-import { compileScoringSql, DIALECTS, type Dialect } from '../model/sql.js';
+import { compileScoringSql } from '../model/sql.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 import { CLV_COLUMNS } from '../pipeline/clv-stage.js';
 import { toCsv } from '../pipeline/csv.js';
+import { DIALECTS, type Dialect } from '../sql/dialect.js';
+import { Duck, qi } from '../sql/duckdb.js';
+import { openEngine } from '../sql/open.js';
+import { replaceTableAs } from '../sql/tables.js';
 import { type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 

@@ -1,4 +1,4 @@
-import type { SqlKit } from '../model/sql.js';
+import type { SqlKit } from '../sql/dialect.js';
 
 export interface SummaryRows {
   ids: string[];

@@ -1,40 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
-import { redactUrl } from '../core/redact.js';
-import { type Duck, qi } from './duck.js';
-
-export { redactUrl };
-
-/** The connection URL from the recipe, else SEGMINT_PG_URL or DATABASE_URL; libpq's PG* variables fill the rest. */
-export function pgUrl(url: string | undefined): string | undefined {
-  return url ?? process.env.SEGMINT_PG_URL ?? process.env.DATABASE_URL;
-}
-
-export async function pgConnect(url: string | undefined, where: string): Promise<pg.Client> {
-  const u = pgUrl(url);
-  const client = new pg.Client(u ? { connectionString: u } : {});
-  try {
-    await client.connect();
-    return client;
-  } catch (e) {
-    throw new SegmintError(
-      'DB_ERROR',
-      `Cannot connect to PostgreSQL${u ? ` at ${redactUrl(u)}` : ''}: ${(e as Error).message}`,
-      {
-        where: { path: where },
-        hint: 'Check the url (postgres://user:password@host:port/db), or set SEGMINT_PG_URL; the server must accept connections from here.',
-      },
-    );
-  }
-}
-
-/** Quotes a possibly schema-qualified table name for PostgreSQL. */
-export const pgTable = (name: string): string =>
-  name
-    .split('.')
-    .map((p) => `"${p.replace(/"/g, '""')}"`)
-    .join('.');
+import { type Duck, qi } from '../sql/duckdb.js';
+import { pgConnect, pgTable } from '../sql/postgres.js';
 
 // PostgreSQL type oids that segmint maps: numbers, booleans, dates and times; the rest is text.
 const NUMERIC = new Set([20, 21, 23, 700, 701, 1700]);

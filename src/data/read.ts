@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { SourceSpec } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
-import { type Duck, type Params, qi, qs } from './duck.js';
+import { type Duck, type Params, qi, qs } from '../sql/duckdb.js';
 
 export type FileFormat = 'csv' | 'parquet' | 'json';
 

@@ -1,6 +1,7 @@
 import { basename, extname } from 'node:path';
 import type { SourceSpec } from '../config/recipe.js';
-import { type Duck, isNumericType, isTemporalType, qi } from './duck.js';
+import { COLUMN_TYPES } from '../sql/dialect.js';
+import { type Duck, qi } from '../sql/duckdb.js';
 import { guessRoles, norm, ROLE_PATTERNS, type SniffResult } from './sniff.js';
 
 /**
@@ -134,7 +135,7 @@ export async function tableFacts(
           rows > 1 &&
           st.distinct === rows &&
           st.nonNull === rows &&
-          !isTemporalType(c.type) &&
+          !COLUMN_TYPES.temporal(c.type) &&
           !/DOUBLE|FLOAT|DECIMAL|REAL/.test(c.type) &&
           (idLike(c.name) || c.type === 'VARCHAR')
         );
@@ -191,9 +192,9 @@ const has = (t: TableFacts, role: string) =>
 const isTimeLike = (t: TableFacts, col: string) => {
   const type = t.columns.find((c) => c.name === col)?.type ?? '';
   return (
-    isTemporalType(type) ||
+    COLUMN_TYPES.temporal(type) ||
     (type === 'VARCHAR' && !t.stats.get(col)?.numericText) ||
-    (isNumericType(type) && !!(t.timeUnit || t.dateFormat))
+    (COLUMN_TYPES.numeric(type) && !!(t.timeUnit || t.dateFormat))
   );
 };
 const money = (t: TableFacts) =>
@@ -201,7 +202,7 @@ const money = (t: TableFacts) =>
     ?.name;
 const numericCol = (t: TableFacts, col: string) => {
   const type = t.columns.find((c) => c.name === col)?.type ?? '';
-  return isNumericType(type) || !!t.stats.get(col)?.numericText;
+  return COLUMN_TYPES.numeric(type) || !!t.stats.get(col)?.numericText;
 };
 
 /**

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { ROLE_NAMES, type SourceSpec } from '../config/recipe.js';
-import { type Duck, isNumericType, isTemporalType, qi } from './duck.js';
+import { COLUMN_TYPES } from '../sql/dialect.js';
+import { type Duck, qi } from '../sql/duckdb.js';
 import { DATE_FORMATS } from './parse.js';
 import { detectFormat, loadWhitespaceTable, readError, readerSql, resolveSourcePath } from './read.js';
 
@@ -124,13 +125,13 @@ export async function sniffFile(
   if (roles.time || roles.joined) {
     const col = roles.time ?? roles.joined;
     const t = columns.find((c) => c.name === col)?.type ?? '';
-    if (isNumericType(t)) {
+    if (COLUMN_TYPES.numeric(t)) {
       const r = await duck.one(`SELECT min(${qi(col)}) AS lo, max(${qi(col)}) AS hi FROM __sniff`);
       if (Number(r.lo) >= 19000101 && Number(r.hi) <= 21001231) dateFormat = '%Y%m%d';
       // Small whole numbers in a column named like a period: day or week numbers.
       else if (Number(r.lo) >= 0 && Number(r.hi) < 100_000 && /week|day|period/i.test(col))
         timeUnit = /week/i.test(col) ? 'week' : 'day';
-    } else if (!isTemporalType(t)) {
+    } else if (!COLUMN_TYPES.temporal(t)) {
       const n = Number((await duck.one(`SELECT count(${qi(col)}) AS n FROM __sniff`)).n);
       const cast = Number(
         (await duck.one(`SELECT count(TRY_CAST(${qi(col)} AS TIMESTAMP)) AS n FROM __sniff`)).n,
@@ -214,7 +215,7 @@ export function guessRoles(columns: { name: string; type: string }[], kind: Kind
 
 function typeOk(role: string, type: string): boolean {
   if (role === 'quantity' || role === 'price' || role === 'amount' || role === 'duration')
-    return isNumericType(type) || type === 'VARCHAR';
-  if (role === 'time') return isTemporalType(type) || type === 'VARCHAR' || /INT/.test(type);
+    return COLUMN_TYPES.numeric(type) || type === 'VARCHAR';
+  if (role === 'time') return COLUMN_TYPES.temporal(type) || type === 'VARCHAR' || /INT/.test(type);
   return true;
 }

@@ -2,8 +2,10 @@ import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { ROLE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { closest } from '../core/nearest.js';
-import { type Duck, qi } from './duck.js';
-import { pgUrl, readPostgres, redactUrl } from './postgres.js';
+import { redactUrl } from '../core/redact.js';
+import { type Duck, qi } from '../sql/duckdb.js';
+import { pgUrl } from '../sql/postgres.js';
+import { readPostgres } from './postgres.js';
 import {
   detectFormat,
   loadWhitespaceTable,

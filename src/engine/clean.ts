@@ -10,15 +10,10 @@ import {
   transactionRoles,
   zeroSpendWarning,
 } from '../data/cleaning-rules.js';
-import { createTableSql, engineQuantiles } from './engine.js';
-import {
-  COLUMN_TYPES,
-  type EngineSession,
-  type EngineSource,
-  LINE_COLUMNS,
-  LINES,
-  type Rule,
-} from './session.js';
+import { COLUMN_TYPES } from '../sql/dialect.js';
+import { createTableSql } from '../sql/query.js';
+import { engineQuantiles } from '../sql/tables.js';
+import { type EngineSession, type EngineSource, LINE_COLUMNS, LINES, type Rule } from './session.js';
 
 // The cleaning of each kind of source, in any engine (the embedded DuckDB included): each rule is a
 // condition on the source's rows; each function returns the relation (SQL) of its cleaned rows and
@@ -37,7 +32,6 @@ export async function cleanTransactions(
   const { q, fx } = kit;
   const cl = recipe.cleaning;
   const {
-    all,
     one,
     bind,
     countRows,
@@ -193,11 +187,10 @@ export async function cleanTransactions(
   if (cl.cap) {
     for (const [i, col] of cl.cap.columns.entries()) {
       const lower = cl.cap.lower !== undefined;
-      const [qHi, qLo] = await engineQuantiles(
-        { dialect: engine.dialect, all },
-        `${txNorm} WHERE NOT is_return`,
-        [{ expr: col, p: cl.cap.upper }, ...(lower ? [{ expr: col, p: cl.cap.lower! }] : [])],
-      );
+      const [qHi, qLo] = await engineQuantiles(s.queryable, `${txNorm} WHERE NOT is_return`, [
+        { expr: col, p: cl.cap.upper },
+        ...(lower ? [{ expr: col, p: cl.cap.lower! }] : []),
+      ]);
       const b = { hi: qHi, lo: qLo };
       const hi = kit.num(Number(b.hi));
       const lo = lower ? kit.num(Number(b.lo)) : '';

@@ -14,7 +14,6 @@ import {
   unmatchedWarning,
   windowRule,
 } from '../data/cleaning-rules.js';
-import type { Duck } from '../data/duck.js';
 import type { DataOverview } from '../data/overview.js';
 import { guessKind, guessRoles } from '../data/sniff.js';
 import { checkRoleColumns, checkRoleNames } from '../data/sources.js';
@@ -26,19 +25,15 @@ import {
   featureValue,
   planFeatures,
 } from '../features/build.js';
-import { type SqlKit, sqlKit } from '../model/sql.js';
+import { COLUMN_TYPES, type SqlKit, sqlKit } from '../sql/dialect.js';
+import type { Duck } from '../sql/duckdb.js';
+import { openEngine } from '../sql/open.js';
+import { cancelOnAbort, type Engine, type EngineColumn, type EngineParams } from '../sql/query.js';
+import { replaceTable } from '../sql/tables.js';
 import { cleanCoupons, cleanCustomers, cleanEvents, cleanTransactions } from './clean.js';
-import {
-  cancelOnAbort,
-  type Engine,
-  type EngineColumn,
-  type EngineParams,
-  openEngine,
-  replaceTable,
-} from './engine.js';
 import { orderDistributions, summarizeTable } from './inspect.js';
 import type { EngineRunOptions } from './kmeans.js';
-import { COLUMN_TYPES, EngineSession, type EngineSource } from './session.js';
+import { EngineSession, type EngineSource } from './session.js';
 
 type Kind = 'transactions' | 'customers' | 'events' | 'coupons';
 
@@ -342,15 +337,11 @@ async function build(
   // warehouse table would make costly); and the order distributions.
   const overview: DataOverview = {
     sources: [],
-    distributions: await orderDistributions(
-      { dialect: engine.dialect, all },
-      run.overview === false ? null : tx,
-      params,
-    ),
+    distributions: await orderDistributions(s.queryable, run.overview === false ? null : tx, params),
   };
   for (const src of run.overview === false ? [] : sources) {
     const columns = await summarizeTable(
-      { dialect: engine.dialect, all },
+      s.queryable,
       src.table,
       src.columns.filter((c) => c.name !== '__row'),
       given ? 'counts' : false,

@@ -1,7 +1,7 @@
 import type { ColumnSummary, DataOverview, Histogram } from '../data/overview.js';
-import { sqlKit } from '../model/sql.js';
-import { type Engine, type EngineParams, engineQuantiles, type Row } from './engine.js';
-import { COLUMN_TYPES } from './session.js';
+import { COLUMN_TYPES, sqlKit } from '../sql/dialect.js';
+import type { EngineParams, Queryable, Row } from '../sql/query.js';
+import { engineQuantiles } from '../sql/tables.js';
 
 /** A column of a table in an engine, summarised as `segmint inspect` shows a file's. */
 export interface EngineColumnSummary extends ColumnSummary {
@@ -19,7 +19,7 @@ export interface EngineColumnSummary extends ColumnSummary {
  * top values only.
  */
 export async function summarizeTable(
-  engine: Pick<Engine, 'dialect' | 'all'>,
+  engine: Queryable,
   table: string,
   columns: { name: string; type: string }[],
   detail: boolean | 'counts' = false,
@@ -107,7 +107,7 @@ export async function summarizeTable(
  * the engine (any dialect): the quantiles through the engine's own, the bins by floor().
  */
 export async function histogram(
-  engine: Pick<Engine, 'dialect' | 'all'>,
+  engine: Queryable,
   from: string,
   expr: string,
   params: EngineParams = {},
@@ -147,7 +147,7 @@ export async function histogram(
 
 /** The order distributions the report draws, from the cleaned lines of the window (any engine). */
 export async function orderDistributions(
-  engine: Pick<Engine, 'dialect' | 'all'>,
+  engine: Queryable,
   tx: string | null,
   params: EngineParams,
 ): Promise<DataOverview['distributions']> {

@@ -1,26 +1,11 @@
 import { assign, kmeansPlusPlus, meanVariance } from '../cluster/kmeans.js';
-import { SegmintError } from '../core/errors.js';
 import { createMatrix, type Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed } from '../core/rng.js';
 import { kneeIndex, silhouetteScore } from '../metrics/quality.js';
-import {
-  type Dialect,
-  distanceColumns,
-  preparedColumns,
-  replaceTableSql,
-  type SqlKit,
-  sqlKit,
-} from '../model/sql.js';
+import { distanceColumns, preparedColumns } from '../model/sql.js';
 import type { PrepParams } from '../prep/prepare.js';
-import { checkAbort } from './engine.js';
-
-/** What the in-engine k-means needs of a database: run a query, get plain rows. */
-export interface SqlRunner {
-  dialect: Dialect;
-  all(sql: string): Promise<Record<string, unknown>[]>;
-  /** Runs a statement that returns nothing (needed only to write tables in the engine). */
-  exec?(sql: string): Promise<void>;
-}
+import { type Dialect, replaceTableSql, type SqlKit, sqlKit } from '../sql/dialect.js';
+import { checkAbort, type Queryable } from '../sql/query.js';
 
 /**
  * Every row of `table` with its nearest centre: the prepared features (p0, p1, ...) and the
@@ -102,7 +87,7 @@ const stopIfAborted = (signal: AbortSignal | undefined, where: string) =>
  * centre. Matches in-process Lloyd from the same start, up to the order the database adds in.
  */
 export async function kmeansInEngine(
-  runner: SqlRunner,
+  runner: Queryable,
   prep: PrepParams,
   table: string,
   init: ArrayLike<number>,
@@ -190,7 +175,7 @@ export interface EngineClusterOptions extends EngineRunOptions {
 }
 
 /** The seeded sample of prepared rows, drawn in the engine (sampleSql); the only rows that come back. */
-export async function drawSample(runner: SqlRunner, opts: Omit<EngineClusterOptions, 'k'>): Promise<Matrix> {
+export async function drawSample(runner: Queryable, opts: Omit<EngineClusterOptions, 'k'>): Promise<Matrix> {
   stopIfAborted(opts.signal, 'before sampling');
   const dim = opts.prep.outputNames.length;
   const rows = await runner.all(
@@ -210,23 +195,13 @@ export async function drawSample(runner: SqlRunner, opts: Omit<EngineClusterOpti
   return sample;
 }
 
-/** The runner's exec, or a USAGE error: writing tables needs one. */
-function execOf(runner: SqlRunner): (sql: string) => Promise<void> {
-  if (!runner.exec)
-    throw new SegmintError(
-      'USAGE',
-      'Writing the assignment table needs a runner that can run statements (exec).',
-    );
-  return runner.exec.bind(runner);
-}
-
 /** Replaces `outTable` in the engine by the assignment of every row to its nearest centre. */
 export async function writeAssignment(
-  runner: SqlRunner,
+  runner: Queryable,
   opts: EngineClusterOptions & { outTable: string },
   centers: ArrayLike<number>,
 ): Promise<void> {
-  const exec = execOf(runner);
+  const exec = (sql: string) => runner.exec(sql);
   const select = assignmentSql(
     opts.prep,
     centers,
@@ -246,7 +221,7 @@ export async function writeAssignment(
  * With outTable, the final assignment is written as a table in the engine (staged, then renamed).
  */
 export async function clusterInEngine(
-  runner: SqlRunner,
+  runner: Queryable,
   opts: EngineClusterOptions,
 ): Promise<{
   centers: Float64Array;
@@ -256,7 +231,6 @@ export async function clusterInEngine(
   sampleRows: number;
   rowsMoved: number;
 }> {
-  if (opts.outTable) execOf(runner);
   const drawn = !opts.sample;
   const sample = opts.sample ?? (await drawSample(runner, opts));
   const init = kmeansPlusPlus(sample, opts.k, createRng(deriveSeed(opts.seed, 0)));
@@ -282,7 +256,7 @@ export async function clusterInEngine(
  * elbow of the inertia curve is reported beside it. With outTable, the chosen k's assignment is written.
  */
 export async function selectKInEngine(
-  runner: SqlRunner,
+  runner: Queryable,
   opts: Omit<EngineClusterOptions, 'k'> & { kMin: number; kMax: number },
 ): Promise<{
   chosen: number;

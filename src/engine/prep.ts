@@ -1,6 +1,5 @@
 import { PrepSpec } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
-import { sqlKit } from '../model/sql.js';
 import {
   type CategoricalStep,
   MISSING,
@@ -8,8 +7,9 @@ import {
   outputNamesOf,
   type PrepParams,
 } from '../prep/prepare.js';
-import { engineQuantiles } from './engine.js';
-import type { SqlRunner } from './kmeans.js';
+import { sqlKit } from '../sql/dialect.js';
+import type { Queryable } from '../sql/query.js';
+import { engineQuantiles } from '../sql/tables.js';
 
 /** Options of the preparation fitted in the engine beyond the numeric columns. */
 export interface EnginePrepOptions {
@@ -29,7 +29,7 @@ export interface EnginePrepOptions {
  * columns become 0/1 columns per level, unscaled; a column with one level is left out (dropped).
  */
 export async function fitPrepInEngine(
-  runner: SqlRunner,
+  runner: Queryable,
   table: string,
   features: string[],
   scaler: Extract<PrepSpec['scaler'], 'standard' | 'minmax' | 'robust' | 'none'>,

@@ -3,8 +3,15 @@ import { SegmintError, type Warning } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { DATE_FORMATS } from '../data/parse.js';
 import type { PlanSource } from '../features/build.js';
-import { type SqlKit, sqlKit } from '../model/sql.js';
-import { checkAbort, type Engine, type EngineColumn, type EngineParams, type Row } from './engine.js';
+import { COLUMN_TYPES, type SqlKit, sqlKit, tableRef } from '../sql/dialect.js';
+import {
+  checkAbort,
+  type Engine,
+  type EngineColumn,
+  type EngineParams,
+  type Queryable,
+  type Row,
+} from '../sql/query.js';
 import type { EngineRunOptions } from './kmeans.js';
 
 /** The largest magnitude a number in the data may have: exact sums use DECIMAL(38, 10). */
@@ -36,16 +43,6 @@ export interface Rule {
   keep: string;
   note?: string;
 }
-
-/** Column types of any engine, in the three classes the planner asks about. */
-export const COLUMN_TYPES = {
-  numeric: (t: string) =>
-    /^(Nullable\()?(U?Int\d+|Float\d+|Decimal.*|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|FLOAT|DOUBLE.*|DECIMAL.*|REAL|NUMERIC.*|smallint|integer|bigint|real|double precision|numeric.*)\)?$/i.test(
-      t,
-    ),
-  temporal: (t: string) => /^(Nullable\()?(Date|DateTime.*|DATE|TIMESTAMP.*|timestamp.*|date)\)?$/.test(t),
-  boolean: (t: string) => /^(BOOLEAN|boolean)$/.test(t),
-};
 
 /** The temporary table of cleaned, normalised order lines (where the engine keeps temporary tables). */
 export const LINES = 'segmint_lines';
@@ -107,7 +104,16 @@ export class EngineSession {
 
   one = async (sql: string, p: EngineParams = this.params): Promise<Row> => (await this.all(sql, p))[0] ?? {};
 
-  tableRef = (t: string): string => t.split('.').map(this.kit.q).join('.');
+  /** The engine as the SQL helpers take it: queries counted, the session's parameters bound. */
+  get queryable(): Queryable {
+    return {
+      dialect: this.engine.dialect,
+      all: this.all,
+      exec: (sql, p = this.params) => this.engine.exec(sql, p),
+    };
+  }
+
+  tableRef = (t: string): string => tableRef(t, this.engine.dialect);
 
   /** Binds a value from the recipe and returns its placeholder. */
   bind = (v: string | number): string => {

@@ -1,9 +1,9 @@
 import type { FeatureObject, FeatureSpec, Recipe } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import type { CleanResult } from '../data/cleaning-rules.js';
-import type { Params } from '../data/duck.js';
 import { missingColumnError } from '../data/sources.js';
-import type { SqlKit } from '../model/sql.js';
+import type { SqlKit } from '../sql/dialect.js';
+import type { Params } from '../sql/duckdb.js';
 import { COUNTRY_CENTROIDS, findCountry, haversineKm } from './countries.js';
 
 /** One column of the customer x feature table. */

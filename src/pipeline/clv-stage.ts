@@ -14,8 +14,8 @@ import type { SummaryRows } from '../clv/summary.js';
 import type { Recipe } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import type { Warning } from '../core/errors.js';
-import { type Duck, qi } from '../data/duck.js';
 import type { FeatureColumn } from '../features/build.js';
+import { type Duck, qi } from '../sql/duckdb.js';
 
 export const CLV_COLUMNS = [
   'clv_p_alive',

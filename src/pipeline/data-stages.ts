@@ -2,10 +2,8 @@ import type { SummaryRows } from '../clv/summary.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { engineOf } from '../config/recipe.js';
 import type { CleanResult } from '../data/cleaning-rules.js';
-import type { Duck } from '../data/duck.js';
 import type { DataOverview } from '../data/overview.js';
 import { loadSources } from '../data/sources.js';
-import { debugged, duckdbEngine, type Engine } from '../engine/engine.js';
 import {
   buildFeaturesInEngine,
   clvSummaryInEngine,
@@ -14,6 +12,9 @@ import {
 } from '../engine/features.js';
 import type { EngineSource } from '../engine/session.js';
 import type { FeatureResult } from '../features/build.js';
+import type { Duck } from '../sql/duckdb.js';
+import { duckdbEngine } from '../sql/duckdb.js';
+import { debugged, type Engine } from '../sql/query.js';
 import { clvPeriod } from './clv-stage.js';
 import type { OnEvent, Stage } from './events.js';
 

@@ -2,8 +2,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactSecrets } from '../core/redact.js';
 import { every } from '../core/throttle.js';
-import { Duck, qs } from '../data/duck.js';
 import { type RunRecord, readRunRecord } from '../model/record.js';
+import { Duck, qs } from '../sql/duckdb.js';
 
 /** The workspace database beside the runs: every run, its status, and every customer's tags. */
 export const historyFile = (outDir: string): string => join(outDir, 'history.duckdb');

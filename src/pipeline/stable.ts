@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { assignMinCost } from '../cluster/assignment.js';
 import type { Warning } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
-import { type Duck, qs } from '../data/duck.js';
 import { type Model, parseModel } from '../model/model.js';
 import { type FeatureDistribution, type Migration, readRunRecord } from '../model/record.js';
+import { type Duck, qs } from '../sql/duckdb.js';
 
 export interface PreviousRun {
   runId: string;

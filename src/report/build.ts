@@ -2,13 +2,13 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync }
 import { dirname, join } from 'node:path';
 import { SegmintError } from '../core/errors.js';
 import { createMatrix } from '../core/matrix.js';
-import { Duck, qi, qs } from '../data/duck.js';
 import type { Tree } from '../explain/tree.js';
 import { silhouetteSamples } from '../metrics/quality.js';
 import { type Model, parseModel } from '../model/model.js';
 import { type RunRecord, readRunRecord } from '../model/record.js';
 import { pca, project } from '../prep/pca.js';
 import { applyPrep, type PrepParams } from '../prep/prepare.js';
+import { Duck, qi, qs } from '../sql/duckdb.js';
 import { campaignSectionsOf } from './campaign.js';
 import {
   boxSpec,

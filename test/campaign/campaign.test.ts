@@ -8,9 +8,9 @@ import { controlOf, type PlanOptions, planCampaign } from '../../src/campaign/pl
 import { loadRecipe } from '../../src/config/load.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { createRng } from '../../src/core/rng.js';
-import { Duck, qs } from '../../src/data/duck.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { buildApp } from '../../src/serve/app.js';
+import { Duck, qs } from '../../src/sql/duckdb.js';
 import { cleanup, cli, readCsv, tempDir } from '../helpers.js';
 import { KINDS, POST_DAYS, START, writePost, writeShop } from './shop.js';
 

@@ -6,8 +6,8 @@ import { measureCampaign } from '../../src/campaign/measure.js';
 import { planCampaign } from '../../src/campaign/plan.js';
 import { loadRecipe } from '../../src/config/load.js';
 import type { SegmintError } from '../../src/core/errors.js';
-import { Duck, qs } from '../../src/data/duck.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { Duck, qs } from '../../src/sql/duckdb.js';
 import { cleanup, readCsv, tempDir } from '../helpers.js';
 import { COUPONS_SOURCE, START, writeCoupons, writePost, writeShop } from './shop.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { databaseError } from '../../src/core/db-errors.js';
 import { SegmintError } from '../../src/core/errors.js';
-import { Duck } from '../../src/data/duck.js';
+import { Duck } from '../../src/sql/duckdb.js';
 
 test("a database's refusal is the data error that describes its cause (real DuckDB messages)", async () => {
   const duck = await Duck.open();

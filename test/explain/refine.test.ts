@@ -5,9 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { recipeFromObject } from '../../src/config/load.js';
 import { createRng, randNormal } from '../../src/core/rng.js';
-import { Duck } from '../../src/data/duck.js';
 import { binaryMetrics } from '../../src/explain/evaluate.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { Duck } from '../../src/sql/duckdb.js';
 import { captureIo, cleanup, tempDir } from '../helpers.js';
 
 /**

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMatrix, fromRows } from '../../src/core/matrix.js';
 import { createRng } from '../../src/core/rng.js';
-import { Duck } from '../../src/data/duck.js';
 import { binaryMetrics, stratifiedSplit } from '../../src/explain/evaluate.js';
 import { assignPersonas, personaEvidence, quintileScore } from '../../src/explain/personas.js';
 import {
@@ -19,6 +18,7 @@ import {
   treeText,
 } from '../../src/explain/rules.js';
 import { fitTree, predictTree, TREE_DEFAULTS, type Tree } from '../../src/explain/tree.js';
+import { Duck } from '../../src/sql/duckdb.js';
 
 /** A hand-built tree: spend <= 361.26 -> class 0; else session <= 5.9 -> 0, else 1. */
 const HAND: Tree = {

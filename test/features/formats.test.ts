@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Duck } from '../../src/data/duck.js';
+import { Duck } from '../../src/sql/duckdb.js';
 import { cleanup, featuresOf, tempDir, writeFiles } from '../helpers.js';
 import { FILES, TX_SOURCE } from './shop-fixture.js';
 

@@ -3,12 +3,12 @@ import { describe, test } from 'node:test';
 import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cluster/kmeans.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import { createRng, deriveSeed } from '../../src/core/rng.js';
-import { clickhouseEngine } from '../../src/engine/engine.js';
 import { clusterInEngine, kmeansInEngine, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { type Model, scoreModel } from '../../src/model/model.js';
 import { compileScoringSql } from '../../src/model/sql.js';
 import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
+import { clickhouseEngine } from '../../src/sql/clickhouse.js';
 import { startClickHouse } from '../ch-fixture.js';
 import { gridTable } from '../helpers.js';
 

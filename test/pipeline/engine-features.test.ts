@@ -8,14 +8,16 @@ import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
 import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import type { LedgerEntry } from '../../src/data/cleaning-rules.js';
-import { Duck } from '../../src/data/duck.js';
-import { bindNamed, clickhouseEngine, type Engine, openEngine } from '../../src/engine/engine.js';
 import { buildFeaturesInEngine, pullFeatures } from '../../src/engine/features.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
 import { parseModel } from '../../src/model/model.js';
 import { type RunSummary, readFeatureTable, runRecipe } from '../../src/pipeline/run.js';
 import { fitPrep, type NumericStep } from '../../src/prep/prepare.js';
 import { featuresFromOrders } from '../../src/serve/orders.js';
+import { clickhouseEngine } from '../../src/sql/clickhouse.js';
+import { Duck } from '../../src/sql/duckdb.js';
+import { openEngine } from '../../src/sql/open.js';
+import { bindNamed, type Engine } from '../../src/sql/query.js';
 import { startClickHouse } from '../ch-fixture.js';
 import {
   engineShop,

@@ -7,12 +7,13 @@ import { kmeansPlusPlus, lloyd, meanVariance, predictKMeans } from '../../src/cl
 import { PrepSpec } from '../../src/config/recipe.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { createRng, deriveSeed } from '../../src/core/rng.js';
-import { Duck } from '../../src/data/duck.js';
-import { duckdbEngine, postgresEngine } from '../../src/engine/engine.js';
-import { clusterInEngine, kmeansInEngine, type SqlRunner, sampleSql } from '../../src/engine/kmeans.js';
+import { clusterInEngine, kmeansInEngine, sampleSql } from '../../src/engine/kmeans.js';
 import { fitPrepInEngine } from '../../src/engine/prep.js';
-import { replaceTableSql } from '../../src/model/sql.js';
 import { fitPrep, type NumericStep, type PrepParams } from '../../src/prep/prepare.js';
+import { replaceTableSql } from '../../src/sql/dialect.js';
+import { Duck, duckdbEngine } from '../../src/sql/duckdb.js';
+import { postgresEngine } from '../../src/sql/postgres.js';
+import type { Queryable } from '../../src/sql/query.js';
 import { gridTable } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 
@@ -69,7 +70,7 @@ describe('k-means inside the database', () => {
    * The robust scaler (median, IQR) and one-hot levels fitted in the engine equal the in-process
    * ones, and k-means on a one-hot column there equals in-process Lloyd from the same start.
    */
-  async function checkRobustAndCategorical(runner: SqlRunner) {
+  async function checkRobustAndCategorical(runner: Queryable) {
     const robust = fitPrep(t, PrepSpec.parse({ scaler: 'robust', log: 'none', impute: 'mean' })).params;
     checkStandard(await fitPrepInEngine(runner, 'features', ['spend', 'orders', 'visits'], 'robust'), robust);
     const withChannel = { ...t, categorical: [{ name: 'channel', values: channel }] };
@@ -94,7 +95,7 @@ describe('k-means inside the database', () => {
    * clusterInEngine equals: the engine's sample -> k-means++ here -> Lloyd on all rows here; its
    * assignment table tags every customer as in-process; progress is reported per iteration.
    */
-  async function checkCluster(runner: SqlRunner) {
+  async function checkCluster(runner: Queryable) {
     const progress: number[] = [];
     const r = await clusterInEngine(runner, {
       prep: prep.params,

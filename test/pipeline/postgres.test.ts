@@ -7,7 +7,7 @@ import { planCampaign } from '../../src/campaign/plan.js';
 import { recipeFromObject } from '../../src/config/load.js';
 import { addDays } from '../../src/core/dates.js';
 import { SegmintError } from '../../src/core/errors.js';
-import { redactUrl } from '../../src/data/postgres.js';
+import { redactUrl } from '../../src/core/redact.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { FILES, TX_SOURCE } from '../features/shop-fixture.js';
 import { cleanup, featuresOf, listDir, tempDir, writeFiles } from '../helpers.js';

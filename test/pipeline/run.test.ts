@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main } from '../../src/cli/main.js';
 import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
-import { Duck } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { parseModel } from '../../src/model/model.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { Duck } from '../../src/sql/duckdb.js';
 import { captureIo, cleanup, listDir, sharedData, tempDir } from '../helpers.js';
 
 const fixedClock = (iso: string) => () => new Date(iso);

@@ -232,7 +232,7 @@ describe('the Olist sample, untouched', () => {
     const summary = JSON.parse(run.out);
     const tags = readCsv(join(summary.runDir, 'tags.csv'));
     // Computed here independently with DuckDB over the raw files.
-    const { Duck } = await import('../../src/data/duck.js');
+    const { Duck } = await import('../../src/sql/duckdb.js');
     const duck = await Duck.open();
     try {
       const expected = await duck.all(

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { loadRecipe } from '../../src/config/load.js';
-import { Duck, qs } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
-import { connectPostgres, writeQueryToEngine } from '../../src/engine/engine.js';
 import { type Model, parseModel, ruleVerdicts } from '../../src/model/model.js';
-import { compileScoringSql, DIALECTS, type Dialect } from '../../src/model/sql.js';
+import { compileScoringSql } from '../../src/model/sql.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { DIALECTS, type Dialect } from '../../src/sql/dialect.js';
+import { Duck, qs } from '../../src/sql/duckdb.js';
+import { connectPostgres } from '../../src/sql/postgres.js';
+import { writeQueryToEngine } from '../../src/sql/tables.js';
 import { cleanup, ROOT, tempDir } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
 

@@ -3,9 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
-import { Duck, qs } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { Duck, qs } from '../../src/sql/duckdb.js';
 import { cleanup, tempDir } from '../helpers.js';
 
 describe('stable segment ids across runs', () => {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
 import { type ErrorCode, httpStatus, type SegmintError } from '../../src/core/errors.js';
-import { Duck, qs } from '../../src/data/duck.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { type RunSummary, runRecipe } from '../../src/pipeline/run.js';
 import { buildApp, openApi } from '../../src/serve/app.js';
 import { OFFLOAD_BYTES } from '../../src/serve/routes.js';
 import { startService } from '../../src/serve/service.js';
+import { Duck, qs } from '../../src/sql/duckdb.js';
 import { cleanup, tempDir } from '../helpers.js';
 
 interface Operation {

@@ -1,15 +1,16 @@
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
+import { COLUMN_TYPES, sqlKit, tableRef } from './dialect.js';
+import { createTableSql, type Engine, insertBatches, type Row } from './query.js';
 
 export type Params = Record<string, DuckDBValue>;
-export type Row = Record<string, unknown>;
 
-/** Quotes an identifier from config for DuckDB/PostgreSQL. */
-export const qi = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
+const kit = sqlKit('duckdb');
+/** Quotes an identifier from config for DuckDB. */
+export const qi: (name: string) => string = kit.q;
 /** A SQL string literal; only for values that cannot be bound (e.g. DDL). Prefer parameters. */
-export const qs = (value: string): string => `'${value.replace(/'/g, "''")}'`;
+export const qs: (value: string) => string = kit.str;
 
 /** Keeps only the parameters the SQL names ($name), since binding an unused one is an error. */
 function usedParams(sql: string, params?: Params): Params | undefined {
@@ -132,7 +133,7 @@ export class Duck {
       const types = r.columnTypes().map(String);
       const cols = r.getColumnsJS();
       const values = cols.map((col, j) => {
-        if (isNumericType(types[j])) {
+        if (COLUMN_TYPES.numeric(types[j])) {
           const out = new Float64Array(col.length);
           for (let i = 0; i < col.length; i++) {
             const v = col[i];
@@ -197,13 +198,23 @@ export class Duck {
   }
 }
 
-export const isNumericType = (t: string): boolean =>
-  /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL.*)$/.test(
-    t,
-  );
-export const isTemporalType = (t: string): boolean => /^(DATE|TIMESTAMP.*|TIME)$/.test(t);
-export const isBooleanType = (t: string): boolean => t === 'BOOLEAN';
-
 export function dbError(e: unknown, sql: string): SegmintError {
   return databaseError('DuckDB', e, { sql });
+}
+
+/** The embedded DuckDB as an engine; its errors already carry the failing SQL. */
+export function duckdbEngine(duck: Duck): Engine {
+  return {
+    dialect: 'duckdb',
+    all: (sql, params) => duck.all(sql, params),
+    exec: (sql, params) => duck.exec(sql, params),
+    stream: (sql, params) => duck.stream(sql, params),
+    describe: (table) => duck.describe(tableRef(table, 'duckdb')),
+    createTable: (name, columns) => duck.exec(createTableSql(name, columns, 'duckdb')),
+    insert: async (name, rows) => {
+      if (rows.length) for (const b of insertBatches(name, rows, 'duckdb')) await duck.exec(b.sql, b.params);
+    },
+    cancel: async () => duck.con.interrupt(),
+    close: async () => {},
+  };
 }

@@ -6,8 +6,8 @@ import { ROOT } from './helpers.js';
 
 const LAYERS = [
   'core',
-  'config',
   'sql',
+  'config',
   'data',
   'features',
   'prep',
@@ -61,8 +61,9 @@ test('imports flow down the layer list, never up (numeric layers import only cor
  */
 const HOUSE = [
   'core',
-  'config',
   'sql',
+  'features',
+  'config',
   'kernels',
   'data',
   'prep',
@@ -72,7 +73,6 @@ const HOUSE = [
   'model',
   'parallel',
   'clv',
-  'features',
   'report',
   'engine',
   'pipeline',

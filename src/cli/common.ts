@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ENGINE_NAMES } from '../config/names.js';
 import { SegmintError } from '../core/errors.js';
 import type { EngineTarget, EngineType } from '../sql/open.js';
+import { ENGINE_NAMES } from '../sql/open.js';
 import { type Io, processIo, reportError } from './output.js';
 
 export interface CommonOpts {

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SegmintError } from '../core/errors.js';
+import { missingColumnError } from '../core/nearest.js';
 import { detectFormat, readError, readerSql, resolveSourcePath } from '../data/read.js';
-import { missingColumnError } from '../data/sources.js';
 import { type Model, parseModel, requiredFeatures, ruleVerdicts, scoreModel } from '../model/model.js';
 import { compileScoringSql } from '../model/sql.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CATALOGUE } from '../features/catalogue.js';
 import { FEATURE_KINDS, Recipe } from './recipe.js';
 
 type Js = {
@@ -18,37 +19,10 @@ type Js = {
   exclusiveMaximum?: number;
 };
 
-/** What each catalogue feature computes; the README's feature table is generated from this. */
-export const FEATURE_DOCS: Record<(typeof FEATURE_KINDS)[number], string> = {
-  recency_days: 'Days from the last purchase in the window to the reference date.',
-  frequency: 'Distinct orders in the window (not order lines; cancellation invoices excluded).',
-  monetary: 'Sum of quantity x price in the window; net of returns with `cleaning.cancellations: net`.',
-  avg_order_value: 'monetary / frequency.',
-  avg_items_per_order: 'Sum of quantities / frequency.',
-  unique_products: 'Distinct products bought (needs roles.product).',
-  tenure_days: 'Days from the first purchase (whole history, not just the window) to the reference date.',
-  avg_days_between_orders:
-    'Days between first and last purchase / (orders - 1); missing (imputed) for one-order customers.',
-  return_rate: 'Value of cancelled/returned lines / value purchased.',
-  category_share:
-    '`share_<category>`: share of spend in each of the `top` (default 5) categories by total spend (needs roles.category).',
-  sessions:
-    'Browsing sessions from the events source: distinct roles.session, else rows with a duration, else all rows.',
-  avg_session_minutes: "Average of roles.duration over the customer's events.",
-  event_count: 'Events whose roles.type equals `type` (e.g. `wishlist_add`, `review`); name it with `as`.',
-  coupons_claimed: 'Coupons in the coupons source.',
-  coupons_burned: 'Coupons whose roles.redeemed is true (yes/1/true/a timestamp).',
-  coupon_burn_rate: 'coupons_burned / coupons_claimed (missing when none claimed).',
-  attribute:
-    'One column of the customers source (`column`); numbers stay numeric, text is one-hot encoded, dates become days before the reference date.',
-  attributes:
-    'Every non-role column of the customers source (or `columns`, minus `exclude`), typed as for attribute.',
-  customer_tenure_days: "Days from the customer's roles.joined date to the reference date.",
-  country_distance:
-    "Great-circle km from `home` (ISO code or name, default GB) to the customer's most frequent country; `rank: true` for the rank of that distance.",
-  custom:
-    'Your own aggregate SQL (`sql`) over the cleaned table `from` (transactions, events or coupons), named `as`.',
-};
+/** What each catalogue feature computes (the catalogue's own line); the README's table is generated from it. */
+export const FEATURE_DOCS: Record<(typeof FEATURE_KINDS)[number], string> = Object.fromEntries(
+  FEATURE_KINDS.map((k) => [k, CATALOGUE[k].doc]),
+) as Record<(typeof FEATURE_KINDS)[number], string>;
 
 const props0 = (s: Js): boolean =>
   !!(s.properties ?? (s.anyOf ?? s.oneOf)?.find((a) => a.properties)) &&
@@ -118,8 +92,13 @@ export function recipeReference(): string {
 
 export function featureReference(): string {
   return [
-    '| feature | what it computes |',
-    '|---|---|',
-    ...FEATURE_KINDS.map((k) => `| \`${k}\` | ${esc(FEATURE_DOCS[k])} |`),
+    '| feature | needs | options | what it computes |',
+    '|---|---|---|---|',
+    ...FEATURE_KINDS.map((k) => {
+      const e: { needs: string | null; options?: Record<string, unknown> } = CATALOGUE[k];
+      const needs = e.needs === 'from' ? 'the `from` source' : (e.needs ?? 'transactions or customers');
+      const options = ['as', ...Object.keys(e.options ?? {})].map((o) => `\`${o}\``).join(', ');
+      return `| \`${k}\` | ${needs} | ${options} | ${esc(FEATURE_DOCS[k])} |`;
+    }),
   ].join('\n');
 }

@@ -64,6 +64,10 @@ function flatten(
       const depth = (b: { path: PropertyKey[] }[]) => Math.max(...b.map((x) => x.path.length));
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
       if (depth(best) > path.length) return best;
+      // All at the same depth: the branch of the value's own type (a misspelt name against the
+      // names' list, not "expected object") says what is wrong.
+      const typed = branches.filter((b) => b.some((x) => x.issue.code !== 'invalid_type'));
+      if (typed.length === 1) return typed[0];
     }
     return [{ path, issue: i }];
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FeatureSpec, featureName } from '../features/catalogue.js';
 
 /**
  * The recipe: one zod schema is the single source of truth for recipe files, --set overrides
@@ -284,63 +285,7 @@ export const WindowSpec = z.strictObject({
     .describe('ISO date the features are computed as of; defaults to the day after the last transaction.'),
 });
 
-const featureName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'use letters, digits and _ only');
-
-export const FEATURE_KINDS = [
-  'recency_days',
-  'frequency',
-  'monetary',
-  'avg_order_value',
-  'avg_items_per_order',
-  'unique_products',
-  'tenure_days',
-  'avg_days_between_orders',
-  'return_rate',
-  'category_share',
-  'sessions',
-  'avg_session_minutes',
-  'event_count',
-  'coupons_claimed',
-  'coupons_burned',
-  'coupon_burn_rate',
-  'attribute',
-  'attributes',
-  'customer_tenure_days',
-  'country_distance',
-  'custom',
-] as const;
-
-const FeatureObject = z.strictObject({
-  feature: z.enum(FEATURE_KINDS),
-  as: featureName.optional().describe('Output column name.'),
-  top: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe('category_share: how many top categories (default 5).'),
-  type: z.string().optional().describe('event_count: the event type value counted.'),
-  column: identifier.optional().describe('attribute: the customers-table column.'),
-  columns: z
-    .array(identifier)
-    .optional()
-    .describe('attributes: columns to take (default: all non-role columns).'),
-  exclude: z.array(identifier).optional().describe('attributes: columns to leave out.'),
-  categorical: z.boolean().optional().describe('attribute: force categorical (one-hot) treatment.'),
-  home: z.string().optional().describe('country_distance: home country (name or ISO code).'),
-  rank: z
-    .boolean()
-    .optional()
-    .describe('country_distance: use the rank of the distance instead of kilometres.'),
-  sql: z.string().optional().describe('custom: an aggregate SQL expression over the cleaned table.'),
-  from: z
-    .enum(['transactions', 'events', 'coupons'])
-    .optional()
-    .describe('custom: which cleaned table (default transactions).'),
-});
-export const FeatureSpec = z.union([z.enum(FEATURE_KINDS), FeatureObject]);
-export type FeatureSpec = z.infer<typeof FeatureSpec>;
-export type FeatureObject = z.infer<typeof FeatureObject>;
+export { FEATURE_KINDS, FeatureObject, FeatureSpec } from '../features/catalogue.js';
 
 export const PrepSpec = z.strictObject({
   impute: z
@@ -689,7 +634,7 @@ export const DriftSpec = z.strictObject({
 });
 export type DriftSpec = z.infer<typeof DriftSpec>;
 
-import { ENGINE_NAMES } from './names.js';
+import { ENGINE_NAMES } from '../sql/open.js';
 
 export { ENGINE_NAMES };
 

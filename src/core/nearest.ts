@@ -1,3 +1,5 @@
+import { SegmintError } from './errors.js';
+
 /** Levenshtein distance between two strings. */
 function levenshtein(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -30,4 +32,22 @@ export function closest(name: string, options: readonly string[]): string | unde
     }
   }
   return best !== undefined && bestD <= Math.max(2, Math.floor(n.length / 3)) ? best : undefined;
+}
+
+export function missingColumnError(
+  column: string,
+  available: readonly string[],
+  file: string,
+  path: string,
+): SegmintError {
+  const guess = closest(column, available);
+  return new SegmintError(
+    'DATA_COLUMN_MISSING',
+    `Column "${column}" (${path}) is not in ${file}.${guess ? ` Did you mean "${guess}"?` : ''}`,
+    {
+      where: { file, column, path },
+      hint: `It has: ${available.map((c) => `"${c}"`).join(', ')}.`,
+      details: { available },
+    },
+  );
 }

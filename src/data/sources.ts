@@ -1,7 +1,7 @@
 import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { ROLE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
-import { closest } from '../core/nearest.js';
+import { missingColumnError } from '../core/nearest.js';
 import { redactUrl } from '../core/redact.js';
 import { type Duck, qi } from '../sql/duckdb.js';
 import { pgUrl } from '../sql/postgres.js';
@@ -27,24 +27,6 @@ export interface LoadedSource {
   lineOffset: number;
   /** The rows with __row (the 1-based data row), and the offset to the file's line number. */
   lines?: { table: string; offset: number };
-}
-
-export function missingColumnError(
-  column: string,
-  available: readonly string[],
-  file: string,
-  path: string,
-): SegmintError {
-  const guess = closest(column, available);
-  return new SegmintError(
-    'DATA_COLUMN_MISSING',
-    `Column "${column}" (${path}) is not in ${file}.${guess ? ` Did you mean "${guess}"?` : ''}`,
-    {
-      where: { file, column, path },
-      hint: `It has: ${available.map((c) => `"${c}"`).join(', ')}.`,
-      details: { available },
-    },
-  );
 }
 
 /** Every role a source names must be a role of its kind. */

@@ -274,14 +274,14 @@ async function build(
   // ---- features: one aggregate subquery per table, joined one at a time (ClickHouse 18 takes one
   // JOIN per SELECT), then INSERT ... SELECT into a staged table that is swapped in.
   step('building the features');
-  const plan = await planFeatures(recipe, {
+  const plan = await planFeatures(recipe.features, recipe.cleaning, {
     kit,
     has,
     byKind,
     txRelation: tx ?? '',
     custRelation: cust,
     universe,
-    all: (sql, p) => all(sql, { ...params, ...(p as EngineParams) }),
+    all: (sql, p) => all(sql, { ...params, ...p }),
     type: COLUMN_TYPES,
     numericText: async (col) => {
       const v = fx.trim(fx.text(kit.q(col)));

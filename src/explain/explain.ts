@@ -52,23 +52,22 @@ export interface Explanation {
   } | null;
 }
 
-const FIND: Record<Trait, { kinds: string[]; better: boolean }> = {
-  recency: { kinds: ['recency_days'], better: false },
-  frequency: { kinds: ['frequency'], better: true },
-  monetary: { kinds: ['monetary'], better: true },
-  engagement: {
-    kinds: ['sessions', 'event_count', 'avg_session_minutes'],
-    better: true,
-  },
-  couponsClaimed: { kinds: ['coupons_claimed'], better: true },
-  burnRate: { kinds: ['coupon_burn_rate'], better: true },
-  tenure: { kinds: ['tenure_days', 'customer_tenure_days'], better: true },
+/** Whether more of a trait is the better side (recency counts days: fewer is better). */
+export const TRAIT_BETTER: Record<Trait, boolean> = {
+  recency: false,
+  frequency: true,
+  monetary: true,
+  engagement: true,
+  couponsClaimed: true,
+  burnRate: true,
+  tenure: true,
 };
 
-/** Numeric features with their catalogue kind, as the explainer needs them. */
+/** Numeric features with their catalogue kind and the trait the catalogue says it shows. */
 export interface ExplainFeature {
   name: string;
   feature: string;
+  trait?: Trait | undefined;
 }
 
 /**
@@ -93,30 +92,26 @@ export function explainSegments(
       .sort(),
   );
   // Personas from each segment's median position among all customers.
-  const findColumn = (key: Trait): number => {
-    const spec0 = FIND[key];
-    // Only the catalogue's own features: a column merely named like one ("Recency" in a customer
-    // table, which may count the other way, or one of several "purchases" columns) is not evidence
-    // for RFM words; such data is named from its distinguishing features instead.
-    return numeric.findIndex((c) =>
-      spec0.kinds.includes(features.find((f) => f.name === c.name)?.feature ?? ''),
-    );
-  };
+  // Only the catalogue's own features: a column merely named like one ("Recency" in a customer
+  // table, which may count the other way, or one of several "purchases" columns) is not evidence
+  // for RFM words; such data is named from its distinguishing features instead.
+  const findColumn = (key: Trait): number =>
+    numeric.findIndex((c) => features.find((f) => f.name === c.name)?.trait === key);
   const cols = Object.fromEntries(
-    (Object.keys(FIND) as Trait[]).map((key) => [key, findColumn(key)]),
+    (Object.keys(TRAIT_BETTER) as Trait[]).map((key) => [key, findColumn(key)]),
   ) as Record<Trait, number>;
   // Each trait's evidence: the segment median's score among all customers and the standardized
   // difference of its mean, oriented so that positive is the better side.
   const positions: Position[] = profiles.map((prof) => {
     const pos: Position = {};
-    for (const key of Object.keys(FIND) as Trait[]) {
+    for (const key of Object.keys(TRAIT_BETTER) as Trait[]) {
       const j = cols[key];
       if (j < 0) continue;
       const name = numeric[j].name;
       const med = prof.medians[name];
       const z = prof.stats[name]?.z;
       if (med === null || med === undefined || z === null || z === undefined) continue;
-      const better = FIND[key].better;
+      const better = TRAIT_BETTER[key];
       pos[key] = {
         feature: name,
         score: quintileScore(sortedAll[j], med, better),

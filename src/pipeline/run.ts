@@ -19,6 +19,7 @@ import { orderKeyOf } from '../data/cleaning-rules.js';
 import { loadSources } from '../data/sources.js';
 import { buildFeaturesInEngine, type EngineFeatures, openRecipeEngine } from '../engine/features.js';
 import { explainSegments } from '../explain/explain.js';
+import type { Trait } from '../explain/personas.js';
 import {
   type ClaimCheck,
   claimText,
@@ -31,6 +32,7 @@ import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
 import { rulesFiles } from '../explain/rule-files.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
+import { traitOf } from '../features/catalogue.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import type { Drift, RunRecord } from '../model/record.js';
 import { resolveThreads, Team } from '../parallel/team.js';
@@ -372,7 +374,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     const profiles = profileSegments(table, labels, k, feats.revenueColumn);
     const explanation = explainSegments(
       table,
-      feats.columns,
+      feats.columns.map((c) => ({ ...c, trait: traitOf(c.feature) as Trait | undefined })),
       labels,
       k,
       profiles,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { recipeFromObject } from '../config/load.js';
 import { type FeatureSpec, Recipe } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
-import { TX_FEATURES } from '../features/build.js';
+import { TX_FEATURES } from '../features/catalogue.js';
 import type { Model } from '../model/model.js';
 import { computeFeatures } from '../pipeline/run.js';
 import { Duck } from '../sql/duckdb.js';

@@ -1,7 +1,8 @@
-import type { ENGINE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { debugged, type Engine } from './query.js';
 
+/** The engines segmint has a driver for (the recipe's engine.type). */
+export const ENGINE_NAMES = ['duckdb', 'postgres', 'clickhouse'] as const;
 export type EngineType = (typeof ENGINE_NAMES)[number];
 
 /** Where an engine is: its type, the URL of a server, or the file of an embedded DuckDB database. */

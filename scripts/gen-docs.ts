@@ -11,3 +11,17 @@ if (next !== text) {
   writeFileSync(file, next);
   console.log('README.md updated');
 } else console.log('README.md is up to date');
+
+// The top-level help bin.ts prints without loading commander.
+const helpFile = join(import.meta.dirname, '..', 'src', 'cli', 'help.ts');
+const { buildCli } = await import('../src/cli/main.js');
+const help = buildCli({ out: () => {}, err: () => {}, isTTY: false }).helpInformation();
+const helpText = readFileSync(helpFile, 'utf8');
+const nextHelp = helpText.replace(
+  /export const TOP_HELP =[\s\S]*?;\n/,
+  `export const TOP_HELP =\n  ${JSON.stringify(help)};\n`,
+);
+if (nextHelp !== helpText) {
+  writeFileSync(helpFile, nextHelp);
+  console.log('src/cli/help.ts updated');
+}

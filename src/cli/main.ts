@@ -18,7 +18,12 @@ export function buildCli(io: Io = processIo): Command {
     .version(VERSION)
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err });
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      getOutHelpWidth: () => 80,
+      getErrHelpWidth: () => 80,
+    });
   registerInit(program, io);
   registerInspect(program, io);
   registerRun(program, io);

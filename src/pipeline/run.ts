@@ -1,13 +1,6 @@
 import { statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import {
-  methodLimits,
-  type Selection,
-  selectionFromLabels,
-  selectModel,
-  serialFitters,
-  teamFitters,
-} from '../cluster/select.js';
+import { serialFitters } from '../cluster/select.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
 import type { Recipe } from '../config/recipe.js';
@@ -29,14 +22,13 @@ import {
   traitNames,
 } from '../explain/personas.js';
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
-import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
+import { RFM_ACTIONS } from '../explain/rfm.js';
 import { rulesFiles } from '../explain/rule-files.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
 import { traitOf } from '../features/catalogue.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import type { Drift, RunRecord } from '../model/record.js';
-import { resolveThreads, Team } from '../parallel/team.js';
-import { type FeatureTable, fitPrep } from '../prep/prepare.js';
+import type { FeatureTable } from '../prep/prepare.js';
 import { buildReport } from '../report/build.js';
 import { Duck, duckdbEngine, qi, qs } from '../sql/duckdb.js';
 import { connectPostgres } from '../sql/postgres.js';
@@ -44,7 +36,7 @@ import { checkAbort } from '../sql/query.js';
 import { writeQueryToEngine } from '../sql/tables.js';
 import { VERSION } from '../version.js';
 import { acquireWorkspaceLock, buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
-import { addClv, CLV_COLUMNS } from './clv-stage.js';
+import { addClv } from './clv-stage.js';
 import { toCsv } from './csv.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
 import {
@@ -59,6 +51,7 @@ import { type OnEvent, STAGES, type Stage } from './events.js';
 import { reconcileHistory, recordRun } from './history.js';
 import { refineSegment } from './refine.js';
 import { loadPreviousRun, migration, stableIds } from './stable.js';
+import { clusterStage, prepStage } from './stages.js';
 
 export interface RunOptions {
   onEvent?: OnEvent;
@@ -233,111 +226,21 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     done(`${table.ids.length.toLocaleString('en-US')} x ${feats.columns.length}`);
 
     stage('prep');
-    const prep = fitPrep(
-      table,
-      clv && !recipe.clv?.features
-        ? { ...recipe.prep, exclude: [...recipe.prep.exclude, ...CLV_COLUMNS] }
-        : recipe.prep,
-    );
-    warnings.push(...prep.warnings);
-    if (prep.matrix.cols === 0) {
-      throw new SegmintError(
-        'DATA_NO_FEATURES',
-        `No feature is left to cluster on: ${prep.params.dropped.map((d) => `${d.name} (${d.reason})`).join(', ')}.`,
-        {
-          where: { path: 'features' },
-        },
-      );
-    }
-    // A value the preparation cannot place (a huge raw value, scaled or weighted past the largest
-    // double) stops here, named, rather than inside the clustering.
-    {
-      const { rows, cols, data: X } = prep.matrix;
-      for (let i = 0; i < rows * cols; i++) {
-        if (Number.isFinite(X[i])) continue;
-        const column = prep.params.outputNames[i % cols];
-        throw new SegmintError(
-          'DATA_NONFINITE',
-          `The prepared value of "${column}" for customer ${table.ids[Math.floor(i / cols)]} is not finite: its feature value is too large for the scaling${recipe.prep.weights[column] ? ' and weight' : ''}.`,
-          {
-            where: { path: 'prep', column },
-            hint: 'Fix or filter the huge values in the source, cap them (cleaning.cap), log-transform the feature (prep.log), or lower its weight.',
-          },
-        );
-      }
-    }
-    done(
-      `${prep.matrix.cols} prepared columns${
-        prep.params.steps.some((s) => s.type === 'numeric' && s.log)
-          ? `, log1p on ${prep.params.steps
-              .filter((s) => s.type === 'numeric' && s.log)
-              .map((s) => s.name)
-              .join(', ')}`
-          : ''
-      }`,
-    );
+    const prepared = prepStage(recipe, table, !!clv);
+    const { prep } = prepared;
+    warnings.push(...prepared.warnings);
+    done(prepared.detail);
 
     stage('cluster');
-    const kMax = typeof recipe.cluster.k === 'number' ? recipe.cluster.k : recipe.cluster.k.min;
-    if (kMax > table.ids.length) {
-      throw new SegmintError(
-        'DATA_TOO_FEW_CUSTOMERS',
-        `cluster.k asks for ${kMax} segments but only ${table.ids.length} customer(s) are left after cleaning.`,
-        {
-          where: { path: 'cluster.k' },
-        },
-      );
-    }
-    const limit = methodLimits(recipe.cluster, table.ids.length);
-    if (limit) throw new SegmintError('RECIPE_INVALID', limit, { where: { path: 'cluster.linkage' } });
-    const threads = resolveThreads(recipe.cluster.threads);
-    const team =
-      (table.ids.length >= 20000 || recipe.cluster.silhouetteSample >= 4000) && table.ids.length >= 2000
-        ? Team.get(threads)
-        : null;
-    const fitters = teamFitters(team);
-    // Classic RFM scores whenever the run has recency, frequency and monetary: tags carry them for
-    // comparison, and method rfm segments by them.
-    const rfmCol = (kind: string) => {
-      const c = feats.columns.find((f) => f.feature === kind && f.type === 'numeric');
-      return c ? table.numeric.find((x) => x.name === c.name)?.values : undefined;
-    };
-    const [rc, fc, mc] = [rfmCol('recency_days'), rfmCol('frequency'), rfmCol('monetary')];
-    const rfmTable = recipe.cluster.rfm.segments ?? RFM_TABLE;
-    const rfm = rc && fc && mc ? scoreRfm(rc, fc, mc, recipe.cluster.rfm.bins, rfmTable) : null;
-    let rfmNames: string[] = [];
-    let sel: Selection;
-    if (recipe.cluster.method === 'rfm') {
-      if (!rfm) {
-        throw new SegmintError(
-          'RECIPE_INVALID',
-          'cluster.method rfm needs the features recency_days, frequency and monetary.',
-          {
-            where: { path: 'features' },
-            hint: 'Add them to features, or choose another cluster.method.',
-          },
-        );
-      }
-      const order = [...rfmTable.map((t) => t.name), RFM_OTHERS];
-      rfmNames = order.filter((nm) => rfm.counts[nm]);
-      const rfmLabels = Int32Array.from(rfm.segment, (nm) => rfmNames.indexOf(nm));
-      sel = await selectionFromLabels(
-        prep.matrix,
-        rfmLabels,
-        rfmNames.length,
-        `Classic RFM: ${recipe.cluster.rfm.bins} quantile scores each, ${rfmNames.length} named segments present.`,
-        recipe.cluster,
-        fitters,
-      );
-    } else {
-      sel = await selectModel(prep.matrix, recipe.cluster, {
-        fitters,
-        onProgress: (d, t, k) =>
-          emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
-      });
-    }
-    warnings.push(...sel.warnings);
-    done(sel.reason);
+    const { sel, rfmNames, rfm, rfmTable, ...clustered } = await clusterStage(
+      recipe,
+      table,
+      feats.columns,
+      prep,
+      emit,
+    );
+    warnings.push(...clustered.warnings);
+    done(clustered.detail);
 
     stage('profile');
     const k = sel.k;

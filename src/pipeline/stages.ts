@@ -3,16 +3,34 @@ import {
   type Selection,
   selectionFromLabels,
   selectModel,
+  serialFitters,
   teamFitters,
 } from '../cluster/select.js';
 import type { Recipe } from '../config/recipe.js';
+import { DriftSpec } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import { RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
-import type { FeatureColumn } from '../features/build.js';
+import { type Explanation, explainSegments } from '../explain/explain.js';
+import {
+  type ClaimCheck,
+  PERSONAS,
+  type Position,
+  personaEvidence,
+  type Trait,
+  traitNames,
+} from '../explain/personas.js';
+import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
+import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
+import type { FeatureColumn, FeatureResult } from '../features/build.js';
+import { traitOf } from '../features/catalogue.js';
+import type { Drift, Migration } from '../model/record.js';
 import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
+import type { Duck } from '../sql/duckdb.js';
 import { CLV_COLUMNS } from './clv-stage.js';
+import { computeDrift, driftWarnings, featureDistributions } from './drift.js';
 import type { OnEvent } from './events.js';
+import { type Refinement, refineSegment } from './refine.js';
+import { loadPreviousRun, migration, type PreviousRun, stableIds } from './stable.js';
 
 /**
  * The run's middle stages as typed functions, each of the previous stage's value: prep (the
@@ -138,4 +156,200 @@ export async function clusterStage(
         emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
     });
   return { sel, rfm, rfmNames, rfmTable, warnings: sel.warnings, detail: sel.reason };
+}
+
+export interface Labelled extends StageResult {
+  /** Per customer (table order): the segment index 0..k-1 in the run's order (segment id - 1). */
+  labels: Int32Array;
+  /** The centres in the run's segment order, k x dim. */
+  centers: number[];
+  profiles: SegmentProfile[];
+  explanation: Explanation;
+  /** Per segment: the id of the previous run's segment it continues, or null. */
+  continues: (number | null)[];
+  previous: PreviousRun | null;
+  refinement: Refinement | null;
+  /** Method rfm: the classic name of each segment, in the run's order. */
+  rfmNameOf: string[];
+  /** Per customer: the distance to its segment's centre in the prepared space. */
+  distance: Float64Array;
+  moves: Migration | null;
+  distributions: ReturnType<typeof featureDistributions>;
+  drift: Drift | null;
+}
+
+/**
+ * profile: the segments in a stable order (continuing the previous run's ids where they match),
+ * profiled, named from their numbers (inherited names kept only while their claims hold), their
+ * rules learnt, the refine step and the drift against the previous run.
+ */
+export async function profileStage(
+  duck: Duck,
+  outDir: string,
+  recipe: Recipe,
+  table: FeatureTable,
+  feats: FeatureResult,
+  prep: Prepared,
+  clustered: Clustered,
+): Promise<Labelled> {
+  const { sel, rfmNames } = clustered;
+  const warnings: Warning[] = [];
+  const k = sel.k;
+  const dim = prep.matrix.cols;
+  const revenue = feats.revenueColumn
+    ? table.numeric.find((c) => c.name === feats.revenueColumn)?.values
+    : undefined;
+  let map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
+  // Stable ids: segments continue the previous run's ids (and names) where they match.
+  const lineage = recipe.output.stableIds
+    ? await loadPreviousRun(duck, outDir, { name: recipe.name, features: feats.columns.map((c) => c.name) })
+    : { previous: null, changed: null };
+  const previous = lineage.previous;
+  if (lineage.changed)
+    warnings.push({
+      code: 'LINEAGE_NEW',
+      message: `The features differ from run ${lineage.changed} of recipe "${recipe.name}": segment ids and names start afresh (a new lineage).`,
+    });
+  let continues: (number | null)[] = new Array(k).fill(null);
+  if (previous) {
+    const canonCenters = new Float64Array(k * dim);
+    for (let c = 0; c < k; c++)
+      for (let t = 0; t < dim; t++) canonCenters[map[c] * dim + t] = sel.fit.centers[c * dim + t];
+    const st = stableIds(prep.matrix, table.ids, canonCenters, k, previous);
+    const canonical = map;
+    map = Int32Array.from(canonical, (c) => st.position[c]);
+    continues = st.continues;
+    warnings.push(...st.warnings);
+  }
+  const labels = Int32Array.from(sel.fit.labels, (l) => map[l]);
+  const centers = new Array<number>(k * dim);
+  for (let c = 0; c < k; c++)
+    for (let t = 0; t < dim; t++) centers[map[c] * dim + t] = sel.fit.centers[c * dim + t];
+  const profiles = profileSegments(table, labels, k, feats.revenueColumn);
+  const explanation = explainSegments(
+    table,
+    feats.columns.map((c) => ({ ...c, trait: traitOf(c.feature) as Trait | undefined })),
+    labels,
+    k,
+    profiles,
+    recipe.explain,
+    recipe.cluster.seed,
+  );
+  profiles.forEach((p, i) => {
+    Object.assign(p, explanation.personas[i]);
+  });
+  if (previous) {
+    // A segment that continues one of the previous run keeps its name and action; a new one whose
+    // persona name is taken by a continuing segment gets a numeral.
+    // The inherited name is kept only while its claims still hold for the segment; otherwise the
+    // segment keeps its new, evidence-backed name and the change is reported.
+    const carried = new Set<string>();
+    profiles.forEach((p, i) => {
+      const before =
+        continues[i] === null ? undefined : previous.model.segments.find((sg) => sg.id === continues[i]);
+      if (!before || recipe.explain.names[String(p.id)]) return;
+      const claims = stillHolds(before.name, explanation.positions[i], p);
+      if (claims) {
+        Object.assign(p, {
+          name: before.name,
+          description: before.description,
+          action: before.action,
+          claims,
+        });
+        carried.add(before.name);
+      } else if (before.name !== p.name)
+        warnings.push({
+          code: 'SEGMENT_RENAMED',
+          message: `Segment ${p.id} was "${before.name}" in run ${previous.runId}; its numbers no longer back that name, so it is now "${p.name}".`,
+        });
+    });
+    // A new segment whose name a continuing one took is named again from its own traits.
+    profiles.forEach((p, i) => {
+      if (continues[i] !== null || !carried.has(p.name)) return;
+      const taken = new Set(profiles.map((q) => q.name));
+      const t = traitNames(p.distinguishing).find((x) => !taken.has(x.name));
+      if (t) Object.assign(p, t);
+      else p.name = `${p.name} (new segment)`;
+    });
+  }
+  // Method rfm: segments keep their classic names (recipe overrides still win).
+  const rfmNameOf: string[] = [];
+  if (recipe.cluster.method === 'rfm') {
+    map.forEach((nw, old) => {
+      rfmNameOf[nw] = rfmNames[old];
+    });
+    profiles.forEach((p, i) => {
+      Object.assign(
+        p,
+        { name: rfmNameOf[i], ...RFM_ACTIONS[rfmNameOf[i]] },
+        recipe.explain.names[String(p.id)] ?? {},
+      );
+    });
+  }
+  const refinement = recipe.refine
+    ? await refineSegment(table, feats.columns, labels, k, recipe, recipe.refine, serialFitters)
+    : null;
+  if (recipe.refine && !refinement)
+    warnings.push({
+      code: 'REFINE_SKIPPED',
+      message: 'The refine step found nothing to refine (see the warnings above).',
+    });
+  if (refinement) warnings.push(...refinement.warnings);
+  const segName = (id: number) => profiles[id - 1].name;
+  const distance = new Float64Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    let s = 0;
+    for (let t = 0; t < dim; t++) {
+      const e = prep.matrix.data[i * dim + t] - centers[labels[i] * dim + t];
+      s += e * e;
+    }
+    distance[i] = Math.sqrt(s);
+  }
+
+  // Drift: this run against the previous run of its lineage, on the recipe's thresholds.
+  const segmentIds = Int32Array.from(labels, (l) => l + 1);
+  const moves = previous ? migration(previous, table.ids, segmentIds, segName) : null;
+  const distributions = featureDistributions(table);
+  const drift =
+    previous && moves
+      ? computeDrift({
+          previous,
+          migration: moves,
+          prep: prep.params,
+          centers,
+          segments: profiles,
+          continues,
+          table,
+          spec: recipe.drift ?? DriftSpec.parse({}),
+        })
+      : null;
+  if (drift) warnings.push(...driftWarnings(drift));
+
+  return {
+    labels,
+    centers,
+    profiles,
+    explanation,
+    continues,
+    previous,
+    refinement,
+    rfmNameOf,
+    distance,
+    moves,
+    distributions,
+    drift,
+    warnings,
+    detail: profiles.map((p) => `${p.name}: ${p.size}`).join(', '),
+  };
+}
+
+/**
+ * The claims of an inherited name checked against the segment now: a persona's claims, or the
+ * traits a name made from traits spoke of (each still differing the same way); null when they no
+ * longer hold.
+ */
+function stillHolds(name: string, pos: Position, p: SegmentProfile): ClaimCheck[] | null {
+  const key = (Object.keys(PERSONAS) as (keyof typeof PERSONAS)[]).find((k) => PERSONAS[k].name === name);
+  if (key) return personaEvidence(key, pos);
+  return traitNames(p.distinguishing).find((t) => t.name === name)?.claims ?? null;
 }

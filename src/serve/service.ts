@@ -3,7 +3,8 @@ import { Cron } from 'croner';
 import { loadRecipe } from '../config/load.js';
 import { SegmintError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
-import { makeRunId, runRecipe } from '../pipeline/run.js';
+import { makeRunId } from '../pipeline/outputs.js';
+import { runRecipe } from '../pipeline/run.js';
 import { buildApp } from './app.js';
 
 export interface ServiceOptions {

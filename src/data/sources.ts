@@ -3,9 +3,7 @@ import { ROLE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { missingColumnError } from '../core/nearest.js';
 import { redactUrl } from '../core/redact.js';
-import { type Duck, qi } from '../sql/duckdb.js';
-import { pgUrl } from '../sql/postgres.js';
-import { readPostgres } from './postgres.js';
+import { type Duck, qi, qs } from '../sql/duckdb.js';
 import {
   detectFormat,
   loadWhitespaceTable,
@@ -25,6 +23,12 @@ export interface LoadedSource {
   rows: number;
   /** Offset from __row to the line number in the file (header and skipped lines). */
   lineOffset: number;
+  /**
+   * Set when the table was read without keeping the file's row order (faster: DuckDB's parallel
+   * reader need not put the rows back in order): the reader's SQL with its values written in, for
+   * the rows in file order that only an error naming a line reads.
+   */
+  fileOrder?: string;
   /** The rows with __row (the 1-based data row), and the offset to the file's line number. */
   lines?: { table: string; offset: number };
 }
@@ -77,6 +81,11 @@ async function readSource(
   baseDir: string,
 ): Promise<LoadedSource> {
   if (spec.postgres) {
+    // The PostgreSQL client is loaded only for a recipe that reads from PostgreSQL.
+    const [{ readPostgres }, { pgUrl }] = await Promise.all([
+      import('./postgres.js'),
+      import('../sql/postgres.js'),
+    ]);
     const table = `src_${name}`;
     await readPostgres(duck, table, spec.postgres, `sources.${name}.postgres`);
     const columns = await duck.describe(qi(table));
@@ -105,12 +114,23 @@ async function readSource(
     .filter((r) => ID_ROLES.has(r))
     .map((r) => spec.roles[r])
     .filter((c) => colNames.includes(c));
+  // Only a customers source needs its rows in file order (the first of a repeated id is kept, and
+  // `id: row` numbers them); the others are read in any order, and an error that names a line
+  // reads the file again in order.
+  let fileOrder: string | undefined;
   try {
     if (format === 'csv' && spec.csv?.delimiter === 'whitespace') {
       await loadWhitespaceTable(duck, table, file, spec.csv);
     } else {
       const { sql, params } = readerSql(file, format, spec.csv, varchar);
-      await duck.exec(`CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * FROM ${sql}`, params);
+      const ordered = spec.kind === 'customers';
+      if (!ordered) await duck.exec('SET preserve_insertion_order = false');
+      try {
+        await duck.exec(`CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * FROM ${sql}`, params);
+      } finally {
+        if (!ordered) await duck.exec('RESET preserve_insertion_order');
+      }
+      if (!ordered) fileOrder = sql.replace(/\$(\w+)/g, (_, k: string) => qs(String(params[k])));
     }
   } catch (e) {
     throw readError(e, file);
@@ -118,7 +138,16 @@ async function readSource(
   const columns = await duck.describe(qi(table));
   const rows = Number((await duck.one(`SELECT count(*) AS n FROM ${qi(table)}`)).n);
   const header = format === 'csv' && (spec.csv?.header ?? true) ? 1 : 0;
-  return { name, spec, file, table, columns, rows, lineOffset: header + (spec.csv?.skip ?? 0) };
+  return {
+    name,
+    spec,
+    file,
+    table,
+    columns,
+    rows,
+    lineOffset: header + (spec.csv?.skip ?? 0),
+    ...(fileOrder ? { fileOrder } : {}),
+  };
 }
 
 /** The column that numbers the rows of a source with `id: row` (its customer id). */
@@ -208,7 +237,13 @@ export async function loadSources(
   const out = new Map<string, LoadedSource>();
   for (const [name, src0] of raw) {
     const src = rowIdSource(name, src0);
-    let current = `(SELECT *, rowid + 1 AS __row${src.spec.id === 'row' ? `, CAST(rowid + 1 AS VARCHAR) AS ${qi(ROW_ID)}` : ''} FROM ${qi(src.table)})`;
+    // The rows with __row, their 1-based position in the file: the table's own order where it
+    // kept the file's, else the file read again in order (only an error naming a line reads it).
+    const numbered = src.fileOrder
+      ? `(SELECT *, row_number() OVER () AS __row FROM ${src.fileOrder})`
+      : `(SELECT *, rowid + 1 AS __row${src.spec.id === 'row' ? `, CAST(rowid + 1 AS VARCHAR) AS ${qi(ROW_ID)}` : ''} FROM ${qi(src.table)})`;
+    let current = numbered;
+    let plain = `(SELECT * FROM ${qi(src.table)})`;
     let columns = [...src.columns];
     for (const [ji, j] of src.spec.join.entries()) {
       const right = joinedSide(raw.get(j.source)!, j, `sources.${name}.join[${ji}]`);
@@ -266,7 +301,10 @@ export async function loadSources(
         );
       }
       const sel = extra.map((c) => `r.${qi(c.from)} AS ${qi(c.as)}`).join(', ');
-      current = `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${current} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${right.select ?? qi(right.table)} r ON ${cond})`;
+      const joined = (left: string) =>
+        `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${left} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${right.select ?? qi(right.table)} r ON ${cond})`;
+      current = joined(current);
+      plain = joined(plain);
       columns = [...columns, ...extra.map((c) => ({ name: c.as, type: c.type }))];
     }
     // The rows as the cleaner reads them (the file's table itself where nothing is joined), and
@@ -276,7 +314,11 @@ export async function loadSources(
     let view = src.table;
     if (src.spec.join.length || src.spec.id === 'row') {
       view = `data_${name}`;
-      await duck.exec(`CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * EXCLUDE (__row) FROM ${qi(lines)}`);
+      await duck.exec(
+        src.fileOrder
+          ? `CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * FROM ${plain}`
+          : `CREATE OR REPLACE VIEW ${qi(view)} AS SELECT * EXCLUDE (__row) FROM ${qi(lines)}`,
+      );
     }
     const rows = src.spec.join.length
       ? Number((await duck.one(`SELECT count(*) AS n FROM ${qi(view)}`)).n)

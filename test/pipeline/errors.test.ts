@@ -159,6 +159,28 @@ describe('bad input gets a coded error and nothing is lost', () => {
     );
   });
 
+  test('in a file large enough for the parallel reader, the line named is still the first bad one in the file', async () => {
+    // Order lines are read in any order (faster); the line an error names comes from the file read
+    // again in order. 400,000 lines (~30 MB; the parallel reader puts its chunks of ~110,000 lines
+    // in the table in any order, usually a later one first), huge prices at lines 50,001, 150,001
+    // and 350,001 (the header is line 1): the first is named.
+    const rows: string[] = ['Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country'];
+    for (let i = 1; i <= 400_000; i++) {
+      const price = i === 50_000 || i === 150_000 || i === 350_000 ? '1e200' : `${(i % 97) + 0.5}`;
+      rows.push(
+        `${100000 + Math.floor(i / 3)},P${i % 50},item number ${i % 50},${(i % 5) + 1},2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00,${price},C${i % 2000},United Kingdom`,
+      );
+    }
+    writeFileSync(join(dir, 'big.csv'), `${rows.join('\n')}\n`);
+    const { category: _c, ...roles } = TX_SOURCE.roles;
+    await expectError(
+      { ...ok, sources: { tx: { ...TX_SOURCE, path: 'big.csv', roles } } },
+      'DATA_NONFINITE',
+      /big\.csv, line 50001, column "Price"/,
+      { line: 50001, column: 'Price' },
+    );
+  });
+
   test('nothing left after cleaning', async () => {
     await expectError(
       { ...ok, cleaning: { filters: [{ column: 'Country', in: ['Atlantis'] }] } },

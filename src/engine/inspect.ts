@@ -1,6 +1,6 @@
 import type { ColumnSummary, DataOverview, Histogram } from '../data/overview.js';
 import { COLUMN_TYPES, sqlKit } from '../sql/dialect.js';
-import type { EngineParams, Queryable, Row } from '../sql/query.js';
+import { createTableSql, type EngineParams, type Queryable, type Row } from '../sql/query.js';
 import { engineQuantiles } from '../sql/tables.js';
 
 /** A column of a table in an engine, summarised as `segmint inspect` shows a file's. */
@@ -145,23 +145,54 @@ export async function histogram(
   return { edges: counts.map((_, i) => lo + i * width), width, counts, tail, median: med };
 }
 
-/** The order distributions the report draws, from the cleaned lines of the window (any engine). */
+/** The temporary table of the window's orders the distributions read (where the engine keeps temporary tables). */
+const ORDERS = 'segmint_orders';
+
+/**
+ * The order distributions the report draws, from the cleaned lines of the window (any engine).
+ * The orders are summed once into a temporary table where the engine has them (each histogram
+ * reads it three times); ClickHouse sums them in each query.
+ */
 export async function orderDistributions(
   engine: Queryable,
   tx: string | null,
   params: EngineParams,
 ): Promise<DataOverview['distributions']> {
   if (!tx) return { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null };
-  const { fx } = sqlKit(engine.dialect);
-  const orders = `(SELECT customer_id, order_id, ${fx.agg('sum', 'amount')} AS value, ${fx.agg('sum', 'quantity')} AS items FROM ${tx} WHERE NOT is_return GROUP BY customer_id, order_id) AS o`;
-  return {
-    orderValue: await histogram(engine, orders, 'value', params),
-    itemsPerOrder: await histogram(engine, orders, 'items', params),
-    ordersPerCustomer: await histogram(
-      engine,
-      `(SELECT customer_id, count(*) AS n FROM ${orders} GROUP BY customer_id) AS pc`,
-      'n',
-      params,
-    ),
-  };
+  const kit = sqlKit(engine.dialect);
+  const { fx } = kit;
+  const perOrder = `SELECT customer_id, order_id, ${fx.agg('sum', 'amount')} AS value, ${fx.agg('sum', 'quantity')} AS items FROM ${tx} WHERE NOT is_return GROUP BY customer_id, order_id`;
+  let orders = `(${perOrder}) AS o`;
+  if (kit.d.tempTables) {
+    await engine.exec(`DROP TABLE IF EXISTS ${ORDERS}`);
+    await engine.exec(
+      createTableSql(
+        ORDERS,
+        [
+          { name: 'customer_id', type: 'text' },
+          { name: 'order_id', type: 'text' },
+          { name: 'value', type: 'double' },
+          { name: 'items', type: 'double' },
+        ],
+        engine.dialect,
+        { temporary: true },
+      ),
+    );
+    await engine.exec(`INSERT INTO ${ORDERS} (customer_id, order_id, value, items) ${perOrder}`, params);
+    orders = `${ORDERS} AS o`;
+  }
+  try {
+    return {
+      orderValue: await histogram(engine, orders, 'value', params),
+      itemsPerOrder: await histogram(engine, orders, 'items', params),
+      ordersPerCustomer: await histogram(
+        engine,
+        `(SELECT customer_id, count(*) AS n FROM ${orders} GROUP BY customer_id) AS pc`,
+        'n',
+        params,
+      ),
+    };
+  } finally {
+    if (kit.d.tempTables) await engine.exec(`DROP TABLE IF EXISTS ${ORDERS}`);
+  }
 }

@@ -16,9 +16,7 @@ import type { FeatureColumn, FeatureResult } from '../features/build.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import type { RunRecord } from '../model/record.js';
 import type { FeatureTable } from '../prep/prepare.js';
-import { buildReport } from '../report/build.js';
 import { type Duck, qi, qs } from '../sql/duckdb.js';
-import { connectPostgres } from '../sql/postgres.js';
 import { writeQueryToEngine } from '../sql/tables.js';
 import { VERSION } from '../version.js';
 import { buildDirAtomic, pointLinkAtomic, writeFileAtomic } from './atomic.js';
@@ -52,6 +50,11 @@ export interface RunState {
   /** The run's warnings so far; the last stages add theirs. */
   warnings: Warning[];
   timings: Record<string, number>;
+  /**
+   * The report's module (vega and its charts), imported when the run starts so that loading it
+   * overlaps the stages that wait on DuckDB; null when the recipe wants no report.
+   */
+  reportModule: Promise<typeof import('../report/build.js')> | null;
 }
 
 /** A run id that sorts by time: 20261123T110203Z-<recipe hash prefix>. */
@@ -352,6 +355,7 @@ export async function writeRunFolder(
     // leaves the table as it was.
     const tagged = `SELECT *, ${qs(runId)} AS run_id FROM (${select})`;
     if (recipe.output.postgres) {
+      const { connectPostgres } = await import('../sql/postgres.js');
       const pg = await connectPostgres(recipe.output.postgres.url, 'output.postgres.url');
       try {
         await writeQueryToEngine(duck, tagged, pg, recipe.output.postgres.table, 'output.postgres');
@@ -395,6 +399,7 @@ export async function writeRunFolder(
     writeFileAtomic(join(tmp, 'run.json'), `${JSON.stringify(runRecord, null, 2)}\n`);
     files['run.json'] = join(runDir, 'run.json');
     if (recipe.output.report) {
+      const { buildReport } = await (s.reportModule ?? import('../report/build.js'));
       const { html } = await buildReport(tmp);
       writeFileAtomic(join(tmp, 'report.html'), html);
       files['report.html'] = join(runDir, 'report.html');

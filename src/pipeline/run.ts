@@ -124,6 +124,10 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   };
 
   const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
+  // Loaded while the first stages wait on DuckDB (the main thread is idle then); a failed load is
+  // reported where the report is built.
+  const reportModule = recipe.output.report ? import('../report/build.js') : null;
+  reportModule?.catch(() => {});
   // One run at a time per workspace, across processes (RUN_IN_PROGRESS names the holder).
   const release = acquireWorkspaceLock(outDir);
   let duck: Duck;
@@ -198,6 +202,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       labelled,
       warnings,
       timings,
+      reportModule,
     };
     const { runId, runDir, files } = await writeRunFolder(duck, outDir, state, () => {
       timings.outputs = Math.round(performance.now() - stageStart);

@@ -42,7 +42,8 @@ function globHasMatch(pattern: string): boolean {
 type CsvOpts = NonNullable<SourceSpec['csv']>;
 
 /**
- * The table-function call that reads a file, with the path and options bound as parameters.
+ * The table-function call that reads a file, with the path and options bound as parameters, or
+ * with `literal` written in as quoted literals (for a view, which holds no parameters).
  * `varcharColumns` are forced to VARCHAR so ids keep leading zeros.
  */
 export function readerSql(
@@ -50,39 +51,34 @@ export function readerSql(
   format: FileFormat,
   csv: CsvOpts | undefined,
   varcharColumns: readonly string[] = [],
+  literal = false,
 ): { sql: string; params: Params } {
-  const params: Params = { path: file };
-  if (format === 'parquet') return { sql: 'read_parquet($path)', params };
-  if (format === 'json') return { sql: 'read_json_auto($path)', params };
+  const params: Params = {};
+  const bind = (name: string, value: string) => {
+    if (literal) return qs(value);
+    params[name] = value;
+    return `$${name}`;
+  };
+  const path = bind('path', file);
+  if (format === 'parquet') return { sql: `read_parquet(${path})`, params };
+  if (format === 'json') return { sql: `read_json_auto(${path})`, params };
   const opts: string[] = [];
   const o = csv ?? {};
-  if (o.delimiter) {
-    params.delim = o.delimiter === '\\t' || o.delimiter === 'tab' ? '\t' : o.delimiter;
-    opts.push('delim = $delim');
-  }
-  if (o.quote !== undefined) {
-    params.quote = o.quote;
-    opts.push('quote = $quote');
-  }
-  if (o.escape !== undefined) {
-    params.escape = o.escape;
-    opts.push('escape = $escape');
-  }
+  if (o.delimiter)
+    opts.push(
+      `delim = ${bind('delim', o.delimiter === '\\t' || o.delimiter === 'tab' ? '\t' : o.delimiter)}`,
+    );
+  if (o.quote !== undefined) opts.push(`quote = ${bind('quote', o.quote)}`);
+  if (o.escape !== undefined) opts.push(`escape = ${bind('escape', o.escape)}`);
   if (o.header !== undefined) opts.push(`header = ${o.header ? 'true' : 'false'}`);
   if (o.columns) opts.push(`names = [${o.columns.map(qs).join(', ')}]`);
-  if (o.decimal) {
-    params.decsep = o.decimal;
-    opts.push('decimal_separator = $decsep');
-  }
-  if (o.encoding) {
-    params.enc = o.encoding;
-    opts.push('encoding = $enc');
-  }
+  if (o.decimal) opts.push(`decimal_separator = ${bind('decsep', o.decimal)}`);
+  if (o.encoding) opts.push(`encoding = ${bind('enc', o.encoding)}`);
   if (o.skip !== undefined) opts.push(`skip = ${o.skip}`);
   if (varcharColumns.length)
     opts.push(`types = {${varcharColumns.map((c) => `${qs(c)}: 'VARCHAR'`).join(', ')}}`);
   opts.push('sample_size = 20480');
-  return { sql: `read_csv($path${opts.length ? `, ${opts.join(', ')}` : ''})`, params };
+  return { sql: `read_csv(${path}, ${opts.join(', ')})`, params };
 }
 
 /** Column names of a file as its reader sees them (no data read beyond the sniff sample). */

@@ -3,7 +3,7 @@ import { ROLE_NAMES } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { missingColumnError } from '../core/nearest.js';
 import { redactUrl } from '../core/redact.js';
-import { type Duck, qi, qs } from '../sql/duckdb.js';
+import { type Duck, qi } from '../sql/duckdb.js';
 import {
   detectFormat,
   loadWhitespaceTable,
@@ -130,7 +130,7 @@ async function readSource(
       } finally {
         if (!ordered) await duck.exec('RESET preserve_insertion_order');
       }
-      if (!ordered) fileOrder = sql.replace(/\$(\w+)/g, (_, k: string) => qs(String(params[k])));
+      if (!ordered) fileOrder = readerSql(file, format, spec.csv, varchar, true).sql;
     }
   } catch (e) {
     throw readError(e, file);

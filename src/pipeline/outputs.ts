@@ -157,6 +157,9 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
   const { sel, rfm } = clustered;
   const { labels, profiles, explanation, refinement, moves, distributions, drift } = labelled;
   const k = sel.k;
+  const clvColumn = (name: string) => table.numeric.find((c) => c.name === name)?.values;
+  const clvValue = clvColumn('clv_value');
+  const clvPurchases = clvColumn('clv_expected_purchases');
   return {
     kind: 'segmint.run',
     schemaVersion: 1,
@@ -258,9 +261,8 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
             let purchases = 0;
             labels.forEach((l, i) => {
               if (l !== p.id - 1) return;
-              const v = table.numeric.find((c) => c.name === 'clv_value')?.values[i] ?? Number.NaN;
-              const e =
-                table.numeric.find((c) => c.name === 'clv_expected_purchases')?.values[i] ?? Number.NaN;
+              const v = clvValue?.[i] ?? Number.NaN;
+              const e = clvPurchases?.[i] ?? Number.NaN;
               if (!Number.isNaN(v)) total += v;
               if (!Number.isNaN(e)) purchases += e;
             });

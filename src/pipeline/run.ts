@@ -17,7 +17,7 @@ import type { WebhookResult } from './drift.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { reconcileHistory, recordRun } from './history.js';
 import { landRun, makeRunId, type RunState, writeRunFolder } from './outputs.js';
-import { clusterStage, prepStage, profileStage } from './stages.js';
+import { clusterStage, prepStage, profileStage, type StageResult } from './stages.js';
 
 export interface RunOptions {
   onEvent?: OnEvent;
@@ -122,6 +122,11 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     timings[current] = Math.round(ms);
     emit({ type: 'stage-done', stage: current, ms, detail });
   };
+  /** A typed stage's end: its warnings join the run's, its detail closes the progress line. */
+  const finished = (r: StageResult) => {
+    warnings.push(...r.warnings);
+    done(r.detail);
+  };
 
   const outDir = resolve(loaded.baseDir, opts.outDir ?? recipe.output.dir);
   // Loaded while the first stages wait on DuckDB (the main thread is idle then); a failed load is
@@ -173,18 +178,15 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     stage('prep');
     const prepared = prepStage(recipe, table, !!clv);
     const { prep } = prepared;
-    warnings.push(...prepared.warnings);
-    done(prepared.detail);
+    finished(prepared);
 
     stage('cluster');
     const clustered = await clusterStage(recipe, table, feats.columns, prep, emit);
-    warnings.push(...clustered.warnings);
-    done(clustered.detail);
+    finished(clustered);
 
     stage('profile');
     const labelled = await profileStage(duck, outDir, recipe, table, feats, prep, clustered);
-    warnings.push(...labelled.warnings);
-    done(labelled.detail);
+    finished(labelled);
 
     stage('outputs');
     const state: RunState = {

@@ -213,17 +213,22 @@ export function prepareValue(step: NumericStep, v: number): number {
 
 /**
  * Applies fitted params to `rows` customers whose columns are looked up by name. A missing
- * numeric column is an error for the caller to raise; here it counts as all missing.
+ * numeric column is an error for the caller to raise; here it counts as all missing. `into`, when
+ * given, is a buffer of the caller's of at least rows x outputs values that the matrix is written
+ * over (a scorer of one row at a time reuses one: see scoreModel).
  */
 export function applyPrep(
   params: PrepParams,
   rows: number,
   numeric: (name: string) => Float64Array | undefined,
   categorical: (name: string) => (string | null)[] | undefined,
+  into?: Float64Array,
 ): Matrix {
-  const m = createMatrix(rows, params.outputNames.length);
+  const cols = params.outputNames.length;
+  const m: Matrix = into
+    ? { rows, cols, data: into.subarray(0, rows * cols).fill(0) }
+    : createMatrix(rows, cols);
   const d = m.data;
-  const cols = m.cols;
   let j = 0;
   for (const step of params.steps) {
     if (step.type === 'numeric') {

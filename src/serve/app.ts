@@ -36,6 +36,7 @@ import {
   IdParams,
   MeasurementResponse,
   MeasureRequest,
+  quickScoreRequest,
   RunResponse,
   RunStartResponse,
   RunsResponse,
@@ -190,12 +191,16 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
           throw badFeature(rows.length, i, s.name, `"${s.name}" must be a number or null`);
       }
     }
-    const numeric = (name: string) =>
-      m.numeric.has(name)
-        ? Float64Array.from(rows, (r) =>
-            typeof r.features[name] === 'number' ? (r.features[name] as number) : Number.NaN,
-          )
-        : undefined;
+    // A plain loop: Float64Array.from with a mapping function was ~5 us a request.
+    const numeric = (name: string) => {
+      if (!m.numeric.has(name)) return undefined;
+      const out = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const v = rows[i].features[name];
+        out[i] = typeof v === 'number' ? v : Number.NaN;
+      }
+      return out;
+    };
     const categorical = (name: string) =>
       rows.map((r) =>
         r.features[name] === null || r.features[name] === undefined ? null : String(r.features[name]),
@@ -303,6 +308,7 @@ function apiRoutes(c: Ctx): Route[] {
       summary: 'Segment of one customer, from features or raw order lines',
       key: true,
       body: ScoreRequest,
+      quickBody: quickScoreRequest,
       response: ScoreOneResponse,
       errors: ['INVALID_FEATURES', 'INVALID_ORDERS', 'NO_MODEL'],
       handler: async ({ body }) => {
@@ -345,11 +351,9 @@ function apiRoutes(c: Ctx): Route[] {
               { where: { path: 'orders' } },
             );
         }
-        const features = { ...(body.features ?? {}), ...(computed ?? {}) };
-        const [one] = c.scoreRows(m, [
-          { ...(body.customer_id !== undefined ? { customer_id: body.customer_id } : {}), features },
-        ]);
-        return { ...one, model: m.runId, ...(computed ? { features: computed } : {}) };
+        const features = computed ? { ...(body.features ?? {}), ...computed } : (body.features ?? {});
+        const [one] = c.scoreRows(m, [{ customer_id: body.customer_id, features }]);
+        return Object.assign(one, { model: m.runId }, computed ? { features: computed } : {});
       },
     }),
     route({

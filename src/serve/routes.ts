@@ -27,6 +27,11 @@ export interface Route<B = unknown, P = unknown, Q = unknown> {
   /** Needs the API key when the server has one. */
   key: boolean;
   body?: z.ZodType<B>;
+  /**
+   * A hand-written check of the body's common shape, for a hot route: the body when `body` would
+   * accept it unchanged, else undefined (then `body` decides and words the error).
+   */
+  quickBody?: (value: unknown) => B | undefined;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   /** The success status (200 unless said) and what it sends. */
@@ -232,7 +237,7 @@ export function registerRoutes(app: FastifyInstance, routes: Route[], opts: Regi
         : {}),
       handler: async (req, reply) => {
         const out = await r.handler({
-          body: validate(r.body, req.body, 'body'),
+          body: (r.quickBody?.(req.body) as unknown) ?? validate(r.body, req.body, 'body'),
           params: validate(r.params, req.params, 'params'),
           query: validate(r.query, req.query, 'query'),
           reply,

@@ -181,7 +181,7 @@ console.log(JSON.stringify({ address }));`,
   const rss1 = rssMb(seg.child.pid as number);
   const misses = (ok: boolean) => (ok ? '' : ' (MISSES GOAL)');
   rows.push(
-    `| POST /v1/score at 5,000/s, ${scoreSeconds} s, ${process.env.BENCH_CONNECTIONS ?? 10} connections | ${Math.round(score.rps).toLocaleString('en-US')}/s, p50 ${score.p50} ms, p99 ${score.p99} ms, ${score.errors} errors, RSS +${(rss1 - rss0).toFixed(1)} MB | bare fastify p99 ${refScore.p99} ms (ratio ${(score.p99 / Math.max(refScore.p99, 1)).toFixed(2)}) | 0 errors, p99 < 5 ms, RSS < +50 MB${misses(score.errors === 0 && score.p99 < 5 && rss1 - rss0 < 50)} |`,
+    `| POST /v1/score at 5,000/s, ${scoreSeconds} s, ${process.env.BENCH_CONNECTIONS ?? 10} connections | ${Math.round(score.rps).toLocaleString('en-US')}/s, p50 ${score.p50} ms, p99 ${score.p99} ms, ${score.errors} errors, RSS ${rss1 >= rss0 ? '+' : ''}${(rss1 - rss0).toFixed(1)} MB | bare fastify p99 ${refScore.p99} ms (ratio ${(score.p99 / Math.max(refScore.p99, 1)).toFixed(2)}) | 0 errors, p99 < 5 ms, RSS < +50 MB${misses(score.errors === 0 && score.p99 < 5 && rss1 - rss0 < 50)} |`,
   );
   const paths = ids.map((id) => `/v1/customers/${id}`);
   const refLookup = await load({

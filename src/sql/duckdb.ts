@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
@@ -36,12 +37,24 @@ function plain(v: unknown): unknown {
  * One embedded DuckDB database and connection. The only place that talks to DuckDB's API, so the
  * rest of the code deals in SQL text, bound parameters and plain rows.
  */
+/**
+ * Instances of database files that Ducks of this process share, by path, with how many Ducks use
+ * each. DuckDB's own instance cache keeps a file open for the life of the process, so a long-running
+ * `segmint serve` held its engine file locked against every other process between runs; here the
+ * last Duck to close closes the instance and the file is free again.
+ */
+const sharedInstances = new Map<string, { instance: Promise<DuckDBInstance>; users: number }>();
+
+/** How many database files this process holds open for shared Ducks (tests). */
+export const sharedFilesOpen = (): number => sharedInstances.size;
+
 export class Duck {
+  private closed = false;
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly con: DuckDBConnection,
-    /** A cached instance of a database file, which other Ducks of this process may still use. */
-    private readonly shared = false,
+    /** The key of a shared instance of a database file, which other Ducks may still use. */
+    private readonly sharedKey: string | null = null,
   ) {}
 
   static async open(path = ':memory:', threads?: number, options: { shared?: boolean } = {}): Promise<Duck> {
@@ -50,15 +63,31 @@ export class Duck {
       autoload_known_extensions: 'true',
     };
     if (threads) opts.threads = String(threads);
-    // An engine's database file is opened once per process and shared (two instances on one file
-    // would not see each other's writes); each Duck has its own connection to it, and closing it
-    // leaves the instance to the others. Other files (the run history) are opened and closed.
-    const shared = options.shared === true && path !== ':memory:';
+    // An engine's database file is opened once per process while any Duck uses it, and shared (two
+    // instances on one file would not see each other's writes); each Duck has its own connection,
+    // and the last to close closes the file. Other files (the run history) are opened and closed.
+    // Keyed by path alone: the first Duck's settings hold for the file while it is open.
+    const key = options.shared === true && path !== ':memory:' ? resolve(path) : null;
     let instance: DuckDBInstance;
     try {
-      instance = shared
-        ? await DuckDBInstance.fromCache(path, opts)
-        : await DuckDBInstance.create(path, opts);
+      if (key) {
+        let entry = sharedInstances.get(key);
+        if (!entry) {
+          entry = { instance: DuckDBInstance.create(path, opts), users: 0 };
+          sharedInstances.set(key, entry);
+          const mine = entry;
+          mine.instance.catch(() => {
+            if (sharedInstances.get(key) === mine) sharedInstances.delete(key);
+          });
+        }
+        entry.users++;
+        try {
+          instance = await entry.instance;
+        } catch (e) {
+          entry.users--;
+          throw e;
+        }
+      } else instance = await DuckDBInstance.create(path, opts);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       throw new SegmintError('DATA_READ', `Cannot open the DuckDB database ${path}: ${msg.split('\n')[0]}`, {
@@ -72,7 +101,7 @@ export class Duck {
       });
     }
     const con = await instance.connect();
-    return new Duck(instance, con, shared);
+    return new Duck(instance, con, key);
   }
 
   /** Runs a statement; DuckDB errors become DB_ERROR with the failing SQL in details. */
@@ -184,12 +213,18 @@ export class Duck {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     try {
       this.con.closeSync();
     } catch {
       /* already closed */
     }
-    if (this.shared) return;
+    if (this.sharedKey) {
+      const entry = sharedInstances.get(this.sharedKey);
+      if (entry && --entry.users > 0) return;
+      sharedInstances.delete(this.sharedKey);
+    }
     try {
       this.instance.closeSync();
     } catch {

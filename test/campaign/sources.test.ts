@@ -7,7 +7,7 @@ import { planCampaign } from '../../src/campaign/plan.js';
 import { loadRecipe } from '../../src/config/load.js';
 import type { SegmintError } from '../../src/core/errors.js';
 import { runRecipe } from '../../src/pipeline/run.js';
-import { Duck, qs } from '../../src/sql/duckdb.js';
+import { Duck, qs, sharedFilesOpen } from '../../src/sql/duckdb.js';
 import { cleanup, readCsv, tempDir } from '../helpers.js';
 import { COUPONS_SOURCE, START, writeCoupons, writePost, writeShop } from './shop.js';
 
@@ -85,6 +85,8 @@ describe('campaigns read through every kind of source', () => {
         .replace('sources:', 'engine: { type: duckdb, database: shop.duckdb }\nsources:'),
     );
     const run = await runRecipe(loadRecipe(recipe));
+    // A finished run leaves the file to other processes (a server between runs holds no lock).
+    assert.equal(sharedFilesOpen(), 0);
     const loaded = loadRecipe(recipe);
     const plan = await planCampaign({
       outDir: run.outDir,

@@ -4,12 +4,13 @@ import { SegmintError, type Warning } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { loadSources } from '../data/sources.js';
 import { buildFeaturesInEngine, type EngineFeatures } from '../engine/features.js';
+import type { EngineRunOptions } from '../engine/kmeans.js';
 import type { SegmentProfile } from '../explain/profile.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
 import type { Drift } from '../model/record.js';
 import type { FeatureTable } from '../prep/prepare.js';
 import { Duck, duckdbEngine, qi } from '../sql/duckdb.js';
-import { checkAbort } from '../sql/query.js';
+import { checkAbort, debugged } from '../sql/query.js';
 import { acquireWorkspaceLock } from './atomic.js';
 import { addClv } from './clv-stage.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
@@ -81,17 +82,13 @@ export async function readFeatureTable(duck: Duck, columns: FeatureColumn[]): Pr
 export async function computeFeatures(
   duck: Duck,
   loaded: LoadedRecipe,
+  run: EngineRunOptions = {},
 ): Promise<{ data: CleanSummary; feats: FeatureResult; built: EngineFeatures }> {
   const sources = await loadSources(duck, loaded.recipe, loaded.baseDir);
-  const built = await buildFeaturesInEngine(
-    duckdbEngine(duck),
-    loaded.recipe,
-    {},
-    {
-      sources: [...sources.values()],
-      featuresTable: 'features',
-    },
-  );
+  const built = await buildFeaturesInEngine(debugged(duckdbEngine(duck)), loaded.recipe, run, {
+    sources: [...sources.values()],
+    featuresTable: 'features',
+  });
   return { data: built.data, feats: built.feats, built };
 }
 

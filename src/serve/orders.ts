@@ -11,6 +11,9 @@ import { computeFeatures } from '../pipeline/run.js';
 import { Duck } from '../sql/duckdb.js';
 import { type OrderLines, orderLines } from './schemas.js';
 
+/** Scoring needs the features only: not the report's summary of the data (half its queries). */
+const NO_OVERVIEW = { overview: false } as const;
+
 /**
  * Turns raw order lines (in the columns of the model's transactions source) into the model's
  * transaction features, with the model's own cleaning rules and definitions. The reference date is
@@ -80,12 +83,12 @@ export async function featuresFromOrders(
     try {
       let result: Awaited<ReturnType<typeof computeFeatures>>;
       try {
-        result = await computeFeatures(duck, loaded);
+        result = await computeFeatures(duck, loaded, NO_OVERVIEW);
       } catch (e) {
         // Orders after the model's reference date: measure from the day after the last order.
         if (!referenceDate && e instanceof SegmintError && e.code === 'DATA_EMPTY') {
           loaded.recipe.window.referenceDate = undefined;
-          result = await computeFeatures(duck, loaded);
+          result = await computeFeatures(duck, loaded, NO_OVERVIEW);
         } else throw e;
       }
       // Only the named customer's row is converted (every row of a large body cost the main

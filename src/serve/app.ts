@@ -86,6 +86,10 @@ function loadLatest(workspace: string): Loaded | null {
   };
 }
 
+/** Rows to score: the id to echo back and the features by name. */
+type ScoreRow = { customer_id?: string | undefined; features: Record<string, number | string | null> };
+type ScoreRows = (m: Loaded, rows: ScoreRow[]) => z.infer<typeof ScoreResponse>[];
+
 /** A feature value the model cannot use, named by its field in the body. */
 const badFeature = (rows: number, i: number, name: string, message: string) =>
   new SegmintError('INVALID_FEATURES', message, {
@@ -171,11 +175,8 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     );
   };
 
-  /** Scores validated rows; returns an error message naming the field when a value is unusable. */
-  const scoreRows = (
-    m: Loaded,
-    rows: { customer_id?: string | undefined; features: Record<string, number | string | null> }[],
-  ): z.infer<typeof ScoreResponse>[] => {
+  /** Scores validated rows; throws INVALID_FEATURES naming the field when a value is unusable. */
+  const scoreRows: ScoreRows = (m, rows) => {
     const steps = m.model.prep.steps;
     for (const [i, r] of rows.entries()) {
       for (const s of steps) {
@@ -293,10 +294,7 @@ interface Ctx {
   current: () => Loaded | null;
   needModel: () => Loaded;
   followLatest: () => void;
-  scoreRows: (
-    m: Loaded,
-    rows: { customer_id?: string | undefined; features: Record<string, number | string | null> }[],
-  ) => z.infer<typeof ScoreResponse>[];
+  scoreRows: ScoreRows;
   findRun: (id: string) => Promise<RunRow>;
 }
 

@@ -34,10 +34,6 @@ function plain(v: unknown): unknown {
 }
 
 /**
- * One embedded DuckDB database and connection. The only place that talks to DuckDB's API, so the
- * rest of the code deals in SQL text, bound parameters and plain rows.
- */
-/**
  * Instances of database files that Ducks of this process share, by path, with how many Ducks use
  * each. DuckDB's own instance cache keeps a file open for the life of the process, so a long-running
  * `segmint serve` held its engine file locked against every other process between runs; here the
@@ -48,6 +44,10 @@ const sharedInstances = new Map<string, { instance: Promise<DuckDBInstance>; use
 /** How many database files this process holds open for shared Ducks (tests). */
 export const sharedFilesOpen = (): number => sharedInstances.size;
 
+/**
+ * One embedded DuckDB database and connection. The only place that talks to DuckDB's API, so the
+ * rest of the code deals in SQL text, bound parameters and plain rows.
+ */
 export class Duck {
   private closed = false;
   private constructor(

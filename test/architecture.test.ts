@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
+import ts from 'typescript';
 import { ROOT } from './helpers.js';
 
 const LAYERS = [
@@ -96,4 +97,48 @@ test('every room imports only the rooms below it in the house', () => {
       );
     }
   }
+});
+
+/**
+ * Nothing in src/ passes an array's elements as call arguments (`Math.min(...xs)`,
+ * `out.push(...rows)`): with a customer-sized array that overflows the stack ("Maximum call stack
+ * size exceeded" at ~120,000 elements). core/arrays.ts has minOf, maxOf and append instead. The one
+ * exception is forwarding a function's own rest parameter, whose length the caller wrote out.
+ */
+function spreadCalls(file: string, text: string): string[] {
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const restParams = new Set<string>();
+  const found: string[] = [];
+  const visit = (n: ts.Node) => {
+    if (ts.isParameter(n) && n.dotDotDotToken && ts.isIdentifier(n.name)) restParams.add(n.name.text);
+    if ((ts.isCallExpression(n) || ts.isNewExpression(n)) && n.arguments) {
+      for (const a of n.arguments) {
+        if (!ts.isSpreadElement(a)) continue;
+        if (ts.isIdentifier(a.expression) && restParams.has(a.expression.text)) continue;
+        const { line } = sf.getLineAndCharacterOfPosition(a.getStart());
+        found.push(`${file}:${line + 1}: ${n.getText().slice(0, 80)}`);
+      }
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+test('no spread of an array into call arguments in src/', () => {
+  const found = files(join(ROOT, 'src')).flatMap((f) =>
+    spreadCalls(relative(ROOT, f), readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(found, [], `spread into call arguments:\n${found.join('\n')}`);
+});
+
+test('the spread check finds what it forbids and lets a rest parameter through', () => {
+  const text = `const m = Math.min(...values);
+out.push(...rows.map((r) => r.id));
+new Set(...xs);
+function f(...args: number[]) { return g(...args); }`;
+  assert.deepEqual(
+    spreadCalls('x.ts', text).map((l) => l.split(':')[1]),
+    ['1', '2', '3'],
+  );
 });

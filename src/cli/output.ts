@@ -1,3 +1,4 @@
+import { maxOf } from '../core/arrays.js';
 import { isSegmintError, SegmintError, toSegmintError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 
@@ -49,7 +50,7 @@ export function reportError(e: unknown, json: boolean, io: Io): number {
 /** A plain-text table with right-aligned numbers. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
-  const widths = header.map((h, j) => Math.max(h.length, ...cells.map((r) => r[j].length)));
+  const widths = header.map((h, j) => Math.max(h.length, maxOf(cells.map((r) => r[j].length))));
   const numeric = header.map((_, j) =>
     rows.every((r) => typeof r[j] === 'number' || /^[-+]?[\d,.]+%?$/.test(String(r[j]))),
   );

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+import { append } from '../core/arrays.js';
 import { redactUrl } from '../core/redact.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
 import type { SchemaPlan } from '../data/schema.js';
@@ -49,16 +50,16 @@ export function recipeText(
     '# Every option is described in the README (recipe reference).',
   ];
   if (extras.graph?.length)
-    out.push(
+    append(out, [
       '#',
       "# What init found in the files (keys, and columns whose values another table's key holds):",
       ...extras.graph.map((g) => `#   ${g}`),
-    );
+    ]);
   if (extras.unused?.length)
-    out.push('# Left out:', ...extras.unused.map((u) => `#   ${u.file}: ${u.reason}`));
+    append(out, ['# Left out:', ...extras.unused.map((u) => `#   ${u.file}: ${u.reason}`)]);
   out.push('version: 1', 'name: my-segmentation');
   if (engine) {
-    out.push(
+    append(out, [
       '# cleaning and features run inside this database; only one row per customer comes back',
       'engine:',
       `  type: ${engine.type}`,
@@ -71,7 +72,7 @@ export function recipeText(
             ]
         : []),
       ...(engine.database ? [`  database: ${yamlStr(engine.database)}`] : []),
-    );
+    ]);
   }
   out.push('sources:');
   for (const s of sniffs) {
@@ -141,12 +142,12 @@ export function recipeText(
   );
   out.push('features:');
   // The catalogue says which features a source with these roles gets, in catalogue order.
-  if (tx) out.push(...initFeatures('transactions', tx.roles, !!engine));
+  if (tx) append(out, initFeatures('transactions', tx.roles, !!engine));
   for (const kind of ['events', 'coupons'] as const)
-    if (has(kind)) out.push(...initFeatures(kind, sniffs.find((s) => s.kind === kind)!.roles, !!engine));
+    if (has(kind)) append(out, initFeatures(kind, sniffs.find((s) => s.kind === kind)!.roles, !!engine));
   if (has('customers')) {
     const c = sniffs.find((s) => s.kind === 'customers')!;
-    out.push(...initFeatures('customers', c.roles, !!engine));
+    append(out, initFeatures('customers', c.roles, !!engine));
     const cols = extras.columns ?? { excluded: [], categorical: [] };
     for (const k of cols.categorical)
       out.push(`  - { feature: attribute, column: ${yamlStr(k.name)}, categorical: true }   # ${k.why}`);

@@ -1,4 +1,5 @@
 import type { ClusterSpec } from '../config/recipe.js';
+import { minOf } from '../core/arrays.js';
 import type { Warning } from '../core/errors.js';
 import { type Matrix, takeRows } from '../core/matrix.js';
 import { createRng, deriveSeed, sampleIndices } from '../core/rng.js';
@@ -250,7 +251,7 @@ export async function selectModel(
       daviesBouldin: k >= 2 ? daviesBouldin(X, fit.labels, k) : null,
       stability,
       nIter: fit.nIter,
-      smallestSegment: Math.min(...sizes),
+      smallestSegment: minOf(sizes),
     });
     opts.onProgress?.(i + 1, ks.length, k);
   }
@@ -363,7 +364,7 @@ export async function selectionFromLabels(
       daviesBouldin: k >= 2 ? daviesBouldin(X, labels, k) : null,
       stability: null,
       nIter: 0,
-      smallestSegment: Math.min(...sizes),
+      smallestSegment: minOf(sizes),
     },
   ];
   return {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { maxOf } from '../core/arrays.js';
 import { SegmintError } from '../core/errors.js';
 import { closest } from '../core/nearest.js';
 import { redactSecrets, redactWebhookUrl } from '../core/redact.js';
@@ -61,7 +62,7 @@ function flatten(
     const path = [...base, ...i.path];
     if (i.code === 'invalid_union' && i.errors.length) {
       const branches = i.errors.map((b) => flatten(b, path));
-      const depth = (b: { path: PropertyKey[] }[]) => Math.max(...b.map((x) => x.path.length));
+      const depth = (b: { path: PropertyKey[] }[]) => maxOf(b.map((x) => x.path.length));
       const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
       if (depth(best) > path.length) return best;
       // All at the same depth: the branch of the value's own type (a misspelt name against the

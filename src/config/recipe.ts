@@ -491,6 +491,15 @@ export const ExplainSpec = z.strictObject({
     .lt(1)
     .default(0.25)
     .describe('Share of customers held out (stratified, seeded) to measure each rule.'),
+  sample: z
+    .number()
+    .int()
+    .min(1000)
+    .max(100_000_000)
+    .default(200_000)
+    .describe(
+      'The rule trees learn from a stratified, seeded sample of at most this many customers (each segment keeps its share); their fidelity is measured on every customer.',
+    ),
   roundThresholds: z
     .boolean()
     .default(false)

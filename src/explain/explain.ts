@@ -2,7 +2,7 @@ import type { ExplainSpec } from '../config/recipe.js';
 import { createMatrix, type Matrix, takeRows } from '../core/matrix.js';
 import type { FeatureTable } from '../prep/prepare.js';
 import { quantileSorted } from '../prep/stats.js';
-import { type BinaryMetrics, binaryMetrics, stratifiedSplit } from './evaluate.js';
+import { type BinaryMetrics, binaryMetrics, stratifiedSample, stratifiedSplit } from './evaluate.js';
 import { assignPersonas, type Persona, type Position, quintileScore, type Trait } from './personas.js';
 import type { SegmentProfile } from './profile.js';
 import {
@@ -50,6 +50,8 @@ export interface Explanation {
     caseSql: string;
     fidelity: number;
   } | null;
+  /** How many customers the trees learnt from when they were sampled (null: all of them). */
+  sample: number | null;
 }
 
 /** Whether more of a trait is the better side (recency counts days: fewer is better). */
@@ -130,28 +132,22 @@ export function explainSegments(
     profiles.map((p) => p.distinguishing),
   );
 
-  // Rules on original-unit numeric features, missing values as the median.
+  // Rules on original-unit numeric features, missing values as the median. Above spec.sample
+  // customers the trees learn from a stratified sample (each segment keeps its share); fidelity is
+  // still measured on everyone.
   const { X, names } = ruleMatrix(table);
+  const { X: Xs, y: ls, sampled } = learningSample(X, labels, spec.sample, seed);
   const treeParams = treeParamsFor(spec, n, seed);
   const rules: SegmentRule[] = [];
   if (spec.rules && names.length && k >= 2) {
     for (let s = 0; s < k; s++)
       rules.push(
-        segmentRule(
-          X,
-          names,
-          Int32Array.from(labels, (l) => (l === s ? 1 : 0)),
-          s + 1,
-          personas[s].name,
-          treeParams,
-          spec,
-          seed,
-        ),
+        segmentRule(X, names, oneVsRest(labels, s), s + 1, personas[s].name, treeParams, spec, seed),
       );
   }
   let tree: Explanation['tree'] = null;
   if (names.length && k >= 2) {
-    const t = fitTree(X, labels, k, treeParams);
+    const t = fitTree(Xs, ls, k, treeParams);
     const pred = predictTree(t, X);
     let agree = 0;
     for (let i = 0; i < n; i++) if (pred[i] === labels[i]) agree++;
@@ -165,8 +161,29 @@ export function explainSegments(
       fidelity: agree / n,
     };
   }
-  return { personas, positions, rules, tree };
+  return { personas, positions, rules, tree, sample: sampled ? sampled.length : null };
 }
+
+/**
+ * The rows a tree learns from: all of them up to `size`, else a stratified seeded sample of `size`
+ * (each class keeps its share).
+ */
+function learningSample(
+  X: Matrix,
+  y: Int32Array,
+  size: number,
+  seed: number,
+): { X: Matrix; y: Int32Array; sampled: Int32Array | null } {
+  if (y.length <= size) return { X, y, sampled: null };
+  const { sample } = stratifiedSample(y, size, seed);
+  return { X: takeRows(X, sample), y: Int32Array.from(sample, (i) => y[i]), sampled: sample };
+}
+
+const oneVsRest = (labels: Int32Array, s: number): Int32Array => {
+  const y = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) y[i] = labels[i] === s ? 1 : 0;
+  return y;
+};
 
 /** The numeric features in original units as a matrix for rule trees; a missing value counts as the median. */
 export function ruleMatrix(table: FeatureTable): { X: Matrix; names: string[] } {
@@ -183,13 +200,13 @@ export function ruleMatrix(table: FeatureTable): { X: Matrix; names: string[] } 
   return { X, names };
 }
 
-/** Tree parameters from the recipe's explain section, for n customers. */
+/** Tree parameters from the recipe's explain section, for n customers (a sample of spec.sample when more). */
 export function treeParamsFor(spec: ExplainSpec, n: number, seed: number): TreeParams {
   return {
     ...TREE_DEFAULTS,
     maxDepth: spec.tree.maxDepth,
     criterion: spec.tree.criterion,
-    minSamplesLeaf: spec.tree.minSamplesLeaf ?? Math.max(1, Math.floor(0.01 * n)),
+    minSamplesLeaf: spec.tree.minSamplesLeaf ?? Math.max(1, Math.floor(0.01 * Math.min(n, spec.sample))),
     minImpurityDecrease: spec.tree.minImpurityDecrease,
     classWeight: spec.tree.classWeight === 'none' ? null : 'balanced',
     ccpAlpha: spec.tree.ccpAlpha,
@@ -202,15 +219,17 @@ export function treeParamsFor(spec: ExplainSpec, n: number, seed: number): TreeP
  * hold-out; then a tree on everyone gives the published rule, checked against the labels of all.
  */
 export function segmentRule(
-  X: Matrix,
+  Xall: Matrix,
   names: string[],
-  y: Int32Array,
+  yall: Int32Array,
   segmentId: number,
   who: string,
   params: TreeParams,
   spec: ExplainSpec,
   seed: number,
 ): SegmentRule {
+  const all = { X: Xall, y: yall };
+  const { X, y } = learningSample(Xall, yall, spec.sample, seed + segmentId);
   const { train, test } = stratifiedSplit(y, spec.testShare, seed + segmentId);
   const holdTree = fitTree(
     takeRows(X, train),
@@ -230,11 +249,16 @@ export function segmentRule(
   );
   const full = fitTree(X, y, 2, params);
   const rule = rulesFor(full, names, 1);
-  const fidelity = binaryMetrics(y, predictRule(rule, X));
+  const fidelity = binaryMetrics(all.y, predictRule(rule, all.X));
   let rounded: SegmentRule['rounded'] = null;
   if (spec.roundThresholds) {
     const r = roundRule(rule);
-    rounded = { rule: r, text: ruleText(r), sql: ruleSql(r), fidelity: binaryMetrics(y, predictRule(r, X)) };
+    rounded = {
+      rule: r,
+      text: ruleText(r),
+      sql: ruleSql(r),
+      fidelity: binaryMetrics(all.y, predictRule(r, all.X)),
+    };
   }
   return {
     segmentId,

@@ -1,3 +1,4 @@
+import { maxOf, minOf } from '../core/arrays.js';
 import type { Matrix } from '../core/matrix.js';
 import { drive, driveAsync, type Executor, OP, type Steps, serialExecutor } from '../kernels/exec.js';
 import { kernelContext } from '../kernels/kernels.js';
@@ -222,8 +223,8 @@ export function kneeIndex(x: readonly number[], y: readonly number[]): number {
   if (x.length < 3) return -1;
   const x0 = x[0];
   const x1 = x[x.length - 1];
-  const yMin = Math.min(...y);
-  const yMax = Math.max(...y);
+  const yMin = minOf(y);
+  const yMax = maxOf(y);
   if (x1 === x0 || yMax === yMin) return -1;
   let best = -1;
   let bestDiff = 0;

@@ -1,5 +1,6 @@
 import { type Fitters, selectModel } from '../cluster/select.js';
 import type { ClusterSpec, Recipe, RefineSpec } from '../config/recipe.js';
+import { append, maxOf } from '../core/arrays.js';
 import type { Warning } from '../core/errors.js';
 import { ruleMatrix, type SegmentRule, segmentRule, treeParamsFor } from '../explain/explain.js';
 import type { FeatureColumn } from '../features/build.js';
@@ -90,7 +91,7 @@ export async function refineSegment(
     const scores = members.map((rows) =>
       valueScore(table, rows, by.length ? by : table.numeric.map((c) => c.name)),
     );
-    label = scores.indexOf(Math.max(...scores));
+    label = scores.indexOf(maxOf(scores));
     reason = `segment ${label + 1} has the highest value score (${scores[label].toFixed(2)}) on ${by.join(', ') || 'all features'}`;
   } else {
     label = spec.segment - 1;
@@ -122,7 +123,10 @@ export async function refineSegment(
     categorical: table.categorical.map((c) => ({ name: c.name, values: rows.map((r) => c.values[r]) })),
   };
   const prep = fitPrep(sub, recipe.prep);
-  warnings.push(...prep.warnings.map((w) => ({ ...w, message: `refine: ${w.message}` })));
+  append(
+    warnings,
+    prep.warnings.map((w) => ({ ...w, message: `refine: ${w.message}` })),
+  );
   const spec2: ClusterSpec = { ...recipe.cluster, k: spec.k, stabilityRuns: 0 };
   const sel = await selectModel(prep.matrix, spec2, { fitters });
   const subMembers: number[][] = Array.from({ length: sel.k }, () => []);

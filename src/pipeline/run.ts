@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { LoadedRecipe } from '../config/load.js';
+import { append } from '../core/arrays.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { loadSources } from '../data/sources.js';
@@ -121,7 +122,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   };
   /** A typed stage's end: its warnings join the run's, its detail closes the progress line. */
   const finished = (r: StageResult) => {
-    warnings.push(...r.warnings);
+    append(warnings, r.warnings);
     done(r.detail);
   };
 
@@ -152,7 +153,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
       emit,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    warnings.push(...data.warnings);
+    append(warnings, data.warnings);
     if (recipe.clv && !data.has.transactions) {
       throw new SegmintError(
         'RECIPE_INVALID',
@@ -162,10 +163,10 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     }
     const clv = recipe.clv ? await addClv(duck, recipe, data.referenceDate, clvSummary!) : null;
     if (clv) {
-      feats.columns.push(...clv.columns);
-      warnings.push(...clv.warnings);
+      append(feats.columns, clv.columns);
+      append(warnings, clv.warnings);
     }
-    warnings.push(...feats.warnings);
+    append(warnings, feats.warnings);
     done(`${feats.columns.length} features${featuresNote}`);
 
     stage('matrix');

@@ -8,6 +8,7 @@ import {
 } from '../cluster/select.js';
 import type { Recipe } from '../config/recipe.js';
 import { DriftSpec } from '../config/recipe.js';
+import { append } from '../core/arrays.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type Explanation, explainSegments } from '../explain/explain.js';
 import {
@@ -219,7 +220,7 @@ export async function profileStage(
     const canonical = map;
     map = Int32Array.from(canonical, (c) => st.position[c]);
     continues = st.continues;
-    warnings.push(...st.warnings);
+    append(warnings, st.warnings);
   }
   const labels = Int32Array.from(sel.fit.labels, (l) => map[l]);
   const centers = new Array<number>(k * dim);
@@ -294,7 +295,7 @@ export async function profileStage(
       code: 'REFINE_SKIPPED',
       message: 'The refine step found nothing to refine (see the warnings above).',
     });
-  if (refinement) warnings.push(...refinement.warnings);
+  if (refinement) append(warnings, refinement.warnings);
   const segName = (id: number) => profiles[id - 1].name;
   const distance = new Float64Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
@@ -323,7 +324,7 @@ export async function profileStage(
           spec: recipe.drift ?? DriftSpec.parse({}),
         })
       : null;
-  if (drift) warnings.push(...driftWarnings(drift));
+  if (drift) append(warnings, driftWarnings(drift));
 
   return {
     labels,

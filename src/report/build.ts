@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { maxOf } from '../core/arrays.js';
 import { SegmintError } from '../core/errors.js';
 import { createMatrix } from '../core/matrix.js';
 import type { Tree } from '../explain/tree.js';
@@ -130,7 +131,7 @@ export async function buildReport(
   }[];
   const numericFeatures = model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
   // Every feature, sorted by how much it separates the segments (the largest |z| of any segment).
-  const separation = (f: string) => Math.max(0, ...profiles.map((p) => Math.abs(p.stats[f]?.z ?? 0)));
+  const separation = (f: string) => Math.max(0, maxOf(profiles.map((p) => Math.abs(p.stats[f]?.z ?? 0))));
   const shown = [...numericFeatures].sort((a, b) => separation(b) - separation(a) || (a < b ? -1 : 1));
   specs.heatmap = heatmapSpec(
     profiles.flatMap((p) =>

@@ -1,3 +1,5 @@
+import { minOf } from '../core/arrays.js';
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /**
@@ -30,7 +32,7 @@ export function dendrogramSvg(
   const H = 260;
   const pad = { l: 50, r: 10, t: 14, b: 26 };
   const maxH = byId.get(root)!.height || 1;
-  const minH = Math.min(...d.merges.map((x) => x.height));
+  const minH = minOf(d.merges.map((x) => x.height));
   const lo = Math.max(0, minH - (maxH - minH) * 0.08);
   const y = (h: number) => pad.t + (H - pad.t - pad.b) * (1 - (h - lo) / (maxH - lo || 1));
   const x = new Map<number, number>();

@@ -1,3 +1,4 @@
+import { maxOf } from '../core/arrays.js';
 import type { Tree } from '../explain/tree.js';
 import { PALETTE } from './charts.js';
 
@@ -35,7 +36,7 @@ export function treeSvg(tree: Tree, features: string[], classes: string[], decim
     return v;
   };
   place(0);
-  const maxDepth = Math.max(...depth.values());
+  const maxDepth = maxOf(depth.values());
   const width = leaves.length * (W + 12);
   const height = (maxDepth + 1) * (H + gapY);
   const parts: string[] = [];

@@ -1,7 +1,9 @@
 // Parses and checks one large request body off the server's main thread: JSON.parse and the zod
 // schema of its route (BODIES in schemas.ts). Order lines come back as text (OrderLines), so what
 // is posted back is small to copy and cheap to receive.
+
 import { parentPort } from 'node:worker_threads';
+import { append } from '../core/arrays.js';
 import { BODIES } from './schemas.js';
 
 export type BodyJob =
@@ -70,8 +72,10 @@ function finish(
 
 parentPort?.on('message', (job: BodyJob) => {
   if ('path' in job) jobs.set(job.id, { path: job.path, chunks: [] });
-  else if ('chunks' in job) jobs.get(job.id)?.chunks.push(...job.chunks);
-  else {
+  else if ('chunks' in job) {
+    const j = jobs.get(job.id);
+    if (j) append(j.chunks, job.chunks);
+  } else {
     const j = jobs.get(job.id);
     jobs.delete(job.id);
     if (!j) return;

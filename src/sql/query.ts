@@ -158,7 +158,7 @@ export function traced(engine: Engine): Engine {
         return await f(...a);
       } finally {
         process.stderr.write(
-          `[segmint sql ${engine.dialect} ${(performance.now() - t).toFixed(0)} ms] ${String(a[0]).replace(/\s+/g, ' ').slice(0, 400)}\n`,
+          `[segmint sql ${engine.dialect} ${(performance.now() - t).toFixed(0)} ms] ${String(a[0]).replace(/\s+/g, ' ')}\n`,
         );
       }
     };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createMatrix, fromRows } from '../../src/core/matrix.js';
 import { createRng } from '../../src/core/rng.js';
-import { binaryMetrics, stratifiedSplit } from '../../src/explain/evaluate.js';
+import { binaryMetrics, stratifiedSample, stratifiedSplit } from '../../src/explain/evaluate.js';
 import { assignPersonas, personaEvidence, quintileScore } from '../../src/explain/personas.js';
 import {
   matches,
@@ -171,6 +171,32 @@ describe('rules', () => {
     assert.equal(Array.from(test).filter((i) => y[i] === 1).length, 5);
     assert.equal(train.length + test.length, 100);
     assert.deepEqual(stratifiedSplit(y, 0.25, 7), { train, test }, 'seeded');
+  });
+
+  test('the split and the sample hold a class of millions (no stack growth), sorted and stratified', () => {
+    const n = 1_500_000;
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) y[i] = i % 10 === 0 ? 2 : i % 3 === 0 ? 1 : 0;
+    const { train, test } = stratifiedSplit(y, 0.25, 3);
+    assert.equal(train.length + test.length, n);
+    for (let i = 1; i < test.length; i++) assert.ok(test[i - 1] < test[i]);
+    const { sample, rest } = stratifiedSample(y, 200_000, 3);
+    assert.equal(sample.length + rest.length, n);
+    const share = (idx: Int32Array, c: number) =>
+      idx.reduce((a, i) => a + (y[i] === c ? 1 : 0), 0) / idx.length;
+    for (const c of [0, 1, 2])
+      assert.ok(
+        Math.abs(
+          share(sample, c) -
+            share(
+              Int32Array.from({ length: n }, (_, i) => i),
+              c,
+            ),
+        ) < 1e-4,
+      );
+    assert.ok(Math.abs(sample.length - 200_000) <= 3);
+    assert.deepEqual(stratifiedSample(y, 200_000, 3).sample, sample, 'seeded');
+    assert.notDeepEqual(stratifiedSample(y, 200_000, 4).sample, sample, 'another seed, another sample');
   });
 
   test('a persona is given only where every claim holds; names are unique without numerals', () => {

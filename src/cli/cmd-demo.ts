@@ -33,7 +33,22 @@ export function registerDemo(program: Command, io: Io): void {
       ]);
       const dir = resolve(opts.dir);
       const t0 = performance.now();
-      const shop = generateDemoShop({ dir, customers: opts.customers, seed: opts.seed });
+      // A large shop takes a while to draw: a line that counts on a terminal.
+      const live = io.isTTY && !opts.json && !opts.quiet;
+      const shop = generateDemoShop({
+        dir,
+        customers: opts.customers,
+        seed: opts.seed,
+        ...(live
+          ? {
+              onProgress: (phase: 'customers' | 'orders', done: number, total: number) =>
+                io.err(
+                  `\r  generating: ${phase === 'customers' ? `customers ${fmtInt(done)} of ${fmtInt(total)}` : `order lines, day ${fmtInt(done)} of ${fmtInt(total)}`}   `,
+                ),
+            }
+          : {}),
+      });
+      if (live) io.err('\r\x1b[K');
       const genMs = performance.now() - t0;
       if (!opts.json && !opts.quiet)
         io.err(

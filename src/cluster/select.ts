@@ -53,6 +53,8 @@ export interface Selection {
   elbowK: number | null;
   silhouetteK: number | null;
   silhouetteSample: number;
+  /** Rows the metrics of every k were computed on when k was chosen on a sample (null: all rows). */
+  selectionSample: number | null;
   /** For hierarchical and two-step: the top of the tree. */
   dendrogram: ReturnType<typeof dendrogramTop> | null;
   warnings: Warning[];
@@ -180,6 +182,9 @@ export async function prepareMethod(
   }
 }
 
+/** The most rows hierarchical clustering takes (its O(n^2) time: ~50 s at this size with Ward). */
+export const MAX_CHAIN_ROWS = 50_000;
+
 /** Checks what a method can do with this many rows, before any work. */
 export function methodLimits(spec: ClusterSpec, rows: number): string | null {
   if (
@@ -189,6 +194,11 @@ export function methodLimits(spec: ClusterSpec, rows: number): string | null {
   ) {
     return `${spec.linkage} linkage keeps every pairwise distance and is limited to ${MAX_CONDENSED_ROWS.toLocaleString('en-US')} customers (here ${rows.toLocaleString('en-US')}); use linkage: ward, or method: twostep.`;
   }
+  if (spec.method === 'hierarchical' && rows > MAX_CHAIN_ROWS) {
+    // Time, not memory: the nearest-neighbour chain is O(n^2 d) (20,000 x 8 takes ~8 s; 500,000
+    // would take hours).
+    return `${spec.linkage} linkage compares every pair of customers (time grows with the square of their number) and is limited to ${MAX_CHAIN_ROWS.toLocaleString('en-US')} customers (here ${rows.toLocaleString('en-US')}); use method: twostep (k-means micro-clusters, then ${spec.linkage === 'ward' ? 'Ward' : 'the tree'} on them), which holds millions.`;
+  }
   return null;
 }
 
@@ -197,16 +207,24 @@ export function methodLimits(spec: ClusterSpec, rows: number): string | null {
  * seeded sample, Calinski-Harabasz, Davies-Bouldin, and stability when asked) and picks k.
  */
 export async function selectModel(
-  X: Matrix,
+  input: Matrix,
   spec: ClusterSpec,
   opts: { fitters?: Fitters; onProgress?: (done: number, total: number, k: number) => void } = {},
 ): Promise<Selection> {
   const fitters = opts.fitters ?? serialFitters;
   const warnings: Warning[] = [];
+  let X = input;
   const kSpec = spec.k;
   const ks = typeof kSpec === 'number' ? [kSpec] : range(kSpec.min, Math.min(kSpec.max, X.rows));
   const select = typeof kSpec === 'number' ? null : kSpec.select;
   const stabilityRuns = spec.stabilityRuns || (select === 'stability' ? 5 : 0);
+  // Above cluster.selectSample rows, k-means and mini-batch choose k on a seeded sample; the chosen
+  // k is then fitted on every row from the sample's centres.
+  const all = X;
+  const sampled =
+    ks.length > 1 && (spec.method === 'kmeans' || spec.method === 'minibatch') && X.rows > spec.selectSample;
+  if (sampled)
+    X = takeRows(X, sampleIndices(createRng(deriveSeed(spec.seed, 0x5e1e)), X.rows, spec.selectSample));
   const sampleIdx = sampleIndices(createRng(deriveSeed(spec.seed, 0x5111)), X.rows, spec.silhouetteSample);
   const sample = sampleIdx.length === X.rows ? X : takeRows(X, sampleIdx);
   const method = await prepareMethod(X, spec, fitters);
@@ -312,20 +330,39 @@ export async function selectModel(
       message: `The elbow suggests k = ${elbowK} and the silhouette k = ${silhouetteK}; the recipe's ${select} rule chose k = ${k}.`,
     });
   }
-  const chosen = metrics.find((m) => m.k === k)!;
-  if (chosen.smallestSegment < spec.minSegmentShare * X.rows) {
+  let fit = fits.get(k)!;
+  if (sampled) {
+    // The chosen k on every row, from the sample's centres (Lloyd iterations to convergence).
+    fit = fromKMeans(
+      await fitters.kmeans(all, {
+        k,
+        nInit: 1,
+        maxIter: spec.maxIter,
+        tol: spec.tol,
+        seed: fit.seed,
+        algorithm: spec.algorithm,
+        init: fit.centers,
+      }),
+    );
+    reason = `${reason.slice(0, -1)}; k was chosen on a seeded sample of ${X.rows.toLocaleString('en-US')} of the ${all.rows.toLocaleString('en-US')} customers (cluster.selectSample), and the k = ${k} segments were then fitted on all of them from the sample's centres.`;
+  }
+  const sizes = new Array(k).fill(0);
+  for (const l of fit.labels) sizes[l]++;
+  const smallest = minOf(sizes);
+  if (smallest < spec.minSegmentShare * all.rows) {
     warnings.push({
       code: 'SEGMENT_TINY',
-      message: `A segment holds only ${chosen.smallestSegment} customer(s) (under ${(100 * spec.minSegmentShare).toFixed(1)}%); outliers may need log transforms or robust scaling.`,
+      message: `A segment holds only ${smallest} customer(s) (under ${(100 * spec.minSegmentShare).toFixed(1)}%); outliers may need log transforms or robust scaling.`,
     });
   }
   return {
     k,
-    fit: fits.get(k)!,
+    fit,
     metrics,
     reason,
     elbowK,
     silhouetteK,
+    selectionSample: sampled ? X.rows : null,
     silhouetteSample: sample.rows,
     dendrogram: method.dendrogram,
     warnings,
@@ -375,6 +412,7 @@ export async function selectionFromLabels(
     elbowK: null,
     silhouetteK: null,
     silhouetteSample: sample.rows,
+    selectionSample: null,
     dendrogram: null,
     warnings: [],
   };

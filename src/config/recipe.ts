@@ -398,6 +398,15 @@ export const ClusterSpec = z.strictObject({
     .max(1_000_000)
     .default(5000)
     .describe('Silhouette is computed on a seeded sample of at most this many customers.'),
+  selectSample: z
+    .number()
+    .int()
+    .min(1000)
+    .max(100_000_000)
+    .default(100_000)
+    .describe(
+      "Above this many customers, kmeans and minibatch choose k on a seeded sample of this size, then fit the chosen k on every customer from the sample's centres.",
+    ),
   stabilityRuns: z
     .number()
     .int()

@@ -1,5 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createRng, deriveSeed, type Rng, randNormal } from '../core/rng.js';
 import { writeFileAtomic } from '../pipeline/atomic.js';
 
@@ -224,125 +234,107 @@ function orderTime(rng: Rng, p: (typeof PERSONAS)[Persona]): number {
 }
 
 /**
+ * A file written through a buffer to a temporary name beside it, renamed into place by `close()`;
+ * `abort()` removes the temporary file. Memory stays at the buffer's size whatever is written.
+ */
+class StreamedFile {
+  private readonly tmp: string;
+  private readonly fd: number;
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(readonly path: string) {
+    this.tmp = join(dirname(path), `.tmp-${basename(path)}-${process.pid}`);
+    this.fd = openSync(this.tmp, 'w');
+  }
+  line(text: string): void {
+    this.chunks.push(text, '\n');
+    this.size += text.length + 1;
+    if (this.size >= 1 << 20) this.flush();
+  }
+  private flush(): void {
+    if (this.chunks.length) writeSync(this.fd, this.chunks.join(''));
+    this.chunks = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+    renameSync(this.tmp, this.path);
+  }
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {}
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+/**
+ * The orders of one day, kept apart until the transactions file is written in time order: each
+ * day's orders in memory until they pass a size, then appended to that day's temporary file.
+ * An order is one line "t,customer,country,product:qty;product:qty...".
+ */
+class DayBuckets {
+  private readonly buffers = new Map<number, string[]>();
+  private buffered = 0;
+  constructor(
+    private readonly dir: string,
+    private readonly spillBytes: number,
+  ) {
+    mkdirSync(dir, { recursive: true });
+  }
+  add(day: number, order: string): void {
+    let b = this.buffers.get(day);
+    if (!b) {
+      b = [];
+      this.buffers.set(day, b);
+    }
+    b.push(order);
+    this.buffered += order.length + 1;
+    if (this.buffered >= this.spillBytes) this.spill();
+  }
+  private file = (day: number) => join(this.dir, `day-${day}`);
+  private spill(): void {
+    for (const [day, b] of this.buffers) appendFileSync(this.file(day), `${b.join('\n')}\n`);
+    this.buffers.clear();
+    this.buffered = 0;
+  }
+  /** The orders of `day` in the order they were added. */
+  take(day: number): string[] {
+    const f = this.file(day);
+    const spilled = existsSync(f) ? readFileSync(f, 'utf8').split('\n').slice(0, -1) : [];
+    rmSync(f, { force: true });
+    const b = this.buffers.get(day) ?? [];
+    this.buffers.delete(day);
+    return b.length ? (spilled.length ? spilled.concat(b) : b) : spilled;
+  }
+}
+
+/**
  * Generates a synthetic shop in Online Retail II format (Invoice, StockCode, Description,
  * Quantity, InvoiceDate, Price, Customer ID, Country) with cancellations, missing customer ids,
  * postage lines, zero prices and duplicated lines; plus engagement events, a customers table
  * and coupons, all from one seed. Planted personas: see PERSONAS.
+ *
+ * Streamed, in bounded memory at any size: customers, events and coupons are written as each
+ * customer is drawn; orders go to per-day buckets and the transactions file is written a day at a
+ * time, in time order. `onProgress` hears how many customers are drawn, then how many days written.
  */
-export function generateDemoShop(opts: DemoOptions): DemoFiles {
+export function generateDemoShop(
+  opts: DemoOptions & {
+    onProgress?: (phase: 'customers' | 'orders', done: number, total: number) => void;
+    /** Orders held in memory before they go to the day files (64 MB; tests make it small). */
+    spillBytes?: number;
+  },
+): DemoFiles {
   const rng = createRng(deriveSeed(opts.seed, 1));
   const products = makeProducts(rng, 480);
+  const productIndex = new Map(products.map((p, i) => [p, i]));
   const cheap = products.filter((p) => p.price < 2.5);
   const dataDir = join(opts.dir, 'data');
   mkdirSync(dataDir, { recursive: true });
   const personaNames = Object.keys(PERSONAS) as Persona[];
   const counts = Object.fromEntries(personaNames.map((p) => [p, 0])) as Record<Persona, number>;
-  type Order = { t: number; customer: number; country: string; lines: [Product, number][] };
-  const orders: Order[] = [];
-  const custRows: string[] = ['Customer ID,signup_date,channel,newsletter'];
-  const eventRows: string[] = ['customer_id,event_time,event_type,session_minutes'];
-  const couponRows: string[] = ['coupon_id,customer_id,claimed_at,redeemed'];
-  let couponId = 1;
-  for (let c = 0; c < opts.customers; c++) {
-    const id = 12346 + c;
-    let u = rng();
-    let persona: Persona = 'occasional';
-    for (const p of personaNames) {
-      if (u < PERSONAS[p].share) {
-        persona = p;
-        break;
-      }
-      u -= PERSONAS[p].share;
-    }
-    counts[persona]++;
-    const p = PERSONAS[persona];
-    let cu = rng();
-    let country = 'United Kingdom';
-    for (const [name, share] of COUNTRIES) {
-      if (cu < share) {
-        country = name;
-        break;
-      }
-      cu -= share;
-    }
-    const nOrders = intBetween(rng, p.orders);
-    let first = END;
-    for (let o = 0; o < nOrders; o++) {
-      const t = orderTime(rng, p);
-      first = Math.min(first, t);
-      const nLines = intBetween(rng, p.lines);
-      const lines: [Product, number][] = [];
-      for (let l = 0; l < nLines; l++) {
-        const pool = persona === 'bargain' && rng() < 0.85 ? cheap : products;
-        const prod = pool[Math.floor(rng() * pool.length)];
-        lines.push([prod, Math.max(1, Math.round(between(rng, p.qty)))]);
-      }
-      orders.push({ t, customer: id, country, lines });
-    }
-    const signup = first - Math.floor(rng() * 200) * DAY;
-    const channel =
-      persona === 'bargain'
-        ? rng() < 0.7
-          ? 'app'
-          : 'web'
-        : rng() < 0.15
-          ? 'store'
-          : rng() < 0.6
-            ? 'web'
-            : 'app';
-    custRows.push(
-      `${id},${stamp(signup).slice(0, 10)},${channel},${rng() < (persona === 'champion' || persona === 'loyal' ? 0.7 : 0.3) ? 1 : 0}`,
-    );
-    const nSessions = intBetween(rng, p.sessions);
-    for (let s = 0; s < nSessions; s++) {
-      const t = orderTime(rng, p) + Math.floor(rng() * 8) * 3600000;
-      const minutes = Math.max(0.2, between(rng, p.minutes) + randNormal(rng));
-      eventRows.push(`${id},${stamp(t)},session,${minutes.toFixed(2)}`);
-    }
-    for (let s = intBetween(rng, p.wishlist); s > 0; s--)
-      eventRows.push(`${id},${stamp(orderTime(rng, p))},wishlist_add,`);
-    for (let s = intBetween(rng, p.reviews); s > 0; s--)
-      eventRows.push(`${id},${stamp(orderTime(rng, p))},review,`);
-    for (let s = intBetween(rng, p.coupons); s > 0; s--) {
-      couponRows.push(
-        `CP${String(couponId++).padStart(6, '0')},${id},${stamp(orderTime(rng, p))},${rng() < p.burn ? 'yes' : 'no'}`,
-      );
-    }
-  }
-  orders.sort((a, b) => a.t - b.t || a.customer - b.customer);
-  const out: string[] = ['Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country'];
-  let invoice = 489434;
-  let lines = 0;
-  for (const o of orders) {
-    const inv = String(invoice++);
-    const noCustomer = rng() < 0.03;
-    const cust = noCustomer ? '' : `${o.customer}.0`;
-    const when = stamp(o.t);
-    for (const [prod, qty] of o.lines) {
-      const price = rng() < 0.002 ? 0 : prod.price;
-      const row = `${inv},${prod.code},${csvField(prod.description)},${qty},${when},${price.toFixed(2)},${cust},${o.country}`;
-      out.push(row);
-      lines++;
-      if (rng() < 0.005) {
-        out.push(row);
-        lines++;
-      }
-    }
-    if (o.country !== 'United Kingdom') {
-      out.push(`${inv},POST,POSTAGE,${1 + Math.floor(rng() * 3)},${when},18.00,${cust},${o.country}`);
-      lines++;
-    }
-    if (!noCustomer && rng() < 0.025) {
-      const back = o.lines.slice(0, 1 + Math.floor(rng() * Math.min(3, o.lines.length)));
-      const later = stamp(Math.min(o.t + (1 + Math.floor(rng() * 10)) * DAY, END));
-      for (const [prod, qty] of back) {
-        out.push(
-          `C${inv},${prod.code},${csvField(prod.description)},-${Math.max(1, Math.floor(qty / 2))},${later},${prod.price.toFixed(2)},${cust},${o.country}`,
-        );
-        lines++;
-      }
-    }
-  }
   const files = {
     transactions: join(dataDir, 'transactions.csv'),
     events: join(dataDir, 'events.csv'),
@@ -350,12 +342,147 @@ export function generateDemoShop(opts: DemoOptions): DemoFiles {
     coupons: join(dataDir, 'coupons.csv'),
     recipe: join(opts.dir, 'recipe.yaml'),
   };
-  writeFileAtomic(files.transactions, `${out.join('\n')}\n`);
-  writeFileAtomic(files.events, `${eventRows.join('\n')}\n`);
-  writeFileAtomic(files.customers, `${custRows.join('\n')}\n`);
-  writeFileAtomic(files.coupons, `${couponRows.join('\n')}\n`);
-  writeFileAtomic(files.recipe, DEMO_RECIPE(opts.seed));
-  return { ...files, lines, personas: counts };
+  const scratch = join(dataDir, `.tmp-orders-${process.pid}`);
+  const open: StreamedFile[] = [];
+  const stream = (path: string, header: string) => {
+    const f = new StreamedFile(path);
+    open.push(f);
+    f.line(header);
+    return f;
+  };
+  try {
+    const custRows = stream(files.customers, 'Customer ID,signup_date,channel,newsletter');
+    const eventRows = stream(files.events, 'customer_id,event_time,event_type,session_minutes');
+    const couponRows = stream(files.coupons, 'coupon_id,customer_id,claimed_at,redeemed');
+    const buckets = new DayBuckets(scratch, opts.spillBytes ?? 64 << 20);
+    let couponId = 1;
+    for (let c = 0; c < opts.customers; c++) {
+      if (c % 10000 === 0) opts.onProgress?.('customers', c, opts.customers);
+      const id = 12346 + c;
+      let u = rng();
+      let persona: Persona = 'occasional';
+      for (const p of personaNames) {
+        if (u < PERSONAS[p].share) {
+          persona = p;
+          break;
+        }
+        u -= PERSONAS[p].share;
+      }
+      counts[persona]++;
+      const p = PERSONAS[persona];
+      let cu = rng();
+      let country = 0;
+      for (const [i, [, share]] of COUNTRIES.entries()) {
+        if (cu < share) {
+          country = i;
+          break;
+        }
+        cu -= share;
+      }
+      const nOrders = intBetween(rng, p.orders);
+      let first = END;
+      for (let o = 0; o < nOrders; o++) {
+        const t = orderTime(rng, p);
+        first = Math.min(first, t);
+        const nLines = intBetween(rng, p.lines);
+        const lines: string[] = [];
+        for (let l = 0; l < nLines; l++) {
+          const pool = persona === 'bargain' && rng() < 0.85 ? cheap : products;
+          const prod = pool[Math.floor(rng() * pool.length)];
+          lines.push(`${productIndex.get(prod)}:${Math.max(1, Math.round(between(rng, p.qty)))}`);
+        }
+        buckets.add(Math.floor((t - START) / DAY), `${t},${id},${country},${lines.join(';')}`);
+      }
+      const signup = first - Math.floor(rng() * 200) * DAY;
+      const channel =
+        persona === 'bargain'
+          ? rng() < 0.7
+            ? 'app'
+            : 'web'
+          : rng() < 0.15
+            ? 'store'
+            : rng() < 0.6
+              ? 'web'
+              : 'app';
+      custRows.line(
+        `${id},${stamp(signup).slice(0, 10)},${channel},${rng() < (persona === 'champion' || persona === 'loyal' ? 0.7 : 0.3) ? 1 : 0}`,
+      );
+      const nSessions = intBetween(rng, p.sessions);
+      for (let s = 0; s < nSessions; s++) {
+        const t = orderTime(rng, p) + Math.floor(rng() * 8) * 3600000;
+        const minutes = Math.max(0.2, between(rng, p.minutes) + randNormal(rng));
+        eventRows.line(`${id},${stamp(t)},session,${minutes.toFixed(2)}`);
+      }
+      for (let s = intBetween(rng, p.wishlist); s > 0; s--)
+        eventRows.line(`${id},${stamp(orderTime(rng, p))},wishlist_add,`);
+      for (let s = intBetween(rng, p.reviews); s > 0; s--)
+        eventRows.line(`${id},${stamp(orderTime(rng, p))},review,`);
+      for (let s = intBetween(rng, p.coupons); s > 0; s--) {
+        couponRows.line(
+          `CP${String(couponId++).padStart(6, '0')},${id},${stamp(orderTime(rng, p))},${rng() < p.burn ? 'yes' : 'no'}`,
+        );
+      }
+    }
+    opts.onProgress?.('customers', opts.customers, opts.customers);
+    const out = stream(
+      files.transactions,
+      'Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country',
+    );
+    let invoice = 489434;
+    let lines = 0;
+    const days = Math.floor((END - START) / DAY) + 1;
+    for (let day = 0; day < days; day++) {
+      if (day % 30 === 0) opts.onProgress?.('orders', day, days);
+      // Orders in time order, ties by customer, then as drawn (a stable sort of the day's orders).
+      const orders = buckets.take(day).map((text) => {
+        const [t, customer, country, lineText] = text.split(',');
+        return { t: Number(t), customer: Number(customer), country: Number(country), lineText };
+      });
+      orders.sort((a, b) => a.t - b.t || a.customer - b.customer);
+      for (const o of orders) {
+        const countryName = COUNTRIES[o.country][0];
+        const orderLines = o.lineText.split(';').map((x) => {
+          const [pi, q] = x.split(':');
+          return [products[Number(pi)], Number(q)] as const;
+        });
+        const inv = String(invoice++);
+        const noCustomer = rng() < 0.03;
+        const cust = noCustomer ? '' : `${o.customer}.0`;
+        const when = stamp(o.t);
+        for (const [prod, qty] of orderLines) {
+          const price = rng() < 0.002 ? 0 : prod.price;
+          const row = `${inv},${prod.code},${csvField(prod.description)},${qty},${when},${price.toFixed(2)},${cust},${countryName}`;
+          out.line(row);
+          lines++;
+          if (rng() < 0.005) {
+            out.line(row);
+            lines++;
+          }
+        }
+        if (countryName !== 'United Kingdom') {
+          out.line(`${inv},POST,POSTAGE,${1 + Math.floor(rng() * 3)},${when},18.00,${cust},${countryName}`);
+          lines++;
+        }
+        if (!noCustomer && rng() < 0.025) {
+          const back = orderLines.slice(0, 1 + Math.floor(rng() * Math.min(3, orderLines.length)));
+          const later = stamp(Math.min(o.t + (1 + Math.floor(rng() * 10)) * DAY, END));
+          for (const [prod, qty] of back) {
+            out.line(
+              `C${inv},${prod.code},${csvField(prod.description)},-${Math.max(1, Math.floor(qty / 2))},${later},${prod.price.toFixed(2)},${cust},${countryName}`,
+            );
+            lines++;
+          }
+        }
+      }
+    }
+    opts.onProgress?.('orders', days, days);
+    for (const f of open.splice(0)) f.close();
+    writeFileAtomic(files.recipe, DEMO_RECIPE(opts.seed));
+    return { ...files, lines, personas: counts };
+  } finally {
+    for (const f of open) f.abort();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 const DEMO_RECIPE = (seed: number) => `# segmint recipe for the generated demo shop (seed ${seed}).

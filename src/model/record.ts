@@ -143,6 +143,8 @@ export const RunRecordSchema = z.object({
     reason: z.string(),
     elbowK: z.number().int().nullable(),
     silhouetteK: z.number().int().nullable(),
+    /** Rows k was chosen on when sampled (null: all; absent before it was recorded). */
+    selectionSample: z.number().int().nullable().optional(),
     seed: z.number().int(),
     nInit: z.number().int(),
     metrics: z.custom<KMetrics[]>(objectsWith(['k', 'inertia']), 'metrics per k'),
@@ -179,6 +181,8 @@ export const RunRecordSchema = z.object({
   explain: z.object({
     rules: z.custom<ExplainRuleRecord[]>(objectsWith(['segmentId', 'text', 'holdout', 'fidelity']), 'rules'),
     tree: z.looseObject({ fidelity: z.number(), text: z.string() }).nullable(),
+    /** Customers the rule trees learnt from when sampled (null: all; absent before it was recorded). */
+    sample: z.number().int().nullable().optional(),
   }),
   warnings: z.custom<Warning[]>(objectsWith(['code', 'message']), 'warnings'),
   timings: z.record(z.string(), z.number()),

@@ -202,6 +202,7 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
       elbowK: sel.elbowK,
       silhouetteK: sel.silhouetteK,
       silhouetteSample: sel.silhouetteSample,
+      selectionSample: sel.selectionSample,
       seed: recipe.cluster.seed,
       nInit: recipe.cluster.nInit,
       metrics: sel.metrics,
@@ -293,6 +294,7 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
             text: explanation.tree.text,
           }
         : null,
+      sample: explanation.sample,
     },
     warnings,
     timings,

@@ -340,7 +340,7 @@ export async function profileStage(
     distributions,
     drift,
     warnings,
-    detail: profiles.map((p) => `${p.name}: ${p.size}`).join(', '),
+    detail: `${profiles.map((p) => `${p.name}: ${p.size}`).join(', ')}${explanation.sample ? `; rules learnt on a stratified sample of ${explanation.sample.toLocaleString('en-US')} customers (explain.sample), checked on all` : ''}`,
   };
 }
 

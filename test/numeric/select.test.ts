@@ -67,6 +67,39 @@ describe('model selection over k, for every method', () => {
       /limited to 12,000 customers/,
     );
     assert.equal(methodLimits(spec({ method: 'hierarchical', linkage: 'ward' }), 50000), null);
+    assert.match(
+      methodLimits(spec({ method: 'hierarchical', linkage: 'ward' }), 50001) ?? '',
+      /limited to 50,000 customers \(here 50,001\); use method: twostep/,
+    );
+    assert.equal(methodLimits(spec({ method: 'twostep' }), 5_000_000), null);
+  });
+
+  test('above selectSample, k is chosen on a seeded sample and the chosen k fitted on every row', async () => {
+    const big = blobs(
+      3,
+      4000,
+      [
+        [0, 0],
+        [9, 0],
+        [0, 9],
+        [9, 9],
+        [4.5, 4.5],
+      ],
+      1,
+    );
+    const truthBig = Int32Array.from({ length: 20000 }, (_, i) => Math.floor(i / 4000));
+    const sampled = await selectModel(big, spec({ k: { min: 3, max: 7 }, selectSample: 2000 }));
+    assert.equal(sampled.selectionSample, 2000);
+    assert.equal(sampled.k, 5, sampled.reason);
+    assert.equal(sampled.fit.labels.length, 20000, 'the final fit labels every row');
+    assert.ok(adjustedRandIndex(sampled.fit.labels, truthBig) > 0.9);
+    assert.match(sampled.reason, /chosen on a seeded sample of 2,000 of the 20,000 customers/);
+    const whole = await selectModel(big, spec({ k: { min: 3, max: 7 } }));
+    assert.equal(whole.selectionSample, null);
+    assert.equal(whole.k, 5);
+    assert.ok(Math.abs(sampled.fit.inertia - whole.fit.inertia) / whole.fit.inertia < 1e-6, 'same optimum');
+    const again = await selectModel(big, spec({ k: { min: 3, max: 7 }, selectSample: 2000 }));
+    assert.deepEqual(again.fit.labels, sampled.fit.labels, 'seeded');
   });
 
   test('adjusted Rand index equals scikit-learn', () => {

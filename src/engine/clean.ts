@@ -84,7 +84,7 @@ export async function cleanTransactions(
     filtered,
     [
       ...(await badRows(txSrc, filtered, checks)),
-      { rule: 'missing customer id', keep: `${fx.id(q(cCust))} IS NOT NULL` },
+      { rule: 'missing customer id', keep: s.hasId(txSrc, cCust) },
       ...statusRule(s, txSrc),
     ],
     't1',
@@ -93,16 +93,16 @@ export async function cleanTransactions(
   const cancelCond =
     cl.cancellations === 'keep'
       ? '1 = 0'
-      : `(${cOrder && cl.cancelPrefix ? `${fx.startsWith(fx.id(q(cOrder)), bind(cl.cancelPrefix))} OR ` : ''}${fx.orFalse(`${cQty ? qtyE : amountRaw} < 0`)})`;
+      : `(${cOrder && cl.cancelPrefix ? `${fx.startsWith(s.idOf(txSrc, cOrder), bind(cl.cancelPrefix))} OR ` : ''}${fx.orFalse(`${cQty ? qtyE : amountRaw} < 0`)})`;
   const txt = (r: string) => {
     const c = role(txSrc, r);
     return c ? `NULLIF(${fx.trim(textOf(c))}, '')` : fx.nullText;
   };
   const orderE = {
-    column: () => fx.id(q(cOrder!)),
+    column: () => s.idOf(txSrc, cOrder!),
     row: () => fx.rowId(),
-    time: () => `concat(${fx.id(q(cCust))}, '@', ${fx.text(timeE)})`,
-    day: () => `concat(${fx.id(q(cCust))}, '@', ${fx.text(fx.date(timeE))})`,
+    time: () => `concat(${s.idOf(txSrc, cCust)}, '@', ${fx.text(timeE)})`,
+    day: () => `concat(${s.idOf(txSrc, cCust)}, '@', ${fx.text(fx.date(timeE))})`,
   }[orderKeyOf(txSrc).key]();
   const dropDuplicates = dropsDuplicates(cl, txSrc);
   if (!dropDuplicates && cl.duplicates === 'auto') {
@@ -118,7 +118,7 @@ export async function cleanTransactions(
   const extraSel = extra.map((x) => `, ${x.expr} AS ${q(x.name)}`).join('');
   const extraNames = extra.map((x) => `, ${q(x.name)}`).join('');
   const lineColumns = [...LINE_COLUMNS, ...extra.map((x) => ({ name: x.name, type: x.type }))];
-  const normalised = `SELECT ${fx.id(q(cCust))} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
+  const normalised = `SELECT ${s.idOf(txSrc, cCust)} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
       CASE WHEN ${cancelCond} THEN -abs(${qtyE}) ELSE ${qtyE} END AS quantity,
       ${priceE ?? fx.div(amountE!, qtyE)} AS price,
       CASE WHEN ${cancelCond} THEN -abs(${amountRaw}) ELSE ${amountRaw} END AS amount,
@@ -252,19 +252,19 @@ export async function cleanCustomers(s: EngineSession, custSrc: EngineSource): P
   const rel = await applyRules(
     custSrc,
     src0,
-    [...filterRules(custSrc), { rule: 'missing customer id', keep: `${fx.id(q(cCust))} IS NOT NULL` }],
+    [...filterRules(custSrc), { rule: 'missing customer id', keep: s.hasId(custSrc, cCust) }],
     'c1',
   );
   const n = lastRemaining(custSrc);
   const distinct = Number(
-    (await one(`SELECT count(DISTINCT ${fx.id(q(cCust))}) AS n FROM ${rel}`, params)).n,
+    (await one(`SELECT count(DISTINCT ${s.idOf(custSrc, cCust)}) AS n FROM ${rel}`, params)).n,
   );
   // One row per customer: the first in the source's order. A file has one (its lines); a
   // database table has none, so there the first by the row's values, column by column.
   const order = custSrc.lines ? ['__row'] : custSrc.columns.map((c) => fx.text(q(c.name)));
   const single =
     distinct < n
-      ? `(${fx.firstPerKey(`(SELECT ${fx.id(q(cCust))} AS segmint_cid, * FROM ${rel}) AS cd`, 'segmint_cid', order)}) AS c1d`
+      ? `(${fx.firstPerKey(`(SELECT ${s.idOf(custSrc, cCust)} AS segmint_cid, * FROM ${rel}) AS cd`, 'segmint_cid', order)}) AS c1d`
       : rel;
   ledger.push({
     source: custSrc.name,
@@ -280,7 +280,7 @@ export async function cleanCustomers(s: EngineSession, custSrc: EngineSource): P
     : [];
   const kept = checks.length ? await applyRules(custSrc, single, checks, 'c2') : single;
   const others = custSrc.columns.filter((c) => c.name !== 'customer_id' && c.name !== '__joined');
-  return `(SELECT ${fx.id(q(cCust))} AS customer_id, ${others.map((c) => q(c.name)).join(', ')}${joinedE ? `, ${joinedE} AS __joined` : ''} FROM ${kept}) AS c`;
+  return `(SELECT ${s.idOf(custSrc, cCust)} AS customer_id, ${others.map((c) => q(c.name)).join(', ')}${joinedE ? `, ${joinedE} AS __joined` : ''} FROM ${kept}) AS c`;
 }
 
 /** A source normalised by `select`, after the filters and unreadable values, then missing ids. */
@@ -322,7 +322,7 @@ export async function cleanEvents(s: EngineSession, evSrc: EngineSource): Promis
     s,
     evSrc,
     (rel) =>
-      `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${cType ? `NULLIF(${fx.trim(textOf(cType))}, '')` : fx.nullText} AS type, ${durE} AS duration, ${cSess ? fx.id(q(cSess)) : fx.nullText} AS session${s
+      `SELECT ${s.idOf(evSrc, cCust)} AS customer_id, ${timeE} AS ts, ${cType ? `NULLIF(${fx.trim(textOf(cType))}, '')` : fx.nullText} AS type, ${durE} AS duration, ${cSess ? s.idOf(evSrc, cSess) : fx.nullText} AS session${s
         .extraColumns(evSrc, ['customer_id', 'ts', 'type', 'duration', 'session'])
         .map((x) => `, ${x.expr} AS ${q(x.name)}`)
         .join('')} FROM ${rel}`,
@@ -354,7 +354,7 @@ export async function cleanCoupons(s: EngineSession, cpSrc: EngineSource): Promi
     s,
     cpSrc,
     (rel) =>
-      `SELECT ${fx.id(q(cCust))} AS customer_id, ${timeE} AS ts, ${redE} AS redeemed${s
+      `SELECT ${s.idOf(cpSrc, cCust)} AS customer_id, ${timeE} AS ts, ${redE} AS redeemed${s
         .extraColumns(cpSrc, ['customer_id', 'ts', 'redeemed'])
         .map((x) => `, ${x.expr} AS ${q(x.name)}`)
         .join('')} FROM ${rel}`,

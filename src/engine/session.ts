@@ -124,6 +124,13 @@ export class EngineSession {
 
   typeOf = (src: EngineSource, col: string): string => src.columns.find((c) => c.name === col)?.type ?? '';
   role = (src: EngineSource, r: string): string | undefined => src.spec.roles[r];
+  /** A column of ids as the kit's id text (trimmed, "13085.0" as 13085), rendered for its type. */
+  idOf = (src: EngineSource, col: string): string => this.kit.fx.idOf(this.kit.q(col), this.typeOf(src, col));
+  /** Where a row has an id (`idOf` is not NULL): for a number column, where the number is there. */
+  hasId = (src: EngineSource, col: string): string =>
+    COLUMN_TYPES.numeric(this.typeOf(src, col))
+      ? `${this.kit.q(col)} IS NOT NULL`
+      : `${this.idOf(src, col)} IS NOT NULL`;
   textOf = (col: string): string => this.kit.fx.text(this.kit.q(col));
 
   /** Time expressions chosen by detectTimes, per source and column. */

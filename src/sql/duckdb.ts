@@ -1,4 +1,7 @@
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { databaseError } from '../core/db-errors.js';
 import { SegmintError } from '../core/errors.js';
@@ -55,6 +58,8 @@ export class Duck {
     readonly con: DuckDBConnection,
     /** The key of a shared instance of a database file, which other Ducks may still use. */
     private readonly sharedKey: string | null = null,
+    /** Where this in-memory database spills (removed at close). */
+    private readonly spillDir: string | null = null,
   ) {}
 
   static async open(path = ':memory:', threads?: number, options: { shared?: boolean } = {}): Promise<Duck> {
@@ -63,6 +68,16 @@ export class Duck {
       autoload_known_extensions: 'true',
     };
     if (threads) opts.threads = String(threads);
+    // Larger than memory spills to disk: into a folder of this process under the system's
+    // temporary directory (DuckDB's default, ./.tmp, would write into the user's working folder,
+    // which may be read-only), removed at close. SEGMINT_MEMORY_LIMIT caps DuckDB's memory (a
+    // DuckDB size such as 8GB; default 80% of the machine's).
+    const spill =
+      path === ':memory:'
+        ? join(tmpdir(), `segmint-duckdb-${process.pid}-${randomBytes(4).toString('hex')}`)
+        : null;
+    if (spill) opts.temp_directory = spill;
+    if (process.env.SEGMINT_MEMORY_LIMIT) opts.memory_limit = process.env.SEGMINT_MEMORY_LIMIT;
     // An engine's database file is opened once per process while any Duck uses it, and shared (two
     // instances on one file would not see each other's writes); each Duck has its own connection,
     // and the last to close closes the file. Other files (the run history) are opened and closed.
@@ -90,6 +105,15 @@ export class Duck {
       } else instance = await DuckDBInstance.create(path, opts);
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
+      if (opts.memory_limit && /memory|config/i.test(msg))
+        throw new SegmintError(
+          'USAGE',
+          `SEGMINT_MEMORY_LIMIT="${opts.memory_limit}" is not a memory size DuckDB reads.`,
+          {
+            hint: 'Give a size with its unit, such as 8GB or 512MB, or unset it (DuckDB then takes 80% of the memory).',
+            cause: e,
+          },
+        );
       throw new SegmintError('DATA_READ', `Cannot open the DuckDB database ${path}: ${msg.split('\n')[0]}`, {
         where: { file: path },
         hint: /not a valid DuckDB database/i.test(msg)
@@ -101,7 +125,7 @@ export class Duck {
       });
     }
     const con = await instance.connect();
-    return new Duck(instance, con, key);
+    return new Duck(instance, con, key, spill);
   }
 
   /** Runs a statement; DuckDB errors become DB_ERROR with the failing SQL in details. */
@@ -230,6 +254,7 @@ export class Duck {
     } catch {
       /* already closed */
     }
+    if (this.spillDir) rmSync(this.spillDir, { recursive: true, force: true });
   }
 }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duck } from '../src/sql/duckdb.js';
 import { writeScaleShop } from '../test/scale-shop.js';
-import { fmt, PYTHON } from './common.js';
+import { fmt, hasSklearn, PYTHON } from './common.js';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
@@ -98,7 +98,13 @@ try {
   duck.close();
 
   // The notebook (not at --big: pandas holds every line as Python objects).
-  const nb = big ? null : measured(PYTHON, [join(import.meta.dirname, 'notebook.py'), file], dir);
+  console.log(
+    `segmint: ${fmt(seg.ms)} whole, peak RSS ${seg.rssGB?.toFixed(2) ?? 'n/a'} GB; one query ${fmt(oneQuery)}`,
+  );
+  const sklearn = hasSklearn();
+  if (!big && !sklearn)
+    console.log("notebook not run: Debian's python3-sklearn and python3-pandas are not installed");
+  const nb = big || !sklearn ? null : measured(PYTHON, [join(import.meta.dirname, 'notebook.py'), file], dir);
 
   const gb = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(2)} GB`);
   console.log(
@@ -112,7 +118,7 @@ try {
     );
   else
     console.log(
-      `| whole run, cold process | ${fmt(seg.ms)} | notebook not run (pandas holds every line in memory) | | <= 600 s |`,
+      `| whole run, cold process | ${fmt(seg.ms)} | notebook not run (${big ? 'pandas holds every line in memory' : 'no python3-sklearn'}) | | ${big ? '<= 600 s' : '<= 0.5x the notebook'} |`,
     );
   console.log(
     `| read + clean + features (stages data+clean+features vs one DuckDB query) | ${fmt(cleanFeatures)} | ${fmt(oneQuery)} | ${(cleanFeatures / oneQuery).toFixed(2)}x | <= 2x |`,

@@ -45,7 +45,9 @@ export async function writeScaleShop(
               CASE WHEN kind < 0.15 THEN 9 WHEN kind < 0.5 THEN 2.5 ELSE 0.8 END) AS BIGINT))) AS o)`,
       { seed: opts.seed },
     );
-    const meanOrders = Number((await duck.all('SELECT count(*)::DOUBLE / count(DISTINCT cid) AS m FROM o'))[0].m);
+    const meanOrders = Number(
+      (await duck.all('SELECT count(*)::DOUBLE / count(DISTINCT cid) AS m FROM o'))[0].m,
+    );
     const perOrder = Math.max(1, opts.linesPerCustomer / meanOrders);
     await duck.exec(
       `COPY (

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { append } from '../core/arrays.js';
+import { labelOf } from '../core/dictionary.js';
 import { redactUrl } from '../core/redact.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
 import type { SchemaPlan } from '../data/schema.js';
@@ -141,6 +142,7 @@ export function recipeText(
     '#   referenceDate: 2011-12-10  # default: the day after the last transaction',
   );
   out.push('features:');
+  const dictionary: string[] = [];
   // The catalogue says which features a source with these roles gets, in catalogue order.
   if (tx) append(out, initFeatures('transactions', tx.roles, !!engine));
   for (const kind of ['events', 'coupons'] as const)
@@ -159,7 +161,21 @@ export function recipeText(
         ? `  # - { feature: attributes${exclude} }   # customer columns as features`
         : `  - { feature: attributes${exclude} }   # every other non-role column; text columns are one-hot encoded`,
     );
+    // What the customer columns mean to a reader: segmint labels them as written and knows no unit
+    // or good direction for them; a user who does says so here, and names and reports use it.
+    const roleCols = new Set(Object.values(c.roles));
+    const attrs = c.columns.filter((x) => !roleCols.has(x.name) && !skip.some((e) => e.name === x.name));
+    if (attrs.length) {
+      dictionary.push(
+        '# dictionary:   # what the features mean to a reader: the labels names, reports and rules use;',
+        '#               # unit: days | orders | money | count | items | share | minutes | km | rank | year;',
+        '#               # good: higher | lower (which way is good for the shop); missing: zero | unknown',
+      );
+      for (const a of attrs.slice(0, 40))
+        dictionary.push(`#   ${yamlStr(a.name)}: { label: ${yamlStr(labelOf(a.name))} }`);
+    }
   }
+  append(out, dictionary);
   out.push(
     'prep:',
     '  impute: median             # median | mean | zero | constant',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DictionaryEntry } from '../core/dictionary.js';
 import { FeatureSpec, featureName } from '../features/catalogue.js';
 
 /**
@@ -702,6 +703,12 @@ export const Recipe = z.strictObject({
     .default(['recency_days', 'frequency', 'monetary'])
     .describe(
       'Features per customer: a catalogue name, or an object with `feature:` and its options (see the feature catalogue).',
+    ),
+  dictionary: z
+    .record(z.string(), DictionaryEntry)
+    .default({})
+    .describe(
+      'What features mean to a reader, by feature name: { MntWines: { label: "Spend on wine", unit: money, good: higher } }. Labels are what people see; machine names stay in files.',
     ),
   prep: PrepSpec.default(PrepSpec.parse({})).describe(
     'How features are prepared for clustering (fitted params are saved in the model).',

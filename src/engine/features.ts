@@ -274,23 +274,28 @@ async function build(
   // ---- features: one aggregate subquery per table, joined one at a time (ClickHouse 18 takes one
   // JOIN per SELECT), then INSERT ... SELECT into a staged table that is swapped in.
   step('building the features');
-  const plan = await planFeatures(recipe.features, recipe.cleaning, {
-    kit,
-    has,
-    byKind,
-    txRelation: tx ?? '',
-    custRelation: cust,
-    universe,
-    all: (sql, p) => all(sql, { ...params, ...p }),
-    type: COLUMN_TYPES,
-    numericText: async (col) => {
-      const v = fx.trim(fx.text(kit.q(col)));
-      return !(await countRows(
-        cust!,
-        `${kit.q(col)} IS NOT NULL AND ${v} <> '' AND ${fx.parseDouble(v)} IS NULL`,
-      ));
+  const plan = await planFeatures(
+    recipe.features,
+    recipe.cleaning,
+    {
+      kit,
+      has,
+      byKind,
+      txRelation: tx ?? '',
+      custRelation: cust,
+      universe,
+      all: (sql, p) => all(sql, { ...params, ...p }),
+      type: COLUMN_TYPES,
+      numericText: async (col) => {
+        const v = fx.trim(fx.text(kit.q(col)));
+        return !(await countRows(
+          cust!,
+          `${kit.q(col)} IS NOT NULL AND ${v} <> '' AND ${fx.parseDouble(v)} IS NULL`,
+        ));
+      },
     },
-  });
+    recipe.dictionary,
+  );
   Object.assign(params, plan.params);
   const relations: Record<Agg['table'], string | null> = { tx, tx_hist: txHist, ev, cp };
   const select = featuresSelect(

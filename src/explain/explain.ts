@@ -1,9 +1,18 @@
 import type { ExplainSpec } from '../config/recipe.js';
+import { inSentence, labelOf, type Meaning } from '../core/dictionary.js';
 import { createMatrix, type Matrix, takeRows } from '../core/matrix.js';
 import type { FeatureTable } from '../prep/prepare.js';
 import { quantileSorted } from '../prep/stats.js';
 import { type BinaryMetrics, binaryMetrics, stratifiedSample, stratifiedSplit } from './evaluate.js';
-import { assignPersonas, type Persona, type Position, quintileScore, type Trait } from './personas.js';
+import {
+  assignPersonas,
+  type Meanings,
+  type Persona,
+  type Position,
+  quintileScore,
+  TRAIT_BETTER,
+  type Trait,
+} from './personas.js';
 import type { SegmentProfile } from './profile.js';
 import {
   conditionCount,
@@ -54,22 +63,13 @@ export interface Explanation {
   sample: number | null;
 }
 
-/** Whether more of a trait is the better side (recency counts days: fewer is better). */
-export const TRAIT_BETTER: Record<Trait, boolean> = {
-  recency: false,
-  frequency: true,
-  monetary: true,
-  engagement: true,
-  couponsClaimed: true,
-  burnRate: true,
-  tenure: true,
-};
-
 /** Numeric features with their catalogue kind and the trait the catalogue says it shows. */
 export interface ExplainFeature {
   name: string;
   feature: string;
   trait?: Trait | undefined;
+  /** Its dictionary entry: the words and units names and descriptions use. */
+  meaning?: Meaning | undefined;
 }
 
 /**
@@ -93,6 +93,7 @@ export function explainSegments(
       .filter((v) => !Number.isNaN(v))
       .sort(),
   );
+  const allMeans = sortedAll.map((v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null));
   // Personas from each segment's median position among all customers.
   // Only the catalogue's own features: a column merely named like one ("Recency" in a customer
   // table, which may count the other way, or one of several "purchases" columns) is not evidence
@@ -121,15 +122,19 @@ export function explainSegments(
         rawZ: z,
         median: med,
         allMedian: sortedAll[j].length ? quantileSorted(sortedAll[j], 0.5) : null,
+        mean: prof.means[name] ?? null,
+        allMean: allMeans[j],
       };
     }
     return pos;
   });
+  const meanings = meaningsOf(features);
   const personas = assignPersonas(
     positions,
     spec.names,
     profiles.map((p) => p.id),
     profiles.map((p) => p.distinguishing),
+    meanings,
   );
 
   // Rules on original-unit numeric features, missing values as the median. Above spec.sample
@@ -142,7 +147,9 @@ export function explainSegments(
   if (spec.rules && names.length && k >= 2) {
     for (let s = 0; s < k; s++)
       rules.push(
-        segmentRule(X, names, oneVsRest(labels, s), s + 1, personas[s].name, treeParams, spec, seed),
+        segmentRule(X, names, oneVsRest(labels, s), s + 1, personas[s].name, treeParams, spec, seed, (f) =>
+          inSentence(meanings[f]?.label ?? labelOf(f)),
+        ),
       );
   }
   let tree: Explanation['tree'] = null;
@@ -184,6 +191,10 @@ const oneVsRest = (labels: Int32Array, s: number): Int32Array => {
   for (let i = 0; i < labels.length; i++) y[i] = labels[i] === s ? 1 : 0;
   return y;
 };
+
+/** The dictionary entries of the features, by name. */
+export const meaningsOf = (features: ExplainFeature[]): Meanings =>
+  Object.fromEntries(features.flatMap((f) => (f.meaning ? [[f.name, f.meaning]] : [])));
 
 /** The numeric features in original units as a matrix for rule trees; a missing value counts as the median. */
 export function ruleMatrix(table: FeatureTable): { X: Matrix; names: string[] } {
@@ -227,6 +238,8 @@ export function segmentRule(
   params: TreeParams,
   spec: ExplainSpec,
   seed: number,
+  /** A feature's words in a sentence (the dictionary's label). */
+  words: (feature: string) => string = (f) => f.replace(/_/g, ' '),
 ): SegmentRule {
   const all = { X: Xall, y: yall };
   const { X, y } = learningSample(Xall, yall, spec.sample, seed + segmentId);
@@ -264,7 +277,7 @@ export function segmentRule(
     segmentId,
     rule,
     text: ruleText(rule),
-    sentence: ruleSentence(rule, (f) => f.replace(/_/g, ' '), who),
+    sentence: ruleSentence(rule, words, who),
     sql: ruleSql(rule),
     json: ruleJson(rule),
     conditions: conditionCount(rule),

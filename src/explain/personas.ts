@@ -1,3 +1,5 @@
+import { formatValue, inSentence, labelOf, type Meaning, type Unit } from '../core/dictionary.js';
+
 /**
  * Segment names, descriptions and recommended actions, each a claim about the segment's numbers.
  * A persona is a set of claims (a trait such as recency or spend, and which way it goes); it is
@@ -19,11 +21,27 @@ export interface Persona {
 /** A name's claim checked against a segment: what was claimed, on which feature, with its numbers. */
 export interface ClaimCheck {
   feature: string;
+  /** The feature's label from the dictionary (absent in runs before it). */
+  label?: string;
+  /** The unit its figures are shown in. */
+  unit?: Unit | null;
   claim: string;
   /** Standardized difference of the segment's mean from all customers' (raw sign). */
   z: number;
   median: number | null;
   allMedian: number | null;
+  /**
+   * Which figures the description shows: medians, or means where the medians do not differ the
+   * claimed way (a count that is 0 for most customers); `value`/`allValue` are those figures.
+   */
+  stat?: 'median' | 'mean';
+  value?: number | null;
+  allValue?: number | null;
+  /**
+   * What the claim says of `value` against `allValue`, so it can be checked from the tags alone:
+   * above, below, atMost, atLeast, or any (a "middling" claim rests on its score and z).
+   */
+  relation?: 'above' | 'below' | 'atMost' | 'atLeast' | 'any';
 }
 
 export const PERSONAS = {
@@ -94,15 +112,32 @@ export const PERSONAS = {
   },
 } as const satisfies Record<string, Omit<Persona, 'claims'>>;
 
-const num = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
-
-/** A claim in plain words with its numbers: "recency_days: bought recently (-0.8 sd; median 12 vs 95)". */
+/** A claim in plain words with its numbers: "Days since last order: bought recently (median 12; all customers 95; -0.8 sd)". */
 export function claimText(c: ClaimCheck): string {
+  const unit = c.unit ?? null;
   const med =
     c.median !== null && c.allMedian !== null
-      ? `; median ${num(c.median)} vs ${num(c.allMedian)} for all`
+      ? `median ${formatValue(c.median, unit)}; all customers ${formatValue(c.allMedian, unit)}; `
       : '';
-  return `${c.feature}: ${c.claim} (${c.z >= 0 ? '+' : ''}${c.z.toFixed(1)} sd${med})`;
+  return `${c.label ?? c.feature}: ${c.claim} (${med}${c.z >= 0 ? '+' : ''}${c.z.toFixed(1)} sd)`;
+}
+
+/** A claim's figures as a description sentence part: "days since last order 12 (all customers: 95)". */
+export function claimFigure(c: ClaimCheck): string {
+  const unit = c.unit ?? null;
+  const label = inSentence(c.label ?? c.feature);
+  const mean = c.stat === 'mean';
+  const v = mean ? (c.value ?? null) : c.median;
+  const all = mean ? (c.allValue ?? null) : c.allMedian;
+  if (v === null || all === null) return `${label}: ${c.claim}`;
+  return `${label}${mean ? ': average' : ''} ${formatValue(v, unit)} (all customers: ${formatValue(all, unit)})`;
+}
+
+/** A description made of claims' figures, one sentence. */
+export function claimsDescription(claims: ClaimCheck[]): string {
+  if (!claims.length) return '';
+  const text = claims.map(claimFigure).join('; ');
+  return `${text[0].toUpperCase()}${text.slice(1)}.`;
 }
 
 /** The smallest standardized difference (in standard deviations of all customers) a claim needs. */
@@ -131,6 +166,9 @@ export interface Evidence {
   rawZ: number;
   median: number | null;
   allMedian: number | null;
+  /** The segment's and all customers' means (the standardized difference is of these). */
+  mean?: number | null;
+  allMean?: number | null;
 }
 export type Position = Partial<Record<Trait, Evidence>>;
 
@@ -183,6 +221,17 @@ const ORDER: (keyof typeof PERSONAS)[] = [
 
 const high = (e: Evidence) => e.score >= 4 && e.z >= EFFECT_FLOOR;
 const low = (e: Evidence) => e.score <= 2 && e.z <= -EFFECT_FLOOR;
+/**
+ * The segment's median against all customers' on the better side (1), the worse side (-1) or
+ * equal (0); 0 where either is unknown. "Not lapsed" or "modest frequency" also need the median
+ * itself on their side: a segment whose median customer is more lapsed than the typical one is
+ * not "not lapsed" because its average looks mild.
+ */
+function side(e: Evidence, trait: Trait): number {
+  if (e.median === null || e.allMedian === null || e.median === e.allMedian) return 0;
+  const above = e.median > e.allMedian;
+  return above === TRAIT_BETTER[trait] ? 1 : -1;
+}
 function holds(claim: Claim, p: Position): boolean {
   const e = p[claim.trait];
   if (!e) return false;
@@ -194,33 +243,44 @@ function holds(claim: Claim, p: Position): boolean {
     case 'mid':
       return !high(e) && !low(e);
     case 'notLow':
-      return !low(e);
+      return !low(e) && side(e, claim.trait) >= 0;
     case 'notHigh':
-      return !high(e);
+      return !high(e) && side(e, claim.trait) <= 0;
   }
 }
+
+/** Whether more of a trait is the better side (recency counts days: fewer is better). */
+export const TRAIT_BETTER: Record<Trait, boolean> = {
+  recency: false,
+  frequency: true,
+  monetary: true,
+  engagement: true,
+  couponsClaimed: true,
+  burnRate: true,
+  tenure: true,
+};
 
 const WAY_WORDS: Record<Trait, Record<Way, string>> = {
   recency: {
     high: 'bought recently',
     low: 'not bought for long',
     mid: 'middling recency',
-    notLow: 'not lapsed',
+    notLow: 'last order no longer ago than the typical customer',
     notHigh: 'not among the most recent',
   },
   frequency: {
     high: 'order often',
     low: 'order seldom',
     mid: 'middling order count',
-    notLow: 'not the fewest orders',
-    notHigh: 'not the most orders',
+    notLow: 'at least as many orders as the typical customer',
+    notHigh: 'no more orders than the typical customer',
   },
   monetary: {
     high: 'spend the most',
     low: 'spend little',
     mid: 'middling spend',
-    notLow: 'not the lowest spend',
-    notHigh: 'not the highest spend',
+    notLow: 'spend at least the typical amount',
+    notHigh: 'spend no more than the typical customer',
   },
   engagement: {
     high: 'engage a lot',
@@ -252,13 +312,48 @@ const WAY_WORDS: Record<Trait, Record<Way, string>> = {
   },
 };
 
-const check = (claim: Claim, e: Evidence): ClaimCheck => ({
-  feature: e.feature,
-  claim: WAY_WORDS[claim.trait][claim.is],
-  z: e.rawZ,
-  median: e.median,
-  allMedian: e.allMedian,
-});
+/**
+ * A claim that held, with the figures the description shows: the medians, except for a high or
+ * low claim whose medians do not differ (a count that is 1 for most customers), where the means
+ * show what the claim rests on.
+ */
+const check = (claim: Claim, e: Evidence, trait: Trait): ClaimCheck => {
+  const byMean =
+    (claim.is === 'high' || claim.is === 'low') &&
+    e.mean != null &&
+    e.allMean != null &&
+    side(e, trait) !== (claim.is === 'high' ? 1 : -1);
+  const up = TRAIT_BETTER[trait];
+  const relation: ClaimCheck['relation'] =
+    claim.is === 'high'
+      ? up
+        ? 'above'
+        : 'below'
+      : claim.is === 'low'
+        ? up
+          ? 'below'
+          : 'above'
+        : claim.is === 'notHigh'
+          ? up
+            ? 'atMost'
+            : 'atLeast'
+          : claim.is === 'notLow'
+            ? up
+              ? 'atLeast'
+              : 'atMost'
+            : 'any';
+  return {
+    feature: e.feature,
+    claim: WAY_WORDS[claim.trait][claim.is],
+    z: e.rawZ,
+    median: e.median,
+    allMedian: e.allMedian,
+    stat: byMean ? 'mean' : 'median',
+    value: byMean ? (e.mean ?? null) : e.median,
+    allValue: byMean ? (e.allMean ?? null) : e.allMedian,
+    relation,
+  };
+};
 
 /** The evidence for a persona in a position, or null when one of its claims does not hold. */
 export function personaEvidence(key: keyof typeof PERSONAS, p: Position): ClaimCheck[] | null {
@@ -268,12 +363,12 @@ export function personaEvidence(key: keyof typeof PERSONAS, p: Position): ClaimC
   for (const g of spec.claims) {
     const hit = (Array.isArray(g) ? g : [g]).find((x) => holds(x, p));
     if (!hit) return null;
-    out.push(check(hit, p[hit.trait]!));
+    out.push(check(hit, p[hit.trait]!, hit.trait));
   }
   for (const o of spec.optional ?? []) {
     if (!p[o.trait]) continue;
     if (!holds(o, p)) return null;
-    out.push(check(o, p[o.trait]!));
+    out.push(check(o, p[o.trait]!, o.trait));
   }
   return out;
 }
@@ -288,44 +383,129 @@ export interface Trait0 {
   feature: string;
   z: number;
   direction: 'higher' | 'lower';
+  median?: number | null;
+  allMedian?: number | null;
+  mean?: number | null;
+  allMean?: number | null;
 }
 
-const words = (feature: string) =>
-  feature
-    .replace(/[_\s]+/g, ' ')
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .trim();
+/** The meanings of the run's features by name (the feature dictionary). */
+export type Meanings = Record<string, Meaning>;
+
+const labelFor = (feature: string, meanings: Meanings) => meanings[feature]?.label ?? labelOf(feature);
 
 /**
- * Names from a segment's distinguishing features, in plain words ("High page values, low exit
- * rates"), for data without RFM features or a segment no persona fits: from its two strongest
- * traits, then three, ... up to five, so a taken name can give way to a longer one. Only traits
- * that differ by at least EFFECT_FLOOR standard deviations count; none, no names.
+ * A trait as a claim with the figures that back it: the medians where they differ the way the
+ * trait goes, else the means (which the standardized difference is of); null where neither shows
+ * it (then no name may speak of it).
  */
-export function traitNames(traits: Trait0[]): Persona[] {
-  const strong = traits.filter((t) => Math.abs(t.z) >= EFFECT_FLOOR);
+function traitClaim(t: Trait0, meanings: Meanings): ClaimCheck | null {
+  const sign = t.direction === 'higher' ? 1 : -1;
+  const base = {
+    feature: t.feature,
+    label: labelFor(t.feature, meanings),
+    unit: meanings[t.feature]?.unit ?? null,
+    claim: `${t.direction} than all customers`,
+    z: t.z,
+    median: t.median ?? null,
+    allMedian: t.allMedian ?? null,
+  };
+  const relation = sign > 0 ? ('above' as const) : ('below' as const);
+  if (t.median != null && t.allMedian != null && sign * (t.median - t.allMedian) > 0)
+    return { ...base, stat: 'median', value: t.median, allValue: t.allMedian, relation };
+  if (t.mean != null && t.allMean != null && sign * (t.mean - t.allMean) > 0)
+    return { ...base, stat: 'mean', value: t.mean, allValue: t.allMean, relation };
+  return null;
+}
+
+/**
+ * What to do with a segment named from its traits: from a catalogue keyed by what its strongest
+ * traits claim (which way the dictionary says is good, the unit, words of deals and coupons in the
+ * label), naming the trait it rests on; each entry speaks only of the claim it is keyed by.
+ */
+export function traitAction(claims: ClaimCheck[], meanings: Meanings): string {
+  const deal = claims.find((c) => /deal|coupon|discount|promo|voucher/i.test(`${c.label} ${c.feature}`));
+  if (deal?.claim.startsWith('higher'))
+    return `Price-sensitive (more ${inSentence(deal.label ?? deal.feature)} than typical): test a smaller discount against a control group before giving more.`;
+  const c = claims[0];
+  const label = inSentence(c.label ?? c.feature);
+  const m = meanings[c.feature];
+  const higher = c.claim.startsWith('higher');
+  if (m?.good) {
+    const better = higher === (m.good === 'higher');
+    if (m.unit === 'days' && !better)
+      return `Win them back (${label} longer than typical): remind them of what they bought and test a reactivation offer against a control group.`;
+    if (m.unit === 'share' && !better)
+      return `Find out why ${label} is higher than typical (fit, quality, delivery) before sending offers; keep them out of broad discounts.`;
+    if (better)
+      return `Keep them close (${label} ${higher ? 'higher' : 'lower'} than typical): early access and recommendations in what they buy.`;
+    return `Keep contact cheap (${label} ${higher ? 'higher' : 'lower'} than typical) and test one offer that aims at it against a control group.`;
+  }
+  return `Build the offer around their ${label} (${higher ? 'higher' : 'lower'} than typical) and test it against a control group before rolling it out.`;
+}
+
+/**
+ * Names from a segment's distinguishing features, in plain words from the feature dictionary
+ * ("High annual income (k$), low spending score"), for data without RFM features or a segment no
+ * persona fits: from its two strongest traits, then three, ... up to five, so a taken name can
+ * give way to a longer one. Only traits that differ by at least EFFECT_FLOOR standard deviations,
+ * and whose figures show the difference, count; none, no names.
+ */
+export function traitNames(traits: Trait0[], meanings: Meanings = {}): Persona[] {
+  const strong = traits.flatMap((t) => {
+    if (Math.abs(t.z) < EFFECT_FLOOR) return [];
+    const claim = traitClaim(t, meanings);
+    return claim ? [claim] : [];
+  });
   if (!strong.length) return [];
   return [2, 3, 4, 5]
     .filter((n) => n === 2 || n <= strong.length)
     .map((n) => {
       const used = strong.slice(0, n);
       const name = used
-        .map((t) => `${t.direction === 'higher' ? 'high' : 'low'} ${words(t.feature)}`)
+        .map((c) => `${c.claim.startsWith('higher') ? 'high' : 'low'} ${inSentence(c.label ?? c.feature)}`)
         .join(', ');
       return {
         name: name[0].toUpperCase() + name.slice(1),
-        description: `Stand out by ${used.map((t) => `${t.direction} ${words(t.feature)} (${t.z >= 0 ? '+' : ''}${t.z.toFixed(1)} sd)`).join(' and ')} than customers overall.`,
-        action: 'Act on what sets them apart; test any offer against a control group before rolling it out.',
-        claims: used.map((t) => ({
-          feature: t.feature,
-          claim: `${t.direction} than all customers`,
-          z: t.z,
-          median: null,
-          allMedian: null,
-        })),
+        description: claimsDescription(used),
+        action: traitAction(used, meanings),
+        claims: used,
       };
     });
+}
+
+/**
+ * A persona for a segment whose claims hold: its name; its description made of the claims'
+ * figures in the dictionary's words; its action, where the action's words need more than the
+ * name's claims (an absolute figure, the coupon data), only when that holds too.
+ */
+export function personaOf(
+  key: keyof typeof PERSONAS,
+  pos: Position,
+  claims: ClaimCheck[],
+  meanings: Meanings = {},
+): Persona {
+  const labelled = claims.map((c) => ({
+    ...c,
+    label: labelFor(c.feature, meanings),
+    unit: meanings[c.feature]?.unit ?? null,
+  }));
+  const orders = pos.frequency?.median ?? null;
+  let action: string = PERSONAS[key].action;
+  if (key === 'champions') {
+    // "No discounts needed" speaks of coupon behaviour: only where they redeem few.
+    const burn = pos.burnRate;
+    action =
+      burn && low(burn)
+        ? PERSONAS.champions.action
+        : burn && high(burn)
+          ? 'Reward them: VIP access, early launches, referral asks; they redeem most coupons they claim, so test rewards other than discounts.'
+          : 'Reward them: VIP access, early launches, referral asks.';
+  } else if (key === 'promising' && !(orders !== null && orders <= 3))
+    action = 'Keep the momentum: tailored picks and reminders at their usual buying interval.';
+  else if (key === 'newCustomers' && !(orders !== null && orders <= 1))
+    action = 'Welcome journey; show what else the shop offers and explain delivery and returns.';
+  return { name: PERSONAS[key].name, description: claimsDescription(labelled), action, claims: labelled };
 }
 
 /**
@@ -343,6 +523,7 @@ export function assignPersonas(
   > = {},
   ids: number[] = positions.map((_, i) => i + 1),
   traits: Trait0[][] = positions.map(() => []),
+  meanings: Meanings = {},
 ): Persona[] {
   const used = new Set<string>();
   return positions.map((pos, i) => {
@@ -351,11 +532,11 @@ export function assignPersonas(
       if (used.has(PERSONAS[key].name)) continue;
       const claims = personaEvidence(key, pos);
       if (claims) {
-        persona = { ...PERSONAS[key], claims };
+        persona = personaOf(key, pos, claims, meanings);
         break;
       }
     }
-    persona ??= traitNames(traits[i]).find((t) => !used.has(t.name)) ?? null;
+    persona ??= traitNames(traits[i], meanings).find((t) => !used.has(t.name)) ?? null;
     if (!persona) {
       let name = 'Typical customers';
       for (let n = 0; used.has(name); n++)

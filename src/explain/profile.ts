@@ -30,14 +30,22 @@ export interface SegmentProfile {
   medians: Record<string, number | null>;
   /** Mean, median, quartiles, lift and standardized difference of each numeric feature. */
   stats: Record<string, FeatureStats>;
-  /** The features that most set the segment apart (largest |z|), at most five. */
-  distinguishing: { feature: string; z: number; direction: 'higher' | 'lower' }[];
+  /** The features that most set the segment apart (largest |z|), at most five, with the segment's and all customers' medians. */
+  distinguishing: {
+    feature: string;
+    z: number;
+    direction: 'higher' | 'lower';
+    median: number | null;
+    allMedian: number | null;
+    mean: number | null;
+    allMean: number | null;
+  }[];
   /** Most common value of each categorical feature. */
   modes: Record<string, string | null>;
 }
 
 /** Sorted non-missing values of a column (for all customers or some rows). */
-function sortedValues(values: Float64Array, rows?: number[]): Float64Array {
+function sortedValues(values: Float64Array, rows?: Int32Array): Float64Array {
   const out = rows ? Float64Array.from(rows, (r) => values[r]) : Float64Array.from(values);
   return out.filter((v) => !Number.isNaN(v)).sort();
 }
@@ -67,9 +75,17 @@ export function profileSegments(
   const revenue = revenueColumn ? table.numeric.find((c) => c.name === revenueColumn)?.values : undefined;
   let totalRevenue = 0;
   if (revenue) for (let i = 0; i < n; i++) if (!Number.isNaN(revenue[i])) totalRevenue += revenue[i];
-  const members: number[][] = Array.from({ length: k }, () => []);
-  for (let i = 0; i < n; i++) members[labels[i]].push(i);
-  const overall = table.numeric.map((c) => meanSd(sortedValues(c.values)));
+  // Each segment's rows, as one typed array cut by segment (no per-customer JavaScript arrays).
+  const start = new Int32Array(k + 1);
+  for (let i = 0; i < n; i++) start[labels[i] + 1]++;
+  for (let c = 0; c < k; c++) start[c + 1] += start[c];
+  const order = new Int32Array(n);
+  const next = start.slice(0, k);
+  for (let i = 0; i < n; i++) order[next[labels[i]]++] = i;
+  const members = Array.from({ length: k }, (_, c) => order.subarray(start[c], start[c + 1]));
+  const sortedAll = table.numeric.map((c) => sortedValues(c.values));
+  const overall = sortedAll.map((v) => meanSd(v));
+  const allMedian = sortedAll.map((v) => (v.length ? quantileSorted(v, 0.5) : null));
   return members.map((rows, label) => {
     const stats: Record<string, FeatureStats> = {};
     table.numeric.forEach((col, j) => {
@@ -92,6 +108,10 @@ export function profileSegments(
         feature,
         z: v.z as number,
         direction: (v.z as number) >= 0 ? ('higher' as const) : ('lower' as const),
+        median: v.median,
+        allMedian: allMedian[table.numeric.findIndex((c) => c.name === feature)],
+        mean: v.mean,
+        allMean: overall[table.numeric.findIndex((c) => c.name === feature)].mean,
       }))
       .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || (a.feature < b.feature ? -1 : 1))
       .slice(0, 5);

@@ -1,3 +1,4 @@
+import { type DictionaryEntry, labelOf, type Meaning, withEntry } from '../core/dictionary.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import type { SqlKit } from '../sql/dialect.js';
 import type { EngineParams, Row } from '../sql/query.js';
@@ -14,6 +15,8 @@ export interface FeatureColumn {
   feature: string;
   /** Plain-words meaning, for reports. */
   description: string;
+  /** Its entry of the feature dictionary: label, unit, good direction, what missing means. */
+  meaning: Meaning;
 }
 
 export interface FeatureResult {
@@ -87,6 +90,7 @@ export async function planFeatures(
   features: readonly FeatureSpec[],
   cleaning: { cancellations: string },
   ctx: FeatureContext,
+  dictionary: Record<string, DictionaryEntry> = {},
 ): Promise<FeaturePlan> {
   const { kit } = ctx;
   const { fx } = kit;
@@ -109,14 +113,32 @@ export async function planFeatures(
     const path = `features[${i}]`;
     const f = spec.feature;
     const entry = planOf(f);
-    const column = (name: string, type: FeatureColumn['type'], description: string) => {
+    const column = (
+      name: string,
+      type: FeatureColumn['type'],
+      description: string,
+      empty: Agg['empty'] | null,
+      meaning?: Partial<Meaning> & { column?: string },
+    ) => {
       if (used.has(name))
         throw new SegmintError('RECIPE_INVALID', `${path}: the feature name "${name}" is used twice.`, {
           where: { path },
           hint: 'Give one of them another name with `as:`.',
         });
       used.add(name);
-      plan.columns.push({ name, type, feature: f, description });
+      // The column's meaning: the plan's for this column, else the kind's, else from its
+      // description and whether no row means 0; the recipe's dictionary laid over. A name given
+      // with as: labels the column unless the plan said otherwise.
+      const kindMeaning = entry.meaning ?? {};
+      const base: Meaning = {
+        label: meaning?.label ?? (spec.as ? labelOf(spec.as) : (kindMeaning.label ?? description)),
+        unit: meaning?.unit !== undefined ? meaning.unit : (kindMeaning.unit ?? null),
+        good: meaning?.good !== undefined ? meaning.good : (kindMeaning.good ?? null),
+        missing: meaning?.missing ?? kindMeaning.missing ?? (empty === '0' ? 'zero' : 'unknown'),
+      };
+      // The recipe's entry by the feature's name, or by the column it comes from as the data spells it.
+      const entryOf = dictionary[name] ?? (meaning?.column ? dictionary[meaning.column] : undefined);
+      plan.columns.push({ name, type, feature: f, description, meaning: withEntry(base, entryOf) });
     };
     const needs = entry.needs === 'from' ? (spec.from ?? 'transactions') : entry.needs;
     if (needs && !ctx.has[needs])
@@ -133,17 +155,17 @@ export async function planFeatures(
       money: netReturns ? fx.agg('sum', 'amount') : fx.agg('sum', 'amount', P),
       orders: fx.agg('countDistinct', 'order_id', P),
       netReturns,
-      agg: (a, description) => {
+      agg: (a, description, meaning) => {
         plan.aggs.push(a);
-        column(a.name, 'numeric', description);
+        column(a.name, 'numeric', description, a.empty, meaning);
       },
-      select: (name, expr, description, type = 'numeric') => {
+      select: (name, expr, description, type = 'numeric', meaning) => {
         plan.extraSelect.push({ name, expr });
-        column(name, type, description);
+        column(name, type, description, null, meaning);
       },
-      post: (name, expr, description) => {
+      post: (name, expr, description, meaning) => {
         plan.post.push({ name, expr });
-        column(name, 'numeric', description);
+        column(name, 'numeric', description, null, meaning);
       },
       helper: (h) => {
         if ('table' in h) {

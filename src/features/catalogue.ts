@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelOf, type Meaning } from '../core/dictionary.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { missingColumnError } from '../core/nearest.js';
 import type { SqlKit } from '../sql/dialect.js';
@@ -27,11 +28,17 @@ export interface Planner {
   orders: string;
   netReturns: boolean;
   /** An aggregate over a cleaned table, grouped by customer, as an output column. */
-  agg(a: Agg, description: string): void;
+  agg(a: Agg, description: string, meaning?: ColumnMeaning): void;
   /** An expression over the customers table `c` as an output column. */
-  select(name: string, expr: string, description: string, type?: FeatureColumn['type']): void;
+  select(
+    name: string,
+    expr: string,
+    description: string,
+    type?: FeatureColumn['type'],
+    meaning?: ColumnMeaning,
+  ): void;
   /** An expression over the joined columns, computed last (engines). */
-  post(name: string, expr: string, description: string): void;
+  post(name: string, expr: string, description: string, meaning?: ColumnMeaning): void;
   /** A helper aggregate or customer expression that is not an output column (e.g. `__country`). */
   helper(a: Agg | { name: string; expr: string }): void;
   /** Binds a value from the recipe; returns its placeholder. */
@@ -40,6 +47,9 @@ export interface Planner {
   /** Marks the column that holds revenue (the first monetary). */
   revenue(name: string): void;
 }
+
+/** A column's dictionary entry as its plan gives it; `column`: the data's column it comes from (the recipe's dictionary may name it so). */
+export type ColumnMeaning = Partial<Meaning> & { column?: string };
 
 /** The roles a source of the needed kind has, as `segmint init` saw them. */
 export type InitRoles = Record<string, string | undefined>;
@@ -53,6 +63,8 @@ interface KindDef<O extends z.ZodRawShape> {
   options?: O;
   /** The trait of a segment its value shows (naming and personas read it). */
   trait?: Trait;
+  /** Its dictionary entry (label, unit, good direction, what missing means); multi-column kinds give theirs per column. */
+  meaning?: Partial<Meaning>;
   /** The line `segmint init` writes for a source with these roles (null: none). */
   init?: (roles: InitRoles, engine: boolean) => string | null;
   plan(spec: { as?: string | undefined } & z.infer<z.ZodObject<O>>, p: Planner): void | Promise<void>;
@@ -118,18 +130,27 @@ async function customerColumns(
       );
     const name = as ?? sanitize(col);
     const c = `c.${kit.q(col)}`;
-    if (ctx.type.temporal(meta.type)) p.select(`${name}_days`, fx.days(c, '$ref'), `Days since ${col}`);
+    // Labelled as the user wrote the column; nothing is known of which way is good.
+    const label = as ? labelOf(as) : labelOf(col);
+    const attr = { label, unit: null, good: null, missing: 'unknown', column: col } as const;
+    if (ctx.type.temporal(meta.type))
+      p.select(`${name}_days`, fx.days(c, '$ref'), `Days since ${col}`, 'numeric', {
+        ...attr,
+        label: `Days since ${col}`,
+        unit: 'days',
+      });
     else if ((ctx.type.numeric(meta.type) || ctx.type.boolean(meta.type)) && !cat)
-      p.select(name, fx.double(c), `Customer attribute ${col}`);
+      p.select(name, fx.double(c), `Customer attribute ${col}`, 'numeric', attr);
     else if (!cat && (await ctx.numericText(col)))
-      p.select(name, fx.parseDouble(fx.trim(fx.text(c))), `Customer attribute ${col}`);
-    else p.select(name, fx.text(c), `Customer attribute ${col} (categorical)`, 'categorical');
+      p.select(name, fx.parseDouble(fx.trim(fx.text(c))), `Customer attribute ${col}`, 'numeric', attr);
+    else p.select(name, fx.text(c), `Customer attribute ${col} (categorical)`, 'categorical', attr);
   }
 }
 
 export const CATALOGUE = {
   recency_days: kind({
     doc: 'Days from the last purchase in the window to the reference date.',
+    meaning: { label: 'Days since last order', unit: 'days', good: 'lower', missing: 'unknown' },
     needs: 'transactions',
     trait: 'recency',
     init: () => 'recency_days',
@@ -146,6 +167,7 @@ export const CATALOGUE = {
   }),
   frequency: kind({
     doc: 'Distinct orders in the window (not order lines; cancellation invoices excluded).',
+    meaning: { label: 'Orders', unit: 'orders', good: 'higher', missing: 'zero' },
     needs: 'transactions',
     trait: 'frequency',
     init: () => 'frequency',
@@ -157,6 +179,7 @@ export const CATALOGUE = {
   }),
   monetary: kind({
     doc: 'Sum of quantity x price in the window; net of returns with `cleaning.cancellations: net`.',
+    meaning: { label: 'Spend', unit: 'money', good: 'higher', missing: 'zero' },
     needs: 'transactions',
     trait: 'monetary',
     init: () => 'monetary',
@@ -170,6 +193,7 @@ export const CATALOGUE = {
   }),
   avg_order_value: kind({
     doc: 'monetary / frequency.',
+    meaning: { label: 'Average order value', unit: 'money', good: 'higher', missing: 'unknown' },
     needs: 'transactions',
     init: () => 'avg_order_value',
     plan: (_s, p) =>
@@ -185,6 +209,7 @@ export const CATALOGUE = {
   }),
   avg_items_per_order: kind({
     doc: 'Sum of quantities / frequency.',
+    meaning: { label: 'Items per order', unit: 'items', good: 'higher', missing: 'unknown' },
     needs: 'transactions',
     init: (r) => (r.quantity ? 'avg_items_per_order' : null),
     plan: (_s, p) =>
@@ -200,6 +225,7 @@ export const CATALOGUE = {
   }),
   unique_products: kind({
     doc: 'Distinct products bought (needs roles.product).',
+    meaning: { label: 'Different products bought', unit: 'count', good: 'higher', missing: 'zero' },
     needs: 'transactions',
     init: (r) => (r.product ? 'unique_products' : null),
     plan: (_s, p) =>
@@ -215,6 +241,7 @@ export const CATALOGUE = {
   }),
   tenure_days: kind({
     doc: 'Days from the first purchase (whole history, not just the window) to the reference date.',
+    meaning: { label: 'Days since first order', unit: 'days', good: null, missing: 'unknown' },
     needs: 'transactions',
     trait: 'tenure',
     init: () => 'tenure_days',
@@ -231,6 +258,7 @@ export const CATALOGUE = {
   }),
   avg_days_between_orders: kind({
     doc: 'Days between first and last purchase / (orders - 1); missing (imputed) for one-order customers.',
+    meaning: { label: 'Days between orders', unit: 'days', good: 'lower', missing: 'unknown' },
     needs: 'transactions',
     plan: (_s, p) => {
       const { fx, num } = p.kit;
@@ -250,6 +278,7 @@ export const CATALOGUE = {
   }),
   return_rate: kind({
     doc: 'Value of cancelled/returned lines / value purchased.',
+    meaning: { label: 'Share of spend returned', unit: 'share', good: 'lower', missing: 'zero' },
     needs: 'transactions',
     init: (r) => (r.order ? 'return_rate' : null),
     plan: (_s, p) => {
@@ -297,11 +326,13 @@ export const CATALOGUE = {
             ),
           },
           `Share of spend on "${String(c.category)}"`,
+          { label: `Share of spend on ${String(c.category)}`, unit: 'share', good: null, missing: 'zero' },
         );
     },
   }),
   sessions: kind({
     doc: 'Browsing sessions from the events source: distinct roles.session, else rows with a duration, else all rows.',
+    meaning: { label: 'Sessions', unit: 'count', good: 'higher', missing: 'zero' },
     needs: 'events',
     trait: 'engagement',
     init: () => 'sessions',
@@ -317,6 +348,7 @@ export const CATALOGUE = {
   }),
   avg_session_minutes: kind({
     doc: "Average of roles.duration over the customer's events.",
+    meaning: { label: 'Minutes per session', unit: 'minutes', good: 'higher', missing: 'unknown' },
     needs: 'events',
     trait: 'engagement',
     init: (r) => (r.duration ? 'avg_session_minutes' : null),
@@ -350,11 +382,18 @@ export const CATALOGUE = {
       p.agg(
         { table: 'ev', name, empty: '0', expr: p.kit.fx.agg('count', null, `type = ${p.bind(s.type)}`) },
         `Events of type "${s.type}"`,
+        {
+          label: s.as ? labelOf(s.as) : `${labelOf(s.type)} events`,
+          unit: 'count',
+          good: null,
+          missing: 'zero',
+        },
       );
     },
   }),
   coupons_claimed: kind({
     doc: 'Coupons in the coupons source.',
+    meaning: { label: 'Coupons claimed', unit: 'count', good: null, missing: 'zero' },
     needs: 'coupons',
     trait: 'couponsClaimed',
     init: () => 'coupons_claimed',
@@ -366,6 +405,7 @@ export const CATALOGUE = {
   }),
   coupons_burned: kind({
     doc: 'Coupons whose roles.redeemed is true (yes/1/true/a timestamp).',
+    meaning: { label: 'Coupons redeemed', unit: 'count', good: null, missing: 'zero' },
     needs: 'coupons',
     init: () => 'coupons_burned',
     plan: (_s, p) =>
@@ -381,6 +421,7 @@ export const CATALOGUE = {
   }),
   coupon_burn_rate: kind({
     doc: 'coupons_burned / coupons_claimed (missing when none claimed).',
+    meaning: { label: 'Share of claimed coupons redeemed', unit: 'share', good: null, missing: 'unknown' },
     needs: 'coupons',
     trait: 'burnRate',
     init: () => 'coupon_burn_rate',
@@ -425,6 +466,7 @@ export const CATALOGUE = {
   }),
   customer_tenure_days: kind({
     doc: "Days from the customer's roles.joined date to the reference date.",
+    meaning: { label: 'Days since joining', unit: 'days', good: null, missing: 'unknown' },
     needs: 'customers',
     trait: 'tenure',
     init: (r) => (r.joined ? 'customer_tenure_days' : null),
@@ -461,6 +503,9 @@ export const CATALOGUE = {
         name,
         await countryDistanceExpr(p, home, s.rank === true),
         s.rank ? `Rank of the distance from ${home.code}` : `Great-circle km from ${home.code}`,
+        s.rank
+          ? { label: `Distance rank from ${home.code}`, unit: 'rank', good: null, missing: 'unknown' }
+          : { label: `Distance from ${home.code} (km)`, unit: 'km', good: null, missing: 'unknown' },
       );
     },
   }),

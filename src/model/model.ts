@@ -49,6 +49,15 @@ export const ModelSchema = z.object({
       type: z.enum(['numeric', 'categorical']),
       feature: z.string(),
       description: z.string(),
+      /** Its dictionary entry (absent in models before it). */
+      meaning: z
+        .object({
+          label: z.string(),
+          unit: z.string().nullable(),
+          good: z.enum(['higher', 'lower']).nullable(),
+          missing: z.enum(['zero', 'unknown']),
+        })
+        .optional(),
     }),
   ),
   prep: z.object({

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { KMetrics, Selection } from '../cluster/select.js';
 import type { DriftSpec } from '../config/recipe.js';
+import type { Meaning } from '../core/dictionary.js';
 import type { Warning } from '../core/errors.js';
 import { SegmintError } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
@@ -78,6 +79,8 @@ export interface FeatureRecord {
   /** The catalogue entry it comes from. */
   feature: string;
   description: string;
+  /** Its dictionary entry: label, unit, good direction, what missing means (absent before it). */
+  meaning?: Meaning;
 }
 export type ExplainRuleRecord = RuleRecord & {
   segmentId: number;

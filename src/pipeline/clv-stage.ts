@@ -183,24 +183,38 @@ export async function addClv(
       type: 'numeric',
       feature: 'clv',
       description: 'Probability the customer is still active (BG/NBD)',
+      meaning: { label: 'Probability still active', unit: 'share', good: 'higher', missing: 'unknown' },
     },
     {
       name: 'clv_expected_purchases',
       type: 'numeric',
       feature: 'clv',
       description: `Expected purchases in the next ${spec.horizon} ${spec.unit} (BG/NBD)`,
+      meaning: {
+        label: `Expected orders, next ${spec.horizon} ${spec.unit}`,
+        unit: 'orders',
+        good: 'higher',
+        missing: 'unknown',
+      },
     },
     {
       name: 'clv_expected_spend',
       type: 'numeric',
       feature: 'clv',
       description: 'Expected spend per purchase (Gamma-Gamma)',
+      meaning: { label: 'Expected spend per order', unit: 'money', good: 'higher', missing: 'unknown' },
     },
     {
       name: 'clv_value',
       type: 'numeric',
       feature: 'clv',
       description: `Discounted customer lifetime value over ${spec.horizon} ${spec.unit}`,
+      meaning: {
+        label: `Lifetime value, next ${spec.horizon} ${spec.unit}`,
+        unit: 'money',
+        good: 'higher',
+        missing: 'unknown',
+      },
     },
   ];
   return {

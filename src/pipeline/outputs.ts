@@ -522,7 +522,7 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
     p.distinguishing.map((d) => `${d.feature} ${d.direction}`).join('; '),
     (p.claims ?? []).map(claimText).join('; '),
   ]);
-  return toCsv(header, rows);
+  return toCsv(header, rows, { digits: 12 });
 }
 
 const rfmColumnName = (columns: FeatureColumn[], kind: string): string =>

@@ -174,7 +174,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     done(`${table.ids.length.toLocaleString('en-US')} x ${feats.columns.length}`);
 
     stage('prep');
-    const prepared = prepStage(recipe, table, !!clv);
+    const prepared = prepStage(recipe, table, !!clv, feats.columns);
     const { prep } = prepared;
     finished(prepared);
 

@@ -10,12 +10,14 @@ import type { Recipe } from '../config/recipe.js';
 import { DriftSpec } from '../config/recipe.js';
 import { append } from '../core/arrays.js';
 import { SegmintError, type Warning } from '../core/errors.js';
-import { type Explanation, explainSegments } from '../explain/explain.js';
+import { type Explanation, explainSegments, meaningsOf } from '../explain/explain.js';
 import {
-  type ClaimCheck,
+  type Meanings,
   PERSONAS,
+  type Persona,
   type Position,
   personaEvidence,
+  personaOf,
   type Trait,
   traitNames,
 } from '../explain/personas.js';
@@ -52,13 +54,21 @@ export function prepStage(
   recipe: Recipe,
   table: FeatureTable,
   withClv: boolean,
+  columns: FeatureColumn[] = [],
 ): StageResult & { prep: Prepared } {
-  const prep = fitPrep(
-    table,
-    withClv && !recipe.clv?.features
-      ? { ...recipe.prep, exclude: [...recipe.prep.exclude, ...CLV_COLUMNS] }
-      : recipe.prep,
-  );
+  // The dictionary says what a missing value means: "zero" (no activity) is filled with 0, not
+  // the median; the recipe's own prep.imputeOverrides win.
+  const imputeOverrides = {
+    ...Object.fromEntries(
+      columns.filter((c) => c.meaning?.missing === 'zero').map((c) => [c.name, 'zero' as const]),
+    ),
+    ...recipe.prep.imputeOverrides,
+  };
+  const prep = fitPrep(table, {
+    ...recipe.prep,
+    imputeOverrides,
+    ...(withClv && !recipe.clv?.features ? { exclude: [...recipe.prep.exclude, ...CLV_COLUMNS] } : {}),
+  });
   if (prep.matrix.cols === 0)
     throw new SegmintError(
       'DATA_NO_FEATURES',
@@ -239,6 +249,7 @@ export async function profileStage(
   profiles.forEach((p, i) => {
     Object.assign(p, explanation.personas[i]);
   });
+  const meanings = meaningsOf(feats.columns);
   if (previous) {
     // A segment that continues one of the previous run keeps its name and action; a new one whose
     // persona name is taken by a continuing segment gets a numeral.
@@ -249,14 +260,10 @@ export async function profileStage(
       const before =
         continues[i] === null ? undefined : previous.model.segments.find((sg) => sg.id === continues[i]);
       if (!before || recipe.explain.names[String(p.id)]) return;
-      const claims = stillHolds(before.name, explanation.positions[i], p);
-      if (claims) {
-        Object.assign(p, {
-          name: before.name,
-          description: before.description,
-          action: before.action,
-          claims,
-        });
+      // Kept with this run's figures: the description and action are made again from its claims.
+      const kept = stillHolds(before.name, explanation.positions[i], p, meanings);
+      if (kept) {
+        Object.assign(p, kept);
         carried.add(before.name);
       } else if (before.name !== p.name)
         warnings.push({
@@ -268,7 +275,7 @@ export async function profileStage(
     profiles.forEach((p, i) => {
       if (continues[i] !== null || !carried.has(p.name)) return;
       const taken = new Set(profiles.map((q) => q.name));
-      const t = traitNames(p.distinguishing).find((x) => !taken.has(x.name));
+      const t = traitNames(p.distinguishing, meanings).find((x) => !taken.has(x.name));
       if (t) Object.assign(p, t);
       else p.name = `${p.name} (new segment)`;
     });
@@ -349,8 +356,11 @@ export async function profileStage(
  * traits a name made from traits spoke of (each still differing the same way); null when they no
  * longer hold.
  */
-function stillHolds(name: string, pos: Position, p: SegmentProfile): ClaimCheck[] | null {
+function stillHolds(name: string, pos: Position, p: SegmentProfile, meanings: Meanings): Persona | null {
   const key = (Object.keys(PERSONAS) as (keyof typeof PERSONAS)[]).find((k) => PERSONAS[k].name === name);
-  if (key) return personaEvidence(key, pos);
-  return traitNames(p.distinguishing).find((t) => t.name === name)?.claims ?? null;
+  if (key) {
+    const claims = personaEvidence(key, pos);
+    return claims ? personaOf(key, pos, claims, meanings) : null;
+  }
+  return traitNames(p.distinguishing, meanings).find((t) => t.name === name) ?? null;
 }

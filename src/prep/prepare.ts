@@ -106,7 +106,7 @@ export function fitPrep(
     if (missing) {
       warnings.push({
         code: 'FEATURE_IMPUTED',
-        message: `Feature "${col.name}": ${missing} missing value(s) filled with the ${method} (${round(impute)}).`,
+        message: `Feature "${col.name}": ${missing} missing value(s) filled with ${method === 'zero' ? '0 (a missing value means no activity)' : `the ${method} (${round(impute)})`}.`,
       });
     }
     const x = new Float64Array(col.values.length);

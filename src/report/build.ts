@@ -130,12 +130,18 @@ export async function buildReport(
     distinguishing: { feature: string; z: number }[];
   }[];
   const numericFeatures = model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
+  // Charts speak the dictionary's words (models before it: the feature's name).
+  const labelOfFeature = (f: string) => model.features.find((x) => x.name === f)?.meaning?.label ?? f;
   // Every feature, sorted by how much it separates the segments (the largest |z| of any segment).
   const separation = (f: string) => Math.max(0, maxOf(profiles.map((p) => Math.abs(p.stats[f]?.z ?? 0))));
   const shown = [...numericFeatures].sort((a, b) => separation(b) - separation(a) || (a < b ? -1 : 1));
   specs.heatmap = heatmapSpec(
     profiles.flatMap((p) =>
-      shown.map((f) => ({ segment: label(p.id), feature: f, lift: p.stats[f]?.lift ?? null })),
+      shown.map((f) => ({
+        segment: label(p.id),
+        feature: labelOfFeature(f),
+        lift: p.stats[f]?.lift ?? null,
+      })),
     ),
     segments,
   );
@@ -143,7 +149,7 @@ export async function buildReport(
     profiles.flatMap((p) =>
       shown
         .filter((f) => p.stats[f]?.z !== null && p.stats[f]?.z !== undefined)
-        .map((f) => ({ segment: label(p.id), feature: f, z: p.stats[f].z as number })),
+        .map((f) => ({ segment: label(p.id), feature: labelOfFeature(f), z: p.stats[f].z as number })),
     ),
     segments,
   );
@@ -173,7 +179,7 @@ export async function buildReport(
             const q = (r.q as number[]).map(Number);
             return { segment: label(Number(r.s)), lo: q[0], q1: q[1], median: q[2], q3: q[3], hi: q[4] };
           }),
-        f,
+        labelOfFeature(f),
         segments,
       );
     }

@@ -216,10 +216,16 @@ describe('rules', () => {
     });
     const champion = rfm(5, 5, 5);
     const lost = rfm(1, 1, 1);
+    const fig = (median: number, allMedian: number, mean: number, allMean: number) => ({
+      median,
+      allMedian,
+      mean,
+      allMean,
+    });
     const traits = [
-      { feature: 'avg_order_value', z: 1.2, direction: 'higher' as const },
-      { feature: 'unique_products', z: -0.6, direction: 'lower' as const },
-      { feature: 'tenure_days', z: 0.4, direction: 'higher' as const },
+      { feature: 'avg_order_value', z: 1.2, direction: 'higher' as const, ...fig(50, 30, 55, 33) },
+      { feature: 'unique_products', z: -0.6, direction: 'lower' as const, ...fig(3, 8, 3.5, 9) },
+      { feature: 'tenure_days', z: 0.4, direction: 'higher' as const, ...fig(400, 300, 410, 320) },
     ];
     const p = assignPersonas(
       [champion, champion, lost],
@@ -266,8 +272,9 @@ describe('rules', () => {
       [1, 2],
       [
         [
-          { feature: 'BounceRates', z: 3, direction: 'higher' },
-          { feature: 'PageValues', z: -0.5, direction: 'lower' },
+          { feature: 'BounceRates', z: 3, direction: 'higher', ...fig(0.2, 0.003, 0.19, 0.02) },
+          // Medians equal (most are 0): the means carry the claim.
+          { feature: 'PageValues', z: -0.5, direction: 'lower', ...fig(0, 0, 1, 5) },
         ],
         [],
       ],
@@ -276,10 +283,86 @@ describe('rules', () => {
       sessions.map((x) => x.name),
       ['High bounce rates, low page values', 'Typical customers'],
     );
+    assert.equal(
+      sessions[0].description,
+      'Bounce rates 0.2 (all customers: 0.003); page values: average 1 (all customers: 5).',
+    );
+    assert.deepEqual(
+      sessions[0].claims.map((c) => [c.stat, c.relation]),
+      [
+        ['median', 'above'],
+        ['mean', 'below'],
+      ],
+    );
+    // A trait whose figures do not show the difference (median and mean on the other side) is not named.
+    assert.deepEqual(
+      assignPersonas([{}], {}, [1], [[{ feature: 'x', z: 0.8, direction: 'higher', ...fig(1, 2, 1, 2) }]])[0]
+        .name,
+      'Typical customers',
+    );
     const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(quintileScore(sorted, 10), 5);
     assert.equal(quintileScore(sorted, 1), 1);
     assert.equal(quintileScore(sorted, 1, false), 5, 'recency: lower is better');
+  });
+
+  test("a persona's words need their figures: medians on the claimed side, actions only where their conditions hold", () => {
+    // Evidence with figures: score, oriented z, and the segment's and all customers' medians.
+    const ev = (feature: string, score: number, z: number, median: number, allMedian: number) => ({
+      feature,
+      score,
+      z,
+      rawZ: feature === 'recency_days' ? -z : z,
+      median,
+      allMedian,
+      mean: median,
+      allMean: allMedian,
+    });
+    // Recent buyers whose median customer has more orders than the typical one: not "modest
+    // frequency so far", so not Promising (the z alone did not reach "often").
+    const busy = {
+      recency: ev('recency_days', 5, 1, 10, 90),
+      frequency: ev('frequency', 3, 0.2, 21, 15),
+      monetary: ev('monetary', 3, 0.1, 500, 450),
+    };
+    assert.notEqual(assignPersonas([busy])[0].name, 'Promising');
+    assert.equal(personaEvidence('promising', busy), null);
+    // Frequent buyers whose median last order is longer ago than the typical one: not "not lapsed".
+    const lapsedLoyal = {
+      recency: ev('recency_days', 3, -0.1, 275, 221),
+      frequency: ev('frequency', 5, 1.5, 2, 1),
+      monetary: ev('monetary', 3, 0.1, 100, 90),
+    };
+    assert.equal(personaEvidence('loyal', lapsedLoyal), null);
+    // Champions: "no discounts needed" only where they redeem few coupons.
+    const champ = (burnScore: number, burnZ: number) => ({
+      recency: ev('recency_days', 5, 1, 5, 60),
+      frequency: ev('frequency', 5, 1, 20, 5),
+      monetary: ev('monetary', 5, 1, 900, 200),
+      burnRate: ev('coupon_burn_rate', burnScore, burnZ, burnZ > 0 ? 0.9 : 0.1, 0.5),
+    });
+    assert.match(assignPersonas([champ(1, -1)])[0].action, /no discounts needed/);
+    assert.doesNotMatch(assignPersonas([champ(5, 1.9)])[0].action, /no discounts needed/);
+    assert.match(assignPersonas([champ(5, 1.9)])[0].action, /rewards other than discounts/);
+    const { burnRate: _unused, ...withoutCoupons } = champ(1, -1);
+    const noCoupons = assignPersonas([withoutCoupons])[0];
+    assert.doesNotMatch(noCoupons.action, /discount/);
+    // Descriptions are the claims' figures in the dictionary's words and units.
+    const meanings = {
+      recency_days: {
+        label: 'Days since last order',
+        unit: 'days' as const,
+        good: 'lower' as const,
+        missing: 'unknown' as const,
+      },
+      monetary: { label: 'Spend', unit: 'money' as const, good: 'higher' as const, missing: 'zero' as const },
+    };
+    const named = assignPersonas([champ(1, -1)], {}, [1], [[]], meanings)[0];
+    assert.equal(named.name, 'Champions');
+    assert.match(
+      named.description,
+      /^Days since last order 5 \(all customers: 60\); frequency 20 \(all customers: 5\); spend 900\.00 \(all customers: 200\.00\)\.$/,
+    );
   });
 
   test('tree fit on a tiny table by hand (gini, depth 1)', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateRecipe } from '../../src/config/load.js';
 import { SegmintError } from '../../src/core/errors.js';
-import { TRAIT_BETTER } from '../../src/explain/explain.js';
+import { TRAIT_BETTER } from '../../src/explain/personas.js';
 import { planFeatures } from '../../src/features/build.js';
 import {
   CATALOGUE,

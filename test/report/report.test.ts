@@ -257,7 +257,10 @@ describe('the report on data without dates or revenue', () => {
     assert.equal(new Set(run.segments.map((x: { name: string }) => x.name)).size, 3);
     const profiles = readFileSync(join(s.runDir, 'profiles.csv'), 'utf8');
     assert.match(profiles.split('\n')[0], /why_name/);
-    assert.match(html, /Why this name: f\d\d: (higher|lower) than all customers/);
+    assert.match(
+      html,
+      /Why this name: F\d\d: (higher|lower) than all customers \(median [-\d.]+; all customers [-\d.]+; [-+]\d\.\d sd\)/,
+    );
     // The shares chart has no revenue series, so no revenue legend.
     const shares = sharesSpec([{ id: 1, name: 'A', shareCustomers: 1, shareRevenue: null }]);
     assert.deepEqual((shares.encoding as { color: { scale: { domain: string[] } } }).color.scale.domain, [

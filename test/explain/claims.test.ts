@@ -1,0 +1,113 @@
+// Words from numbers, checked on every data set in ../shared/data as it comes (init, then run
+// untouched): every claim a segment's name rests on holds when recomputed from tags.csv alone (the
+// figures it shows are the segment's and all customers' medians or means, and they stand the way
+// the claim says), every description is made of those claims and nothing else, names and
+// descriptions use the dictionary's words (no machine column names), and a trait-named segment's
+// action speaks of its own claims.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { Meaning } from '../../src/core/dictionary.js';
+import { type ClaimCheck, claimsDescription, traitAction } from '../../src/explain/personas.js';
+import { quantileSorted } from '../../src/prep/stats.js';
+import { cleanup, cli, readCsv, sharedData, tempDir } from '../helpers.js';
+
+const DATA_SETS: Record<string, (dir: string) => string[]> = {
+  cdnow: (d) => [join(d, 'CDNOW_master.txt')],
+  donations_bgbb: (d) => [join(d, 'donations.csv')],
+  marketing_campaign: (d) => [join(d, 'marketing_campaign.csv')],
+  online_shoppers: (d) => [join(d, 'online_shoppers_intention.csv')],
+  // Every table at once, in reverse order.
+  olist_sample_3k: (d) =>
+    readdirSync(d)
+      .filter((f) => f.endsWith('.csv'))
+      .sort()
+      .reverse()
+      .map((f) => join(d, f)),
+};
+
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+
+describe('every claim behind a name holds, recomputed from the tags', () => {
+  const work = tempDir();
+  after(() => cleanup(work));
+  for (const [name, files] of Object.entries(DATA_SETS)) {
+    test(name, async (t) => {
+      const dir = sharedData(t, name);
+      if (!dir) return;
+      const ws = join(work, name);
+      const recipe = join(ws, 'recipe.yaml');
+      const init = await cli(['init', ...files(dir), '--out', recipe]);
+      assert.equal(init.code, 0, init.err);
+      const run = await cli(['run', recipe, '--json', '--quiet', '--set', `output.dir=${join(ws, 'out')}`]);
+      assert.equal(run.code, 0, run.err + run.out);
+      const { runDir } = JSON.parse(run.out);
+      const record = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
+      const tags = readCsv(join(runDir, 'tags.csv'));
+      const meanings: Record<string, Meaning> = Object.fromEntries(
+        record.features.map((f: { name: string; meaning: Meaning }) => [f.name, f.meaning]),
+      );
+      const machineNames = record.features
+        .map((f: { name: string }) => f.name)
+        .filter((n: string) => n.includes('_') || n !== n.toLowerCase() || /[a-z][A-Z]/.test(n));
+      const values = (feature: string, segment: number | null) => {
+        const v: number[] = [];
+        for (const r of tags) {
+          if (segment !== null && Number(r.segment_id) !== segment) continue;
+          const x = r[feature];
+          if (x !== undefined && x !== '' && !Number.isNaN(Number(x))) v.push(Number(x));
+        }
+        return Float64Array.from(v).sort();
+      };
+      const figure = (v: Float64Array, stat: 'median' | 'mean') =>
+        stat === 'median' ? quantileSorted(v, 0.5) : v.reduce((a, b) => a + b, 0) / v.length;
+      let checked = 0;
+      for (const seg of record.segments as {
+        id: number;
+        name: string;
+        description: string;
+        action: string;
+        claims: ClaimCheck[];
+      }[]) {
+        assert.ok(!/_/.test(seg.name), `${name}: "${seg.name}" shows a machine name`);
+        for (const m of machineNames)
+          assert.ok(
+            !seg.name.includes(m) && !seg.description.includes(m),
+            `${name}: "${seg.name}" shows ${m}`,
+          );
+        if (!seg.claims.length) continue;
+        // The description is the claims' figures, nothing more.
+        assert.equal(seg.description, claimsDescription(seg.claims), `${name} segment ${seg.id}`);
+        for (const c of seg.claims) {
+          assert.ok(c.feature in meanings, `${c.feature} is a feature of the run`);
+          assert.equal(c.label, meanings[c.feature].label);
+          const stat = c.stat ?? 'median';
+          const mine = figure(values(c.feature, seg.id), stat);
+          const all = figure(values(c.feature, null), stat);
+          assert.ok(
+            close(mine, c.value!),
+            `${name} ${seg.name} ${c.feature}: ${stat} ${mine} vs claimed ${c.value}`,
+          );
+          assert.ok(
+            close(all, c.allValue!),
+            `${name} ${seg.name} ${c.feature}: all ${all} vs claimed ${c.allValue}`,
+          );
+          const ok = {
+            above: mine > all,
+            below: mine < all,
+            atMost: mine <= all,
+            atLeast: mine >= all,
+            any: true,
+          }[c.relation ?? 'any'];
+          assert.ok(ok, `${name} ${seg.name}: ${c.label} ${mine} is not ${c.relation} ${all}`);
+          checked++;
+        }
+        // A segment named from its traits: the action is the catalogue's for those claims.
+        if (seg.claims.every((c) => /than all customers$/.test(c.claim)))
+          assert.equal(seg.action, traitAction(seg.claims, meanings), `${name} segment ${seg.id}`);
+      }
+      assert.ok(checked > 0, `${name}: some claims were checked`);
+    });
+  }
+});

@@ -253,6 +253,8 @@ export const WARNING_CODES = {
   PREP_UNKNOWN_FEATURE: 'prep names a feature this run does not have.',
   K_METRICS_DISAGREE: 'The elbow and the silhouette suggest different k.',
   SEGMENT_TINY: 'A segment holds fewer than cluster.minSegmentShare of the customers.',
+  SEGMENT_MISSING_DATA:
+    'Most of a segment has no value for features most customers have: it is set apart by missing data (imputed for clustering), and named for it.',
   SEGMENT_RENAMED:
     'A segment continuing one of the previous run is renamed: its numbers no longer back the old name.',
   LINEAGE_NEW:

@@ -7,6 +7,7 @@ import { type BinaryMetrics, binaryMetrics, stratifiedSample, stratifiedSplit } 
 import {
   assignPersonas,
   type Meanings,
+  missingPersona,
   type Persona,
   type Position,
   quintileScore,
@@ -135,6 +136,7 @@ export function explainSegments(
     profiles.map((p) => p.id),
     profiles.map((p) => p.distinguishing),
     meanings,
+    profiles.map((p) => missingPersona(p.stats, meanings)),
   );
 
   // Rules on original-unit numeric features, missing values as the median. Above spec.sample

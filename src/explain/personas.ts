@@ -34,7 +34,7 @@ export interface ClaimCheck {
    * Which figures the description shows: medians, or means where the medians do not differ the
    * claimed way (a count that is 0 for most customers); `value`/`allValue` are those figures.
    */
-  stat?: 'median' | 'mean';
+  stat?: 'median' | 'mean' | 'missing';
   value?: number | null;
   allValue?: number | null;
   /**
@@ -126,6 +126,8 @@ export function claimText(c: ClaimCheck): string {
 export function claimFigure(c: ClaimCheck): string {
   const unit = c.unit ?? null;
   const label = inSentence(c.label ?? c.feature);
+  if (c.stat === 'missing')
+    return `${label} not on file for ${formatValue(c.value ?? null, 'share')} (all customers: ${formatValue(c.allValue ?? null, 'share')})`;
   const mean = c.stat === 'mean';
   const v = mean ? (c.value ?? null) : c.median;
   const all = mean ? (c.allValue ?? null) : c.allMedian;
@@ -474,6 +476,53 @@ export function traitNames(traits: Trait0[], meanings: Meanings = {}): Persona[]
     });
 }
 
+/** A segment is "mostly without" a feature when this share of it has no value... */
+export const MISSING_MOST = 0.8;
+/** ...and at most this share of all customers has none (else the data is sparse for everyone). */
+export const MISSING_TYPICAL = 0.5;
+
+/**
+ * A segment set apart by missing data rather than behaviour: most of its customers have no value
+ * for features that most customers have (a source such as demographics not on file for them). The
+ * clustering saw imputed values there, so the segment is named for what is missing, not for the
+ * imputed numbers. Null when no feature is missing that way.
+ */
+export function missingPersona(
+  stats: Record<string, { missing?: number; allMissing?: number; z: number | null }>,
+  meanings: Meanings,
+): Persona | null {
+  const claims: ClaimCheck[] = Object.entries(stats)
+    .filter(([, v]) => (v.missing ?? 0) >= MISSING_MOST && (v.allMissing ?? 1) <= MISSING_TYPICAL)
+    .sort((a, b) => (b[1].missing ?? 0) - (a[1].missing ?? 0) || (a[0] < b[0] ? -1 : 1))
+    .map(([feature, v]) => ({
+      feature,
+      label: labelFor(feature, meanings),
+      unit: 'share',
+      claim: 'not on file for most of the segment',
+      z: v.z ?? 0,
+      median: null,
+      allMedian: null,
+      stat: 'missing',
+      value: v.missing ?? 0,
+      allValue: v.allMissing ?? 0,
+      relation: 'above',
+    }));
+  if (!claims.length) return null;
+  const labels = claims.map((c) => inSentence(c.label ?? c.feature));
+  const what =
+    labels.length === 1
+      ? labels[0]
+      : labels.length === 2
+        ? `${labels[0]} or ${labels[1]}`
+        : `${labels[0]}, ${labels[1]} and ${labels.length - 2} more`;
+  return {
+    name: `No ${what} on file`,
+    description: claimsDescription(claims),
+    action: `Their ${what} is unknown, so the figures there are filled in: collect it (a preference centre, a survey at checkout) or treat them apart from segments built on it.`,
+    claims,
+  };
+}
+
 /**
  * A persona for a segment whose claims hold: its name; its description made of the claims'
  * figures in the dictionary's words; its action, where the action's words need more than the
@@ -524,11 +573,13 @@ export function assignPersonas(
   ids: number[] = positions.map((_, i) => i + 1),
   traits: Trait0[][] = positions.map(() => []),
   meanings: Meanings = {},
+  missing: (Persona | null)[] = positions.map(() => null),
 ): Persona[] {
   const used = new Set<string>();
   return positions.map((pos, i) => {
-    let persona: Persona | null = null;
-    for (const key of ORDER) {
+    // Set apart by missing data: named for what is missing, before any name from imputed figures.
+    let persona: Persona | null = missing[i] && !used.has(missing[i]!.name) ? missing[i] : null;
+    for (const key of persona ? [] : ORDER) {
       if (used.has(PERSONAS[key].name)) continue;
       const claims = personaEvidence(key, pos);
       if (claims) {

@@ -11,6 +11,9 @@ export interface FeatureStats {
   lift: number | null;
   /** (segment mean - mean of all) / standard deviation of all: how unusual the segment is on it. */
   z: number | null;
+  /** Share of the segment's customers with no value (imputed for clustering), and of all customers. */
+  missing?: number;
+  allMissing?: number;
 }
 
 export interface SegmentProfile {
@@ -94,6 +97,8 @@ export function profileSegments(
       const { mean } = meanSd(vals);
       const o = overall[j];
       stats[col.name] = {
+        missing: rows.length ? (rows.length - vals.length) / rows.length : 0,
+        allMissing: n ? (n - sortedAll[j].length) / n : 0,
         mean: has ? mean : null,
         median: has ? quantileSorted(vals, 0.5) : null,
         q1: has ? quantileSorted(vals, 0.25) : null,

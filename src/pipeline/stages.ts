@@ -250,6 +250,14 @@ export async function profileStage(
     Object.assign(p, explanation.personas[i]);
   });
   const meanings = meaningsOf(feats.columns);
+  for (const p of profiles) {
+    const gone = (p.claims ?? []).filter((c) => c.stat === 'missing');
+    if (gone.length)
+      warnings.push({
+        code: 'SEGMENT_MISSING_DATA',
+        message: `Segment ${p.id} ("${p.name}") is set apart by missing data: ${gone.map((c) => `${c.label} is not on file for ${Math.round(100 * (c.value ?? 0))}% of it (all customers: ${Math.round(100 * (c.allValue ?? 0))}%)`).join('; ')}. Its figures there were imputed for clustering.`,
+      });
+  }
   if (previous) {
     // A segment that continues one of the previous run keeps its name and action; a new one whose
     // persona name is taken by a continuing segment gets a numeral.

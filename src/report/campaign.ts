@@ -25,6 +25,21 @@ const ci = (i: Interval | null, scale = 1, d = 2) =>
     : `${num(i.lower * scale, d)} to ${num(i.upper * scale, d)}`;
 const p = (x: number | null) => (x === null ? '–' : x < 0.001 ? '< 0.001' : x.toFixed(3));
 
+/**
+ * An estimated difference with its interval, worded for what the interval shows: where it holds
+ * 0 the figure is "no difference shown" (the estimate would claim more than the data backs), else
+ * the estimate; the interval follows either way.
+ */
+export function differenceText(
+  i: { estimate: number | null; lower: number | null; upper: number | null },
+  level: string,
+  fmt: (x: number | null) => string = (x) => num(x),
+): string {
+  if (i.estimate === null || i.lower === null || i.upper === null) return fmt(i.estimate);
+  const range = `${level} ${fmt(i.lower)} to ${fmt(i.upper)}`;
+  return i.lower <= 0 && i.upper >= 0 ? `no difference shown (${range})` : `${fmt(i.estimate)} (${range})`;
+}
+
 /** The lift charts of a measurement as SVG, one per metric. */
 export async function liftCharts(m: CampaignMeasurement): Promise<string[]> {
   const rows = (pick: (s: CampaignMeasurement['segments'][number]) => Interval | null, scale = 1) =>
@@ -130,7 +145,7 @@ export function measurementSection(m: CampaignMeasurement, charts: string[]): st
           `${num(s.lift.burnRate?.estimate === null || !s.lift.burnRate ? null : 100 * (s.lift.burnRate.estimate as number), 1)} pts (${ci(s.lift.burnRate, 100, 1)})`,
         ]
       : []),
-    `${num(s.incrementalRevenue.estimate)} (${num(s.incrementalRevenue.lower)} to ${num(s.incrementalRevenue.upper)})`,
+    differenceText(s.incrementalRevenue, level),
   ]);
   const t = m.total.incrementalRevenue;
   return `<h3>Measured ${esc(m.window.start)} to ${esc(m.window.end)} (exclusive), ${m.window.days} days</h3>
@@ -162,7 +177,7 @@ ${table(
   liftRows,
   [false, true, true, true, true, true],
 )}
-<p><b>Incremental revenue, all segments:</b> ${num(t.estimate)} (${level} ${num(t.lower)} to ${num(t.upper)}).</p>
+<p><b>Incremental revenue, all segments:</b> ${differenceText(t, level)}.</p>
 <ul>${m.segments.map((s) => `<li><b>${esc(`${s.id} ${s.name}`)}</b>: ${esc(s.verdict)}</li>`).join('')}</ul>
 <div class="charts">${charts.map((c, i) => `<figure class="chart" data-chart="lift-${i}">${c}</figure>`).join('')}</div>
 <p class="muted">Methods: ${Object.entries(m.methods)
@@ -190,7 +205,7 @@ ${
         earlier.map((h) => [
           h.measuredAt,
           h.window.end,
-          `${num(h.total.incrementalRevenue.estimate)} (${num(h.total.incrementalRevenue.lower)} to ${num(h.total.incrementalRevenue.upper)})`,
+          differenceText(h.total.incrementalRevenue, `${Math.round(h.level * 100)}% CI`),
         ]),
         [false, false, true],
       )}</section>`

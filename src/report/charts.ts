@@ -28,8 +28,10 @@ const base = (width = 560, height = 240): Spec => ({
   background: 'white',
   config: {
     font: 'Helvetica, Arial, sans-serif',
-    axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e8e8e8' },
-    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 220 },
+    // Labels are never cut (0: no limit): a chart grows to hold a long segment name instead.
+    axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e8e8e8', labelLimit: 0 },
+    // Legends below the plot, one entry a line: long segment names widen no chart past the page.
+    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 0, orient: 'bottom', direction: 'vertical' },
     view: { stroke: null },
   },
 });
@@ -81,7 +83,7 @@ export function ledgerSpec(ledger: { source: string; rule: string; removed: numb
     data: { values },
     mark: { type: 'bar', color: PALETTE[5] },
     encoding: {
-      y: { field: 'rule', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
+      y: { field: 'rule', type: 'nominal', sort: null, title: null, axis: { labelLimit: 0 } },
       x: { field: 'removed', type: 'quantitative', title: 'rows removed', axis: { format: ',d' } },
       tooltip: [{ field: 'rule' }, { field: 'removed', format: ',d' }],
     },
@@ -186,7 +188,7 @@ export function sharesSpec(
     data: { values },
     mark: { type: 'bar' },
     encoding: {
-      y: { field: 'segment', type: 'nominal', sort: null, title: null },
+      y: { field: 'segment', type: 'nominal', sort: null, title: null, axis: { labelLimit: 0 } },
       yOffset: { field: 'measure' },
       x: { field: 'share', type: 'quantitative', axis: { format: '.0%' }, title: null },
       color: {
@@ -258,20 +260,34 @@ export function heatmapSpec(
     label: c.lift === null ? '-' : `${c.lift.toFixed(2)}x`,
   }));
   const features = [...new Set(cells.map((c) => c.feature))];
+  // Features across while they fit the page (10); more, and they go down the side, one row
+  // each, so the chart stays within the page's width whatever the number of features.
+  const across = features.length <= 10;
+  const featureAxis = {
+    field: 'feature',
+    type: 'nominal',
+    sort: features,
+    title: null,
+    axis: across ? { labelAngle: -35, labelLimit: 0 } : { labelLimit: 0 },
+  };
+  const segmentAxis = {
+    field: 'segment',
+    type: 'nominal',
+    sort: segments.map(segLabel),
+    title: null,
+    axis: across ? { labelLimit: 0 } : { labelAngle: -30, labelLimit: 0 },
+  };
   return {
-    ...base(Math.max(240, 64 * features.length), 34 * segments.length),
-    title: 'Lift of each feature against all customers (segment mean / overall mean)',
-    data: { values },
-    encoding: {
-      x: {
-        field: 'feature',
-        type: 'nominal',
-        sort: features,
-        title: null,
-        axis: { labelAngle: -35, labelLimit: 160 },
-      },
-      y: { field: 'segment', type: 'nominal', sort: segments.map(segLabel), title: null },
+    ...(across
+      ? base(Math.max(240, 64 * features.length), 34 * segments.length)
+      : base(90 * segments.length, 22 * features.length)),
+    // A title that a narrow chart (few features) shows whole, wrapped in two lines.
+    title: {
+      text: ['Lift of each feature against all customers', '(segment mean / overall mean)'],
+      anchor: 'start',
     },
+    data: { values },
+    encoding: across ? { x: featureAxis, y: segmentAxis } : { x: segmentAxis, y: featureAxis },
     layer: [
       {
         mark: 'rect',
@@ -295,14 +311,21 @@ export function heatmapSpec(
   };
 }
 
+/** The most features a snake plot draws (more run off the page and cross into a tangle). */
+export const SNAKE_FEATURES = 14;
+
 export function snakeSpec(
   lines: { segment: string; feature: string; z: number }[],
   segments: SegmentRef[],
 ): Spec {
-  const features = [...new Set(lines.map((l) => l.feature))];
+  // The features that separate the segments most (they come sorted so), as many as fit the page.
+  const all = [...new Set(lines.map((l) => l.feature))];
+  const features = all.slice(0, SNAKE_FEATURES);
+  const shown = new Set(features);
+  lines = lines.filter((l) => shown.has(l.feature));
   return {
-    ...base(Math.max(320, 60 * features.length), 260),
-    title: 'Snake plot: standardized mean of each feature by segment',
+    ...base(Math.max(320, 52 * features.length), 260),
+    title: `Snake plot: standardized mean of ${all.length > features.length ? `the ${features.length} most separating of ${all.length} features` : 'each feature'} by segment`,
     data: { values: lines },
     mark: { type: 'line', point: true },
     encoding: {
@@ -311,7 +334,7 @@ export function snakeSpec(
         type: 'nominal',
         sort: features,
         title: null,
-        axis: { labelAngle: -35, labelLimit: 160 },
+        axis: { labelAngle: -35, labelLimit: 0 },
       },
       y: { field: 'z', type: 'quantitative', title: 'standard deviations from all customers' },
       color: { field: 'segment', type: 'nominal', scale: segScale(segments), title: 'segment' },
@@ -334,7 +357,7 @@ export function boxSpec(
         type: 'nominal',
         sort: segments.map(segLabel),
         title: null,
-        axis: { labelLimit: 140 },
+        axis: { labelLimit: 0 },
       },
     },
     layer: [

@@ -1,3 +1,4 @@
+import { formatValue, type Unit } from '../core/dictionary.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
 import { PALETTE } from './charts.js';
@@ -94,6 +95,9 @@ export function reportHtml({ run, model, tree, charts, campaigns = [] }: ReportD
   const rules = run.explain.rules;
   const sources = run.overview.sources;
   const pick = (kind: string) => features.find((f) => f.feature === kind)?.name;
+  // People read the dictionary's labels and the unit's number format (models before it: names).
+  const meaningOf = (name: string) => features.find((x) => x.name === name)?.meaning;
+  const labelOfFeature = (name: string) => meaningOf(name)?.label ?? name;
   const r = pick('recency_days');
   const f = pick('frequency');
   const m = pick('monetary');
@@ -179,7 +183,7 @@ ${table(
           .slice(0, 3)
           .map(
             (d) =>
-              `${esc(d.feature)} ${d.direction === 'higher' ? '↑' : '↓'} (${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)} sd)`,
+              `${esc(labelOfFeature(d.feature))} ${d.direction === 'higher' ? '↑' : '↓'} (${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)} sd)`,
           )
           .join(', ')}</div>
 <div class="muted">Why this name: ${p.claims?.length ? esc(p.claims.map(claimText).join('; ')) : 'set in the recipe (explain.names), or nothing stands out'}</div>
@@ -191,7 +195,7 @@ ${table(
   sections.push({
     id: 'profiles',
     title: 'Segment profiles',
-    body: `<div class="charts">${chart(charts, 'heatmap', `All ${numericCount} numeric features, sorted by how much they separate the segments (scroll sideways when many).`)}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
+    body: `<div class="charts">${chart(charts, 'heatmap', `All ${numericCount} numeric features, sorted by how much they separate the segments; with more than 10 they run down the side.`)}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
       charts,
     )
       .filter((k) => k.startsWith('box_'))
@@ -201,7 +205,14 @@ ${table(
   ['feature', ...segs.map((s) => `${s.id} ${s.name}`)],
   features
     .filter((x) => x.type === 'numeric')
-    .map((x) => [x.name, ...profiles.map((p) => num(p.means[x.name], 2))]),
+    .map((x) => [
+      labelOfFeature(x.name),
+      ...profiles.map((p) =>
+        x.meaning
+          ? formatValue(p.means[x.name] ?? null, (x.meaning.unit ?? null) as Unit | null)
+          : num(p.means[x.name], 2),
+      ),
+    ]),
   [false, ...segs.map(() => true)],
 )}`,
   });

@@ -3,6 +3,7 @@ import type { Model } from '../model/model.js';
 import type { Drift } from '../model/record.js';
 import type { RunRow } from '../pipeline/history.js';
 import type { Migration } from '../pipeline/stable.js';
+import { differenceText } from '../report/campaign.js';
 import { esc } from '../report/html.js';
 
 export interface DashboardData {
@@ -71,7 +72,7 @@ ${
           const t = m?.total.incrementalRevenue;
           const money = (x: number | null | undefined) =>
             x === null || x === undefined ? '–' : x.toLocaleString('en-US', { maximumFractionDigits: 0 });
-          return `<tr><td>${esc(p.name)}</td><td>${esc(p.run.runId)}</td><td>${esc(p.start)}</td><td>${p.segments.map((s) => `${s.id} ${esc(s.name)}`).join(', ')}</td><td class="n">${p.totals.treatment.toLocaleString('en-US')}</td><td class="n">${p.totals.control.toLocaleString('en-US')}</td><td>${m && t ? `${money(t.estimate)} (${Math.round(m.level * 100)}% CI ${money(t.lower)} to ${money(t.upper)}), to ${esc(m.window.end)}` : 'not measured'}</td><td>${m ? `<a href="/v1/campaigns/${encodeURIComponent(p.name)}/report">report</a>` : ''}</td></tr>`;
+          return `<tr><td>${esc(p.name)}</td><td>${esc(p.run.runId)}</td><td>${esc(p.start)}</td><td>${p.segments.map((s) => `${s.id} ${esc(s.name)}`).join(', ')}</td><td class="n">${p.totals.treatment.toLocaleString('en-US')}</td><td class="n">${p.totals.control.toLocaleString('en-US')}</td><td>${m && t ? `${differenceText(t, `${Math.round(m.level * 100)}% CI`, money)}, to ${esc(m.window.end)}` : 'not measured'}</td><td>${m ? `<a href="/v1/campaigns/${encodeURIComponent(p.name)}/report">report</a>` : ''}</td></tr>`;
         })
         .join('')}</table>${d.campaigns
         .filter((x) => x.chart)

@@ -282,3 +282,16 @@ describe('campaigns: plan a holdout, measure the lift', () => {
     }
   });
 });
+
+test('a difference whose interval holds 0 is worded as no difference shown, never as its estimate', async () => {
+  const { differenceText } = await import('../../src/report/campaign.js');
+  assert.equal(
+    differenceText({ estimate: 24784, lower: -11510, upper: 61077 }, '95% CI'),
+    'no difference shown (95% CI -11,510 to 61,077)',
+  );
+  assert.equal(
+    differenceText({ estimate: 24784, lower: 1510, upper: 61077 }, '95% CI'),
+    '24,784 (95% CI 1,510 to 61,077)',
+  );
+  assert.equal(differenceText({ estimate: null, lower: null, upper: null }, '95% CI'), '–');
+});

@@ -27,6 +27,9 @@ const DATA_SETS: Record<string, (dir: string) => string[]> = {
       .map((f) => join(d, f)),
 };
 
+/** The report's content width: main's 1,200 px less its own and the sections' paddings. */
+const PAGE_WIDTH = 1070;
+
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 
 describe('every claim behind a name holds, recomputed from the tags', () => {
@@ -60,8 +63,13 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
         }
         return Float64Array.from(v).sort();
       };
-      const figure = (v: Float64Array, stat: 'median' | 'mean') =>
-        stat === 'median' ? quantileSorted(v, 0.5) : v.reduce((a, b) => a + b, 0) / v.length;
+      const rows = (segment: number | null) =>
+        tags.filter((r) => segment === null || Number(r.segment_id) === segment).length;
+      const figure = (feature: string, segment: number | null, stat: 'median' | 'mean' | 'missing') => {
+        const v = values(feature, segment);
+        if (stat === 'missing') return 1 - v.length / rows(segment);
+        return stat === 'median' ? quantileSorted(v, 0.5) : v.reduce((a, b) => a + b, 0) / v.length;
+      };
       let checked = 0;
       for (const seg of record.segments as {
         id: number;
@@ -83,8 +91,8 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
           assert.ok(c.feature in meanings, `${c.feature} is a feature of the run`);
           assert.equal(c.label, meanings[c.feature].label);
           const stat = c.stat ?? 'median';
-          const mine = figure(values(c.feature, seg.id), stat);
-          const all = figure(values(c.feature, null), stat);
+          const mine = figure(c.feature, seg.id, stat);
+          const all = figure(c.feature, null, stat);
           assert.ok(
             close(mine, c.value!),
             `${name} ${seg.name} ${c.feature}: ${stat} ${mine} vs claimed ${c.value}`,
@@ -108,6 +116,13 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
           assert.equal(seg.action, traitAction(seg.claims, meanings), `${name} segment ${seg.id}`);
       }
       assert.ok(checked > 0, `${name}: some claims were checked`);
+      // The report as a reader gets it: no label cut short (Vega ends a cut label with "…"), and no
+      // chart wider than the page's content (main is 1,200 px less its paddings: 1,070 px).
+      const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+      const cut = [...html.matchAll(/<text[^>]*>([^<]*…)<\/text>/g)].map((m) => m[1]);
+      assert.deepEqual(cut, [], `${name}: labels cut short`);
+      for (const m of html.matchAll(/<figure class="chart" data-chart="([^"]+)"><svg[^>]*? width="(\d+)"/g))
+        assert.ok(Number(m[2]) <= PAGE_WIDTH, `${name}: chart ${m[1]} is ${m[2]} px wide`);
     });
   }
 });

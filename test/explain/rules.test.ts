@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ExplainSpec } from '../../src/config/recipe.js';
 import { createMatrix, fromRows } from '../../src/core/matrix.js';
 import { createRng } from '../../src/core/rng.js';
 import { binaryMetrics, stratifiedSample, stratifiedSplit } from '../../src/explain/evaluate.js';
-import { assignPersonas, personaEvidence, quintileScore } from '../../src/explain/personas.js';
+import { explainSegments } from '../../src/explain/explain.js';
+import {
+  assignPersonas,
+  missingPersona,
+  personaEvidence,
+  quintileScore,
+} from '../../src/explain/personas.js';
+import { profileSegments } from '../../src/explain/profile.js';
 import {
   matches,
   mergeComplementary,
@@ -373,5 +381,62 @@ describe('rules', () => {
     assert.equal(t.threshold[0], 6.5);
     assert.deepEqual(t.nSamples, [5, 3, 2]);
     assert.ok(Math.abs(t.impurity[0] - (1 - (9 + 4) / 25)) < 1e-15);
+  });
+});
+
+describe('a segment set apart by missing data', () => {
+  test('is named for what is not on file, with the shares it rests on, and no persona from imputed figures', () => {
+    const n = 300;
+    const ids = Array.from({ length: n }, (_, i) => String(i + 1));
+    // Segment 3 (rows 200..299) has no demographics: income and kids missing; the others have them.
+    const income = Float64Array.from({ length: n }, (_, i) => (i < 200 ? 20 + ((i * 37) % 100) : Number.NaN));
+    const kids = Float64Array.from({ length: n }, (_, i) => (i < 200 ? i % 4 : Number.NaN));
+    const spend = Float64Array.from({ length: n }, (_, i) => 100 + ((i * 13) % 50) + (i < 100 ? 400 : 0));
+    const table = {
+      ids,
+      numeric: [
+        { name: 'Income', values: income },
+        { name: 'Kidhome', values: kids },
+        { name: 'spend', values: spend },
+      ],
+      categorical: [],
+    };
+    const labels = Int32Array.from({ length: n }, (_, i) => (i < 100 ? 0 : i < 200 ? 1 : 2));
+    const profiles = profileSegments(table, labels, 3, null);
+    const meaning = (label: string) => ({ label, unit: null, good: null, missing: 'unknown' as const });
+    const ex = explainSegments(
+      table,
+      [
+        { name: 'Income', feature: 'attributes', meaning: meaning('Income') },
+        { name: 'Kidhome', feature: 'attributes', meaning: meaning('Kids at home') },
+        { name: 'spend', feature: 'attributes', meaning: { ...meaning('Spend'), unit: 'money' as const } },
+      ],
+      labels,
+      3,
+      profiles,
+      ExplainSpec.parse({ rules: false }),
+      1,
+    );
+    const third = ex.personas[2];
+    assert.equal(third.name, 'No income or kids at home on file');
+    assert.equal(
+      third.description,
+      'Income not on file for 100% (all customers: 33%); kids at home not on file for 100% (all customers: 33%).',
+    );
+    assert.deepEqual(
+      third.claims.map((c) => [c.stat, c.value, c.relation]),
+      [
+        ['missing', 1, 'above'],
+        ['missing', 1, 'above'],
+      ],
+    );
+    assert.ok(!ex.personas.slice(0, 2).some((p) => /on file/.test(p.name)));
+    // Sparse for everyone (over half missing overall): not a name.
+    const sparse = {
+      ...table,
+      numeric: [{ name: 'Income', values: income.map((v, i) => (i < 250 ? Number.NaN : v)) }],
+    };
+    const p2 = profileSegments(sparse, labels, 3, null);
+    assert.ok(!missingPersona(p2[2].stats, {}));
   });
 });

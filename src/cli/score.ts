@@ -1,5 +1,5 @@
 // segmint score: scoring feature rows from a file, or inside a database, with a saved model.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SegmintError } from '../core/errors.js';
 import { missingColumnError } from '../core/nearest.js';
@@ -16,15 +16,33 @@ import { replaceTableAs } from '../sql/tables.js';
 import { type CommonOpts, engineFromFlags, printJson } from './common.js';
 import type { Io } from './output.js';
 
+/** The largest model.json read (a model is a few hundred KB; /dev/zero would fill the memory). */
+export const MODEL_MAX_BYTES = 64 * 1024 * 1024;
+
 export function loadModelFile(file: string): Model {
   let text: string;
+  const hint = 'Point --model at a model.json written by `segmint run` (e.g. <out>/latest/model.json).';
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(resolve(file));
+  } catch {
+    throw new SegmintError('MODEL_INVALID', `Cannot read the model file ${file}.`, { where: { file }, hint });
+  }
+  if (!st.isFile())
+    throw new SegmintError('MODEL_INVALID', `${file} is not a regular file (a device, a pipe or a folder).`, {
+      where: { file },
+      hint,
+    });
+  if (st.size > MODEL_MAX_BYTES)
+    throw new SegmintError(
+      'MODEL_INVALID',
+      `${file} is ${st.size.toLocaleString('en-US')} bytes: a model.json is far smaller (at most ${MODEL_MAX_BYTES.toLocaleString('en-US')}).`,
+      { where: { file }, hint },
+    );
   try {
     text = readFileSync(resolve(file), 'utf8');
   } catch {
-    throw new SegmintError('MODEL_INVALID', `Cannot read the model file ${file}.`, {
-      where: { file },
-      hint: 'Point --model at a model.json written by `segmint run` (e.g. <out>/latest/model.json).',
-    });
+    throw new SegmintError('MODEL_INVALID', `Cannot read the model file ${file}.`, { where: { file }, hint });
   }
   let raw: unknown;
   try {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { SourceSpec } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
@@ -23,6 +23,21 @@ export function resolveSourcePath(path: string, baseDir: string, where: { path?:
     throw new SegmintError('DATA_FILE_NOT_FOUND', `The data file ${abs} does not exist.`, {
       where: { file: abs, ...(where.path ? { path: where.path } : {}) },
     });
+  }
+  // A FIFO, a device or a folder would be read for ever (or without end): only files are data.
+  if (!isGlob) {
+    const st = statSync(abs);
+    if (!st.isFile())
+      throw new SegmintError(
+        'DATA_READ',
+        `${abs} is not a regular file (it is ${st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a socket or other special file'}).`,
+        {
+          where: { file: abs, ...(where.path ? { path: where.path } : {}) },
+          hint: st.isDirectory()
+            ? 'Name the files in the folder (a glob such as folder/*.csv reads all of them).'
+            : 'Save the data to a file first, then point segmint at that file.',
+        },
+      );
   }
   return abs;
 }

@@ -2,7 +2,7 @@ import type { ExplainSpec } from '../config/recipe.js';
 import { inSentence, labelOf, type Meaning } from '../core/dictionary.js';
 import { createMatrix, type Matrix, takeRows } from '../core/matrix.js';
 import type { FeatureTable } from '../prep/prepare.js';
-import { quantileSorted } from '../prep/stats.js';
+import { quantileSorted, sortedFinite } from '../prep/stats.js';
 import { type BinaryMetrics, binaryMetrics, stratifiedSample, stratifiedSplit } from './evaluate.js';
 import {
   assignPersonas,
@@ -89,11 +89,7 @@ export function explainSegments(
 ): Explanation {
   const n = labels.length;
   const numeric = table.numeric;
-  const sortedAll = numeric.map((c) =>
-    Float64Array.from(c.values)
-      .filter((v) => !Number.isNaN(v))
-      .sort(),
-  );
+  const sortedAll = numeric.map((c) => sortedFinite(c.values));
   const allMeans = sortedAll.map((v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null));
   // Personas from each segment's median position among all customers.
   // Only the catalogue's own features: a column merely named like one ("Recency" in a customer
@@ -204,9 +200,7 @@ export function ruleMatrix(table: FeatureTable): { X: Matrix; names: string[] } 
   const names = table.numeric.map((c) => c.name);
   const X = createMatrix(n, names.length);
   table.numeric.forEach((c, j) => {
-    const sorted = Float64Array.from(c.values)
-      .filter((v) => !Number.isNaN(v))
-      .sort();
+    const sorted = sortedFinite(c.values);
     const med = sorted.length ? quantileSorted(sorted, 0.5) : 0;
     for (let i = 0; i < n; i++) X.data[i * names.length + j] = Number.isNaN(c.values[i]) ? med : c.values[i];
   });

@@ -1,5 +1,5 @@
 import type { FeatureTable } from '../prep/prepare.js';
-import { quantileSorted } from '../prep/stats.js';
+import { quantileSorted, sortedFinite } from '../prep/stats.js';
 import type { ClaimCheck } from './personas.js';
 
 export interface FeatureStats {
@@ -48,10 +48,7 @@ export interface SegmentProfile {
 }
 
 /** Sorted non-missing values of a column (for all customers or some rows). */
-function sortedValues(values: Float64Array, rows?: Int32Array): Float64Array {
-  const out = rows ? Float64Array.from(rows, (r) => values[r]) : Float64Array.from(values);
-  return out.filter((v) => !Number.isNaN(v)).sort();
-}
+const sortedValues = sortedFinite;
 
 function meanSd(v: Float64Array): { mean: number; sd: number } {
   if (!v.length) return { mean: Number.NaN, sd: Number.NaN };

@@ -1,4 +1,4 @@
-import { quantileSorted } from '../prep/stats.js';
+import { quantileSorted, sortedFinite } from '../prep/stats.js';
 
 /** One row of the named-segment table: inclusive score ranges; the first matching row wins. */
 export interface RfmSegmentRule {
@@ -28,9 +28,7 @@ export const RFM_OTHERS = 'Others';
  * quantiles of the non-missing values (R's default type 7, linear interpolation), plus one.
  */
 export function rfmBreaks(values: Float64Array, bins: number): number[] {
-  const s = Float64Array.from(values)
-    .filter((v) => !Number.isNaN(v))
-    .sort();
+  const s = sortedFinite(values);
   return Array.from({ length: bins - 1 }, (_, i) => quantileSorted(s, (i + 1) / bins) + 1);
 }
 

@@ -12,7 +12,7 @@ import type { Model } from '../model/model.js';
 import type { Drift, DriftAlert, FeatureDistribution, Migration, SegmentDrift } from '../model/record.js';
 import type { FeatureTable } from '../prep/prepare.js';
 import { type CategoricalStep, MISSING, type NumericStep, type PrepParams } from '../prep/prepare.js';
-import { quantileSorted } from '../prep/stats.js';
+import { quantileSorted, sortedFinite } from '../prep/stats.js';
 
 const LEVELS = 20;
 const OTHER_LEVEL = '(other)';
@@ -23,7 +23,8 @@ const PSI_FLOOR = 1e-4;
 export function featureDistributions(table: FeatureTable): FeatureDistribution[] {
   const out: FeatureDistribution[] = [];
   for (const c of table.numeric) {
-    const finite = Float64Array.from(c.values.filter((v) => Number.isFinite(v))).sort();
+    // NaN is missing; the features hold no infinities (a run refuses them), so the sorted non-NaN values are the finite ones.
+    const finite = sortedFinite(c.values);
     const edges = [
       ...new Set(
         Array.from({ length: 9 }, (_, i) => (finite.length ? quantileSorted(finite, (i + 1) / 10) : 0)),

@@ -51,10 +51,22 @@ export async function recordRun(
   outDir: string,
   row: RunRow,
   segments: { id: number; name: string; action: string; size: number }[] = [],
-): Promise<void> {
+  opts: { freshId?: boolean } = {},
+): Promise<string> {
   const h = await openHistory(outDir);
   try {
     await h.exec('BEGIN TRANSACTION');
+    // A failed run never replaces another row: in the same second it takes <id>-2, <id>-3, ...
+    if (opts.freshId) {
+      const taken = new Set(
+        (await h.all('SELECT run_id AS id FROM runs WHERE starts_with(run_id, $id)', { id: row.runId })).map(
+          (r) => String(r.id),
+        ),
+      );
+      let id = row.runId;
+      for (let n = 2; taken.has(id); n++) id = `${row.runId}-${n}`;
+      row = { ...row, runId: id };
+    }
     await h.exec('DELETE FROM runs WHERE run_id = $id', { id: row.runId });
     await h.exec(
       'INSERT INTO runs VALUES ($id, CAST($s AS TIMESTAMP), CAST($f AS TIMESTAMP), $status, $c, $k, $hash, $dir, $err, NULL)',
@@ -88,6 +100,7 @@ export async function recordRun(
       );
     }
     await h.exec('COMMIT');
+    return row.runId;
   } catch (e) {
     await h.exec('ROLLBACK').catch(() => {});
     throw e;

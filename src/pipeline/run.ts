@@ -29,6 +29,11 @@ export interface RunOptions {
   outDir?: string;
   /** Aborting stops the run at the next stage (and the engine's running statement) with CANCELLED; nothing is written. */
   signal?: AbortSignal;
+  /**
+   * The release of the workspace lock when the caller took it already (a server takes it before it
+   * answers a run request, so a run another process holds is a 409 there, not a failure later).
+   */
+  heldLock?: () => void;
 }
 
 export interface RunSummary {
@@ -132,7 +137,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   const reportModule = recipe.output.report ? import('../report/build.js') : null;
   reportModule?.catch(() => {});
   // One run at a time per workspace, across processes (RUN_IN_PROGRESS names the holder).
-  const release = acquireWorkspaceLock(outDir);
+  const release = opts.heldLock ?? acquireWorkspaceLock(outDir);
   let duck: Duck;
   try {
     duck = await Duck.open();
@@ -228,17 +233,22 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
   } catch (e) {
     // A failed run is recorded with its error; earlier runs and latest stay as they were.
     const failedAt = now();
-    await recordRun(outDir, {
-      runId: `${makeRunId(started, loaded.hash)}-failed`,
-      startedAt: started.toISOString(),
-      finishedAt: failedAt.toISOString(),
-      status: 'failed',
-      customers: null,
-      k: null,
-      recipeHash: loaded.hash,
-      runDir: null,
-      error: e instanceof Error ? e.message : String(e),
-    }).catch(() => {});
+    await recordRun(
+      outDir,
+      {
+        runId: `${makeRunId(started, loaded.hash)}-failed`,
+        startedAt: started.toISOString(),
+        finishedAt: failedAt.toISOString(),
+        status: 'failed',
+        customers: null,
+        k: null,
+        recipeHash: loaded.hash,
+        runDir: null,
+        error: e instanceof Error ? e.message : String(e),
+      },
+      [],
+      { freshId: true },
+    ).catch(() => {});
     throw e;
   } finally {
     duck.close();

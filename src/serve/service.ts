@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import { loadRecipe } from '../config/load.js';
 import { SegmintError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
+import { acquireWorkspaceLock } from '../pipeline/atomic.js';
 import { makeRunId } from '../pipeline/outputs.js';
 import { runRecipe } from '../pipeline/run.js';
 import { buildApp } from './app.js';
@@ -34,7 +35,10 @@ export async function startService(opts: ServiceOptions) {
     if (!opts.recipe) throw new SegmintError('USAGE', 'No recipe to run: start the server with --recipe.');
     const loaded = loadRecipe(opts.recipe);
     const id = makeRunId(new Date(), loaded.hash);
-    running = runRecipe(loaded, { outDir: workspace })
+    // The workspace lock is taken before the request is answered: a run another process holds
+    // (a CLI run) is RUN_IN_PROGRESS naming it, a 409, instead of a 202 for a run that fails.
+    const heldLock = acquireWorkspaceLock(workspace);
+    running = runRecipe(loaded, { outDir: workspace, heldLock })
       .then((s) => {
         app.reloadModel();
         opts.onRun?.({ runId: s.runId, error: null, warnings: s.warnings });
@@ -64,7 +68,13 @@ export async function startService(opts: ServiceOptions) {
           recipe.schedule.cron,
           { ...(recipe.schedule.timezone ? { timezone: recipe.schedule.timezone } : {}), protect: true },
           () => {
-            if (!running) runNow();
+            if (running) return;
+            try {
+              runNow();
+            } catch (e) {
+              // Another process holds the workspace: this tick is skipped, and said.
+              opts.onRun?.({ runId: null, error: redactSecrets(e instanceof Error ? e.message : String(e)) });
+            }
           },
         );
       } catch (e) {

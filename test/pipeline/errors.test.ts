@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe, recipeFromObject } from '../../src/config/load.js';
@@ -406,5 +407,54 @@ describe('bad places, told plainly', () => {
     const run = JSON.parse((await cli(['run', join(dir, 'e.yaml'), '--json'])).out).error;
     assert.equal(run.code, 'DATA_READ');
     assert.match(run.hint, /not a DuckDB database/);
+  });
+});
+
+describe('bounded reads: no input is read without end', () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir();
+  });
+  after(() => cleanup(dir));
+
+  test('a named pipe or a folder as data is DATA_READ saying what it is, at once', {
+    timeout: 60_000,
+  }, async () => {
+    const fifo = join(dir, 'orders.csv');
+    const made = spawnSync('mkfifo', [fifo]);
+    assert.equal(made.status, 0, 'mkfifo');
+    for (const args of [
+      ['inspect', fifo],
+      ['init', fifo, '--out', join(dir, 'r.yaml')],
+    ]) {
+      const r = await cli([...args, '--json']);
+      assert.equal(r.code, 3, r.err);
+      const e = JSON.parse(r.out).error;
+      assert.equal(e.code, 'DATA_READ');
+      assert.match(e.message, /is not a regular file \(it is a named pipe\)/);
+    }
+    const r = await cli(['inspect', dir, '--json']);
+    assert.match(JSON.parse(r.out).error.message, /it is a folder/);
+    assert.match(JSON.parse(r.out).error.hint, /glob/);
+  });
+
+  test('score --model of a device or a huge file is MODEL_INVALID, before reading it', {
+    timeout: 60_000,
+  }, async () => {
+    const rows = join(dir, 'rows.csv');
+    writeFileSync(rows, 'customer_id,frequency\n1,2\n');
+    const big = join(dir, 'big.json');
+    writeFileSync(big, '');
+    truncateSync(big, 65 * 1024 * 1024); // sparse: no disk, but 65 MB to a reader
+    for (const [model, says] of [
+      ['/dev/zero', /not a regular file/],
+      [big, /68,157,440 bytes: a model.json is far smaller/],
+    ] as const) {
+      const before = process.memoryUsage().rss;
+      const r = await cli(['score', '--model', model, '--input', rows, '--out', join(dir, 'out'), '--json']);
+      assert.equal(JSON.parse(r.out).error.code, 'MODEL_INVALID');
+      assert.match(JSON.parse(r.out).error.message, says);
+      assert.ok(process.memoryUsage().rss - before < 50 * 1024 * 1024, 'nothing large was read');
+    }
   });
 });

@@ -22,6 +22,32 @@ describe('one workspace, one run at a time', () => {
   const run = (out: string) =>
     runRecipe(loadRecipe(recipe, ['cluster.k=3', 'cluster.nInit=1']), { outDir: out });
 
+  test('failed runs in the same second each keep their row in the history', async () => {
+    const out = join(dir, 'failing');
+    const now = () => new Date('2026-03-01T10:00:00Z');
+    for (let i = 0; i < 3; i++)
+      await assert.rejects(
+        runRecipe(
+          loadRecipe(recipe, [
+            'cluster.k=3',
+            'cluster.nInit=1',
+            'explain.names.1.name=x',
+            'window.referenceDate=1990-01-01',
+          ]),
+          {
+            outDir: out,
+            now,
+          },
+        ),
+      );
+    const failed = (await listRuns(out)).filter((r) => r.status === 'failed');
+    assert.equal(failed.length, 3);
+    const base = failed.map((r) => r.runId).sort()[0];
+    assert.match(base, /^20260301T100000Z-[0-9a-f]{8}-failed$/);
+    assert.deepEqual(failed.map((r) => r.runId).sort(), [base, `${base}-2`, `${base}-3`]);
+    assert.ok(failed.every((r) => r.error && r.error.length > 0));
+  });
+
   test('a run holding the lock: RUN_IN_PROGRESS names it, and nothing is written', async () => {
     const out = join(dir, 'held');
     mkdirSync(out);

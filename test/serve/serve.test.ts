@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
@@ -461,6 +462,38 @@ describe('the scoring API', () => {
       });
       assert.equal(score.status, 200);
     } finally {
+      await svc.close();
+    }
+  });
+
+  test('a run another process holds: POST /v1/runs is 409 naming it, and nothing is started', async () => {
+    const outcomes: (string | null)[] = [];
+    const svc = await startService({
+      workspace,
+      recipe: join(dir, 'recipe.yaml'),
+      port: 0,
+      onRun: (r) => outcomes.push(r.error),
+    });
+    const lock = join(workspace, '.segmint.lock');
+    // A live process on this host (the test runner's parent) holds the workspace, as a CLI run would.
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: process.ppid, host: hostname(), startedAt: '2026-01-01T00:00:00Z' }),
+    );
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${svc.address}/v1/runs`, { method: 'POST' });
+        assert.equal(res.status, 409);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'RUN_IN_PROGRESS');
+        assert.match(body.error.message, new RegExp(`process ${process.ppid}`));
+      }
+      const h = (await (await fetch(`${svc.address}/healthz`)).json()) as { running: boolean };
+      assert.equal(h.running, false);
+      assert.deepEqual(outcomes, [], 'no run was started, so none failed');
+      assert.ok(existsSync(lock), "the other process's lock is left alone");
+    } finally {
+      rmSync(lock, { force: true });
       await svc.close();
     }
   });

@@ -2,6 +2,7 @@ import { basename, extname } from 'node:path';
 import type { SourceSpec } from '../config/recipe.js';
 import { COLUMN_TYPES } from '../sql/dialect.js';
 import { type Duck, qi } from '../sql/duckdb.js';
+import { aggregateRow } from '../sql/tables.js';
 import { guessRoles, norm, ROLE_PATTERNS, type SniffResult } from './sniff.js';
 
 /**
@@ -118,7 +119,7 @@ export async function tableFacts(
         ? `count(${qi(c.name)}) FILTER (WHERE trim(${qi(c.name)}) <> '' AND TRY_CAST(trim(${qi(c.name)}) AS DOUBLE) IS NULL) AS x${i}`
         : `0 AS x${i}`,
     ]);
-    const r = await duck.one(`SELECT count(*) AS rows${sel.length ? `, ${sel.join(', ')}` : ''} FROM ${t}`);
+    const r = await aggregateRow(duck, t, ['count(*) AS rows', ...sel]);
     const rows = Number(r.rows);
     const stats = new Map<string, { distinct: number; nonNull: number; numericText: boolean }>();
     for (const [i, c] of s.columns.entries())

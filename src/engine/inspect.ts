@@ -1,7 +1,8 @@
+import { append } from '../core/arrays.js';
 import type { ColumnSummary, DataOverview, Histogram } from '../data/overview.js';
 import { COLUMN_TYPES, sqlKit } from '../sql/dialect.js';
 import { createTableSql, type EngineParams, type Queryable, type Row } from '../sql/query.js';
-import { engineQuantiles } from '../sql/tables.js';
+import { AGGREGATE_SLICE, aggregateRow, engineQuantiles } from '../sql/tables.js';
 
 /** A column of a table in an engine, summarised as `segmint inspect` shows a file's. */
 export interface EngineColumnSummary extends ColumnSummary {
@@ -34,18 +35,14 @@ export async function summarizeTable(
   const full = detail === true;
   const textual = full ? columns.filter(plain) : [];
   const asText = (c: { name: string }) => fx.trim(fx.text(q(c.name)));
-  const counts: Row = textual.length
-    ? ((
-        await engine.all(
-          `SELECT ${textual
-            .flatMap((c, i) => [
-              `sum(CASE WHEN ${q(c.name)} IS NOT NULL AND ${asText(c)} <> '' THEN 1 ELSE 0 END) AS e${i}`,
-              `sum(CASE WHEN ${fx.parseDouble(asText(c))} IS NOT NULL THEN 1 ELSE 0 END) AS p${i}`,
-            ])
-            .join(', ')} FROM ${ref}`,
-        )
-      )[0] ?? {})
-    : {};
+  // Wide tables are summarised a slice of columns at a time (aggregateRow).
+  const row = (parts: string[]): Promise<Row> => aggregateRow(engine, ref, parts);
+  const counts: Row = await row(
+    textual.flatMap((c, i) => [
+      `sum(CASE WHEN ${q(c.name)} IS NOT NULL AND ${asText(c)} <> '' THEN 1 ELSE 0 END) AS e${i}`,
+      `sum(CASE WHEN ${fx.parseDouble(asText(c))} IS NOT NULL THEN 1 ELSE 0 END) AS p${i}`,
+    ]),
+  );
   const numericText = new Set(
     textual
       .filter(
@@ -66,16 +63,13 @@ export async function summarizeTable(
     ...(detail ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
     ...(full && c.num ? [`avg(${fx.double(c.value)}) AS m${c.i}`] : []),
   ]);
-  const r: Row = (await engine.all(`SELECT ${sel.join(', ')} FROM ${ref}`))[0] ?? {};
+  const r: Row = await row(sel);
   const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const numeric = cols.filter((c) => c.num);
-  const qs = full
-    ? await engineQuantiles(
-        engine,
-        ref,
-        numeric.flatMap((c) => [0.25, 0.5, 0.75].map((p) => ({ expr: fx.double(c.value), p }))),
-      )
-    : [];
+  const wanted = numeric.flatMap((c) => [0.25, 0.5, 0.75].map((p) => ({ expr: fx.double(c.value), p })));
+  const qs: (number | null)[] = [];
+  for (let i = 0; full && i < wanted.length; i += AGGREGATE_SLICE)
+    append(qs, await engineQuantiles(engine, ref, wanted.slice(i, i + AGGREGATE_SLICE)));
   const out: EngineColumnSummary[] = [];
   for (const c of cols) {
     const k = numeric.indexOf(c);

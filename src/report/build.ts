@@ -14,6 +14,7 @@ import { campaignSectionsOf } from './campaign.js';
 import {
   boxSpec,
   elbowSpec,
+  HEATMAP_FEATURES,
   heatmapSpec,
   histogramSpec,
   type KMetric,
@@ -33,6 +34,7 @@ import { renderSvg } from './render.js';
 import { treeSvg } from './tree-svg.js';
 
 /** At most this many customers are drawn on the map; the silhouette plot uses at most SIL_SAMPLE. */
+
 export const MAP_SAMPLE = 3000;
 export const SIL_SAMPLE = 1500;
 
@@ -134,7 +136,11 @@ export async function buildReport(
   const labelOfFeature = (f: string) => model.features.find((x) => x.name === f)?.meaning?.label ?? f;
   // Every feature, sorted by how much it separates the segments (the largest |z| of any segment).
   const separation = (f: string) => Math.max(0, maxOf(profiles.map((p) => Math.abs(p.stats[f]?.z ?? 0))));
-  const shown = [...numericFeatures].sort((a, b) => separation(b) - separation(a) || (a < b ? -1 : 1));
+  // The heatmap holds the HEATMAP_FEATURES that separate the segments most (a wide customer
+  // table has hundreds of columns; the caption says how many are shown of how many).
+  const shown = [...numericFeatures]
+    .sort((a, b) => separation(b) - separation(a) || (a < b ? -1 : 1))
+    .slice(0, HEATMAP_FEATURES);
   specs.heatmap = heatmapSpec(
     profiles.flatMap((p) =>
       shown.map((f) => ({

@@ -311,6 +311,9 @@ export function heatmapSpec(
   };
 }
 
+/** The most features the heatmap shows (the most separating; more could not be read on a page). */
+export const HEATMAP_FEATURES = 40;
+
 /** The most features a snake plot draws (more run off the page and cross into a tangle). */
 export const SNAKE_FEATURES = 14;
 

@@ -1,7 +1,7 @@
 import { formatValue, type Unit } from '../core/dictionary.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
-import { PALETTE } from './charts.js';
+import { HEATMAP_FEATURES, PALETTE } from './charts.js';
 
 export const esc = (s: unknown): string =>
   String(s ?? '')
@@ -195,7 +195,7 @@ ${table(
   sections.push({
     id: 'profiles',
     title: 'Segment profiles',
-    body: `<div class="charts">${chart(charts, 'heatmap', `All ${numericCount} numeric features, sorted by how much they separate the segments; with more than 10 they run down the side.`)}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
+    body: `<div class="charts">${chart(charts, 'heatmap', `${numericCount > HEATMAP_FEATURES ? `The ${HEATMAP_FEATURES} numeric features that separate the segments most, of ${numericCount.toLocaleString('en-US')}` : `All ${numericCount} numeric features`}, sorted by how much they separate the segments; with more than 10 they run down the side.`)}${chart(charts, 'snake')}</div><h3>Distributions by segment (5th-95th percentile, quartiles, median)</h3><div class="charts">${Object.keys(
       charts,
     )
       .filter((k) => k.startsWith('box_'))

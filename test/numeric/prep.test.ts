@@ -97,3 +97,28 @@ describe('preparation', () => {
     assert.equal(quantileSorted(s, 0.5), 2.5);
   });
 });
+
+test('PCA of a wide table: subspace iteration gives the Jacobi components and variances', async () => {
+  const { pca } = await import('../../src/prep/pca.js');
+  const { createRng, randNormal } = await import('../../src/core/rng.js');
+  const rng = createRng(11);
+  const n = 150;
+  const d = 90;
+  const X = { rows: n, cols: d, data: new Float64Array(n * d) };
+  // Two planted directions with clearly different variances, plus noise.
+  for (let i = 0; i < n; i++) {
+    const a = 6 * randNormal(rng);
+    const b = 3 * randNormal(rng);
+    for (let t = 0; t < d; t++)
+      X.data[i * d + t] = a * Math.sin(t + 1) + b * Math.cos(2 * t + 1) + 0.3 * randNormal(rng);
+  }
+  const jacobi = pca(X, 2, 'jacobi');
+  const iter = pca(X, 2, 'iteration');
+  const auto = pca(X, 2);
+  for (let j = 0; j < 2; j++)
+    assert.ok(Math.abs(iter.variance[j] - jacobi.variance[j]) / jacobi.variance[j] < 1e-8);
+  for (let k = 0; k < 2 * d; k++)
+    assert.ok(Math.abs(iter.components[k] - jacobi.components[k]) < 1e-6, `component value ${k}`);
+  assert.deepEqual(auto.components, iter.components, 'past 64 columns the iteration is used');
+  assert.ok(Math.abs(iter.explained[0] - jacobi.explained[0]) < 1e-8);
+});

@@ -8,11 +8,12 @@
 export const REDACTED = '***';
 
 /**
- * `scheme://userinfo@host...`: the authority runs to the first `/`, `?`, `#` or white space, and
- * the credentials to its last `@` (a password may hold `@` or `:`); the user name ends at the first
- * `:`. So `postgres://:secret@h/db`, `postgres://admin:p@ss@h/db` keep only their user names.
+ * `scheme://userinfo@host...`: the credentials run to the last `@` before the first `/`, `?` or
+ * `#` (a password may hold `@`, `:` or spaces), the host to the next white space; the user name ends
+ * at the first `:`. So `postgres://:secret@h/db`, `postgres://admin:p@ss@h/db` and
+ * `postgres://shop:Pa ss@h/db` keep only their user names.
  */
-const URL_AUTHORITY = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#'"`]*)/gi;
+const URL_AUTHORITY = /\b([a-z][a-z0-9+.-]*:\/\/)((?:[^/?#'"`\n@]*@)*[^\s/?#'"`]*)/gi;
 
 /** Password-like parameters of a query string or a JDBC-style URL. */
 const QUERY_SECRET =

@@ -18,9 +18,83 @@ export function pgUrl(url: string | undefined): string | undefined {
   return url ?? process.env.SEGMINT_PG_URL ?? process.env.DATABASE_URL;
 }
 
+/**
+ * A libpq keyword/value connection string (`host=h port=5432 dbname=shop user=u password='a b'`)
+ * as the client's settings, parsed whole (pg reads a string without `://` as a URL relative to a
+ * made-up host, so the host became "base"). Values may be single-quoted with `\'` and `\\`
+ * escapes; an unknown keyword is a usage error naming it.
+ */
+export function parseLibpq(text: string): pg.ClientConfig {
+  const out: pg.ClientConfig = {};
+  const re = /\s*([a-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)/giy;
+  let at = 0;
+  for (;;) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) break;
+    at = re.lastIndex;
+    const key = m[1].toLowerCase();
+    const value = m[2].startsWith("'") ? m[2].slice(1, -1).replace(/\\(.)/g, '$1') : m[2];
+    switch (key) {
+      case 'host':
+      case 'hostaddr':
+        out.host = value;
+        break;
+      case 'port':
+        out.port = Number(value);
+        break;
+      case 'dbname':
+        out.database = value;
+        break;
+      case 'user':
+        out.user = value;
+        break;
+      case 'password':
+        out.password = value;
+        break;
+      case 'sslmode':
+        out.ssl =
+          value === 'disable' || value === 'allow' || value === 'prefer'
+            ? false
+            : { rejectUnauthorized: value.startsWith('verify') };
+        break;
+      case 'connect_timeout':
+        out.connectionTimeoutMillis = 1000 * Number(value);
+        break;
+      case 'application_name':
+        out.application_name = value;
+        break;
+      case 'options':
+        out.options = value;
+        break;
+      default:
+        throw new SegmintError(
+          'USAGE',
+          `The PostgreSQL connection string has a keyword segmint does not pass on: ${key}.`,
+          {
+            hint: 'Use host, hostaddr, port, dbname, user, password, sslmode, connect_timeout, application_name or options; or a postgres:// URL.',
+          },
+        );
+    }
+  }
+  if (text.slice(at).trim())
+    throw new SegmintError(
+      'USAGE',
+      'The PostgreSQL connection string is neither a postgres:// URL nor keyword=value pairs.',
+      {
+        hint: "Write it as postgres://user:password@host:port/db, or host=... dbname=... user=... password='...'.",
+      },
+    );
+  return out;
+}
+
+/** Client settings from a URL or a libpq keyword/value string. */
+export const pgClientConfig = (u: string): pg.ClientConfig =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(u.trim()) ? { connectionString: u } : parseLibpq(u);
+
 export async function pgConnect(url: string | undefined, where: string): Promise<pg.Client> {
   const u = pgUrl(url);
-  const client = new pg.Client(u ? { connectionString: u } : {});
+  const client = new pg.Client(u ? pgClientConfig(u) : {});
   try {
     await client.connect();
     return client;

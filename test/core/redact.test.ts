@@ -4,6 +4,7 @@ import { reportError } from '../../src/cli/output.js';
 import { redactRecipe } from '../../src/config/load.js';
 import { SegmintError, toSegmintError } from '../../src/core/errors.js';
 import { redactSecrets, redactUrl, redactWebhookUrl } from '../../src/core/redact.js';
+import { parseLibpq, pgClientConfig } from '../../src/sql/postgres.js';
 import { captureIo } from '../helpers.js';
 
 describe('redaction of secrets', () => {
@@ -71,5 +72,42 @@ describe('redaction of secrets', () => {
     reportError(raw, false, c.io);
     reportError(raw, true, c.io);
     assert.ok(!(c.stderr() + c.stdout()).includes('hunter2'), c.stderr());
+  });
+
+  test('every connection string form: a password with spaces, quoted libpq values, an @ in the path', () => {
+    const cases: [string, string][] = [
+      [
+        'Cannot connect to PostgreSQL at postgres://shop:Pa ss@127.0.0.1:1/shop: refused',
+        'Cannot connect to PostgreSQL at postgres://shop:***@127.0.0.1:1/shop: refused',
+      ],
+      ["host=h password='a b c' dbname=x", 'host=h password=*** dbname=x'],
+      ["host=h password = 'it\\'s' user=u", 'host=h password = *** user=u'],
+      [
+        'postgres://u:s3cret@h:5432/db?sslmode=require, then me@home',
+        'postgres://u:***@h:5432/db?sslmode=require, then me@home',
+      ],
+      ['see postgres://h:5432/db and mail bob@x', 'see postgres://h:5432/db and mail bob@x'],
+    ];
+    for (const [text, want] of cases) assert.equal(redactSecrets(text), want);
+  });
+
+  test('a libpq keyword string is parsed whole, never read as a URL', () => {
+    assert.deepEqual(
+      parseLibpq(
+        "host=db.local port=6543 dbname=shop user=u password='a \\'b c' sslmode=require connect_timeout=3",
+      ),
+      {
+        host: 'db.local',
+        port: 6543,
+        database: 'shop',
+        user: 'u',
+        password: "a 'b c",
+        ssl: { rejectUnauthorized: false },
+        connectionTimeoutMillis: 3000,
+      },
+    );
+    assert.deepEqual(pgClientConfig('postgres://u:p@h/db'), { connectionString: 'postgres://u:p@h/db' });
+    assert.throws(() => parseLibpq('host=h colour=blue'), /keyword segmint does not pass on: colour/);
+    assert.throws(() => parseLibpq('just some text'), /neither a postgres:\/\/ URL nor keyword=value pairs/);
   });
 });

@@ -9,6 +9,7 @@ import { addDays } from '../../src/core/dates.js';
 import { SegmintError } from '../../src/core/errors.js';
 import { redactUrl } from '../../src/core/redact.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { pgConnect } from '../../src/sql/postgres.js';
 import { FILES, TX_SOURCE } from '../features/shop-fixture.js';
 import { cleanup, featuresOf, listDir, tempDir, writeFiles } from '../helpers.js';
 import { startPostgres } from '../pg-fixture.js';
@@ -125,5 +126,31 @@ describe('PostgreSQL in and out, for real', () => {
     assert.deepEqual(after, [{ run_id: first.runId }]);
     assert.deepEqual(listDir(`${dir}/out/runs`), [first.runId]);
     assert.equal(redactUrl(srv.url).includes('secret-pw'), false);
+  });
+});
+
+describe('PostgreSQL connection strings', () => {
+  test('a libpq keyword string connects (it was read as a URL to a host named base); a refused password with spaces is never shown', async (t) => {
+    const srv = await startPostgres(t);
+    if (!srv) return;
+    try {
+      const u = new URL(srv.url);
+      const keywords = `host=${u.hostname} port=${u.port} dbname=${u.pathname.slice(1)} user='${decodeURIComponent(u.username)}'${u.password ? ` password='${decodeURIComponent(u.password)}'` : ''}`;
+      const client = await pgConnect(keywords, 'engine.url');
+      try {
+        assert.equal((await client.query('SELECT 1 AS one')).rows[0].one, 1);
+      } finally {
+        await client.end();
+      }
+      // A closed port and a password with a space: the error names the place, not the password.
+      const bad = `postgres://shop:Pa ss@127.0.0.1:1/shop`;
+      await assert.rejects(pgConnect(bad, 'engine.url'), (e: Error) => {
+        assert.ok(!e.message.includes('Pa ss') && !e.message.includes(' ss@'), e.message);
+        assert.match(e.message, /postgres:\/\/shop:\*\*\*@127\.0\.0\.1:1\/shop/);
+        return true;
+      });
+    } finally {
+      srv.stop();
+    }
   });
 });

@@ -631,7 +631,24 @@ export const DriftSpec = z.strictObject({
       url: z
         .string()
         .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+        .refine((u) => URL.canParse(u), 'is not a URL that can be parsed')
+        .refine((u) => {
+          const p = URL.canParse(u) ? new URL(u) : null;
+          return !p || (!p.username && !p.password);
+        }, 'holds a user name or password: they would be sent to every host the URL names and shown in logs; put the secret in webhook.headers (e.g. Authorization: "Bearer ${SEGMINT_WEBHOOK_TOKEN}") instead')
         .describe('Where the JSON summary of the alerts is POSTed (only there: redirects are not followed).'),
+      headers: z
+        .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string())
+        .default({})
+        .describe(
+          'Headers sent with the POST, e.g. { Authorization: "Bearer ${SEGMINT_WEBHOOK_TOKEN}" }; ${NAME} is read from the environment when sent, so the secret stays out of the recipe.',
+        ),
+      allowPrivateTargets: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Allow link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata hosts); refused by default.',
+        ),
       retries: z
         .number()
         .int()

@@ -46,10 +46,12 @@ export const redactUrl = (url: string): string => redactSecrets(url);
  * the path (`/services/T0/B0/XXXX`) or the query, so both are hidden.
  */
 export function redactWebhookUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/i.exec(url);
-  if (!m) return REDACTED;
-  const host = m[2].slice(m[2].lastIndexOf('@') + 1);
-  return `${m[1]}${host}${m[3] && m[3] !== '/' ? `/${REDACTED}` : ''}`;
+  // The host as the request goes to it, parsed as fetch parses it (`http://127.0.0.1:1\@evil/x`
+  // goes to 127.0.0.1, whatever a regular expression would make of the `@`).
+  if (!URL.canParse(url)) return REDACTED;
+  const u = new URL(url);
+  const rest = `${u.pathname}${u.search}${u.hash}`;
+  return `${u.protocol}//${u.host}${rest && rest !== '/' ? `/${REDACTED}` : ''}`;
 }
 
 /** The same over any JSON-like value: every string in it redacted. */

@@ -5,6 +5,8 @@
  * Thresholds come from the recipe; each crossed one is an alert (a counted warning, a webhook
  * POST, a banner on the dashboard, and a non-zero exit with --fail-on-drift).
  */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { DriftSpec } from '../config/recipe.js';
 import type { Warning } from '../core/errors.js';
 import { redactSecrets, redactWebhookUrl } from '../core/redact.js';
@@ -321,11 +323,24 @@ export async function postWebhook(
   const url = redactWebhookUrl(hook.url);
   let last: { status: number | null; error: string | null } = { status: null, error: null };
   const attempts = hook.retries + 1;
+  const refused = hook.allowPrivateTargets ? null : await privateTarget(hook.url);
+  if (refused)
+    return {
+      url,
+      delivered: false,
+      attempts: 0,
+      status: null,
+      error: `not sent: ${refused} (set drift.webhook.allowPrivateTargets: true if this is meant)`,
+    };
+  // ${NAME} in a header value is read from the environment now, so secrets stay out of recipes.
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(hook.headers ?? {}))
+    headers[k] = v.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => process.env[name] ?? '');
   for (let a = 1; a <= attempts; a++) {
     try {
       const res = await fetch(hook.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'segmint' },
+        headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'segmint' },
         body: JSON.stringify(body),
         redirect: 'manual',
         signal: AbortSignal.timeout(hook.timeoutMs),
@@ -349,6 +364,41 @@ export async function postWebhook(
     if (a < attempts) await sleep(hook.backoffMs * 2 ** (a - 1));
   }
   return { url, delivered: false, attempts, ...last };
+}
+
+/** Host names of cloud metadata services (they answer on link-local or private addresses). */
+const METADATA_HOSTS = new Set([
+  'metadata.google.internal',
+  'metadata',
+  'metadata.azure.com',
+  'instance-data',
+]);
+
+/** Whether an address is link-local (169.254.0.0/16, fe80::/10) or a metadata address. */
+function linkLocal(address: string): boolean {
+  const a = address.toLowerCase().replace(/^\[|\]$/g, '');
+  if (isIP(a) === 4) return a.startsWith('169.254.') || a === '100.100.100.200';
+  if (isIP(a) === 6)
+    return /^fe[89ab][0-9a-f]:/.test(a) || /^::ffff:169\.254\./.test(a) || a === 'fd00:ec2::254';
+  return false;
+}
+
+/**
+ * Why a webhook URL must not be posted to (a link-local or metadata address, by name or by what
+ * the name resolves to), or null. A name that does not resolve is left to the POST's own error.
+ */
+export async function privateTarget(url: string): Promise<string | null> {
+  const host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  if (METADATA_HOSTS.has(host)) return `${host} is a cloud metadata host`;
+  if (linkLocal(host)) return `${host} is a link-local or metadata address`;
+  if (isIP(host)) return null;
+  try {
+    for (const r of await lookup(host, { all: true }))
+      if (linkLocal(r.address)) return `${host} resolves to ${r.address}, a link-local or metadata address`;
+  } catch {
+    // Not resolvable here: the POST reports it.
+  }
+  return null;
 }
 
 /** The JSON the webhook receives: what crossed which threshold, and where to look. */

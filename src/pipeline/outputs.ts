@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { LoadedRecipe } from '../config/load.js';
 import { redactRecipe } from '../config/load.js';
@@ -458,11 +458,19 @@ export async function landRun(
   const hook = recipe.drift?.webhook;
   if (drift?.alerts.length && hook) {
     webhook = await postWebhook(hook, driftPayload(recipe.name, runId, drift));
-    if (!webhook.delivered)
-      warnings.push({
+    if (!webhook.delivered) {
+      const failed: Warning = {
         code: 'DRIFT_WEBHOOK_FAILED',
         message: `The drift alerts could not be posted to ${webhook.url} (${webhook.attempts} attempt(s), last: ${webhook.error}).`,
-      });
+      };
+      warnings.push(failed);
+      // The run has landed already; its run.json is rewritten (atomically) to list the failure.
+      const file = join(runDir, 'run.json');
+      const record = JSON.parse(readFileSync(file, 'utf8'));
+      record.warnings.push(failed);
+      record.webhook = webhook;
+      writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+    }
   }
   return { latest, webhook };
 }

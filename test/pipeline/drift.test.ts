@@ -4,7 +4,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { mapCentre, psi } from '../../src/pipeline/drift.js';
+import { DriftSpec } from '../../src/config/recipe.js';
+import { redactWebhookUrl } from '../../src/core/redact.js';
+import { mapCentre, postWebhook, psi } from '../../src/pipeline/drift.js';
 import type { PrepParams } from '../../src/prep/prepare.js';
 import { buildReport } from '../../src/report/build.js';
 import { buildApp } from '../../src/serve/app.js';
@@ -166,6 +168,48 @@ describe('drift between runs', () => {
     assert.equal(s.webhook.delivered, false);
     assert.equal(s.webhook.attempts, 2);
     assert.ok(s.warnings.some((w: { code: string }) => w.code === 'DRIFT_WEBHOOK_FAILED'));
+    // The failure is in the run's record too (run.json is rewritten after the POST).
+    const record = JSON.parse(readFileSync(join(s.runDir, 'run.json'), 'utf8'));
+    assert.ok(record.warnings.some((w: { code: string }) => w.code === 'DRIFT_WEBHOOK_FAILED'));
+    assert.equal(record.webhook.attempts, 2);
+  });
+
+  test('webhook targets: no credentials in the URL, the host shown is the one posted to, no link-local or metadata address, secrets from the environment in headers', async () => {
+    const bad = DriftSpec.safeParse({ webhook: { url: 'https://user:pw@hooks.example/x' } });
+    assert.ok(!bad.success);
+    assert.match(bad.error.issues[0].message, /user name or password.*webhook\.headers/);
+    assert.equal(redactWebhookUrl('http://127.0.0.1:1\\@evil.invalid/x'), 'http://127.0.0.1:1/***');
+    assert.equal(redactWebhookUrl('https://hooks.example/'), 'https://hooks.example');
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[fe80::1]/x',
+      'http://metadata.google.internal/',
+    ]) {
+      const r = await postWebhook(DriftSpec.parse({ webhook: { url } }).webhook!, {});
+      assert.equal(r.delivered, false);
+      assert.equal(r.attempts, 0, `${url}: nothing was sent`);
+      assert.match(r.error ?? '', /not sent: .*allowPrivateTargets/);
+    }
+    // A header's ${NAME} is read from the environment when sent.
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(String(req.headers.authorization));
+      req.resume();
+      req.on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    process.env.SEGMINT_TEST_HOOK_TOKEN = 't0k3n';
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
+      const hook = DriftSpec.parse({
+        webhook: { url, headers: { Authorization: 'Bearer ${SEGMINT_TEST_HOOK_TOKEN}' } },
+      }).webhook!;
+      assert.equal((await postWebhook(hook, { a: 1 })).delivered, true);
+      assert.deepEqual(seen, ['Bearer t0k3n']);
+    } finally {
+      delete process.env.SEGMINT_TEST_HOOK_TOKEN;
+      await new Promise((r) => server.close(r));
+    }
   });
 
   test('the stability index and the centre mapping on hand-made numbers', () => {

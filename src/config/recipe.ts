@@ -635,12 +635,14 @@ export const DriftSpec = z.strictObject({
         .refine((u) => {
           const p = URL.canParse(u) ? new URL(u) : null;
           return !p || (!p.username && !p.password);
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} the user writes, read from the environment when sent
         }, 'holds a user name or password: they would be sent to every host the URL names and shown in logs; put the secret in webhook.headers (e.g. Authorization: "Bearer ${SEGMINT_WEBHOOK_TOKEN}") instead')
         .describe('Where the JSON summary of the alerts is POSTed (only there: redirects are not followed).'),
       headers: z
         .record(z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name'), z.string())
         .default({})
         .describe(
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} the user writes, read from the environment when sent
           'Headers sent with the POST, e.g. { Authorization: "Bearer ${SEGMINT_WEBHOOK_TOKEN}" }; ${NAME} is read from the environment when sent, so the secret stays out of the recipe.',
         ),
       allowPrivateTargets: z

@@ -202,6 +202,7 @@ describe('drift between runs', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
       const hook = DriftSpec.parse({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NAME} the user writes, read from the environment when sent
         webhook: { url, headers: { Authorization: 'Bearer ${SEGMINT_TEST_HOOK_TOKEN}' } },
       }).webhook!;
       assert.equal((await postWebhook(hook, { a: 1 })).delivered, true);

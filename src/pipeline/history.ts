@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS runs (run_id VARCHAR PRIMARY KEY, started_at TIMESTAM
   customers INTEGER, k INTEGER, recipe_hash VARCHAR, run_dir VARCHAR, error VARCHAR, summary VARCHAR);
 CREATE TABLE IF NOT EXISTS segments (run_id VARCHAR, segment_id INTEGER, name VARCHAR, action VARCHAR, size INTEGER);
 CREATE TABLE IF NOT EXISTS tags (run_id VARCHAR, customer_id VARCHAR, segment_id INTEGER, segment_name VARCHAR);
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS reference_date VARCHAR;
 `;
 
 /** Opens the history database (created on first use); retries briefly while another process holds it. */
@@ -44,6 +45,8 @@ export interface RunRow {
   recipeHash: string;
   runDir: string | null;
   error: string | null;
+  /** The date the run's data is as of (its reference date); null for failed runs and undated data. */
+  referenceDate: string | null;
 }
 
 /** Records a finished run; with a run folder, also its segments and customer tags. */
@@ -69,8 +72,9 @@ export async function recordRun(
     }
     await h.exec('DELETE FROM runs WHERE run_id = $id', { id: row.runId });
     await h.exec(
-      'INSERT INTO runs VALUES ($id, CAST($s AS TIMESTAMP), CAST($f AS TIMESTAMP), $status, $c, $k, $hash, $dir, $err, NULL)',
+      'INSERT INTO runs (run_id, started_at, finished_at, status, customers, k, recipe_hash, run_dir, error, summary, reference_date) VALUES ($id, CAST($s AS TIMESTAMP), CAST($f AS TIMESTAMP), $status, $c, $k, $hash, $dir, $err, NULL, $ref)',
       {
+        ref: row.referenceDate,
         id: row.runId,
         s: row.startedAt,
         f: row.finishedAt,
@@ -109,8 +113,10 @@ export async function recordRun(
   }
 }
 
+// A history written before the reference date was recorded (opened read-only here) has no
+// reference_date column: * takes it where it is, and the row reads null elsewhere.
 const RUNS_SQL =
-  "SELECT run_id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS s, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, status, customers, k, recipe_hash, run_dir, error FROM runs ORDER BY started_at DESC, run_id DESC";
+  "SELECT strftime(started_at, '%Y-%m-%dT%H:%M:%SZ') AS s, strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ') AS f, * FROM runs ORDER BY started_at DESC, run_id DESC";
 
 export interface CustomerRun {
   runId: string;
@@ -131,6 +137,8 @@ async function queryRuns(h: Duck): Promise<RunRow[]> {
     recipeHash: String(r.recipe_hash),
     runDir: r.run_dir === null ? null : String(r.run_dir),
     error: r.error === null ? null : redactSecrets(String(r.error)),
+    referenceDate:
+      r.reference_date === null || r.reference_date === undefined ? null : String(r.reference_date),
   }));
 }
 
@@ -326,6 +334,7 @@ export async function reconcileHistory(outDir: string): Promise<string[]> {
         recipeHash: run.recipe.hash,
         runDir: join(runsDir, name),
         error: null,
+        referenceDate: run.data.referenceDate ?? null,
       },
       run.segments.map((s) => ({ id: s.id, name: s.name, action: s.action, size: s.size })),
     );

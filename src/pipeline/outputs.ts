@@ -442,6 +442,7 @@ export async function landRun(
         recipeHash: loaded.hash,
         runDir,
         error: null,
+        referenceDate: s.data.referenceDate,
       },
       profiles.map((p) => ({ id: p.id, name: p.name, action: p.action, size: p.size })),
     );

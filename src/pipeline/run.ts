@@ -245,6 +245,7 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
         recipeHash: loaded.hash,
         runDir: null,
         error: e instanceof Error ? e.message : String(e),
+        referenceDate: null,
       },
       [],
       { freshId: true },

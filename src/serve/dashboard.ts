@@ -83,10 +83,10 @@ ${
         .join('')}</section>`
     : ''
 }
-<section><h2>Runs</h2><table><tr><th>run</th><th>status</th><th>finished</th><th class="n">customers</th><th class="n">k</th><th></th></tr>${runs
+<section><h2>Runs</h2><table><tr><th>run</th><th>status</th><th>data as of</th><th>finished</th><th class="n">customers</th><th class="n">k</th><th></th></tr>${runs
     .map(
       (r) =>
-        `<tr><td>${esc(r.runId)}</td><td class="${r.status === 'failed' ? 'failed' : ''}">${esc(r.status)}${r.error ? `: ${esc(r.error)}` : ''}</td><td>${esc(r.finishedAt)}</td><td class="n">${r.customers?.toLocaleString('en-US') ?? ''}</td><td class="n">${r.k ?? ''}</td><td>${r.runDir ? `<a href="/v1/runs/${encodeURIComponent(r.runId)}/report">report</a>` : ''}</td></tr>`,
+        `<tr><td>${esc(r.runId)}</td><td class="${r.status === 'failed' ? 'failed' : ''}">${esc(r.status)}${r.error ? `: ${esc(r.error)}` : ''}</td><td>${esc(r.referenceDate ?? '–')}</td><td>${esc(r.finishedAt)}</td><td class="n">${r.customers?.toLocaleString('en-US') ?? ''}</td><td class="n">${r.k ?? ''}</td><td>${r.runDir ? `<a href="/v1/runs/${encodeURIComponent(r.runId)}/report">report</a>` : ''}</td></tr>`,
     )
     .join('')}</table></section></main></body></html>`;
 }

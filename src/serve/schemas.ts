@@ -163,6 +163,12 @@ export const RunRow = z.object({
   recipeHash: z.string(),
   runDir: z.string().nullable(),
   error: z.string().nullable(),
+  referenceDate: z
+    .string()
+    .nullable()
+    .describe(
+      "The date the data is as of (the run's reference date); null for failed runs, undated data and runs before it was recorded.",
+    ),
 });
 export const RunsResponse = z.object({ running: z.boolean(), runs: z.array(RunRow) });
 export const RunResponse = RunRow.extend({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,6 +9,7 @@ import type { SegmintError } from '../../src/core/errors.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { listRuns } from '../../src/pipeline/history.js';
 import { runRecipe } from '../../src/pipeline/run.js';
+import { Duck } from '../../src/sql/duckdb.js';
 import { cleanup, tempDir } from '../helpers.js';
 
 describe('one workspace, one run at a time', () => {
@@ -21,6 +22,31 @@ describe('one workspace, one run at a time', () => {
   after(() => cleanup(dir));
   const run = (out: string) =>
     runRecipe(loadRecipe(recipe, ['cluster.k=3', 'cluster.nInit=1']), { outDir: out });
+
+  test('the run list says what date the data is as of, also from a history written before it was recorded', async () => {
+    const out = join(dir, 'dated');
+    const s = await run(out);
+    const record = JSON.parse(readFileSync(join(s.runDir, 'run.json'), 'utf8'));
+    const [row] = await listRuns(out);
+    assert.equal(row.referenceDate, record.data.referenceDate);
+    assert.match(String(row.referenceDate), /^\d{4}-\d\d-\d\d$/);
+    // An older history (no reference_date column), read as it is.
+    const old = join(dir, 'old-history');
+    mkdirSync(old);
+    const duck = await Duck.open(join(old, 'history.duckdb'));
+    await duck.exec(
+      'CREATE TABLE runs (run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP, finished_at TIMESTAMP, status VARCHAR, customers INTEGER, k INTEGER, recipe_hash VARCHAR, run_dir VARCHAR, error VARCHAR, summary VARCHAR)',
+    );
+    await duck.exec(
+      "INSERT INTO runs VALUES ('r1', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2026-01-01 00:01:00', 'succeeded', 10, 3, 'h', NULL, NULL, NULL)",
+    );
+    duck.close();
+    const rows = await listRuns(old);
+    assert.deepEqual(
+      rows.map((r) => [r.runId, r.referenceDate]),
+      [['r1', null]],
+    );
+  });
 
   test('failed runs in the same second each keep their row in the history', async () => {
     const out = join(dir, 'failing');

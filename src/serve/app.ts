@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -53,6 +54,8 @@ export interface AppDeps {
   apiKey?: string | undefined;
   /** Largest request body in bytes (default 16 MiB, enough for a 10,000-row batch). */
   bodyLimit?: number;
+  /** Milliseconds a request may take to arrive whole, headers and body (default 30 s); then 408. */
+  requestTimeout?: number;
   /** Starts a run now; resolves with its id. Absent: POST /v1/runs answers 501. */
   startRun?: () => Promise<string>;
   /** Whether a run is going on. */
@@ -125,7 +128,18 @@ function keyMatches(given: string | undefined, key: string): boolean {
  * server's, or of another process).
  */
 export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => void } {
-  const app = Fastify({ logger: deps.logger ?? false, bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024 });
+  // A request must arrive whole within requestTimeout (headers and body): a body trickled a byte
+  // at a time would otherwise hold a connection open for ever (fastify's default is no limit).
+  // Node checks the timeout every connectionsCheckingInterval (30 s by default): checked every
+  // second (or sooner for a short limit), so a late request is cut off near its limit.
+  const requestTimeout = deps.requestTimeout ?? 30_000;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024,
+    requestTimeout,
+    serverFactory: (handler) =>
+      createServer({ requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
+  });
   const history = new HistoryReader(deps.workspace);
   app.addHook('onClose', async () => history.close());
   // readlink is one system call; realpath walks every folder of the path (a fifth of a score

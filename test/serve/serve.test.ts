@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -261,6 +262,48 @@ describe('the scoring API', () => {
     assert.equal(unknown.json().error.code, 'UNKNOWN_RUN');
     assert.match(unknown.json().error.hint, /GET \/v1\/runs/);
     await app.close();
+  });
+
+  test('a body trickled slower than the request timeout is cut off with 408, and the server keeps serving', async () => {
+    const app = buildApp({ workspace, requestTimeout: 600 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      const started = Date.now();
+      // The socket and its drip are ended whatever happens, so a failure cannot hang app.close().
+      let sock: Socket | null = null;
+      let drip: ReturnType<typeof setInterval> | undefined;
+      const answer = await new Promise<string>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1', () => {
+          s.write(
+            'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"features":',
+          );
+          // One byte every 100 ms: it would take hours to arrive.
+          drip = setInterval(() => s.write(' '), 100);
+        });
+        sock = s;
+        let got = '';
+        s.on('data', (d) => {
+          got += d;
+        });
+        s.on('close', () => resolve(got));
+        s.on('error', (e) => {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'EPIPE' || code === 'ECONNRESET') resolve(got);
+          else reject(e);
+        });
+        setTimeout(() => reject(new Error('the connection stayed open')), 20_000).unref();
+      }).finally(() => {
+        clearInterval(drip);
+        (sock as Socket | null)?.destroy();
+      });
+      assert.match(answer, /^HTTP\/1\.1 408/);
+      assert.ok(Date.now() - started < 15_000, `cut off after ${Date.now() - started} ms`);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`);
+      assert.equal(ok.status, 200);
+    } finally {
+      await app.close();
+    }
   });
 
   test('bad requests get clear 4xx answers and the server keeps serving', async () => {

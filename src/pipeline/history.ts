@@ -270,6 +270,11 @@ export class HistoryReader {
     return this.loading;
   }
 
+  /** Starts reading the index now (a server at start), so the first lookups do not wait for it. */
+  warm(): void {
+    this.refresh().catch(() => {});
+  }
+
   async runs(): Promise<RunRow[]> {
     await this.refresh();
     return this.index?.runs ?? [];

@@ -141,6 +141,8 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
       createServer({ requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
   });
   const history = new HistoryReader(deps.workspace);
+  // The customer index is read when the server starts, not by its first lookups.
+  history.warm();
   app.addHook('onClose', async () => history.close());
   // readlink is one system call; realpath walks every folder of the path (a fifth of a score
   // request's time under load). `latest` is a link that runs replace; its text names the run.

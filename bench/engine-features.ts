@@ -6,6 +6,7 @@
 // heap + buffers, and the process RSS, which for the embedded DuckDB includes DuckDB's own buffers).
 // Goals (issue 7): no rows back but counts, centroids and the sample; client memory flat 1M -> 10M.
 // Usage: node --import tsx --expose-gc bench/engine-features.ts [--copies 1,10] [--engines duckdb,postgres,clickhouse]
+
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { openEngine } from '../src/sql/open.js';
 import type { Engine } from '../src/sql/query.js';
 import { startClickHouse } from '../test/ch-fixture.js';
 import { startPostgres } from '../test/pg-fixture.js';
+import { ONLINE_RETAIL_ROLES } from '../test/scale-shop.js';
 import { fmt, timeAsync } from './common.js';
 
 const arg = (name: string, dflt: string) => {
@@ -44,15 +46,7 @@ const FEATURES = [
   'tenure_days',
   'return_rate',
 ];
-const ROLES = {
-  customer: 'Customer ID',
-  order: 'Invoice',
-  time: 'InvoiceDate',
-  quantity: 'Quantity',
-  price: 'Price',
-  product: 'StockCode',
-  country: 'Country',
-};
+const ROLES = ONLINE_RETAIL_ROLES;
 const COLUMNS: [string, Record<'duckdb' | 'postgres' | 'clickhouse', string>][] = [
   ['Invoice', { duckdb: 'VARCHAR', postgres: 'TEXT', clickhouse: 'String' }],
   ['StockCode', { duckdb: 'VARCHAR', postgres: 'TEXT', clickhouse: 'String' }],

@@ -7,6 +7,17 @@
 // are mixed in.
 import { Duck } from '../src/sql/duckdb.js';
 
+/** The roles of Online Retail II's columns (this file's, the demo's, the fixtures'), as a recipe's transactions source names them. */
+export const ONLINE_RETAIL_ROLES = {
+  customer: 'Customer ID',
+  order: 'Invoice',
+  time: 'InvoiceDate',
+  quantity: 'Quantity',
+  price: 'Price',
+  product: 'StockCode',
+  country: 'Country',
+};
+
 export interface ScaleShop {
   lines: number;
   customers: number;

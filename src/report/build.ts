@@ -14,6 +14,7 @@ import { campaignSectionsOf } from './campaign.js';
 import {
   boxSpec,
   elbowSpec,
+  featureLabel,
   HEATMAP_FEATURES,
   heatmapSpec,
   histogramSpec,
@@ -133,7 +134,7 @@ export async function buildReport(
   }[];
   const numericFeatures = model.features.filter((f) => f.type === 'numeric').map((f) => f.name);
   // Charts speak the dictionary's words (models before it: the feature's name).
-  const labelOfFeature = (f: string) => model.features.find((x) => x.name === f)?.meaning?.label ?? f;
+  const labelOfFeature = (f: string) => featureLabel(model.features, f);
   // Every feature, sorted by how much it separates the segments (the largest |z| of any segment).
   const separation = (f: string) => Math.max(0, maxOf(profiles.map((p) => Math.abs(p.stats[f]?.z ?? 0))));
   // The heatmap holds the HEATMAP_FEATURES that separate the segments most (a wide customer

@@ -311,6 +311,15 @@ export function heatmapSpec(
   };
 }
 
+/**
+ * A feature's words in the report: its dictionary label from the model (models before the
+ * dictionary: its name).
+ */
+export const featureLabel = (
+  features: readonly { name: string; meaning?: { label: string } | undefined }[],
+  name: string,
+): string => features.find((x) => x.name === name)?.meaning?.label ?? name;
+
 /** The most features the heatmap shows (the most separating; more could not be read on a page). */
 export const HEATMAP_FEATURES = 40;
 

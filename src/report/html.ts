@@ -1,7 +1,7 @@
 import { formatValue, type Unit } from '../core/dictionary.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
-import { HEATMAP_FEATURES, PALETTE } from './charts.js';
+import { featureLabel, HEATMAP_FEATURES, PALETTE } from './charts.js';
 
 export const esc = (s: unknown): string =>
   String(s ?? '')
@@ -96,8 +96,7 @@ export function reportHtml({ run, model, tree, charts, campaigns = [] }: ReportD
   const sources = run.overview.sources;
   const pick = (kind: string) => features.find((f) => f.feature === kind)?.name;
   // People read the dictionary's labels and the unit's number format (models before it: names).
-  const meaningOf = (name: string) => features.find((x) => x.name === name)?.meaning;
-  const labelOfFeature = (name: string) => meaningOf(name)?.label ?? name;
+  const labelOfFeature = (name: string) => featureLabel(features, name);
   const r = pick('recency_days');
   const f = pick('frequency');
   const m = pick('monetary');

@@ -1,3 +1,4 @@
+import { ONLINE_RETAIL_ROLES } from '../scale-shop.js';
 /** A tiny hand-made shop whose features are computed by hand in the tests. */
 export const TRANSACTIONS = `Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country,Category
 1001,P1,a,2,2024-01-01 10:00:00,5.00,A,United Kingdom,Home
@@ -42,16 +43,7 @@ export const FILES = {
 export const TX_SOURCE = {
   kind: 'transactions',
   path: 'tx.csv',
-  roles: {
-    customer: 'Customer ID',
-    order: 'Invoice',
-    time: 'InvoiceDate',
-    quantity: 'Quantity',
-    price: 'Price',
-    product: 'StockCode',
-    country: 'Country',
-    category: 'Category',
-  },
+  roles: { ...ONLINE_RETAIL_ROLES, category: 'Category' },
 };
 
 export const ALL_SOURCES = {

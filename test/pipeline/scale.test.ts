@@ -11,7 +11,7 @@ import { generateDemoShop } from '../../src/demo/generate.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { Duck } from '../../src/sql/duckdb.js';
 import { cleanup, tempDir } from '../helpers.js';
-import { writeScaleShop } from '../scale-shop.js';
+import { ONLINE_RETAIL_ROLES, writeScaleShop } from '../scale-shop.js';
 
 describe('the pipeline at a few hundred thousand customers', () => {
   let dir: string;
@@ -31,15 +31,7 @@ describe('the pipeline at a few hundred thousand customers', () => {
           lines: {
             kind: 'transactions',
             path: 'lines.csv',
-            roles: {
-              customer: 'Customer ID',
-              order: 'Invoice',
-              time: 'InvoiceDate',
-              quantity: 'Quantity',
-              price: 'Price',
-              product: 'StockCode',
-              country: 'Country',
-            },
+            roles: ONLINE_RETAIL_ROLES,
           },
         },
         features: [

@@ -115,9 +115,14 @@ export const PERSONAS = {
 /** A claim in plain words with its numbers: "Days since last order: bought recently (median 12; all customers 95; -0.8 sd)". */
 export function claimText(c: ClaimCheck): string {
   const unit = c.unit ?? null;
+  // The figures the description shows (a mean where the medians tie, a missing share).
+  const stat = c.stat ?? 'median';
+  const v = stat === 'median' ? c.median : (c.value ?? null);
+  const all = stat === 'median' ? c.allMedian : (c.allValue ?? null);
+  const shown = stat === 'missing' ? 'share' : unit;
   const med =
-    c.median !== null && c.allMedian !== null
-      ? `median ${formatValue(c.median, unit)}; all customers ${formatValue(c.allMedian, unit)}; `
+    v !== null && all !== null
+      ? `${stat === 'mean' ? 'average' : stat === 'missing' ? 'not on file for' : 'median'} ${formatValue(v, shown)}; all customers ${formatValue(all, shown)}; `
       : '';
   return `${c.label ?? c.feature}: ${c.claim} (${med}${c.z >= 0 ? '+' : ''}${c.z.toFixed(1)} sd)`;
 }

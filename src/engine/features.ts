@@ -25,15 +25,22 @@ import {
   featureValue,
   planFeatures,
 } from '../features/build.js';
+import { ORDER_COLUMNS, ordersSql, PURCHASE_ORDER } from '../features/orders.js';
 import { COLUMN_TYPES, type SqlKit, sqlKit } from '../sql/dialect.js';
 import type { Duck } from '../sql/duckdb.js';
 import { openEngine } from '../sql/open.js';
-import { cancelOnAbort, type Engine, type EngineColumn, type EngineParams } from '../sql/query.js';
+import {
+  cancelOnAbort,
+  createTableSql,
+  type Engine,
+  type EngineColumn,
+  type EngineParams,
+} from '../sql/query.js';
 import { replaceTable } from '../sql/tables.js';
 import { cleanCoupons, cleanCustomers, cleanEvents, cleanTransactions } from './clean.js';
 import { orderDistributions, summarizeTable } from './inspect.js';
 import type { EngineRunOptions } from './kmeans.js';
-import { EngineSession, type EngineSource } from './session.js';
+import { EngineSession, type EngineSource, ORDERS } from './session.js';
 
 type Kind = 'transactions' | 'customers' | 'events' | 'coupons';
 
@@ -163,7 +170,10 @@ async function build(
   }
   const byKind = sourcesByKind(sources);
   checkFilterColumns(recipe.cleaning.filters, sources);
-  for (const src of sources) await s.detectTimes(src, [src.spec.roles.time, src.spec.roles.joined]);
+  for (const src of sources) {
+    await s.detectTimes(src, [src.spec.roles.time, src.spec.roles.joined]);
+    await s.detectIds(src, [src.spec.roles.customer, src.spec.roles.order, src.spec.roles.session]);
+  }
   // ---- each kind of source cleaned (src/engine/clean.ts)
   const txSrc = byKind.transactions;
   const tx0 = txSrc ? await cleanTransactions(s, txSrc) : null;
@@ -241,13 +251,34 @@ async function build(
   ev = await windowed(evSrc, ev, 'ev');
   cp = await windowed(cpSrc, cp, 'cp');
 
+  // ---- the window's orders (features/orders.ts), once: a temporary table where the engine has
+  // them; what the order features, the customers analysed and the order distributions read.
+  let ord: string | null = null;
+  let ordHist: string | null = null;
+  if (tx && txHist) {
+    ord = `(${ordersSql(kit, tx)}) AS ord`;
+    if (kit.d.tempTables) {
+      stopped();
+      await engine.exec(`DROP TABLE IF EXISTS ${ORDERS}`);
+      await engine.exec(createTableSql(ORDERS, ORDER_COLUMNS, engine.dialect, { temporary: true }));
+      await engine.exec(
+        `INSERT INTO ${ORDERS} (${ORDER_COLUMNS.map((c) => kit.q(c.name)).join(', ')}) ${ordersSql(kit, tx)}`,
+        params,
+      );
+      s.queries += 3;
+      ord = `${ORDERS} AS ord`;
+    }
+    // Without a window the history is the window: its orders are the same.
+    ordHist = windowStart ? `(${ordersSql(kit, txHist)}) AS ord_hist` : ord;
+  }
+
   // ---- the customers analysed
   let universe: string;
   let customers: number;
-  if (tx) {
-    universe = `(SELECT DISTINCT customer_id FROM ${tx} WHERE NOT is_return) AS u`;
+  if (ord) {
+    universe = `(SELECT DISTINCT customer_id FROM ${ord} WHERE ${PURCHASE_ORDER}) AS u`;
     const r = await one(
-      `SELECT count(DISTINCT customer_id) AS a, ${fx.agg('countDistinct', 'customer_id', 'NOT is_return')} AS n FROM ${tx}`,
+      `SELECT count(DISTINCT customer_id) AS a, ${fx.agg('countDistinct', 'customer_id', PURCHASE_ORDER)} AS n FROM ${ord}`,
     );
     customers = Number(r.n ?? 0);
     if (Number(r.a) > customers) warnings.push(onlyReturnsWarning(Number(r.a) - customers));
@@ -297,7 +328,14 @@ async function build(
     recipe.dictionary,
   );
   Object.assign(params, plan.params);
-  const relations: Record<Agg['table'], string | null> = { tx, tx_hist: txHist, ev, cp };
+  const relations: Record<Agg['table'], string | null> = {
+    tx,
+    tx_hist: txHist,
+    ord,
+    ord_hist: ordHist,
+    ev,
+    cp,
+  };
   const select = featuresSelect(
     kit,
     universe,
@@ -342,7 +380,7 @@ async function build(
   // warehouse table would make costly); and the order distributions.
   const overview: DataOverview = {
     sources: [],
-    distributions: await orderDistributions(s.queryable, run.overview === false ? null : tx, params),
+    distributions: await orderDistributions(s.queryable, run.overview === false ? null : ord, params),
   };
   for (const src of run.overview === false ? [] : sources) {
     const columns = await summarizeTable(

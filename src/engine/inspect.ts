@@ -1,7 +1,8 @@
 import { append } from '../core/arrays.js';
 import type { ColumnSummary, DataOverview, Histogram } from '../data/overview.js';
+import { PURCHASE_ORDER } from '../features/orders.js';
 import { COLUMN_TYPES, sqlKit } from '../sql/dialect.js';
-import { createTableSql, type EngineParams, type Queryable, type Row } from '../sql/query.js';
+import type { EngineParams, Queryable, Row } from '../sql/query.js';
 import { AGGREGATE_SLICE, aggregateRow, engineQuantiles } from '../sql/tables.js';
 
 /** A column of a table in an engine, summarised as `segmint inspect` shows a file's. */
@@ -25,7 +26,8 @@ export async function summarizeTable(
   columns: { name: string; type: string }[],
   detail: boolean | 'counts' = false,
 ): Promise<EngineColumnSummary[]> {
-  const { q, fx } = sqlKit(engine.dialect);
+  const kit = sqlKit(engine.dialect);
+  const { q, fx } = kit;
   const ref = table.split('.').map(q).join('.');
   const plain = (c: { name: string; type: string }) =>
     !COLUMN_TYPES.numeric(c.type) && !COLUMN_TYPES.temporal(c.type) && !COLUMN_TYPES.boolean(c.type);
@@ -56,11 +58,15 @@ export async function summarizeTable(
     num: COLUMN_TYPES.numeric(c.type) || numericText.has(c.name),
     value: numericText.has(c.name) ? fx.parseDouble(asText(c)) : q(c.name),
   }));
+  /** Whether a column's top values are listed: text (not numbers, not times). */
+  const topOf = (c: (typeof cols)[number]) => !!detail && !c.num && !COLUMN_TYPES.temporal(c.type);
   const sel = cols.flatMap((c) => [
     `count(*) - count(${q(c.name)}) AS n${c.i}`,
     COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}` : `${fx.text(`min(${c.value})`)} AS lo${c.i}`,
     COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS hi${c.i}` : `${fx.text(`max(${c.value})`)} AS hi${c.i}`,
-    ...(detail ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
+    // A text column's distinct count comes with its top values (one grouping), where the
+    // dialect counts the groups in the same query.
+    ...(detail && !(kit.d.windows && topOf(c)) ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
     ...(full && c.num ? [`avg(${fx.double(c.value)}) AS m${c.i}`] : []),
   ]);
   const r: Row = await row(sel);
@@ -73,17 +79,21 @@ export async function summarizeTable(
   const out: EngineColumnSummary[] = [];
   for (const c of cols) {
     const k = numeric.indexOf(c);
-    const top =
-      detail && !c.num && !COLUMN_TYPES.temporal(c.type)
-        ? await engine.all(
-            `SELECT ${fx.text(q(c.name))} AS v, count(*) AS n FROM ${ref} WHERE ${q(c.name)} IS NOT NULL GROUP BY ${fx.text(q(c.name))} ORDER BY n DESC, v LIMIT 5`,
-          )
-        : [];
+    const top = topOf(c)
+      ? await engine.all(
+          `SELECT ${fx.text(q(c.name))} AS v, count(*) AS n${kit.d.windows ? ', count(*) OVER () AS d' : ''} FROM ${ref} WHERE ${q(c.name)} IS NOT NULL GROUP BY ${fx.text(q(c.name))} ORDER BY n DESC, v LIMIT 5`,
+        )
+      : [];
+    const distinct = !detail
+      ? null
+      : kit.d.windows && topOf(c)
+        ? Number(top[0]?.d ?? 0)
+        : Number(r[`d${c.i}`] ?? 0);
     out.push({
       name: c.name,
       type: numericText.has(c.name) ? `${c.type} (numbers as text)` : c.type,
       nulls: Number(r[`n${c.i}`] ?? 0),
-      distinct: detail ? Number(r[`d${c.i}`] ?? 0) : null,
+      distinct,
       min: text(r[`lo${c.i}`]),
       max: text(r[`hi${c.i}`]),
       top: top.map((t) => ({ value: String(t.v), count: Number(t.n) })),
@@ -139,54 +149,27 @@ export async function histogram(
   return { edges: counts.map((_, i) => lo + i * width), width, counts, tail, median: med };
 }
 
-/** The temporary table of the window's orders the distributions read (where the engine keeps temporary tables). */
-const ORDERS = 'segmint_orders';
-
 /**
- * The order distributions the report draws, from the cleaned lines of the window (any engine).
- * The orders are summed once into a temporary table where the engine has them (each histogram
- * reads it three times); ClickHouse sums them in each query.
+ * The order distributions the report draws, from the window's orders (features/orders.ts: the
+ * temporary table where the engine has one, else its query): orders with a purchase line, their
+ * value and items, and orders per customer.
  */
 export async function orderDistributions(
   engine: Queryable,
-  tx: string | null,
+  ord: string | null,
   params: EngineParams,
 ): Promise<DataOverview['distributions']> {
-  if (!tx) return { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null };
-  const kit = sqlKit(engine.dialect);
-  const { fx } = kit;
-  const perOrder = `SELECT customer_id, order_id, ${fx.agg('sum', 'amount')} AS value, ${fx.agg('sum', 'quantity')} AS items FROM ${tx} WHERE NOT is_return GROUP BY customer_id, order_id`;
-  let orders = `(${perOrder}) AS o`;
-  if (kit.d.tempTables) {
-    await engine.exec(`DROP TABLE IF EXISTS ${ORDERS}`);
-    await engine.exec(
-      createTableSql(
-        ORDERS,
-        [
-          { name: 'customer_id', type: 'text' },
-          { name: 'order_id', type: 'text' },
-          { name: 'value', type: 'double' },
-          { name: 'items', type: 'double' },
-        ],
-        engine.dialect,
-        { temporary: true },
-      ),
-    );
-    await engine.exec(`INSERT INTO ${ORDERS} (customer_id, order_id, value, items) ${perOrder}`, params);
-    orders = `${ORDERS} AS o`;
-  }
-  try {
-    return {
-      orderValue: await histogram(engine, orders, 'value', params),
-      itemsPerOrder: await histogram(engine, orders, 'items', params),
-      ordersPerCustomer: await histogram(
-        engine,
-        `(SELECT customer_id, count(*) AS n FROM ${orders} GROUP BY customer_id) AS pc`,
-        'n',
-        params,
-      ),
-    };
-  } finally {
-    if (kit.d.tempTables) await engine.exec(`DROP TABLE IF EXISTS ${ORDERS}`);
-  }
+  if (!ord) return { orderValue: null, itemsPerOrder: null, ordersPerCustomer: null };
+  const { fx } = sqlKit(engine.dialect);
+  const orders = `(SELECT customer_id, ${fx.fromExact('value')} AS value, ${fx.fromExact('items')} AS items FROM ${ord} WHERE ${PURCHASE_ORDER}) AS o`;
+  return {
+    orderValue: await histogram(engine, orders, 'value', params),
+    itemsPerOrder: await histogram(engine, orders, 'items', params),
+    ordersPerCustomer: await histogram(
+      engine,
+      `(SELECT customer_id, count(*) AS n FROM ${orders} GROUP BY customer_id) AS pc`,
+      'n',
+      params,
+    ),
+  };
 }

@@ -3,6 +3,7 @@ import { SegmintError, type Warning } from '../core/errors.js';
 import type { SqlKit } from '../sql/dialect.js';
 import type { EngineParams, Row } from '../sql/query.js';
 import { type FeatureObject, type FeatureSpec, planOf } from './catalogue.js';
+import { orderMeasures, PURCHASE } from './orders.js';
 
 /** The kinds of source a feature reads. */
 export type SourceKind = 'transactions' | 'customers' | 'events' | 'coupons';
@@ -28,7 +29,12 @@ export interface FeatureResult {
 }
 
 export interface Agg {
-  table: 'tx' | 'tx_hist' | 'ev' | 'cp';
+  /**
+   * What it aggregates, grouped by customer: the cleaned lines of the window (`tx`) or of the
+   * whole history before the reference date (`tx_hist`), their orders (`ord`, `ord_hist`: one row
+   * per order, features/orders.ts), the events (`ev`) or the coupons (`cp`).
+   */
+  table: 'tx' | 'tx_hist' | 'ord' | 'ord_hist' | 'ev' | 'cp';
   expr: string;
   name: string;
   /** Value when the customer has no row in the table: counts are 0, averages unknown. */
@@ -93,7 +99,6 @@ export async function planFeatures(
   dictionary: Record<string, DictionaryEntry> = {},
 ): Promise<FeaturePlan> {
   const { kit } = ctx;
-  const { fx } = kit;
   const plan: FeaturePlan = {
     aggs: [],
     extraSelect: [],
@@ -106,7 +111,6 @@ export async function planFeatures(
   };
   let pi = 0;
   const netReturns = cleaning.cancellations === 'net';
-  const P = 'NOT is_return';
   const used = new Set<string>();
   for (const [i, raw] of features.entries()) {
     const spec: FeatureObject = typeof raw === 'string' ? { feature: raw } : raw;
@@ -151,9 +155,8 @@ export async function planFeatures(
       ctx,
       path,
       name: (d) => spec.as ?? d,
-      P,
-      money: netReturns ? fx.agg('sum', 'amount') : fx.agg('sum', 'amount', P),
-      orders: fx.agg('countDistinct', 'order_id', P),
+      P: PURCHASE,
+      order: orderMeasures(kit, netReturns),
       netReturns,
       agg: (a, description, meaning) => {
         plan.aggs.push(a);

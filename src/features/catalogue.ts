@@ -5,6 +5,7 @@ import { missingColumnError } from '../core/nearest.js';
 import type { SqlKit } from '../sql/dialect.js';
 import type { Agg, FeatureColumn, FeatureContext, SourceKind } from './build.js';
 import { COUNTRY_CENTROIDS, findCountry, haversineKm } from './countries.js';
+import type { OrderMeasures } from './orders.js';
 
 /**
  * The feature catalogue: one entry per feature kind, holding its whole definition: the source it
@@ -22,10 +23,10 @@ export interface Planner {
   path: string;
   /** The output name: the feature's `as:`, else `d`. */
   name(d: string): string;
-  /** The purchase lines (not returns) as a condition, spend and distinct orders as aggregates. */
+  /** The purchase lines (not returns) as a condition, for aggregates over the lines (`tx`). */
   P: string;
-  money: string;
-  orders: string;
+  /** The base measures over a customer's orders (tables `ord` and `ord_hist`): features/orders.ts. */
+  order: OrderMeasures;
   netReturns: boolean;
   /** An aggregate over a cleaned table, grouped by customer, as an output column. */
   agg(a: Agg, description: string, meaning?: ColumnMeaning): void;
@@ -157,10 +158,10 @@ export const CATALOGUE = {
     plan: (_s, p) =>
       p.agg(
         {
-          table: 'tx',
+          table: 'ord',
           name: p.name('recency_days'),
           empty: 'NULL',
-          expr: p.kit.fx.days(p.kit.fx.agg('max', 'ts', p.P), '$ref'),
+          expr: p.kit.fx.days(p.order.last, '$ref'),
         },
         'Days from the last purchase to the reference date',
       ),
@@ -173,7 +174,7 @@ export const CATALOGUE = {
     init: () => 'frequency',
     plan: (_s, p) =>
       p.agg(
-        { table: 'tx', name: p.name('frequency'), empty: '0', expr: p.orders },
+        { table: 'ord', name: p.name('frequency'), empty: '0', expr: p.order.orders },
         'Distinct orders in the window',
       ),
   }),
@@ -185,7 +186,7 @@ export const CATALOGUE = {
     init: () => 'monetary',
     plan: (_s, p) => {
       p.agg(
-        { table: 'tx', name: p.name('monetary'), empty: '0', expr: p.money },
+        { table: 'ord', name: p.name('monetary'), empty: '0', expr: p.order.money },
         `Total spend (quantity x price${p.netReturns ? ', net of returns' : ''})`,
       );
       p.revenue(p.name('monetary'));
@@ -199,10 +200,10 @@ export const CATALOGUE = {
     plan: (_s, p) =>
       p.agg(
         {
-          table: 'tx',
+          table: 'ord',
           name: p.name('avg_order_value'),
           empty: 'NULL',
-          expr: p.kit.fx.div(p.money, p.orders),
+          expr: p.kit.fx.div(p.order.money, p.order.orders),
         },
         'Average spend per order',
       ),
@@ -215,10 +216,10 @@ export const CATALOGUE = {
     plan: (_s, p) =>
       p.agg(
         {
-          table: 'tx',
+          table: 'ord',
           name: p.name('avg_items_per_order'),
           empty: 'NULL',
-          expr: p.kit.fx.div(p.kit.fx.agg('sum', 'quantity', p.P), p.orders),
+          expr: p.kit.fx.div(p.order.items, p.order.orders),
         },
         'Average items (quantity) per order',
       ),
@@ -248,10 +249,10 @@ export const CATALOGUE = {
     plan: (_s, p) =>
       p.agg(
         {
-          table: 'tx_hist',
+          table: 'ord_hist',
           name: p.name('tenure_days'),
           empty: 'NULL',
-          expr: p.kit.fx.days(p.kit.fx.agg('min', 'ts', p.P), '$ref'),
+          expr: p.kit.fx.days(p.order.first, '$ref'),
         },
         'Days since the first purchase (whole history)',
       ),
@@ -264,12 +265,12 @@ export const CATALOGUE = {
       const { fx, num } = p.kit;
       p.agg(
         {
-          table: 'tx',
+          table: 'ord',
           name: p.name('avg_days_between_orders'),
           empty: 'NULL',
           expr: fx.div(
-            `(${fx.epoch(fx.agg('max', 'ts', p.P))} - ${fx.epoch(fx.agg('min', 'ts', p.P))}) / ${num(86400)}`,
-            `${p.orders} - 1`,
+            `(${fx.epoch(p.order.last)} - ${fx.epoch(p.order.first)}) / ${num(86400)}`,
+            `${p.order.orders} - 1`,
           ),
         },
         'Average days between orders (missing for one-order customers)',
@@ -285,13 +286,10 @@ export const CATALOGUE = {
       const { fx } = p.kit;
       p.agg(
         {
-          table: 'tx',
+          table: 'ord',
           name: p.name('return_rate'),
           empty: '0',
-          expr: fx.div(
-            `coalesce(${fx.agg('sum', 'abs(amount)', 'is_return')}, 0)`,
-            fx.agg('sum', 'amount', p.P),
-          ),
+          expr: fx.div(`coalesce(${p.order.returned}, 0)`, p.order.purchased),
         },
         'Value returned or cancelled / value purchased',
       );

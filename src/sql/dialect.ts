@@ -34,6 +34,8 @@ export interface DialectSpec {
   transactionalDdl: boolean;
   /** Whether a session keeps temporary tables segmint may use for intermediate rows. */
   tempTables: boolean;
+  /** Whether it has window functions (count(*) OVER ()); ClickHouse 18 has none. */
+  windows: boolean;
   /** SQL literals of true and false. */
   true: string;
   false: string;
@@ -51,6 +53,10 @@ export interface DialectSpec {
   trim(x: string): string;
   regexpReplace(x: string, pattern: string, replacement: string): string;
   startsWith(x: string, prefix: string): string;
+  /** Whether text matches a (anchored) regular expression given as an SQL string. */
+  matches(x: string, pattern: string): string;
+  /** The text before the first '.' (all of it where there is none). */
+  beforeDot(x: string): string;
   /** Whole days from date `from` to date `to` (both already dates). */
   days(from: string, to: string): string;
   /** Seconds since 1970 of a timestamp. */
@@ -89,6 +95,8 @@ export interface DialectSpec {
    */
   toExact(x: string): string;
   fromExact(s: string, d: DialectSpec): string;
+  /** The column type that holds such an exact decimal (a partial sum kept for a later sum). */
+  exact: string;
 }
 
 const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
@@ -103,6 +111,7 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
   rename: 'alter',
   transactionalDdl: false,
   tempTables: false,
+  windows: true,
   true: 'true',
   false: 'false',
   conditional: 'case',
@@ -119,6 +128,8 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
   epoch: (x) => `extract(epoch FROM ${x})`,
   parseTimestamp: (x, d) => `TRY_CAST(${x} AS ${d.timestamp})`,
   parseDouble: (x, d) => `TRY_CAST(${x} AS ${d.double})`,
+  matches: (x, p) => `regexp_matches(${x}, ${p})`,
+  beforeDot: (x) => `split_part(${x}, '.', 1)`,
   quantile: () => null,
   rowId: (d) => `CAST(row_number() OVER () AS ${d.text})`,
   nonFinite: (x) => `(${x} IN ('Infinity', '-Infinity') OR ${x} <> ${x})`,
@@ -127,6 +138,7 @@ const STANDARD: Omit<DialectSpec, 'quote' | 'double' | 'text'> = {
     `SELECT DISTINCT ON (${key}) * FROM ${rel} ORDER BY ${[key, ...order].join(', ')}`,
   toExact: (x) => `CAST(${x} AS DECIMAL(38, 10))`,
   fromExact: (s, d) => `CAST(${s} AS ${d.double})`,
+  exact: 'DECIMAL(38, 10)',
 };
 
 /** The SQL dialects segmint renders; each differs from STANDARD only where it says. */
@@ -158,6 +170,7 @@ export const DIALECTS = {
     text: 'TEXT',
     fence: ' OFFSET 0',
     hash: 'hashtext',
+    matches: (x, p) => `(${x} ~ ${p})`,
     transactionalDdl: true,
     tempTables: true,
     conditional: 'filter',
@@ -173,6 +186,7 @@ export const DIALECTS = {
     nonFinite: (x) => `${x} IN ('Infinity', '-Infinity', 'NaN')`,
     finiteTime: (x) => `CASE WHEN isfinite(${x}) THEN ${x} END`,
     toExact: (x) => `CAST(${x} AS numeric)`,
+    exact: 'numeric',
   },
   clickhouse: {
     ...STANDARD,
@@ -186,6 +200,7 @@ export const DIALECTS = {
     hash: 'cityHash64',
     stddevPop: 'stddevPop',
     createSuffix: ' ENGINE = MergeTree ORDER BY tuple()',
+    windows: false,
     rename: 'rename',
     true: '1',
     false: '0',
@@ -200,6 +215,10 @@ export const DIALECTS = {
     trim: (x) => `replaceRegexpAll(${x}, '^\\\\s+|\\\\s+$', '')`,
     regexpReplace: (x, p, r) => `replaceRegexpOne(${x}, ${p}, ${r})`,
     startsWith: (x, p) => `startsWith(${x}, ${p})`,
+    matches: (x, p) => `match(${x}, ${p})`,
+    // splitByChar refuses a Nullable column; every branch of a CASE is evaluated, so the length
+    // stays valid where there is no dot.
+    beforeDot: (x) => `substring(${x}, 1, greatest(position(${x}, '.'), 1) - 1)`,
     epoch: (x) => `toUnixTimestamp(${x})`,
     parseTimestamp: (x) => `parseDateTimeBestEffortOrNull(${x})`,
     parseDouble: (x) => `toFloat64OrNull(${x})`,
@@ -216,6 +235,7 @@ export const DIALECTS = {
       `SELECT * FROM ${rel} ORDER BY ${[key, ...order].join(', ')} LIMIT 1 BY ${key}`,
     toExact: (x) => `toDecimal128(${x}, 10)`,
     fromExact: (s) => `toFloat64(${s})`,
+    exact: 'Decimal128(10)',
   },
   spark: {
     ...STANDARD,
@@ -223,6 +243,7 @@ export const DIALECTS = {
     double: 'DOUBLE',
     text: 'STRING',
     startsWith: (x, p) => `startswith(${x}, ${p})`,
+    matches: (x, p) => `(${x} RLIKE ${p})`,
     days: (from, to) => `datediff(${to}, ${from})`,
     epoch: (x) => `unix_timestamp(${x})`,
     parseTimestamp: (x, d) => `try_cast(${x} AS ${d.timestamp})`,
@@ -239,15 +260,29 @@ export const DIALECTS = {
     hash: 'FARM_FINGERPRINT',
     stddevPop: 'STDDEV_POP',
     startsWith: (x, p) => `STARTS_WITH(${x}, ${p})`,
+    matches: (x, p) => `REGEXP_CONTAINS(${x}, ${p})`,
+    beforeDot: (x) => `SPLIT(${x}, '.')[OFFSET(0)]`,
     days: (from, to) => `DATE_DIFF(${to}, ${from}, DAY)`,
     epoch: (x) => `UNIX_SECONDS(${x})`,
     parseTimestamp: (x, d) => `SAFE_CAST(${x} AS ${d.timestamp})`,
     parseDouble: (x, d) => `SAFE_CAST(${x} AS ${d.double})`,
     rowId: () => 'GENERATE_UUID()',
     toExact: (x) => `CAST(${x} AS BIGNUMERIC)`,
+    exact: 'BIGNUMERIC',
   },
 } satisfies Record<string, DialectSpec>;
 export type Dialect = keyof typeof DIALECTS;
+
+/**
+ * What the values of a text id column were found to be (a scan of the column): `plain`, every
+ * value already its id (no ".0", no surrounding spaces, not empty); `float`, the same except
+ * values of the "13085.0" form. Either reads the id with no regular expression per row.
+ */
+export type IdForm = 'plain' | 'float';
+
+/** The form of a text id column from its counts (the kit's idFormCounts); undefined: neither. */
+export const idFormFrom = (n: { spaced: number; dotted: number; other: number }): IdForm | undefined =>
+  n.spaced || n.other ? undefined : n.dotted ? 'float' : 'plain';
 
 /** "13085.0"-style ids (a column of ids read as floats) are the id without the ".0". */
 export const FLOAT_ID = /^(-?[0-9]+)\.0+$/;
@@ -313,8 +348,12 @@ export function sqlKit(dialect: Dialect) {
      * differently per engine, by the regular expression); text through the regular expression
      * only where it holds ".0" (the pattern cannot match elsewhere). Equal to `id` on every value.
      */
-    idOf: (x: string, type: string) => {
+    idOf: (x: string, type: string, form?: IdForm) => {
       if (COLUMN_TYPES.integer(type)) return text(x);
+      if (form === 'plain') return text(x);
+      // Every value with ".0" is of the "13085.0" form: what is before its dot is the id.
+      if (form === 'float')
+        return `CASE WHEN ${text(x)} LIKE '%.0%' THEN ${d.beforeDot(text(x))} ELSE ${text(x)} END`;
       const plain = `NULLIF(${d.trim(text(x))}, '')`;
       const byPattern = `CASE WHEN ${text(x)} LIKE '%.0%' THEN ${fx.id(x)} ELSE ${plain} END`;
       // The cast's argument is kept in range and never NULL, since ClickHouse evaluates every
@@ -323,6 +362,19 @@ export function sqlKit(dialect: Dialect) {
       if (COLUMN_TYPES.numeric(type))
         return `CASE WHEN ${x} <> 0 AND ${x} = round(${x}) AND ${small} THEN ${text(`CAST(CASE WHEN ${small} THEN ${x} ELSE 0 END AS BIGINT)`)} ELSE ${byPattern} END`;
       return byPattern;
+    },
+    /**
+     * What decides a text id column's form (see IdForm), as counts over its rows: values with
+     * surrounding spaces or empty, values holding ".0", and those of them not of the "13085.0" form.
+     */
+    idFormCounts: (x: string) => {
+      const t = text(x);
+      const n = (c: string) => `sum(CASE WHEN ${ifNull(c, d.false)} THEN 1 ELSE 0 END)`;
+      return {
+        spaced: n(`${d.trim(t)} <> ${t} OR ${t} = ''`),
+        dotted: n(`${t} LIKE '%.0%'`),
+        other: n(`${t} LIKE '%.0%' AND NOT ${d.matches(t, str(FLOAT_ID.source))}`),
+      };
     },
     parseTimestamp: (x: string) => d.parseTimestamp(x, d),
     parseDouble: (x: string) => d.parseDouble(x, d),
@@ -351,6 +403,12 @@ export function sqlKit(dialect: Dialect) {
       }
       return rawAgg(fn, arg, cond);
     },
+    /** The exact (decimal) sum of `arg` where `cond` holds, kept exact: a partial sum to add up later. */
+    exactSum: (arg: string, cond?: string): string => rawAgg('sum', d.toExact(arg), cond),
+    /** The sum of a column of exact partial sums, as a double (the same bits as summing the rows at once). */
+    sumOfExact: (col: string, cond?: string): string => d.fromExact(rawAgg('sum', col, cond), d),
+    /** An exact value (a partial sum) as a double. */
+    fromExact: (x: string): string => d.fromExact(x, d),
   };
   return { d, dialect, q, num, str, least, fx };
 }

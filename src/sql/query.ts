@@ -88,7 +88,8 @@ export function bindNamed(sql: string, params: EngineParams, render: (name: stri
 /** A column of a table segmint creates in an engine; columns hold NULL unless `notNull`. */
 export interface EngineColumn {
   name: string;
-  type: 'double' | 'text' | 'timestamp' | 'boolean';
+  /** `exact`: the dialect's exact decimal (partial sums). */
+  type: 'double' | 'text' | 'timestamp' | 'boolean' | 'exact';
   notNull?: boolean;
 }
 

@@ -111,7 +111,11 @@ test('the planner renders each entry through the dialect kit and checks the sour
   );
   assert.equal(plan.revenueColumn, 'monetary');
   assert.match(plan.columns[1].description, /net of returns/);
-  assert.match(plan.aggs[0].expr, /count\(DISTINCT/i);
+  // Order features aggregate the orders (features/orders.ts): purchase orders counted, spend net
+  // of returns from the orders' exact net sums.
+  assert.equal(plan.aggs[0].table, 'ord');
+  assert.match(plan.aggs[0].expr, /count\(\*\) FILTER \(WHERE lines > 0\)/);
+  assert.match(plan.aggs[1].expr, /sum\(net\)/);
   await assert.rejects(
     planFeatures(['sessions'], { cancellations: 'drop' }, ctx({ transactions: true })),
     /features\[0\]: feature "sessions" needs a source of kind events/,

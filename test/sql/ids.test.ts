@@ -1,9 +1,10 @@
 // The kit's typed id (idOf, what cleaning uses) gives the same text as the general id rule on every
 // value, in every engine: integer, float and text columns, with "13085.0" ids, zeros, negative
-// zero, large and fractional numbers, padded text and empty strings.
+// zero, large and fractional numbers, padded text and empty strings; and text columns in a form
+// found by a scan, read without the regular expression.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { sqlKit } from '../../src/sql/dialect.js';
+import { idFormFrom, sqlKit } from '../../src/sql/dialect.js';
 import { Duck, duckdbEngine } from '../../src/sql/duckdb.js';
 import { openEngine } from '../../src/sql/open.js';
 import type { Engine } from '../../src/sql/query.js';
@@ -63,6 +64,45 @@ async function check(engine: Engine, types: { i: string; d: string; t: string },
   assert.equal(got.find((r) => Number(r.n) === 0)!.d_of, '12346');
   assert.equal(got.find((r) => Number(r.n) === 0)!.t_of, '12');
   await engine.exec('DROP TABLE IF EXISTS segmint_ids');
+  await checkForms(engine, types.t, suffix);
+}
+
+/**
+ * Text id columns in a form found by a scan (cleaning's detectIds) read with no regular
+ * expression per row: the counts classify each column, and the reading of its form gives the id
+ * rule's text on every value.
+ */
+const FORMS: Record<string, { values: string[]; form: string | undefined }> = {
+  plain: { values: ["'12'", "'abc'", "'007'", "'4.5'", "'1e5'", 'NULL'], form: 'plain' },
+  float: { values: ["'12.0'", "'-3.00'", "'007.0'", "'12'", "'abc'", "'4.5'", 'NULL'], form: 'float' },
+  spaced: { values: ["' 12'", "'12.0'", 'NULL'], form: undefined },
+  empty: { values: ["''", "'12'"], form: undefined },
+  other: { values: ["'1.05'", "'12.0'", "'10.0x'"], form: undefined },
+};
+
+async function checkForms(engine: Engine, text: string, suffix: string) {
+  const kit = sqlKit(engine.dialect);
+  for (const [name, { values, form }] of Object.entries(FORMS)) {
+    await engine.exec('DROP TABLE IF EXISTS segmint_id_forms');
+    await engine.exec(`CREATE TABLE segmint_id_forms (n INTEGER, t ${text})${suffix}`);
+    for (const [r, v] of values.entries())
+      await engine.exec(`INSERT INTO segmint_id_forms (n, t) VALUES (${r}, ${v})`);
+    const counts = kit.fx.idFormCounts(kit.q('t'));
+    const [c] = await engine.all(
+      `SELECT ${Object.entries(counts)
+        .map(([k, e]) => `${e} AS ${k}`)
+        .join(', ')} FROM segmint_id_forms`,
+    );
+    const found = idFormFrom({ spaced: Number(c.spaced), dotted: Number(c.dotted), other: Number(c.other) });
+    assert.equal(found, form, `${engine.dialect} column ${name}: form`);
+    if (!found) continue;
+    const got = await engine.all(
+      `SELECT n, ${kit.fx.id(kit.q('t'))} AS id, ${kit.fx.idOf(kit.q('t'), text, found)} AS of FROM segmint_id_forms ORDER BY n`,
+    );
+    assert.equal(got.length, values.length);
+    for (const r of got) assert.equal(r.of, r.id, `${engine.dialect} column ${name} row ${r.n}`);
+  }
+  await engine.exec('DROP TABLE IF EXISTS segmint_id_forms');
 }
 
 describe('typed ids equal the id rule in every engine', () => {

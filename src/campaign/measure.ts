@@ -9,6 +9,7 @@ import type { LoadedRecipe } from '../config/load.js';
 import { addDays, daysBetween } from '../core/dates.js';
 import { normPpf } from '../core/distributions.js';
 import { SegmintError, type Warning } from '../core/errors.js';
+import { failpoint } from '../core/failpoint.js';
 import {
   bootstrapRatioDifference,
   type Difference,
@@ -28,7 +29,7 @@ import { writeFileAtomic } from '../pipeline/atomic.js';
 import { campaignReportHtml, liftCharts } from '../report/campaign.js';
 import { Duck, qs } from '../sql/duckdb.js';
 import { type Outcomes, readOutcomes, recipeAt } from './outcomes.js';
-import { campaignDir, measurementsOf, readPlan, recordMeasurement } from './store.js';
+import { campaignDir, measurementsOf, readPlan, reconcileCampaigns, recordMeasurement } from './store.js';
 
 export const METHODS = {
   responseRate:
@@ -124,6 +125,7 @@ function verdict(lift: SegmentResult['lift'], level: number): string {
 }
 
 export async function measureCampaign(o: MeasureOptions): Promise<CampaignMeasurement> {
+  await reconcileCampaigns(o.outDir);
   const plan = readPlan(o.outDir, o.name);
   const level = o.level ?? 0.95;
   if (!(level > 0.5 && level < 1))
@@ -163,6 +165,8 @@ export async function measureCampaign(o: MeasureOptions): Promise<CampaignMeasur
   });
   const dir = campaignDir(o.outDir, plan.name);
   writeFileAtomic(join(dir, 'measurement.json'), `${JSON.stringify(measurement, null, 2)}\n`);
+  // measurement.json is the record: a kill here is mended by the next campaign command.
+  failpoint('campaign-measure-before-history');
   await recordMeasurement(o.outDir, measurement);
   const history = await measurementsOf(o.outDir, plan.name);
   const charts = await liftCharts(measurement);

@@ -10,6 +10,7 @@ import type { LoadedRecipe } from '../config/load.js';
 import { engineOf } from '../config/recipe.js';
 import { addDays } from '../core/dates.js';
 import { SegmintError, type Warning } from '../core/errors.js';
+import { failpoint } from '../core/failpoint.js';
 import { openRecipeEngine } from '../engine/features.js';
 import { minimumDetectableEffect, moments } from '../metrics/experiment.js';
 import type { CampaignPlan, PlannedSegment } from '../model/campaign.js';
@@ -20,7 +21,7 @@ import { Duck, qs } from '../sql/duckdb.js';
 import { connectPostgres } from '../sql/postgres.js';
 import { writeQueryToEngine } from '../sql/tables.js';
 import { hasOrders, readOutcomes, recipeAt } from './outcomes.js';
-import { campaignDir, checkCampaignName, recordPlan, resolveRunDir } from './store.js';
+import { campaignDir, checkCampaignName, reconcileCampaigns, recordPlan, resolveRunDir } from './store.js';
 
 export interface PlanOptions {
   outDir: string;
@@ -89,6 +90,7 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
       'USAGE',
       `--start must be a calendar date YYYY-MM-DD, not ${JSON.stringify(start)}.`,
     );
+  await reconcileCampaigns(o.outDir);
   const dir = campaignDir(o.outDir, name);
   if (existsSync(join(dir, 'plan.json')) && !o.replace)
     throw new SegmintError('CAMPAIGN_EXISTS', `A campaign "${name}" is already planned in ${o.outDir}.`, {
@@ -271,15 +273,20 @@ export async function planCampaign(o: PlanOptions): Promise<CampaignPlan> {
       writeFileAtomic(join(tmp, 'plan.json'), `${JSON.stringify(plan, null, 2)}\n`);
     };
     if (existsSync(dir)) {
-      // Re-planned: the new folder is whole before the old one goes.
+      // Re-planned: the new folder is whole before the old one goes. Both stage under names
+      // that start with a dot (no campaign's name); reconcileCampaigns finishes or undoes a
+      // re-plan killed between the renames.
+      const staged = join(dirname(dir), `.tmp-new-${name}-${process.pid}`);
       const old = join(dirname(dir), `.tmp-old-${name}-${process.pid}`);
-      // A re-plan stopped between its two renames left `<name>.new`: it is rebuilt.
-      rmSync(`${dir}.new`, { recursive: true, force: true });
-      await buildDirAtomic(`${dir}.new`, build);
+      await buildDirAtomic(staged, build);
       renameSync(dir, old);
-      renameSync(`${dir}.new`, dir);
+      failpoint('campaign-replace-between-renames');
+      renameSync(staged, dir);
       rmSync(old, { recursive: true, force: true });
     } else await buildDirAtomic(dir, build);
+    // The folder is the record: a kill here leaves it whole, and the history learns of it from
+    // the next campaign command (reconcileCampaigns).
+    failpoint('campaign-before-history');
     await recordPlan(o.outDir, plan, join(dir, 'members.parquet'));
     return plan;
   } finally {

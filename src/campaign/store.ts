@@ -3,7 +3,7 @@
  * .parquet, measurement.json, report.html) and the history database's campaign tables, which say
  * which run and model each campaign came from, who is in which arm, and every measurement.
  */
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SegmintError } from '../core/errors.js';
 import { CAMPAIGN_NAME, CampaignMeasurement, CampaignPlan, readCampaignFile } from '../model/campaign.js';
@@ -41,55 +41,164 @@ async function withCampaignHistory<T>(outDir: string, body: (h: Duck) => Promise
 
 /** Records a plan and its members (replacing an earlier plan of the same name) in one transaction. */
 export async function recordPlan(outDir: string, plan: CampaignPlan, membersFile: string): Promise<void> {
+  await withCampaignHistory(outDir, (h) => recordPlanIn(h, plan, membersFile));
+}
+
+async function recordPlanIn(h: Duck, plan: CampaignPlan, membersFile: string): Promise<void> {
+  await h.exec('BEGIN TRANSACTION');
+  try {
+    await forgetIn(h, plan.name);
+    await h.exec(
+      'INSERT INTO campaigns VALUES ($n, CAST($c AS TIMESTAMP), $r, $m, $h, CAST($s AS DATE), $d, $ho, $seed, $segs, $t, $ctl, $plan)',
+      {
+        n: plan.name,
+        c: plan.createdAt,
+        r: plan.run.runId,
+        m: plan.run.model,
+        h: plan.run.recipeHash,
+        s: plan.start,
+        d: plan.days,
+        ho: plan.holdout,
+        seed: plan.seed,
+        segs: plan.segments.map((s) => s.id).join(','),
+        t: plan.totals.treatment,
+        ctl: plan.totals.control,
+        plan: JSON.stringify(plan),
+      },
+    );
+    await h.exec(
+      `INSERT INTO campaign_members SELECT $n, CAST(customer_id AS VARCHAR), segment_id, arm FROM read_parquet(${qs(membersFile)})`,
+      { n: plan.name },
+    );
+    await h.exec('COMMIT');
+  } catch (e) {
+    await h.exec('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/** Deletes a campaign's rows from the history (inside the caller's transaction). */
+async function forgetIn(h: Duck, name: string): Promise<void> {
+  for (const t of [
+    'campaign_members WHERE campaign',
+    'campaign_results WHERE campaign',
+    'campaigns WHERE name',
+  ])
+    await h.exec(`DELETE FROM ${t} = $n`, { n: name });
+}
+
+/**
+ * The folders a campaign command stages in, beside the campaigns: a re-plan's new folder and the
+ * old one it replaces (`.tmp-new-<name>-<pid>`, `.tmp-old-<name>-<pid>`), and a folder being
+ * built (`.tmp-<folder>-<pid>-<hex>`, buildDirAtomic). They start with a dot, so no campaign
+ * name is one of them.
+ */
+const STAGED = /^\.tmp-(new|old)-(.+)-(\d+)$/;
+const BUILDING = /^\.tmp-.+-(\d+)-[0-9a-f]{8}$/;
+
+/** Whether a process is running (a staged folder of a live process is its work in progress). */
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Brings a workspace's campaigns to one whole state after a campaign command was killed part-way
+ * (each campaign command calls it first). The campaign folders are the record and the history
+ * follows them:
+ * - a re-plan killed between its two renames is finished (its new folder was whole), or, where
+ *   only the old folder is left, undone; other staging left by a dead process is removed;
+ * - a campaign folder the history lacks, or holds an older plan of, is recorded from its files;
+ * - a history entry whose folder is gone is forgotten;
+ * - a measurement.json the history lacks is recorded.
+ * Returns what it mended, in words.
+ */
+export async function reconcileCampaigns(outDir: string): Promise<string[]> {
+  const dir = campaignsDir(outDir);
+  if (!existsSync(dir)) return [];
+  const mended: string[] = [];
+  const entries = readdirSync(dir).sort();
+  // New folders first: a finished re-plan makes its old folder removable.
+  const staged = entries
+    .map((f) => ({ f, m: STAGED.exec(f) }))
+    .filter((x) => x.m && !alive(Number(x.m[3])))
+    .sort((a, b) => (a.m![1] === b.m![1] ? 0 : a.m![1] === 'new' ? -1 : 1));
+  for (const { f, m } of staged) {
+    const [, which, name] = m!;
+    const target = join(dir, name);
+    if (CAMPAIGN_NAME.test(name) && !existsSync(target) && existsSync(join(dir, f, 'plan.json'))) {
+      renameSync(join(dir, f), target);
+      mended.push(
+        which === 'new'
+          ? `campaign ${name}: the re-plan that was stopped between its renames is finished`
+          : `campaign ${name}: the plan a stopped re-plan had moved aside is back`,
+      );
+    } else rmSync(join(dir, f), { recursive: true, force: true });
+  }
+  for (const f of entries) {
+    const m = BUILDING.exec(f);
+    if (m && !STAGED.test(f) && !alive(Number(m[1]))) rmSync(join(dir, f), { recursive: true, force: true });
+  }
   await withCampaignHistory(outDir, async (h) => {
-    await h.exec('BEGIN TRANSACTION');
-    try {
-      for (const t of [
-        'campaign_members WHERE campaign',
-        'campaign_results WHERE campaign',
-        'campaigns WHERE name',
-      ])
-        await h.exec(`DELETE FROM ${t} = $n`, { n: plan.name });
-      await h.exec(
-        'INSERT INTO campaigns VALUES ($n, CAST($c AS TIMESTAMP), $r, $m, $h, CAST($s AS DATE), $d, $ho, $seed, $segs, $t, $ctl, $plan)',
-        {
-          n: plan.name,
-          c: plan.createdAt,
-          r: plan.run.runId,
-          m: plan.run.model,
-          h: plan.run.recipeHash,
-          s: plan.start,
-          d: plan.days,
-          ho: plan.holdout,
-          seed: plan.seed,
-          segs: plan.segments.map((s) => s.id).join(','),
-          t: plan.totals.treatment,
-          ctl: plan.totals.control,
-          plan: JSON.stringify(plan),
-        },
-      );
-      await h.exec(
-        `INSERT INTO campaign_members SELECT $n, CAST(customer_id AS VARCHAR), segment_id, arm FROM read_parquet(${qs(membersFile)})`,
-        { n: plan.name },
-      );
+    const rows = await h.all('SELECT name, plan FROM campaigns');
+    const recorded = new Map(rows.map((r) => [String(r.name), String(r.plan)]));
+    const folders = readdirSync(dir).filter(
+      (n) => CAMPAIGN_NAME.test(n) && existsSync(join(dir, n, 'plan.json')),
+    );
+    for (const name of folders) {
+      let plan: CampaignPlan;
+      let measurement: CampaignMeasurement | null;
+      try {
+        plan = readPlan(outDir, name);
+        measurement = readLatestMeasurement(outDir, name);
+      } catch {
+        continue; // damaged: listCampaigns names it
+      }
+      const before = recorded.get(name);
+      if (!before || (JSON.parse(before) as CampaignPlan).createdAt !== plan.createdAt) {
+        await recordPlanIn(h, plan, join(dir, name, 'members.parquet'));
+        mended.push(`campaign ${name}: its plan is recorded in the history`);
+      }
+      if (measurement) {
+        const [c] = await h.all(
+          'SELECT count(*) AS n FROM campaign_results WHERE campaign = $n AND measured_at = CAST($at AS TIMESTAMP)',
+          { n: name, at: measurement.measuredAt },
+        );
+        if (!Number(c.n)) {
+          await insertMeasurement(h, measurement);
+          mended.push(
+            `campaign ${name}: its measurement of ${measurement.measuredAt} is recorded in the history`,
+          );
+        }
+      }
+    }
+    for (const name of recorded.keys()) {
+      if (folders.includes(name)) continue;
+      await h.exec('BEGIN TRANSACTION');
+      await forgetIn(h, name);
       await h.exec('COMMIT');
-    } catch (e) {
-      await h.exec('ROLLBACK').catch(() => {});
-      throw e;
+      mended.push(`campaign ${name}: its folder is gone, so the history forgets it`);
     }
   });
+  return mended;
 }
 
 export async function recordMeasurement(outDir: string, m: CampaignMeasurement): Promise<void> {
-  await withCampaignHistory(outDir, (h) =>
-    h.exec('INSERT INTO campaign_results VALUES ($n, CAST($at AS TIMESTAMP), CAST($end AS DATE), $r)', {
-      n: m.campaign,
-      at: m.measuredAt,
-      end: m.window.end,
-      r: JSON.stringify(m),
-    }),
-  );
+  await withCampaignHistory(outDir, (h) => insertMeasurement(h, m));
 }
+
+const insertMeasurement = (h: Duck, m: CampaignMeasurement) =>
+  h.exec('INSERT INTO campaign_results VALUES ($n, CAST($at AS TIMESTAMP), CAST($end AS DATE), $r)', {
+    n: m.campaign,
+    at: m.measuredAt,
+    end: m.window.end,
+    r: JSON.stringify(m),
+  });
 
 /** Every measurement of a campaign, oldest first (from the history). */
 export async function measurementsOf(outDir: string, name: string): Promise<CampaignMeasurement[]> {

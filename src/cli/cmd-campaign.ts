@@ -206,7 +206,8 @@ export function registerCampaign(program: Command, io: Io): void {
   ).action(
     action(io, async (o: WhereOpts) => {
       const { outDir } = await locate(o);
-      const { listCampaigns } = await import('../campaign/store.js');
+      const { listCampaigns, reconcileCampaigns } = await import('../campaign/store.js');
+      await reconcileCampaigns(outDir);
       const { campaigns: all, damaged } = listCampaigns(outDir);
       if (o.json) {
         printJson(io, { campaigns: all, damaged });
@@ -244,7 +245,8 @@ export function registerCampaign(program: Command, io: Io): void {
   ).action(
     action(io, async (name: string, o: WhereOpts) => {
       const { outDir } = await locate(o);
-      const { readPlan, readLatestMeasurement } = await import('../campaign/store.js');
+      const { readPlan, readLatestMeasurement, reconcileCampaigns } = await import('../campaign/store.js');
+      await reconcileCampaigns(outDir);
       const plan = readPlan(outDir, name);
       const measurement = readLatestMeasurement(outDir, name);
       if (o.json) printJson(io, { campaign: plan, measurement });

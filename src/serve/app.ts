@@ -12,6 +12,7 @@ import {
   measurementsOf,
   readLatestMeasurement,
   readPlan,
+  reconcileCampaigns,
 } from '../campaign/store.js';
 import type { LoadedRecipe } from '../config/load.js';
 import { isSegmintError, SegmintError } from '../core/errors.js';
@@ -506,6 +507,7 @@ function apiRoutes(c: Ctx): Route[] {
       response: CampaignsResponse,
       errors: [],
       handler: async () => {
+        await reconcileCampaigns(c.deps.workspace);
         const { campaigns, damaged } = listCampaigns(c.deps.workspace);
         return {
           campaigns: campaigns.map((x) => ({ campaign: x.plan, measurement: x.measurement })),
@@ -550,7 +552,9 @@ function apiRoutes(c: Ctx): Route[] {
       response: CampaignResponse,
       errors: ['UNKNOWN_CAMPAIGN'],
       handler: async ({ params }) => ({
-        campaign: readPlan(c.deps.workspace, params.name),
+        campaign: await reconcileCampaigns(c.deps.workspace).then(() =>
+          readPlan(c.deps.workspace, params.name),
+        ),
         measurement: readLatestMeasurement(c.deps.workspace, params.name),
         measurements: await measurementsOf(c.deps.workspace, params.name),
       }),

@@ -79,34 +79,45 @@ export function registerRun(program: Command, io: Io): void {
       .option(
         '--fail-on-drift',
         'exit with code 4 when the run crossed a drift threshold (the run is still kept)',
+      )
+      .option(
+        '--reselect',
+        "choose k afresh from the metrics instead of keeping the previous run's k (cluster.keepMargin)",
       ),
     true,
   ).action(
-    action(io, async (file: string, opts: CommonOpts & { out?: string; failOnDrift?: boolean }) => {
-      // The heavy modules load with the command, so `segmint --help` starts at once.
-      const [{ loadRecipe }, { runRecipe }, { progressRenderer }] = await Promise.all([
-        import('../config/load.js'),
-        import('../pipeline/run.js'),
-        import('./progress.js'),
-      ]);
-      const loaded = loadRecipe(file, opts.set ?? []);
-      const progress = progressRenderer(io, !opts.json && !opts.quiet);
-      // Ctrl-C stops the run at the next step (and the engine's running statement): CANCELLED,
-      // nothing written, the last good run untouched.
-      const stop = new AbortController();
-      const onSigint = () => stop.abort();
-      process.once('SIGINT', onSigint);
-      const summary = await runRecipe(loaded, {
-        onEvent: progress.onEvent,
-        signal: stop.signal,
-        ...(opts.out ? { outDir: opts.out } : {}),
-      }).finally(() => {
-        process.off('SIGINT', onSigint);
-        progress.stop();
-      });
-      if (opts.json) printJson(io, runJson(summary));
-      else printRunSummary(io, summary);
-      if (opts.failOnDrift && summary.drift?.alerts.length) process.exitCode = EXIT.drift;
-    }),
+    action(
+      io,
+      async (
+        file: string,
+        opts: CommonOpts & { out?: string; failOnDrift?: boolean; reselect?: boolean },
+      ) => {
+        // The heavy modules load with the command, so `segmint --help` starts at once.
+        const [{ loadRecipe }, { runRecipe }, { progressRenderer }] = await Promise.all([
+          import('../config/load.js'),
+          import('../pipeline/run.js'),
+          import('./progress.js'),
+        ]);
+        const loaded = loadRecipe(file, opts.set ?? []);
+        const progress = progressRenderer(io, !opts.json && !opts.quiet);
+        // Ctrl-C stops the run at the next step (and the engine's running statement): CANCELLED,
+        // nothing written, the last good run untouched.
+        const stop = new AbortController();
+        const onSigint = () => stop.abort();
+        process.once('SIGINT', onSigint);
+        const summary = await runRecipe(loaded, {
+          onEvent: progress.onEvent,
+          signal: stop.signal,
+          ...(opts.out ? { outDir: opts.out } : {}),
+          ...(opts.reselect ? { reselect: true } : {}),
+        }).finally(() => {
+          process.off('SIGINT', onSigint);
+          progress.stop();
+        });
+        if (opts.json) printJson(io, runJson(summary));
+        else printRunSummary(io, summary);
+        if (opts.failOnDrift && summary.drift?.alerts.length) process.exitCode = EXIT.drift;
+      },
+    ),
   );
 }

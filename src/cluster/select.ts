@@ -58,7 +58,53 @@ export interface Selection {
   /** For hierarchical and two-step: the top of the tree. */
   dendrogram: ReturnType<typeof dendrogramTop> | null;
   warnings: Warning[];
+  /** What this selection made of the previous run it continues (null: a first run, or none given). */
+  lineage: LineageChoice | null;
 }
+
+/** What a re-run continues: the previous run's k, and its segments as centres in this run's space. */
+export interface Continued {
+  runId: string;
+  k: number;
+  /** k x dim: the previous segments' customers' means in this run's prepared matrix; null when one has no customer left. */
+  centers: Float64Array | null;
+  /** Choose k afresh from the metrics (the recipe's k changed, or the user asked: --reselect). */
+  reselect: string | null;
+  /** How far the kept k may fall behind the best (cluster.keepMargin). */
+  margin: number;
+}
+
+/** How the previous run's k and centres were used, for run.json and the run output. */
+export interface LineageChoice {
+  previousRunId: string;
+  previousK: number;
+  /** Whether the previous k was kept. */
+  keptK: boolean;
+  /** The fit: started from the previous centres and kept, or the fresh fit (with why). */
+  warmStart: { used: boolean; inertia: number | null; freshInertia: number | null; note: string } | null;
+}
+
+/**
+ * A k's quality by the recipe's select rule, higher better, and how far `q` is behind `best` on
+ * the rule's own scale: absolute for the silhouette and stability (both within [-1, 1]), relative
+ * for Calinski-Harabasz and Davies-Bouldin (unbounded). The elbow is ranked by the silhouette.
+ */
+function quality(select: string, m: KMetrics): number | null {
+  if (select === 'calinski') return m.calinskiHarabasz;
+  if (select === 'davies') return m.daviesBouldin === null ? null : -m.daviesBouldin;
+  if (select === 'stability') return m.stability;
+  return m.silhouette;
+}
+const behind = (select: string, q: number, best: number): number =>
+  select === 'calinski' || select === 'davies' ? (best - q) / Math.max(Math.abs(best), 1e-12) : best - q;
+const ruleMetric = (select: string): string =>
+  select === 'calinski'
+    ? 'Calinski-Harabasz index'
+    : select === 'davies'
+      ? 'Davies-Bouldin index'
+      : select === 'stability'
+        ? 'stability'
+        : 'silhouette';
 
 /** The heavy fits, injectable so the pipeline can run them on worker threads. */
 export interface Fitters {
@@ -209,7 +255,12 @@ export function methodLimits(spec: ClusterSpec, rows: number): string | null {
 export async function selectModel(
   input: Matrix,
   spec: ClusterSpec,
-  opts: { fitters?: Fitters; onProgress?: (done: number, total: number, k: number) => void } = {},
+  opts: {
+    fitters?: Fitters;
+    onProgress?: (done: number, total: number, k: number) => void;
+    /** The previous run this one continues: its k is kept and its centres start the fit, where they hold up. */
+    previous?: Continued | null;
+  } = {},
 ): Promise<Selection> {
   const fitters = opts.fitters ?? serialFitters;
   const warnings: Warning[] = [];
@@ -330,6 +381,32 @@ export async function selectModel(
       message: `The elbow suggests k = ${elbowK} and the silhouette k = ${silhouetteK}; the recipe's ${select} rule chose k = ${k}.`,
     });
   }
+  // A re-run keeps its previous k while that k's quality is within the margin of the best.
+  const prev = opts.previous ?? null;
+  let lineage: LineageChoice | null = null;
+  if (prev) {
+    lineage = { previousRunId: prev.runId, previousK: prev.k, keptK: false, warmStart: null };
+    const mine = metrics.find((m) => m.k === prev.k);
+    const chosen = metrics.find((m) => m.k === k)!;
+    if (select === null) lineage.keptK = k === prev.k;
+    else if (prev.reselect) reason += ` k was chosen afresh: ${prev.reselect}.`;
+    else if (!mine) reason += ` Run ${prev.runId} had k = ${prev.k}, outside ${span}.`;
+    else if (mine.k === k) {
+      lineage.keptK = true;
+      reason += ` It is the k of run ${prev.runId}.`;
+    } else {
+      const [q, qb] = [quality(select, mine), quality(select, chosen)];
+      const gap = q === null || qb === null ? Number.POSITIVE_INFINITY : behind(select, q, qb);
+      const what = ruleMetric(select);
+      const scale = select === 'calinski' || select === 'davies' ? ' (relative)' : '';
+      if (gap <= prev.margin) {
+        reason = `k = ${prev.k} is kept from run ${prev.runId}: its ${what} is ${gap.toFixed(3)}${scale} behind the best (k = ${k}), within cluster.keepMargin ${prev.margin}. (${reason})`;
+        k = prev.k;
+        lineage.keptK = true;
+      } else
+        reason += ` Run ${prev.runId} had k = ${prev.k}, whose ${what} is now ${gap.toFixed(3)}${scale} behind, more than cluster.keepMargin ${prev.margin}: k is chosen again.`;
+    }
+  }
   let fit = fits.get(k)!;
   if (sampled) {
     // The chosen k on every row, from the sample's centres (Lloyd iterations to convergence).
@@ -345,6 +422,15 @@ export async function selectModel(
       }),
     );
     reason = `${reason.slice(0, -1)}; k was chosen on a seeded sample of ${X.rows.toLocaleString('en-US')} of the ${all.rows.toLocaleString('en-US')} customers (cluster.selectSample), and the k = ${k} segments were then fitted on all of them from the sample's centres.`;
+  }
+  // The previous segments' centres as a start of the kept k: kept when its fit is within
+  // WARM_TOLERANCE of the fresh fit's inertia, so customers whose features barely moved keep
+  // their segment.
+  if (lineage?.keptK && prev) {
+    const { fit: started, ...w } = await warmStart(all, spec, fitters, prev, k, fit);
+    lineage.warmStart = w;
+    fit = started;
+    reason += ` ${w.note}`;
   }
   const sizes = new Array(k).fill(0);
   for (const l of fit.labels) sizes[l]++;
@@ -366,7 +452,60 @@ export async function selectModel(
     silhouetteSample: sample.rows,
     dendrogram: method.dendrogram,
     warnings,
+    lineage,
   };
+}
+
+/** How much more inertia a fit from the previous centres may have than the fresh fit and still be kept. */
+export const WARM_TOLERANCE = 0.01;
+
+async function warmStart(
+  X: Matrix,
+  spec: ClusterSpec,
+  fitters: Fitters,
+  prev: Continued,
+  k: number,
+  fresh: ClusterFit,
+): Promise<NonNullable<LineageChoice['warmStart']> & { fit: ClusterFit }> {
+  const no = (note: string) => ({
+    used: false,
+    inertia: null,
+    freshInertia: fresh.inertia,
+    note,
+    fit: fresh,
+  });
+  if (spec.method !== 'kmeans' && spec.method !== 'minibatch')
+    return no(`The ${spec.method} fit has no start to carry over.`);
+  if (!prev.centers || prev.centers.length !== k * X.cols)
+    return no(`A segment of run ${prev.runId} has no customer left, so the fit starts afresh.`);
+  const warm = fromKMeans(
+    await fitters.kmeans(X, {
+      k,
+      nInit: 1,
+      maxIter: spec.maxIter,
+      tol: spec.tol,
+      seed: fresh.seed,
+      algorithm: spec.algorithm,
+      init: prev.centers,
+    }),
+  );
+  const ratio = warm.inertia / fresh.inertia;
+  const pct = `${(100 * (ratio - 1)).toFixed(2)}%`;
+  return ratio <= 1 + WARM_TOLERANCE
+    ? {
+        used: true,
+        inertia: warm.inertia,
+        freshInertia: fresh.inertia,
+        note: `The fit starts from run ${prev.runId}'s segments (inertia ${ratio <= 1 ? 'no higher than' : `${pct} above`} a fresh fit's, within ${100 * WARM_TOLERANCE}%).`,
+        fit: warm,
+      }
+    : {
+        used: false,
+        inertia: warm.inertia,
+        freshInertia: fresh.inertia,
+        note: `Starting from run ${prev.runId}'s segments gave ${pct} more inertia than a fresh fit (more than ${100 * WARM_TOLERANCE}%): the fresh fit is kept.`,
+        fit: fresh,
+      };
 }
 
 const range = (a: number, b: number): number[] =>
@@ -415,5 +554,6 @@ export async function selectionFromLabels(
     selectionSample: null,
     dendrogram: null,
     warnings: [],
+    lineage: null,
   };
 }

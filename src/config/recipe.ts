@@ -408,6 +408,14 @@ export const ClusterSpec = z.strictObject({
     .describe(
       "Above this many customers, kmeans and minibatch choose k on a seeded sample of this size, then fit the chosen k on every customer from the sample's centres.",
     ),
+  keepMargin: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.02)
+    .describe(
+      "A re-run keeps the previous run's k while that k's score by the select rule is within this of the best (silhouette and stability: absolute; Calinski-Harabasz and Davies-Bouldin: relative). `segmint run --reselect` chooses afresh.",
+    ),
   stabilityRuns: z
     .number()
     .int()

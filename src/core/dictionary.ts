@@ -34,6 +34,12 @@ export interface Meaning {
    * `unknown` is not on file (imputed, and counted as imputed).
    */
   missing: 'zero' | 'unknown';
+  /**
+   * Whether the value is a count of days since an event up to the reference date, so it grows by
+   * one for each day that passes with nothing happening (recency, tenure): drift between two runs
+   * compares it after moving the earlier run's values by the days between their reference dates.
+   */
+  ages?: boolean;
 }
 
 /** One entry of the recipe's `dictionary:` (every field optional; unset fields keep segmint's). */
@@ -64,6 +70,7 @@ export function withEntry(m: Meaning, e: DictionaryEntry | undefined): Meaning {
     unit: e.unit === undefined ? m.unit : e.unit,
     good: e.good === undefined ? m.good : e.good,
     missing: e.missing ?? m.missing,
+    ...(m.ages ? { ages: true } : {}),
   };
 }
 

@@ -139,6 +139,7 @@ export async function planFeatures(
         unit: meaning?.unit !== undefined ? meaning.unit : (kindMeaning.unit ?? null),
         good: meaning?.good !== undefined ? meaning.good : (kindMeaning.good ?? null),
         missing: meaning?.missing ?? kindMeaning.missing ?? (empty === '0' ? 'zero' : 'unknown'),
+        ...((meaning?.ages ?? kindMeaning.ages) ? { ages: true } : {}),
       };
       // The recipe's entry by the feature's name, or by the column it comes from as the data spells it.
       const entryOf = dictionary[name] ?? (meaning?.column ? dictionary[meaning.column] : undefined);

@@ -139,6 +139,7 @@ async function customerColumns(
         ...attr,
         label: `Days since ${col}`,
         unit: 'days',
+        ages: true,
       });
     else if ((ctx.type.numeric(meta.type) || ctx.type.boolean(meta.type)) && !cat)
       p.select(name, fx.double(c), `Customer attribute ${col}`, 'numeric', attr);
@@ -151,6 +152,8 @@ async function customerColumns(
 export const CATALOGUE = {
   recency_days: kind({
     doc: 'Days from the last purchase in the window to the reference date.',
+    // Not `ages`: each order starts it again, so in a steady shop its spread holds still from run
+    // to run (tenure, days since a first or a once-only event, does age).
     meaning: { label: 'Days since last order', unit: 'days', good: 'lower', missing: 'unknown' },
     needs: 'transactions',
     trait: 'recency',
@@ -242,7 +245,7 @@ export const CATALOGUE = {
   }),
   tenure_days: kind({
     doc: 'Days from the first purchase (whole history, not just the window) to the reference date.',
-    meaning: { label: 'Days since first order', unit: 'days', good: null, missing: 'unknown' },
+    meaning: { label: 'Days since first order', unit: 'days', good: null, missing: 'unknown', ages: true },
     needs: 'transactions',
     trait: 'tenure',
     init: () => 'tenure_days',
@@ -464,7 +467,7 @@ export const CATALOGUE = {
   }),
   customer_tenure_days: kind({
     doc: "Days from the customer's roles.joined date to the reference date.",
-    meaning: { label: 'Days since joining', unit: 'days', good: null, missing: 'unknown' },
+    meaning: { label: 'Days since joining', unit: 'days', good: null, missing: 'unknown', ages: true },
     needs: 'customers',
     trait: 'tenure',
     init: (r) => (r.joined ? 'customer_tenure_days' : null),

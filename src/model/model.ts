@@ -56,6 +56,7 @@ export const ModelSchema = z.object({
           unit: z.string().nullable(),
           good: z.enum(['higher', 'lower']).nullable(),
           missing: z.enum(['zero', 'unknown']),
+          ages: z.boolean().optional(),
         })
         .optional(),
     }),

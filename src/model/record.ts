@@ -148,6 +148,10 @@ export const RunRecordSchema = z.object({
     silhouetteK: z.number().int().nullable(),
     /** Rows k was chosen on when sampled (null: all; absent before it was recorded). */
     selectionSample: z.number().int().nullable().optional(),
+    /** The previous run this one continued: its k kept or not, the warm start (absent before it was recorded). */
+    lineage: z
+      .custom<Selection['lineage']>((v) => v === null || objectWith(['previousRunId', 'keptK'])(v))
+      .optional(),
     seed: z.number().int(),
     nInit: z.number().int(),
     metrics: z.custom<KMetrics[]>(objectsWith(['k', 'inertia']), 'metrics per k'),

@@ -75,12 +75,18 @@ const psiTerm = (now: number, before: number) => {
   return (a - e) * Math.log(a / e);
 };
 
-/** The population stability index of a feature now against its distribution in the previous run. */
-export function psi(before: FeatureDistribution, table: FeatureTable): number | null {
+/**
+ * The population stability index of a feature now against its distribution in the previous run;
+ * `shift` moves the previous run's cuts first (the days between the runs, for a feature that ages).
+ */
+export function psi(before: FeatureDistribution, table: FeatureTable, shift = 0): number | null {
   if (before.type === 'numeric') {
     const col = table.numeric.find((c) => c.name === before.name);
     if (!col || !before.edges.length) return null;
-    const now = binShares(col.values, before.edges);
+    const now = binShares(
+      col.values,
+      before.edges.map((e) => e + shift),
+    );
     const missingNow = col.values.length
       ? col.values.filter((v) => !Number.isFinite(v)).length / col.values.length
       : 0;
@@ -111,7 +117,12 @@ export function psi(before: FeatureDistribution, table: FeatureTable): number | 
  * again with this run's; a one-hot share is carried over by level. Columns the previous run did
  * not prepare are NaN (left out of the distance).
  */
-export function mapCentre(prev: PrepParams, prevCentre: ArrayLike<number>, now: PrepParams): Float64Array {
+export function mapCentre(
+  prev: PrepParams,
+  prevCentre: ArrayLike<number>,
+  now: PrepParams,
+  shift: (feature: string) => number = () => 0,
+): Float64Array {
   const before = new Map<string, number>();
   let j = 0;
   for (const step of prev.steps) {
@@ -119,7 +130,7 @@ export function mapCentre(prev: PrepParams, prevCentre: ArrayLike<number>, now: 
       const p = prevCentre[j++];
       let x = (p / (step.weight || 1)) * step.scale + step.center;
       if (step.log) x = Math.expm1(x);
-      before.set(step.name, x);
+      before.set(step.name, x + shift(step.name));
     } else {
       const names = [...step.levels, ...(step.other ? [OTHER_LEVEL] : [])];
       for (const l of names) before.set(`${step.name}=${l}`, prevCentre[j++] / (step.weight || 1));
@@ -145,6 +156,12 @@ function numericValue(step: NumericStep, x: number): number {
   return ((v - step.center) / step.scale) * step.weight;
 }
 
+/** A prepared numeric value back in the feature's own units. */
+function rawValue(step: NumericStep, p: number): number {
+  const x = (p / (step.weight || 1)) * step.scale + step.center;
+  return step.log ? Math.expm1(x) : x;
+}
+
 export interface DriftInput {
   previous: { runId: string; model: Model; distributions: FeatureDistribution[] | null };
   migration: Migration;
@@ -155,6 +172,12 @@ export interface DriftInput {
   continues: (number | null)[];
   table: FeatureTable;
   spec: DriftSpec;
+  /**
+   * Days from the previous run's reference date to this run's, and the features that age (days
+   * since an event): those are compared after moving the previous run's values by that many days,
+   * so the time between two runs is not drift.
+   */
+  elapsed?: { days: number; features: ReadonlySet<string> };
 }
 
 /** Compares a run with the previous run of its lineage and lists what crossed the recipe's thresholds. */
@@ -164,6 +187,23 @@ export function computeDrift(d: DriftInput): Drift {
   const prevDim = previous.model.clusterer.dim;
   const alerts: DriftAlert[] = [];
   const f3 = (x: number) => Number(x.toPrecision(3));
+  const aged = (feature: string) => (d.elapsed?.features.has(feature) ? d.elapsed.days : 0);
+  // A feature's spread among this run's customers, to say a move in its own standard deviations.
+  const sdOf = new Map(
+    d.table.numeric.map((c) => {
+      let n = 0;
+      let m = 0;
+      let q = 0;
+      for (const v of c.values) {
+        if (!Number.isFinite(v)) continue;
+        n++;
+        const e = v - m;
+        m += e / n;
+        q += e * (v - m);
+      }
+      return [c.name, n > 1 ? Math.sqrt(q / n) : 0];
+    }),
+  );
   const returning = d.migration.stayed + d.migration.moved;
   const movedShare = returning ? d.migration.moved / returning : null;
   if (movedShare !== null && movedShare > spec.moved)
@@ -206,7 +246,7 @@ export function computeDrift(d: DriftInput): Drift {
       { length: prevDim },
       (_, t) => previous.model.clusterer.centers[prevIndex * prevDim + t],
     );
-    const mapped = mapCentre(previous.model.prep, prevCentre, d.prep);
+    const mapped = mapCentre(previous.model.prep, prevCentre, d.prep, aged);
     let ss = 0;
     let most: string | null = null;
     let mostBy = -1;
@@ -220,6 +260,18 @@ export function computeDrift(d: DriftInput): Drift {
       }
     }
     const shift = Math.sqrt(ss);
+    // The most-moved feature in its own units: from (the previous centre, aged) to (this one).
+    const mostStep = d.prep.steps.find((x): x is NumericStep => x.type === 'numeric' && x.name === most);
+    const mostIndex = most ? d.prep.outputNames.indexOf(most) : -1;
+    let along = most ? ` most along ${most}` : '';
+    if (mostStep && mostIndex >= 0) {
+      const [from, to] = [mapped[mostIndex], d.centers[i * dim + mostIndex]].map((p) =>
+        rawValue(mostStep, p),
+      );
+      const sd = sdOf.get(mostStep.name) ?? 0;
+      const g = (x: number) => Number(x.toPrecision(3)).toLocaleString('en-US');
+      along = ` most along ${most}: from ${g(from)} to ${g(to)}${sd > 0 ? ` (${to - from >= 0 ? '+' : ''}${((to - from) / sd).toFixed(2)} standard deviations of it among the customers)` : ''}${aged(mostStep.name) ? `, the earlier figure moved on by the ${d.elapsed!.days} days between the runs` : ''}`;
+    }
     const nameHolds = s.name === before.name;
     if (sizeChange !== null && Math.abs(sizeChange) > spec.size)
       alerts.push({
@@ -237,7 +289,7 @@ export function computeDrift(d: DriftInput): Drift {
         feature: most,
         value: shift,
         threshold: spec.centroid,
-        message: `The centre of segment ${s.id} (${s.name}) moved ${f3(shift)} prepared units since run ${previous.runId}, most along ${most} (threshold ${spec.centroid}).`,
+        message: `The centre of segment ${s.id} (${s.name}) moved ${f3(shift)} in the prepared features since run ${previous.runId} (threshold ${spec.centroid}),${along}.`,
       });
     if (spec.names && !nameHolds)
       alerts.push({
@@ -274,7 +326,7 @@ export function computeDrift(d: DriftInput): Drift {
       });
   const features = (previous.distributions ?? []).map((dist) => ({
     name: dist.name,
-    psi: psi(dist, d.table),
+    psi: psi(dist, d.table, aged(dist.name)),
   }));
   for (const f of features)
     if (f.psi !== null && f.psi > spec.psi)

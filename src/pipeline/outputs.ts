@@ -203,6 +203,7 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
       silhouetteK: sel.silhouetteK,
       silhouetteSample: sel.silhouetteSample,
       selectionSample: sel.selectionSample,
+      lineage: sel.lineage,
       seed: recipe.cluster.seed,
       nInit: recipe.cluster.nInit,
       metrics: sel.metrics,

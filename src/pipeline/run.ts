@@ -19,6 +19,7 @@ import type { WebhookResult } from './drift.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
 import { reconcileHistory, recordRun } from './history.js';
 import { landRun, makeRunId, type RunState, writeRunFolder } from './outputs.js';
+import { continuedFrom, loadPreviousRun } from './stable.js';
 import { clusterStage, prepStage, profileStage, type StageResult } from './stages.js';
 
 export interface RunOptions {
@@ -34,6 +35,8 @@ export interface RunOptions {
    * answers a run request, so a run another process holds is a 409 there, not a failure later).
    */
   heldLock?: () => void;
+  /** Choose k afresh from the metrics instead of keeping the previous run's k (`segmint run --reselect`). */
+  reselect?: boolean;
 }
 
 export interface RunSummary {
@@ -184,11 +187,30 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     finished(prepared);
 
     stage('cluster');
-    const clustered = await clusterStage(recipe, table, feats.columns, prep, emit);
+    // The previous run of the lineage: its k and segments continue here where they hold up.
+    const lineage = recipe.output.stableIds
+      ? await loadPreviousRun(duck, outDir, { name: recipe.name, features: feats.columns.map((c) => c.name) })
+      : { previous: null, changed: null };
+    const clustered = await clusterStage(
+      recipe,
+      table,
+      feats.columns,
+      prep,
+      emit,
+      continuedFrom(lineage.previous, recipe, table.ids, prep.matrix, opts.reselect ?? false),
+    );
     finished(clustered);
 
     stage('profile');
-    const labelled = await profileStage(duck, outDir, recipe, table, feats, prep, clustered);
+    const labelled = await profileStage(
+      recipe,
+      table,
+      feats,
+      prep,
+      clustered,
+      lineage,
+      data.dated ? data.referenceDate : null,
+    );
     finished(labelled);
 
     stage('outputs');

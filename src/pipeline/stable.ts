@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assignMinCost } from '../cluster/assignment.js';
+import type { Continued } from '../cluster/select.js';
+import type { Recipe } from '../config/recipe.js';
 import type { Warning } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { type Model, parseModel } from '../model/model.js';
@@ -15,6 +17,37 @@ export interface PreviousRun {
   segmentOf: Map<string, number>;
   /** Its features' distributions (runs before they were recorded: null). */
   distributions: FeatureDistribution[] | null;
+  /** The k it chose, and the rule it chose k by ("min..max select", or "fixed"). */
+  k: number;
+  kRule: string;
+  /** Its reference date (YYYY-MM-DD). */
+  referenceDate: string | null;
+}
+
+/** How a recipe chooses k, in words: what a re-run compares to know the recipe's k changed. */
+export const kRuleOf = (k: number | { min: number; max: number; select: string }): string =>
+  typeof k === 'number' ? `fixed ${k}` : `${k.min}..${k.max} ${k.select}`;
+
+/**
+ * The previous run's segments as centres in this run's prepared space: per previous segment, the
+ * mean of this run's rows of its customers (k x dim, in the previous ids' order), or null when a
+ * previous segment has no customer in this run (a warm start needs all k).
+ */
+export function carriedCentres(X: Matrix, ids: readonly string[], prev: PreviousRun): Float64Array | null {
+  const d = X.cols;
+  const prevIds = prev.model.segments.map((s) => s.id);
+  const index = new Map(prevIds.map((id, j) => [id, j]));
+  const sums = new Float64Array(prevIds.length * d);
+  const counts = new Float64Array(prevIds.length);
+  for (let i = 0; i < ids.length; i++) {
+    const j = index.get(prev.segmentOf.get(ids[i]) ?? -1);
+    if (j === undefined) continue;
+    counts[j]++;
+    for (let t = 0; t < d; t++) sums[j * d + t] += X.data[i * d + t];
+  }
+  if (counts.some((c) => c === 0)) return null;
+  for (let j = 0; j < prevIds.length; j++) for (let t = 0; t < d; t++) sums[j * d + t] /= counts[j];
+  return sums;
 }
 
 /** What makes two runs one lineage: the recipe's name and the features it clusters on. */
@@ -66,12 +99,44 @@ export async function loadPreviousRun(
           model,
           segmentOf: new Map(rows.map((r) => [String(r.c), Number(r.s)])),
           distributions: run.distributions ?? null,
+          k: run.cluster.k,
+          kRule: kRuleOf(
+            ((run.cluster as { kRange?: { min: number; max: number; select: string } | null }).kRange ??
+              run.cluster.k) as number | { min: number; max: number; select: string },
+          ),
+          referenceDate: run.data.dated ? run.data.referenceDate : null,
         },
         changed: null,
       };
     } catch {}
   }
   return { previous: null, changed };
+}
+
+/**
+ * What the cluster stage continues of the previous run: its k and its segments' centres in this
+ * run's prepared space, unless the recipe's k rule changed or the user asked to choose k afresh.
+ */
+export function continuedFrom(
+  prev: PreviousRun | null,
+  recipe: Recipe,
+  ids: readonly string[],
+  X: Matrix,
+  reselect: boolean,
+): Continued | null {
+  if (!prev) return null;
+  const rule = kRuleOf(recipe.cluster.k);
+  return {
+    runId: prev.runId,
+    k: prev.k,
+    centers: carriedCentres(X, ids, prev),
+    reselect: reselect
+      ? 'segmint run --reselect'
+      : rule !== prev.kRule
+        ? `the recipe's k changed (${prev.kRule} in run ${prev.runId}, ${rule} now)`
+        : null,
+    margin: recipe.cluster.keepMargin,
+  };
 }
 
 export interface StableIds {

@@ -1,3 +1,4 @@
+import type { Continued } from '../cluster/select.js';
 import {
   methodLimits,
   type Selection,
@@ -9,6 +10,7 @@ import {
 import type { Recipe } from '../config/recipe.js';
 import { DriftSpec } from '../config/recipe.js';
 import { append } from '../core/arrays.js';
+import { daysBetween } from '../core/dates.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import { type Explanation, explainSegments, meaningsOf } from '../explain/explain.js';
 import {
@@ -28,12 +30,11 @@ import { traitOf } from '../features/catalogue.js';
 import type { Drift, Migration } from '../model/record.js';
 import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
-import type { Duck } from '../sql/duckdb.js';
 import { CLV_COLUMNS } from './clv-stage.js';
 import { computeDrift, driftWarnings, featureDistributions } from './drift.js';
 import type { OnEvent } from './events.js';
 import { type Refinement, refineSegment } from './refine.js';
-import { loadPreviousRun, migration, type PreviousRun, stableIds } from './stable.js';
+import { type loadPreviousRun, migration, type PreviousRun, stableIds } from './stable.js';
 
 /**
  * The run's middle stages as typed functions, each of the previous stage's value: prep (the
@@ -115,6 +116,7 @@ export async function clusterStage(
   columns: FeatureColumn[],
   prep: Prepared,
   emit: OnEvent,
+  continued: Continued | null = null,
 ): Promise<Clustered> {
   const n = table.ids.length;
   const kMax = typeof recipe.cluster.k === 'number' ? recipe.cluster.k : recipe.cluster.k.min;
@@ -163,6 +165,7 @@ export async function clusterStage(
   } else
     sel = await selectModel(prep.matrix, recipe.cluster, {
       fitters,
+      previous: continued,
       onProgress: (d, t, k) =>
         emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
     });
@@ -195,13 +198,13 @@ export interface Labelled extends StageResult {
  * rules learnt, the refine step and the drift against the previous run.
  */
 export async function profileStage(
-  duck: Duck,
-  outDir: string,
   recipe: Recipe,
   table: FeatureTable,
   feats: FeatureResult,
   prep: Prepared,
   clustered: Clustered,
+  lineage: Awaited<ReturnType<typeof loadPreviousRun>>,
+  referenceDate: string | null,
 ): Promise<Labelled> {
   const { sel, rfmNames } = clustered;
   const warnings: Warning[] = [];
@@ -212,9 +215,6 @@ export async function profileStage(
     : undefined;
   let map = canonicalOrder(sel.fit.labels, k, sel.fit.centers, dim, revenue);
   // Stable ids: segments continue the previous run's ids (and names) where they match.
-  const lineage = recipe.output.stableIds
-    ? await loadPreviousRun(duck, outDir, { name: recipe.name, features: feats.columns.map((c) => c.name) })
-    : { previous: null, changed: null };
   const previous = lineage.previous;
   if (lineage.changed)
     warnings.push({
@@ -337,6 +337,14 @@ export async function profileStage(
           continues,
           table,
           spec: recipe.drift ?? DriftSpec.parse({}),
+          ...(referenceDate && previous.referenceDate
+            ? {
+                elapsed: {
+                  days: daysBetween(previous.referenceDate, referenceDate),
+                  features: new Set(feats.columns.filter((c) => c.meaning?.ages).map((c) => c.name)),
+                },
+              }
+            : {}),
         })
       : null;
   if (drift) append(warnings, driftWarnings(drift));

@@ -124,7 +124,11 @@ describe('drift between runs', () => {
       try {
         const page = (await app.inject({ url: '/' })).body;
         assert.match(page, new RegExp(`class="banner" role="alert" data-drift="${s.drift.alerts.length}"`));
-        assert.match(page, /moved [0-9.]+ prepared units/);
+        // The move said in the feature's own units and its spread, not in prepared units alone.
+        assert.match(
+          page,
+          /moved [0-9.]+ in the prepared features .*most along monetary: from [0-9,.]+ to [0-9,.]+ \(\+[0-9.]+ standard deviations of it among the customers\)/,
+        );
       } finally {
         await app.close();
       }
@@ -256,5 +260,14 @@ describe('drift between runs', () => {
     const prev = ((Math.log(100) - 3) / 1.5) * 2;
     const mapped = mapCentre(prep(3, 1.5), [prev], prep(4, 0.5))[0];
     assert.ok(Math.abs(mapped - ((Math.log1p(raw) - 4) / 0.5) * 2) < 1e-12);
+    // Time between runs: a feature that ages is compared after moving the earlier run's values on
+    // by the days between them. Everyone 30 days older: no shift once aligned, a large one if not.
+    const older = table([30, 31.5, 33, 33].map((v) => v));
+    const tenure = { ...before, edges: [1, 2].map((e) => e), shares: [0.25, 0.25, 0.5] };
+    assert.equal(psi(tenure, table([0, 1.5, 3, 3])), 0);
+    assert.equal(psi(tenure, older, 30), 0);
+    assert.ok((psi(tenure, older) as number) > 1);
+    const aged = mapCentre(prep(3, 1.5), [prev], prep(4, 0.5), (f) => (f === 'm' ? 30 : 0))[0];
+    assert.ok(Math.abs(aged - ((Math.log1p(raw + 30) - 4) / 0.5) * 2) < 1e-12);
   });
 });

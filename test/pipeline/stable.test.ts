@@ -126,6 +126,9 @@ describe('matching segments to the previous run', () => {
         ['c2', 3],
       ]),
       distributions: null,
+      k: 3,
+      kRule: 'fixed 3',
+      referenceDate: null,
     };
     const centers = [10.05, 0.05, 5.05]; // canonical labels 0 = C, 1 = A, 2 = B
     const st = stableIds(X, ids, centers, 3, prev);

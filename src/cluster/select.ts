@@ -21,6 +21,7 @@ import {
   MINIBATCH_DEFAULTS,
   type MiniBatchParams,
 } from './minibatch.js';
+import { bootstrapStability } from './stability.js';
 
 /** One fitted clustering: labels 0..k-1 and centres (k x d) in the prepared space. */
 export interface ClusterFit {
@@ -454,6 +455,50 @@ export async function selectModel(
     warnings,
     lineage,
   };
+}
+
+/** Each segment's bootstrap stability (cluster/stability.ts), and what it was computed on. */
+export interface SegmentStability {
+  runs: number;
+  /** Rows resampled (a seeded sample of the customers above cluster.bootstrap.sample). */
+  rows: number;
+  /** Per cluster label of the fit: the mean Jaccard similarity of its best match. */
+  jaccard: number[];
+}
+
+/**
+ * The bootstrap stability of each cluster of a fit: the same method refitted at the same k on
+ * resamples (nInit as the recipe says; seeds from the recipe's seed). Null for classic RFM (rules,
+ * not a fit) or when cluster.bootstrap.runs is 0.
+ */
+export async function segmentStability(
+  X: Matrix,
+  fit: ClusterFit,
+  spec: ClusterSpec,
+  fitters: Fitters = serialFitters,
+): Promise<SegmentStability | null> {
+  const { runs } = spec.bootstrap;
+  if (!runs || spec.method === 'rfm' || fit.k < 2) return null;
+  // A Ward tree per resample costs the square of its rows: hierarchical resamples 2,000 at most.
+  const sample =
+    spec.method === 'hierarchical' ? Math.min(spec.bootstrap.sample, 2000) : spec.bootstrap.sample;
+  const idx =
+    X.rows > sample ? sampleIndices(createRng(deriveSeed(spec.seed, 0xb5a3)), X.rows, sample) : null;
+  const Xs = idx ? takeRows(X, idx) : X;
+  const labels = idx ? Int32Array.from(idx, (r) => fit.labels[r]) : fit.labels;
+  const jaccard = await bootstrapStability(
+    Xs,
+    labels,
+    fit.k,
+    async (Xb, seed) => {
+      const m = await prepareMethod(Xb, spec, fitters, seed);
+      const f = await m.fitK(fit.k);
+      return { labels: f.labels, k: f.k };
+    },
+    runs,
+    spec.seed,
+  );
+  return { runs, rows: Xs.rows, jaccard: Array.from(jaccard) };
 }
 
 /** How much more inertia a fit from the previous centres may have than the fresh fit and still be kept. */

@@ -416,6 +416,27 @@ export const ClusterSpec = z.strictObject({
     .describe(
       "A re-run keeps the previous run's k while that k's score by the select rule is within this of the best (silhouette and stability: absolute; Calinski-Harabasz and Davies-Bouldin: relative). `segmint run --reselect` chooses afresh.",
     ),
+  bootstrap: z
+    .strictObject({
+      runs: z
+        .number()
+        .int()
+        .min(0)
+        .max(1000)
+        .default(100)
+        .describe('Resamples (0: none). Each draws the customers with replacement and clusters them again.'),
+      sample: z
+        .number()
+        .int()
+        .min(100)
+        .max(1_000_000)
+        .default(5000)
+        .describe('Above this many customers, the resamples are drawn from a seeded sample of this size.'),
+    })
+    .default({ runs: 100, sample: 5000 })
+    .describe(
+      "Each segment's stability: the mean Jaccard similarity of the segment and its best match over bootstrap refits of the same method (Hennig's clusterboot); in run.json, profiles.csv and the report, with a warning under 0.6.",
+    ),
   stabilityRuns: z
     .number()
     .int()

@@ -45,6 +45,8 @@ export interface SegmentProfile {
   }[];
   /** Most common value of each categorical feature. */
   modes: Record<string, string | null>;
+  /** Bootstrap stability: mean Jaccard of its best match over refits on resamples (cluster.bootstrap); absent when not computed. */
+  stability?: number | null;
 }
 
 /** Sorted non-missing values of a column (for all customers or some rows). */

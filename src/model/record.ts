@@ -149,6 +149,8 @@ export const RunRecordSchema = z.object({
     /** Rows k was chosen on when sampled (null: all; absent before it was recorded). */
     selectionSample: z.number().int().nullable().optional(),
     /** The previous run this one continued: its k kept or not, the warm start (absent before it was recorded). */
+    /** The segments' bootstrap stability: resamples and the rows they were drawn from (absent before it was recorded). */
+    bootstrap: z.object({ runs: z.number().int(), rows: z.number().int() }).nullable().optional(),
     lineage: z
       .custom<Selection['lineage']>((v) => v === null || objectWith(['previousRunId', 'keptK'])(v))
       .optional(),

@@ -204,6 +204,9 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
       silhouetteSample: sel.silhouetteSample,
       selectionSample: sel.selectionSample,
       lineage: sel.lineage,
+      bootstrap: clustered.stability
+        ? { runs: clustered.stability.runs, rows: clustered.stability.rows }
+        : null,
       seed: recipe.cluster.seed,
       nInit: recipe.cluster.nInit,
       metrics: sel.metrics,
@@ -514,6 +517,7 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
     'size',
     'share_customers',
     'share_revenue',
+    'stability',
     ...numeric.flatMap((n) => stats.map((st) => `${st}_${n}`)),
     ...categorical.map((n) => `mode_${n}`),
     'distinguishing',
@@ -527,6 +531,7 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
     p.size,
     p.shareCustomers,
     p.shareRevenue,
+    p.stability ?? null,
     ...numeric.flatMap((n) => stats.map((st) => p.stats[n]?.[st] ?? null)),
     ...categorical.map((n) => p.modes[n]),
     p.distinguishing.map((d) => `${d.feature} ${d.direction}`).join('; '),

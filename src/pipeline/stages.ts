@@ -1,7 +1,9 @@
-import type { Continued } from '../cluster/select.js';
 import {
+  type Continued,
   methodLimits,
+  type SegmentStability,
   type Selection,
+  segmentStability,
   selectionFromLabels,
   selectModel,
   serialFitters,
@@ -107,6 +109,8 @@ export interface Clustered extends StageResult {
   rfmNames: string[];
   /** The RFM name table used (the recipe's, else the classic one). */
   rfmTable: typeof RFM_TABLE;
+  /** Each cluster's bootstrap stability (by the fit's labels), or null. */
+  stability: SegmentStability | null;
 }
 
 /** cluster: classic RFM or model selection over k on the prepared matrix. */
@@ -169,7 +173,9 @@ export async function clusterStage(
       onProgress: (d, t, k) =>
         emit({ type: 'progress', stage: 'cluster', done: d, total: t, label: `k = ${k}` }),
     });
-  return { sel, rfm, rfmNames, rfmTable, warnings: sel.warnings, detail: sel.reason };
+  emit({ type: 'progress', stage: 'cluster', done: 0, total: 1, label: 'segment stability' });
+  const stability = await segmentStability(prep.matrix, sel.fit, recipe.cluster, fitters);
+  return { sel, rfm, rfmNames, rfmTable, stability, warnings: sel.warnings, detail: sel.reason };
 }
 
 export interface Labelled extends StageResult {
@@ -249,6 +255,18 @@ export async function profileStage(
   profiles.forEach((p, i) => {
     Object.assign(p, explanation.personas[i]);
   });
+  // Each segment's bootstrap stability, by the fit's label mapped to its position.
+  const { stability } = clustered;
+  if (stability)
+    map.forEach((position, c) => {
+      profiles[position].stability = stability.jaccard[c];
+    });
+  for (const p of profiles)
+    if (p.stability !== undefined && p.stability !== null && p.stability < 0.6)
+      warnings.push({
+        code: 'SEGMENT_UNSTABLE',
+        message: `Segment ${p.id} ("${p.name}") is not a stable group: refitted on ${stability!.runs} resamples of the customers, its best match overlaps it by ${p.stability.toFixed(2)} on average (Jaccard: members in both over members in either; under 0.6). Treat it as a region of the data rather than a kind of customer.`,
+      });
   const meanings = meaningsOf(feats.columns);
   for (const p of profiles) {
     const gone = (p.claims ?? []).filter((c) => c.stat === 'missing');

@@ -1,3 +1,4 @@
+import { stabilityWords } from '../cluster/stability.js';
 import { formatValue, type Unit } from '../core/dictionary.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
@@ -185,6 +186,7 @@ ${table(
               `${esc(labelOfFeature(d.feature))} ${d.direction === 'higher' ? '↑' : '↓'} (${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)} sd)`,
           )
           .join(', ')}</div>
+${p.stability === undefined || p.stability === null ? '' : `<div class="muted">Stability: ${p.stability.toFixed(2)}, ${stabilityWords(p.stability)} (refitted on ${run.cluster.bootstrap?.runs ?? ''} resamples of the customers, the segment's best match overlaps it by ${p.stability.toFixed(2)} on average: members in both over members in either)</div>`}
 <div class="muted">Why this name: ${p.claims?.length ? esc(p.claims.map(claimText).join('; ')) : 'set in the recipe (explain.names), or nothing stands out'}</div>
 <p class="action"><b>Do:</b> ${esc(p.action)}</p></div>`,
       )

@@ -68,6 +68,7 @@ export function registerInit(program: Command, io: Io): void {
           roles: p.roles,
           join: p.join,
           notes: p.notes,
+          stats: p.facts.stats,
           ...(p.id ? { id: p.id } : {}),
         }));
         writeFileAtomic(out, recipeText(sources, dirname(out), undefined, plan));

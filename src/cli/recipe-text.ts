@@ -3,7 +3,7 @@ import { append } from '../core/arrays.js';
 import { labelOf } from '../core/dictionary.js';
 import { redactUrl } from '../core/redact.js';
 import { orderKeyOf } from '../data/cleaning-rules.js';
-import type { SchemaPlan } from '../data/schema.js';
+import type { ColumnFacts, SchemaPlan } from '../data/schema.js';
 import type { SniffResult } from '../data/sniff.js';
 import { initFeatures } from '../features/catalogue.js';
 
@@ -24,7 +24,32 @@ export type InitSource = Pick<SniffResult, 'columns' | 'kind' | 'roles'> &
     join?: { source: string; on: Record<string, string>; aggregate?: Record<string, string> }[];
     id?: 'row';
     notes?: string[];
+    /** What init read of each column (files), for the guesses it writes down. */
+    stats?: ReadonlyMap<string, ColumnFacts>;
   };
+
+/**
+ * A unit init guesses for a customer column, with why (written beside it in the recipe): a year
+ * where the column is named for one and holds whole numbers from 1800 to 2200.
+ */
+export function guessedUnit(
+  name: string,
+  facts: ColumnFacts | undefined,
+): { unit: 'year'; why: string } | null {
+  const r = facts?.range;
+  if (!r || !r.whole || r.min < 1800 || r.max > 2200) return null;
+  // The word "year" (or "yr") in the name, not a period ("last year", "per year", "years").
+  const words = name
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
+  const at = words.findIndex((w) => w === 'year' || w === 'yr');
+  if (at < 0 || ['last', 'this', 'per', 'previous', 'prior', 'next', 'a'].includes(words[at - 1] ?? '')) return null;
+  return {
+    unit: 'year',
+    why: `guessed: named for a year, whole numbers from ${r.min} to ${r.max}`,
+  };
+}
 
 /** What schema discovery adds to the recipe's comments and features (files only). */
 export type InitExtras = Partial<Pick<SchemaPlan, 'graph' | 'unused' | 'columns' | 'rowsAre'>>;
@@ -171,8 +196,22 @@ export function recipeText(
         '#               # unit: days | orders | money | count | items | share | minutes | km | rank | year;',
         '#               # good: higher | lower (which way is good for the shop); missing: zero | unknown',
       );
+      // Guessed units are written as entries in force (the guess said beside them); the rest as
+      // commented examples to fill in.
+      const guessed = attrs
+        .map((a) => ({ a, g: guessedUnit(a.name, c.stats?.get(a.name)) }))
+        .filter((x) => x.g);
+      if (guessed.length) {
+        dictionary[0] =
+          'dictionary:     # what the features mean to a reader: the labels names, reports and rules use;';
+        for (const { a, g } of guessed)
+          dictionary.push(
+            `  ${yamlStr(a.name)}: { label: ${yamlStr(labelOf(a.name))}, unit: ${g!.unit} }   # ${g!.why}`,
+          );
+      }
       for (const a of attrs.slice(0, 40))
-        dictionary.push(`#   ${yamlStr(a.name)}: { label: ${yamlStr(labelOf(a.name))} }`);
+        if (!guessed.some((x) => x.a === a))
+          dictionary.push(`#   ${yamlStr(a.name)}: { label: ${yamlStr(labelOf(a.name))} }`);
     }
   }
   append(out, dictionary);

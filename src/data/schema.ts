@@ -16,13 +16,23 @@ import { guessRoles, norm, ROLE_PATTERNS, type SniffResult } from './sniff.js';
 
 type Kind = SourceSpec['kind'];
 
+/** What init read of one column (over the rows it sniffed). */
+export interface ColumnFacts {
+  distinct: number;
+  nonNull: number;
+  /** A text column whose every non-empty value reads as a number. */
+  numericText: boolean;
+  /** A number column's smallest and largest value, and whether every value is whole. */
+  range?: { min: number; max: number; whole: boolean };
+}
+
 export interface TableFacts extends SniffResult {
   /** The DuckDB table holding the rows read. */
   table: string;
   /** A short name for the recipe (from the file name). */
   name: string;
   rows: number;
-  stats: Map<string, { distinct: number; nonNull: number; numericText: boolean }>;
+  stats: Map<string, ColumnFacts>;
   keys: string[];
 }
 
@@ -118,15 +128,25 @@ export async function tableFacts(
       c.type === 'VARCHAR'
         ? `count(${qi(c.name)}) FILTER (WHERE trim(${qi(c.name)}) <> '' AND TRY_CAST(trim(${qi(c.name)}) AS DOUBLE) IS NULL) AS x${i}`
         : `0 AS x${i}`,
+      ...(COLUMN_TYPES.numeric(c.type)
+        ? [
+            `CAST(min(${qi(c.name)}) AS DOUBLE) AS lo${i}`,
+            `CAST(max(${qi(c.name)}) AS DOUBLE) AS hi${i}`,
+            `coalesce(bool_and(${qi(c.name)} = round(${qi(c.name)})), false) AS w${i}`,
+          ]
+        : []),
     ]);
     const r = await aggregateRow(duck, t, ['count(*) AS rows', ...sel]);
     const rows = Number(r.rows);
-    const stats = new Map<string, { distinct: number; nonNull: number; numericText: boolean }>();
+    const stats = new Map<string, ColumnFacts>();
     for (const [i, c] of s.columns.entries())
       stats.set(c.name, {
         distinct: Number(r[`d${i}`]),
         nonNull: Number(r[`n${i}`]),
         numericText: c.type === 'VARCHAR' && Number(r[`n${i}`]) > 0 && Number(r[`x${i}`]) === 0,
+        ...(COLUMN_TYPES.numeric(c.type) && r[`lo${i}`] !== null
+          ? { range: { min: Number(r[`lo${i}`]), max: Number(r[`hi${i}`]), whole: r[`w${i}`] === true } }
+          : {}),
       });
     // A key: unique, never empty, and an identifier (text or whole numbers; not a measurement).
     const keys = s.columns

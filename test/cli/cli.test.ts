@@ -225,3 +225,26 @@ describe('the segmint CLI', () => {
       assert.match(help.stdout, new RegExp(`\\n  ${c} `));
   });
 });
+
+test('init guesses a year unit only for a column named for a year holding whole numbers from 1800 to 2200', async () => {
+  const { guessedUnit } = await import('../../src/cli/recipe-text.js');
+  const whole = (min: number, max: number) => ({
+    distinct: 10,
+    nonNull: 10,
+    numericText: false,
+    range: { min, max, whole: true },
+  });
+  assert.equal(guessedUnit('Year_Birth', whole(1893, 1996))?.unit, 'year');
+  assert.equal(guessedUnit('YearBuilt', whole(1900, 2010))?.unit, 'year');
+  assert.equal(guessedUnit('yr', whole(1990, 2024))?.unit, 'year');
+  assert.match(guessedUnit('birth_year', whole(1950, 2001))!.why, /whole numbers from 1950 to 2001/);
+  for (const [name, facts] of [
+    ['spend_last_year', whole(1800, 2100)],
+    ['years_as_customer', whole(1900, 2000)],
+    ['Income', whole(1900, 2000)],
+    ['Year_Birth', whole(0, 1996)],
+    ['Year_Birth', { ...whole(1900, 2000), range: { min: 1900, max: 2000, whole: false } }],
+    ['Year_Birth', undefined],
+  ] as const)
+    assert.equal(guessedUnit(name, facts), null, `${name}`);
+});

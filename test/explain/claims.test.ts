@@ -51,6 +51,8 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
       const meanings: Record<string, Meaning> = Object.fromEntries(
         record.features.map((f: { name: string; meaning: Meaning }) => [f.name, f.meaning]),
       );
+      // init's guessed unit, in force in the recipe it wrote: years read as years (1972, not 1,972).
+      if (name === 'marketing_campaign') assert.equal(meanings.year_birth?.unit, 'year');
       const machineNames = record.features
         .map((f: { name: string }) => f.name)
         .filter((n: string) => n.includes('_') || n !== n.toLowerCase() || /[a-z][A-Z]/.test(n));

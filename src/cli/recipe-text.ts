@@ -44,7 +44,8 @@ export function guessedUnit(
     .toLowerCase()
     .split(/[^a-z0-9]+/);
   const at = words.findIndex((w) => w === 'year' || w === 'yr');
-  if (at < 0 || ['last', 'this', 'per', 'previous', 'prior', 'next', 'a'].includes(words[at - 1] ?? '')) return null;
+  if (at < 0 || ['last', 'this', 'per', 'previous', 'prior', 'next', 'a'].includes(words[at - 1] ?? ''))
+    return null;
   return {
     unit: 'year',
     why: `guessed: named for a year, whole numbers from ${r.min} to ${r.max}`,

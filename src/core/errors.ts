@@ -255,6 +255,8 @@ export const WARNING_CODES = {
   SEGMENT_TINY: 'A segment holds fewer than cluster.minSegmentShare of the customers.',
   SEGMENT_MISSING_DATA:
     'Most of a segment has no value for features most customers have: it is set apart by missing data (imputed for clustering), and named for it.',
+  JOIN_PARTIAL:
+    'A join of the recipe matched under 90% of the rows it joins onto; the others get empty columns from the joined source.',
   SEGMENT_UNSTABLE:
     "A segment's bootstrap stability is under 0.6: refitted on resamples of the customers, it is not found again as one group (cluster.bootstrap).",
   SEGMENT_RENAMED:

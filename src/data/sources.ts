@@ -1,8 +1,9 @@
 import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { ROLE_NAMES } from '../config/recipe.js';
-import { SegmintError } from '../core/errors.js';
+import { SegmintError, type Warning } from '../core/errors.js';
 import { missingColumnError } from '../core/nearest.js';
 import { redactUrl } from '../core/redact.js';
+import { sqlKit } from '../sql/dialect.js';
 import { type Duck, qi } from '../sql/duckdb.js';
 import {
   detectFormat,
@@ -31,7 +32,36 @@ export interface LoadedSource {
   fileOrder?: string;
   /** The rows with __row (the 1-based data row), and the offset to the file's line number. */
   lines?: { table: string; offset: number };
+  /** How much of this source each of its joins matched (in recipe order). */
+  joins?: JoinCoverage[];
 }
+
+/** What a join matched: the rows of the left source that found a row of the right one. */
+export interface JoinCoverage {
+  path: string;
+  source: string;
+  on: Record<string, string>;
+  rows: number;
+  matched: number;
+  /** A few left key values that found no match (as text), for the message. */
+  unmatched: string[];
+  /** How the keys were compared: as they are, or as id text where their types differ. */
+  compared: 'as typed' | 'as id text';
+}
+
+/** Under this share of its rows matched, a join is reported (JOIN_PARTIAL); at none, an error. */
+export const JOIN_WARN_SHARE = 0.9;
+
+export const joinPartialWarning = (name: string, j: JoinCoverage): Warning => ({
+  code: 'JOIN_PARTIAL',
+  message: `${j.path}: ${j.matched.toLocaleString('en-US')} of ${j.rows.toLocaleString('en-US')} rows of "${name}" (${((100 * j.matched) / j.rows).toFixed(1)}%) found a row of "${j.source}" on ${Object.entries(
+    j.on,
+  )
+    .map(([l, r]) => `${l} = ${r}`)
+    .join(
+      ' and ',
+    )}${j.compared === 'as id text' ? ' (keys of different types, compared as id text)' : ''}; the others get empty ${j.source} columns. Unmatched values include ${j.unmatched.map((u) => JSON.stringify(u)).join(', ')}.`,
+});
 
 /** Every role a source names must be a role of its kind. */
 export function checkRoleNames(name: string, spec: SourceSpec): void {
@@ -245,6 +275,7 @@ export async function loadSources(
     let current = numbered;
     let plain = `(SELECT * FROM ${qi(src.table)})`;
     let columns = [...src.columns];
+    const coverages: JoinCoverage[] = [];
     for (const [ji, j] of src.spec.join.entries()) {
       const right = joinedSide(raw.get(j.source)!, j, `sources.${name}.join[${ji}]`);
       const path = `sources.${name}.join[${ji}]`;
@@ -274,13 +305,18 @@ export async function loadSources(
           taken.add(as);
           return { from: c.name, as, type: c.type };
         });
+      // Keys of one type compare as they are; of different types (an integer key and the same
+      // key read as a decimal because one value was written 9e+05) as id text, by the rule ids
+      // follow everywhere (a whole number's digits, "13085.0" as 13085, trimmed).
+      const { fx } = sqlKit('duckdb');
+      let retyped = false;
       const cond = pairs
         .map(([l, r]) => {
           const lt = columns.find((c) => c.name === l)!.type;
           const rt = right.columns.find((c) => c.name === r)!.type;
-          return lt === rt
-            ? `l.${qi(l)} = r.${qi(r)}`
-            : `CAST(l.${qi(l)} AS VARCHAR) = CAST(r.${qi(r)} AS VARCHAR)`;
+          if (lt === rt) return `l.${qi(l)} = r.${qi(r)}`;
+          retyped = true;
+          return `${fx.idOf(`l.${qi(l)}`, lt)} = ${fx.idOf(`r.${qi(r)}`, rt)}`;
         })
         .join(' AND ');
       const dupes = Number(
@@ -300,6 +336,37 @@ export async function loadSources(
           },
         );
       }
+      // What the join matches, with a few keys that found nothing: under JOIN_WARN_SHARE a
+      // warning (the run goes on), none at all an error (the joined columns would all be empty).
+      const probe = `(SELECT DISTINCT ${pairs.map(([, r]) => qi(r)).join(', ')}, 1 AS __segmint_hit FROM ${right.select ?? qi(right.table)})`;
+      const leftKey = pairs.map(([l]) => `CAST(l.${qi(l)} AS VARCHAR)`).join(` || ' / ' || `);
+      const cov = await duck.one(
+        `SELECT count(*) AS n, count(r.__segmint_hit) AS m FROM ${plain} l LEFT JOIN ${probe} r ON ${cond}`,
+      );
+      const unmatched = (
+        await duck.all(
+          `SELECT DISTINCT ${leftKey} AS k FROM ${plain} l LEFT JOIN ${probe} r ON ${cond} WHERE r.__segmint_hit IS NULL AND ${pairs.map(([l]) => `l.${qi(l)} IS NOT NULL`).join(' AND ')} ORDER BY k LIMIT 5`,
+        )
+      ).map((x) => String(x.k));
+      const coverage: JoinCoverage = {
+        path,
+        source: j.source,
+        on: j.on,
+        rows: Number(cov.n),
+        matched: Number(cov.m),
+        unmatched,
+        compared: retyped ? 'as id text' : 'as typed',
+      };
+      coverages.push(coverage);
+      if (coverage.rows > 0 && coverage.matched === 0)
+        throw new SegmintError(
+          'DATA_JOIN',
+          `${path}: no row of "${name}" found a row of "${j.source}" (${pairs.map(([l, r]) => `${name}.${l} = ${j.source}.${r}`).join(' and ')}); unmatched values include ${unmatched.map((u) => JSON.stringify(u)).join(', ')}.`,
+          {
+            where: { file: src.file, path: `${path}.on`, column: pairs.map(([l]) => l).join(', ') },
+            hint: `Check that the columns hold the same key: compare a few values of ${pairs.map(([l, r]) => `"${l}" and "${r}"`).join(', ')} (segmint inspect shows them), or join on other columns.`,
+          },
+        );
       const sel = extra.map((c) => `r.${qi(c.from)} AS ${qi(c.as)}`).join(', ');
       const joined = (left: string) =>
         `(SELECT l.*${sel ? `, ${sel}` : ''} FROM ${left} l ${j.how === 'inner' ? 'INNER' : 'LEFT'} JOIN ${right.select ?? qi(right.table)} r ON ${cond})`;
@@ -324,7 +391,14 @@ export async function loadSources(
       ? Number((await duck.one(`SELECT count(*) AS n FROM ${qi(view)}`)).n)
       : src.rows;
     if (src.spec.id === 'row') columns = [{ name: ROW_ID, type: 'VARCHAR' }, ...columns];
-    out.set(name, { ...src, table: view, columns, rows, lines: { table: lines, offset: src.lineOffset } });
+    out.set(name, {
+      ...src,
+      table: view,
+      columns,
+      rows,
+      lines: { table: lines, offset: src.lineOffset },
+      ...(coverages.length ? { joins: coverages } : {}),
+    });
     checkRoleColumns(name, src.spec, columns, src.file);
   }
   return out;

@@ -16,7 +16,7 @@ import {
 } from '../data/cleaning-rules.js';
 import type { DataOverview } from '../data/overview.js';
 import { guessKind, guessRoles } from '../data/sniff.js';
-import { checkRoleColumns, checkRoleNames } from '../data/sources.js';
+import { checkRoleColumns, checkRoleNames, JOIN_WARN_SHARE, joinPartialWarning } from '../data/sources.js';
 import {
   type Agg,
   countryUnknownWarning,
@@ -168,6 +168,10 @@ async function build(
     const rows = Number((await one(`SELECT count(*) AS n FROM ${tableRef(spec.table)}`)).n);
     sources.push({ name, spec, table: spec.table, columns, rows, file });
   }
+  // A join that matched under JOIN_WARN_SHARE of its rows is said (none at all stopped reading).
+  for (const src of sources)
+    for (const j of src.joins ?? [])
+      if (j.rows > 0 && j.matched / j.rows < JOIN_WARN_SHARE) warnings.push(joinPartialWarning(src.name, j));
   const byKind = sourcesByKind(sources);
   checkFilterColumns(recipe.cleaning.filters, sources);
   for (const src of sources) {

@@ -2,6 +2,7 @@ import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { DATE_FORMATS } from '../data/parse.js';
+import type { JoinCoverage } from '../data/sources.js';
 import type { PlanSource } from '../features/build.js';
 import { COLUMN_TYPES, type IdForm, idFormFrom, type SqlKit, sqlKit, tableRef } from '../sql/dialect.js';
 import {
@@ -28,6 +29,8 @@ export interface EngineSource extends PlanSource {
    * the line (found by a second query when a rule fails; the rules never carry row numbers).
    */
   lines?: { table: string; offset: number };
+  /** What each of its joins matched (files read by the embedded DuckDB). */
+  joins?: JoinCoverage[];
 }
 
 /** A column of a source carried through cleaning for custom feature SQL. */

@@ -7,6 +7,7 @@ import type { Warning } from '../core/errors.js';
 import { SegmintError } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import type { DataOverview } from '../data/overview.js';
+import type { JoinCoverage } from '../data/sources.js';
 import type { SegmentRule } from '../explain/explain.js';
 import type { SegmentProfile } from '../explain/profile.js';
 
@@ -92,6 +93,8 @@ export interface InputRecord {
   file: string;
   rows: number;
   bytes: number | null;
+  /** What each join of the source matched (absent where it joins nothing, and before it was recorded). */
+  joins?: JoinCoverage[];
 }
 
 /**

@@ -100,6 +100,7 @@ export async function dataStages(
         kind: s.spec.kind,
         file: s.file,
         rows: s.rows,
+        ...(s.joins ? { joins: s.joins } : {}),
       })),
       clvSummary,
       featuresNote: engineSpec

@@ -297,4 +297,56 @@ describe('features on a hand-made shop', () => {
       (e: { code: string; message: string }) => e.code === 'DATA_JOIN' && /more than once/.test(e.message),
     );
   });
+
+  test('joins say what they matched: keys of two types compared as ids, a partial join warned, an empty one refused', async () => {
+    writeFiles(dir, {
+      'lines.csv':
+        'order,customer,time,item,qty,price\n1,A,2024-01-01,900000,1,10\n2,A,2024-01-05,12,1,20\n3,B,2024-01-03,13,2,5\n4,B,2024-01-04,12,1,20\n',
+      // One key written 9e+05: DuckDB reads the column as a decimal, the lines' key is an integer.
+      'items.csv': 'item,dept\n9e+05,Home\n12,Kitchen\n13,Toys\n',
+      'items-partial.csv': 'item,dept\n900000,Home\n12,Kitchen\n',
+      'items-none.csv': 'item,dept\nX1,Home\nX2,Kitchen\n',
+    });
+    const recipeWith = (items: string) => ({
+      sources: {
+        tx: {
+          kind: 'transactions',
+          path: 'lines.csv',
+          roles: {
+            order: 'order',
+            customer: 'customer',
+            time: 'time',
+            quantity: 'qty',
+            price: 'price',
+            category: 'dept',
+          },
+          join: [{ source: 'items', on: { item: 'item' } }],
+        },
+        items: { kind: 'lookup', path: items },
+      },
+      features: ['monetary', { feature: 'category_share', top: 3 }],
+    });
+    const typed = await featuresOf(recipeWith('items.csv'), dir);
+    assert.ok(
+      Math.abs((typed.byId.A.share_home as number) - 10 / 30) < 1e-12,
+      'the 9e+05 key matched 900000',
+    );
+    assert.ok(!typed.data.warnings.some((w: { code: string }) => w.code === 'JOIN_PARTIAL'));
+    const partial = await featuresOf(recipeWith('items-partial.csv'), dir);
+    const w = partial.data.warnings.find((x: { code: string }) => x.code === 'JOIN_PARTIAL');
+    assert.ok(w, 'a join that matched 3 of 4 rows is warned');
+    assert.match(
+      w.message,
+      /3 of 4 rows of "tx" \(75\.0%\) found a row of "items" on item = item.*Unmatched values include "13"/,
+    );
+    await assert.rejects(
+      featuresOf(recipeWith('items-none.csv'), dir),
+      (e: { code: string; message: string; where: { path?: string } }) =>
+        e.code === 'DATA_JOIN' &&
+        /no row of "tx" found a row of "items" \(tx\.item = items\.item\); unmatched values include "12", "13", "900000"/.test(
+          e.message,
+        ) &&
+        e.where.path === 'sources.tx.join[0].on',
+    );
+  });
 });

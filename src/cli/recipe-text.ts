@@ -37,7 +37,7 @@ export function guessedUnit(
   facts: ColumnFacts | undefined,
 ): { unit: 'year'; why: string } | null {
   const r = facts?.range;
-  if (!r || !r.whole || r.min < 1800 || r.max > 2200) return null;
+  if (!r?.whole || r.min < 1800 || r.max > 2200) return null;
   // The word "year" (or "yr") in the name, not a period ("last year", "per year", "years").
   const words = name
     .replace(/([a-z])([A-Z])/g, '$1 $2')

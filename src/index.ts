@@ -5,7 +5,7 @@ export { readOutcomes } from './campaign/outcomes.js';
 export { planCampaign } from './campaign/plan.js';
 export { cutTree, linkage } from './cluster/hierarchical.js';
 export { kmeansPlusPlus, predictKMeans, transformKMeans } from './cluster/kmeans.js';
-export { selectModel } from './cluster/select.js';
+export { segmentStability, selectModel } from './cluster/select.js';
 export {
   bgnbdConditional,
   bgnbdExpected,

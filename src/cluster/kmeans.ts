@@ -1,5 +1,7 @@
+import { SegmintError } from '../core/errors.js';
 import type { Matrix } from '../core/matrix.js';
 import { createRng, deriveSeed, type Rng } from '../core/rng.js';
+import { checkInteger, checkMatrix, checkNumber } from '../core/validate.js';
 import {
   type Command,
   chunkCount,
@@ -538,14 +540,39 @@ export function runRestartsPart(ctx: KernelContext, args: number[], w: number, s
 }
 
 /** k-means on this thread, or on `exec`'s team (the same result either way). */
+/**
+ * What fitKMeans checks before any kernel runs (scikit-learn's _check_params_vs_input): a finite
+ * matrix, k from 1 to its rows, whole nInit and maxIter of at least 1, a tolerance of 0 or more,
+ * a whole seed, an algorithm it knows, and initial centres of k x d finite values.
+ */
+export function checkKMeansInput(fn: string, X: Matrix, p: KMeansParams): void {
+  checkMatrix(fn, X);
+  checkInteger(fn, 'k', p.k, 1, X.rows);
+  checkInteger(fn, 'nInit', p.nInit, 1);
+  checkInteger(fn, 'maxIter', p.maxIter, 1);
+  checkNumber(fn, 'tol', p.tol, 0);
+  checkInteger(fn, 'seed', p.seed, 0);
+  if (p.algorithm !== undefined && p.algorithm !== 'lloyd' && p.algorithm !== 'hamerly')
+    throw new SegmintError(
+      'INVALID_ARGUMENT',
+      `${fn}: algorithm is "${String(p.algorithm)}"; it is lloyd or hamerly.`,
+      {
+        hint: 'Leave algorithm out (hamerly) or pass lloyd.',
+      },
+    );
+  if (p.init) checkMatrix(fn, { rows: p.k, cols: X.cols, data: p.init }, 'init (k x d centres)');
+}
+
 export function fitKMeans(X: Matrix, params: KMeansParams, exec?: Executor): KMeansResult {
+  checkKMeansInput('fitKMeans', X, params);
   const ctx = kernelContext();
   const ex = exec ?? serialExecutor(ctx);
   return drive(fitSteps(ctx, X, params, ex.size), ex);
 }
 
 /** fitKMeans that leaves this thread free while the team works. */
-export function fitKMeansAsync(X: Matrix, params: KMeansParams, exec?: Executor): Promise<KMeansResult> {
+export async function fitKMeansAsync(X: Matrix, params: KMeansParams, exec?: Executor): Promise<KMeansResult> {
+  checkKMeansInput('fitKMeansAsync', X, params);
   const ctx = kernelContext();
   const ex = exec ?? serialExecutor(ctx);
   return driveAsync(fitSteps(ctx, X, params, ex.size), ex);

@@ -1,6 +1,7 @@
 import type { Matrix } from '../core/matrix.js';
 import { takeRows } from '../core/matrix.js';
 import { createRng, deriveSeed, randInt } from '../core/rng.js';
+import { checkInteger, checkMatrix, checkNumber } from '../core/validate.js';
 import type { Executor } from '../kernels/exec.js';
 import { kernelContext } from '../kernels/kernels.js';
 import {
@@ -143,7 +144,20 @@ export function miniBatchResult(
 }
 
 /** Mini-batch k-means; the final full-data assignment is split over `exec`'s team when given. */
+/** What the mini-batch fit checks before it runs: a finite matrix, k from 1 to its rows, and whole, positive steps. */
+function checkMiniBatchInput(fn: string, X: Matrix, p: MiniBatchParams): void {
+  checkMatrix(fn, X);
+  checkInteger(fn, 'k', p.k, 1, X.rows);
+  checkInteger(fn, 'seed', p.seed, 0);
+  checkInteger(fn, 'batchSize', p.batchSize, 1);
+  checkInteger(fn, 'maxEpochs', p.maxEpochs, 1);
+  checkInteger(fn, 'maxNoImprovement', p.maxNoImprovement, 1);
+  checkInteger(fn, 'nInit', p.nInit, 1);
+  checkNumber(fn, 'reassignmentRatio', p.reassignmentRatio, 0, 1);
+}
+
 export function fitMiniBatchKMeans(X: Matrix, p: MiniBatchParams, exec?: Executor): KMeansResult {
+  checkMiniBatchInput('fitMiniBatchKMeans', X, p);
   const { centers, steps } = miniBatchCenters(X, p);
   if (exec) {
     const { labels, inertia } = assignWith(X, centers, p.k, exec);
@@ -160,6 +174,7 @@ export async function fitMiniBatchKMeansAsync(
   p: MiniBatchParams,
   exec: Executor,
 ): Promise<KMeansResult> {
+  checkMiniBatchInput('fitMiniBatchKMeansAsync', X, p);
   const { centers, steps } = miniBatchCenters(X, p);
   const { labels, inertia } = await assignAsync(X, centers, p.k, exec);
   return miniBatchResult(X, p, centers, steps, labels, inertia);

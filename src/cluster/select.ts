@@ -478,7 +478,8 @@ export async function segmentStability(
   fitters: Fitters = serialFitters,
 ): Promise<SegmentStability | null> {
   const { runs } = spec.bootstrap;
-  if (!runs || spec.method === 'rfm' || fit.k < 2) return null;
+  // Too few customers for resamples to say anything (each keeps about 63% of them).
+  if (!runs || spec.method === 'rfm' || fit.k < 2 || X.rows < 5 * fit.k) return null;
   // A Ward tree per resample costs the square of its rows: hierarchical resamples 2,000 at most.
   const sample =
     spec.method === 'hierarchical' ? Math.min(spec.bootstrap.sample, 2000) : spec.bootstrap.sample;
@@ -491,6 +492,7 @@ export async function segmentStability(
     labels,
     fit.k,
     async (Xb, seed) => {
+      if (Xb.rows < fit.k) return { labels: new Int32Array(Xb.rows), k: 1 };
       const m = await prepareMethod(Xb, spec, fitters, seed);
       const f = await m.fitK(fit.k);
       return { labels: f.labels, k: f.k };

@@ -16,6 +16,10 @@ export type ErrorCategory = (typeof ErrorCategory)[keyof typeof ErrorCategory];
 
 export const ERROR_CODES = {
   USAGE: { category: 'usage', hint: 'Run the command with --help to see its options.' },
+  INVALID_ARGUMENT: {
+    category: 'usage',
+    hint: 'A library function was called with an argument it cannot take: the message names it and the numbers.',
+  },
   RECIPE_NOT_FOUND: {
     category: 'recipe',
     hint: 'Check the path, or create a recipe with `segmint init <data file>`.',

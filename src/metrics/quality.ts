@@ -1,5 +1,6 @@
 import { maxOf, minOf } from '../core/arrays.js';
 import type { Matrix } from '../core/matrix.js';
+import { checkLabels, checkMatrix } from '../core/validate.js';
 import { drive, driveAsync, type Executor, OP, type Steps, serialExecutor } from '../kernels/exec.js';
 import { kernelContext } from '../kernels/kernels.js';
 
@@ -114,6 +115,8 @@ const MIN_PARALLEL_ROWS = 2000;
  * than two clusters are used. With `exec`, the blocks are shared by its team; same value.
  */
 export function silhouetteScore(X: Matrix, labels: Int32Array, k: number, exec?: Executor): number {
+  checkMatrix('silhouetteScore', X);
+  checkLabels('silhouetteScore', X, labels, k);
   if (!silhouetteDefined(labels, k)) return Number.NaN;
   const ex = exec ?? serialExecutor(kernelContext());
   const share = ex.size > 1 && X.rows >= MIN_PARALLEL_ROWS;
@@ -131,6 +134,8 @@ export async function silhouetteScoreAsync(
   k: number,
   exec: Executor,
 ): Promise<number> {
+  checkMatrix('silhouetteScoreAsync', X);
+  checkLabels('silhouetteScoreAsync', X, labels, k);
   if (!silhouetteDefined(labels, k)) return Number.NaN;
   const share = exec.size > 1 && X.rows >= MIN_PARALLEL_ROWS;
   const sums = await driveAsync(silhouetteSums(X, labels, k, silhouetteBlocks(X.rows), share), exec);

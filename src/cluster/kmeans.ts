@@ -571,7 +571,11 @@ export function fitKMeans(X: Matrix, params: KMeansParams, exec?: Executor): KMe
 }
 
 /** fitKMeans that leaves this thread free while the team works. */
-export async function fitKMeansAsync(X: Matrix, params: KMeansParams, exec?: Executor): Promise<KMeansResult> {
+export async function fitKMeansAsync(
+  X: Matrix,
+  params: KMeansParams,
+  exec?: Executor,
+): Promise<KMeansResult> {
   checkKMeansInput('fitKMeansAsync', X, params);
   const ctx = kernelContext();
   const ex = exec ?? serialExecutor(ctx);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { databaseError } from '../core/db-errors.js';
@@ -51,6 +51,11 @@ export const sharedFilesOpen = (): number => sharedInstances.size;
  * One embedded DuckDB database and connection. The only place that talks to DuckDB's API, so the
  * rest of the code deals in SQL text, bound parameters and plain rows.
  */
+/** DuckDB's memory limit for an in-memory database when SEGMINT_MEMORY_LIMIT is unset: a sixth of the machine's memory, at least 1 GB. */
+export function defaultMemoryLimit(total = totalmem()): string {
+  return `${Math.max(1024, Math.floor(total / 6 / 2 ** 20))}MiB`;
+}
+
 export class Duck {
   private closed = false;
   private constructor(
@@ -71,12 +76,17 @@ export class Duck {
     // Larger than memory spills to disk: into a folder of this process under the system's
     // temporary directory (DuckDB's default, ./.tmp, would write into the user's working folder,
     // which may be read-only), removed at close. SEGMINT_MEMORY_LIMIT caps DuckDB's memory (a
-    // DuckDB size such as 8GB; default 80% of the machine's).
+    // DuckDB size such as 8GB); by default an in-memory database takes a sixth of the machine's
+    // memory (at least 1 GB), not DuckDB's 80%: the run's own arrays need the rest, and a run
+    // larger than that spills instead of taking the machine (measured at 100M lines: bench/RESULTS.md).
     const spill =
       path === ':memory:'
         ? join(tmpdir(), `segmint-duckdb-${process.pid}-${randomBytes(4).toString('hex')}`)
         : null;
-    if (spill) opts.temp_directory = spill;
+    if (spill) {
+      opts.temp_directory = spill;
+      opts.memory_limit = defaultMemoryLimit();
+    }
     if (process.env.SEGMINT_MEMORY_LIMIT) opts.memory_limit = process.env.SEGMINT_MEMORY_LIMIT;
     // An engine's database file is opened once per process while any Duck uses it, and shared (two
     // instances on one file would not see each other's writes); each Duck has its own connection,
@@ -110,7 +120,7 @@ export class Duck {
           'USAGE',
           `SEGMINT_MEMORY_LIMIT="${opts.memory_limit}" is not a memory size DuckDB reads.`,
           {
-            hint: 'Give a size with its unit, such as 8GB or 512MB, or unset it (DuckDB then takes 80% of the memory).',
+            hint: 'Give a size with its unit, such as 8GB or 512MB, or unset it (segmint then gives DuckDB a sixth of the memory, at least 1 GB).',
             cause: e,
           },
         );

@@ -57,8 +57,12 @@ export async function bootstrapStability(
   return sum;
 }
 
-/** Hennig's bands of a segment's bootstrap stability, in plain words. */
-export function stabilityWords(j: number): string {
+/** A stability figure as it is shown (two decimals): the bands are read from the shown figure, so the words never contradict it. */
+export const shownStability = (j: number): number => Number(j.toFixed(2));
+
+/** Hennig's bands of a segment's bootstrap stability (as shown, two decimals), in plain words. */
+export function stabilityWords(figure: number): string {
+  const j = shownStability(figure);
   if (j >= 0.85) return 'highly stable';
   if (j >= 0.75) return 'stable';
   if (j >= 0.6) return 'a pattern, but who belongs to it is doubtful';

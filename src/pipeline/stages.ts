@@ -9,6 +9,7 @@ import {
   serialFitters,
   teamFitters,
 } from '../cluster/select.js';
+import { shownStability } from '../cluster/stability.js';
 import type { Recipe } from '../config/recipe.js';
 import { DriftSpec } from '../config/recipe.js';
 import { append } from '../core/arrays.js';
@@ -262,7 +263,7 @@ export async function profileStage(
       profiles[position].stability = stability.jaccard[c];
     });
   for (const p of profiles)
-    if (p.stability !== undefined && p.stability !== null && p.stability < 0.6)
+    if (p.stability !== undefined && p.stability !== null && shownStability(p.stability) < 0.6)
       warnings.push({
         code: 'SEGMENT_UNSTABLE',
         message: `Segment ${p.id} ("${p.name}") is not a stable group: refitted on ${stability!.runs} resamples of the customers, its best match overlaps it by ${p.stability.toFixed(2)} on average (Jaccard: members in both over members in either; under 0.6). Treat it as a region of the data rather than a kind of customer.`,

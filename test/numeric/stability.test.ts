@@ -86,4 +86,8 @@ test('the bootstrap on hand-made labels: a reclustering that always agrees score
   assert.ok(split[1] > 0.35 && split[1] < 0.65, `${split[1]}`);
   assert.equal(stabilityWords(0.9), 'highly stable');
   assert.equal(stabilityWords(0.5), 'not a stable group');
+  // The words follow the figure as shown (two decimals): 0.849 reads "0.85", highly stable.
+  assert.equal(stabilityWords(0.849), 'highly stable');
+  assert.equal(stabilityWords(0.8449), 'stable');
+  assert.equal(stabilityWords(0.597), 'a pattern, but who belongs to it is doubtful');
 });

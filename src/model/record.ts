@@ -141,6 +141,18 @@ export const RunRecordSchema = z.object({
   prep: z.object({
     outputNames: z.array(z.string()),
     dropped: z.array(z.object({ name: z.string(), reason: z.string() })),
+    /** Each numeric feature's missing values and what filled them (absent before it was recorded). */
+    imputed: z
+      .array(
+        z.object({
+          feature: z.string(),
+          missing: z.number().int(),
+          customers: z.number().int(),
+          method: z.string(),
+          value: z.number(),
+        }),
+      )
+      .optional(),
   }),
   cluster: z.looseObject({
     method: z.string(),

@@ -183,7 +183,7 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
     ledger: data.ledger,
     overview,
     features: feats.columns,
-    prep: { outputNames: prep.params.outputNames, dropped: prep.params.dropped },
+    prep: { outputNames: prep.params.outputNames, dropped: prep.params.dropped, imputed: prep.imputed },
     cluster: {
       method: recipe.cluster.method,
       linkage: recipe.cluster.method === 'hierarchical' ? recipe.cluster.linkage : null,

@@ -53,6 +53,15 @@ export function outputNamesOf(steps: PrepParams['steps']): string[] {
 }
 export const MISSING = '(missing)';
 
+/** A numeric feature's missing values and what filled them (the run record and the report say it). */
+export interface Imputed {
+  feature: string;
+  missing: number;
+  customers: number;
+  method: 'median' | 'mean' | 'zero' | 'constant';
+  value: number;
+}
+
 /**
  * Fits the preparation on the feature table and returns the params and the prepared matrix.
  * Order per numeric feature: impute -> log1p -> scale -> weight. Categorical features are one-hot
@@ -61,8 +70,9 @@ export const MISSING = '(missing)';
 export function fitPrep(
   table: FeatureTable,
   spec: PrepSpec,
-): { params: PrepParams; matrix: Matrix; warnings: Warning[] } {
+): { params: PrepParams; matrix: Matrix; warnings: Warning[]; imputed: Imputed[] } {
   const warnings: Warning[] = [];
+  const imputed: Imputed[] = [];
   const dropped: PrepParams['dropped'] = [];
   const steps: PrepParams['steps'] = [];
   const excluded = new Set(spec.exclude);
@@ -104,6 +114,7 @@ export function fitPrep(
             ? 0
             : spec.imputeValue;
     if (missing) {
+      imputed.push({ feature: col.name, missing, customers: col.values.length, method, value: impute });
       warnings.push({
         code: 'FEATURE_IMPUTED',
         message: `Feature "${col.name}": ${missing} missing value(s) filled with ${method === 'zero' ? '0 (a missing value means no activity)' : `the ${method} (${round(impute)})`}.`,
@@ -180,7 +191,7 @@ export function fitPrep(
     (name) => num.get(name),
     (name) => cat.get(name),
   );
-  return { params, matrix, warnings };
+  return { params, matrix, warnings, imputed };
 }
 
 function fitScaler(x: Float64Array, scaler: PrepSpec['scaler']): { center: number; scale: number } {

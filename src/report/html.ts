@@ -394,7 +394,12 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
         ],
       ),
       [false, false, true, true, false],
-    )}<div class="charts">${chart(charts, 'ledger')}</div>${warnings.length ? `<h3>Warnings</h3><ul>${warnings.map((w) => `<li class="warn">${esc(w.message)} <span class="muted">(${esc(w.code)})</span></li>`).join('')}</ul>` : '<p>No warnings.</p>'}`,
+    )}<div class="charts">${chart(charts, 'ledger')}</div>${imputedSection(
+      run.prep.imputed ?? [],
+      labelOfFeature,
+      (name, v) =>
+        formatValue(v, (features.find((x) => x.name === name)?.meaning?.unit ?? null) as Unit | null),
+    )}${warnings.length ? `<h3>Warnings</h3><ul>${warnings.map((w) => `<li class="warn">${esc(w.message)} <span class="muted">(${esc(w.code)})</span></li>`).join('')}</ul>` : '<p>No warnings.</p>'}`,
   });
 
   return `<!DOCTYPE html>
@@ -405,4 +410,28 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
 <nav>${sections.map((s) => `<a href="#${s.id}">${esc(s.title)}</a>`).join('')}</nav>
 <main>${sections.map((s) => `<section id="${s.id}"><h2>${esc(s.title)}</h2>${s.body}</section>`).join('\n')}</main></body></html>
 `;
+}
+
+/** The values each feature had missing and what filled them, for the data quality section. */
+function imputedSection(
+  imputed: { feature: string; missing: number; customers: number; method: string; value: number }[],
+  label: (f: string) => string,
+  figure: (f: string, v: number) => string,
+): string {
+  if (!imputed.length)
+    return '<h3>Missing values</h3><p>No feature had a missing value: nothing was imputed.</p>';
+  const filled = (m: { feature: string; method: string; value: number }) =>
+    m.method === 'zero'
+      ? '0: a missing value means no activity'
+      : `the ${m.method === 'constant' ? "recipe's constant" : m.method}, ${figure(m.feature, m.value)}`;
+  return `<h3>Missing values</h3>${table(
+    ['feature', 'customers without a value', 'share', 'filled with'],
+    imputed.map((m) => [
+      label(m.feature),
+      m.missing.toLocaleString('en-US'),
+      `${((100 * m.missing) / m.customers).toFixed(1)}%`,
+      filled(m),
+    ]),
+    [false, true, true, false],
+  )}`;
 }

@@ -72,6 +72,23 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
         if (stat === 'missing') return 1 - v.length / rows(segment);
         return stat === 'median' ? quantileSorted(v, 0.5) : v.reduce((a, b) => a + b, 0) / v.length;
       };
+      // Missing values are counted per feature (run.json prep.imputed) and shown in the report:
+      // each count is the customers whose value is empty in tags.csv.
+      const imputed = (record.prep.imputed ?? []) as {
+        feature: string;
+        missing: number;
+        customers: number;
+      }[];
+      for (const f of record.features as { name: string; type: string }[]) {
+        if (f.type !== 'numeric' || record.prep.dropped.some((d: { name: string }) => d.name === f.name))
+          continue;
+        const empty = rows(null) - values(f.name, null).length;
+        const said = imputed.find((m) => m.feature === f.name);
+        assert.equal(said?.missing ?? 0, empty, `${name}: ${f.name} missing values counted`);
+      }
+      const page = readFileSync(join(runDir, 'report.html'), 'utf8');
+      assert.match(page, /<h3>Missing values<\/h3>/);
+      if (imputed.length) assert.match(page, /customers without a value/);
       let checked = 0;
       for (const seg of record.segments as {
         id: number;

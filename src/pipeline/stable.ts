@@ -29,25 +29,35 @@ export const kRuleOf = (k: number | { min: number; max: number; select: string }
   typeof k === 'number' ? `fixed ${k}` : `${k.min}..${k.max} ${k.select}`;
 
 /**
- * The previous run's segments as centres in this run's prepared space: per previous segment, the
- * mean of this run's rows of its customers (k x dim, in the previous ids' order), or null when a
- * previous segment has no customer in this run (a warm start needs all k).
+ * The previous run's segments in this run's prepared space: per previous segment (in the previous
+ * ids' order), the mean of this run's rows of its customers (k x dim) and how many there are (a
+ * segment with none has a mean of 0s and a count of 0).
  */
-export function carriedCentres(X: Matrix, ids: readonly string[], prev: PreviousRun): Float64Array | null {
+export function previousMeans(
+  X: Matrix,
+  ids: readonly string[],
+  prev: PreviousRun,
+): { means: Float64Array; counts: Float64Array } {
   const d = X.cols;
   const prevIds = prev.model.segments.map((s) => s.id);
   const index = new Map(prevIds.map((id, j) => [id, j]));
-  const sums = new Float64Array(prevIds.length * d);
+  const means = new Float64Array(prevIds.length * d);
   const counts = new Float64Array(prevIds.length);
   for (let i = 0; i < ids.length; i++) {
     const j = index.get(prev.segmentOf.get(ids[i]) ?? -1);
     if (j === undefined) continue;
     counts[j]++;
-    for (let t = 0; t < d; t++) sums[j * d + t] += X.data[i * d + t];
+    for (let t = 0; t < d; t++) means[j * d + t] += X.data[i * d + t];
   }
-  if (counts.some((c) => c === 0)) return null;
-  for (let j = 0; j < prevIds.length; j++) for (let t = 0; t < d; t++) sums[j * d + t] /= counts[j];
-  return sums;
+  for (let j = 0; j < prevIds.length; j++)
+    if (counts[j]) for (let t = 0; t < d; t++) means[j * d + t] /= counts[j];
+  return { means, counts };
+}
+
+/** The previous segments' means as a warm start, or null when one has no customer in this run (a start needs all k). */
+export function carriedCentres(X: Matrix, ids: readonly string[], prev: PreviousRun): Float64Array | null {
+  const { means, counts } = previousMeans(X, ids, prev);
+  return counts.some((c) => c === 0) ? null : means;
 }
 
 /** What makes two runs one lineage: the recipe's name and the features it clusters on. */
@@ -164,22 +174,14 @@ export function stableIds(
   const d = X.cols;
   const prevIds = prev.model.segments.map((s) => s.id);
   const kp = prevIds.length;
-  const sums = new Float64Array(kp * d);
-  const counts = new Float64Array(kp);
-  const index = new Map(prevIds.map((id, j) => [id, j]));
-  for (let i = 0; i < ids.length; i++) {
-    const j = index.get(prev.segmentOf.get(ids[i]) ?? -1);
-    if (j === undefined) continue;
-    counts[j]++;
-    for (let t = 0; t < d; t++) sums[j * d + t] += X.data[i * d + t];
-  }
+  const { means, counts } = previousMeans(X, ids, prev);
   const cost = new Float64Array(k * kp).fill(Number.POSITIVE_INFINITY);
   for (let a = 0; a < k; a++) {
     for (let j = 0; j < kp; j++) {
       if (!counts[j]) continue;
       let s = 0;
       for (let t = 0; t < d; t++) {
-        const e = centers[a * d + t] - sums[j * d + t] / counts[j];
+        const e = centers[a * d + t] - means[j * d + t];
         s += e * e;
       }
       cost[a * kp + j] = Math.sqrt(s);

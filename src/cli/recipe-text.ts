@@ -35,14 +35,25 @@ export type InitSource = Pick<SniffResult, 'columns' | 'kind' | 'roles'> &
 export function guessedUnit(
   name: string,
   facts: ColumnFacts | undefined,
-): { unit: 'year'; why: string } | null {
+): { unit: 'year' | 'share'; why: string } | null {
   const r = facts?.range;
-  if (!r?.whole || r.min < 1800 || r.max > 2200) return null;
-  // The word "year" (or "yr") in the name, not a period ("last year", "per year", "years").
+  if (!r) return null;
   const words = name
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .toLowerCase()
     .split(/[^a-z0-9]+/);
+  // A share: named for a rate or a share ("BounceRates", "return_ratio", "pct_new") with every
+  // value from 0 to 1 and not only 0 and 1 (that is a flag).
+  const shareWord = words.some((w) =>
+    ['rate', 'rates', 'ratio', 'share', 'pct', 'percent', 'percentage', 'proportion', 'fraction'].includes(w),
+  );
+  if (shareWord && r.min >= 0 && r.max <= 1 && !r.whole)
+    return {
+      unit: 'share',
+      why: `guessed: named for a rate or share, every value from ${r.min} to ${r.max}; shown as %`,
+    };
+  if (!r.whole || r.min < 1800 || r.max > 2200) return null;
+  // The word "year" (or "yr") in the name, not a period ("last year", "per year", "years").
   const at = words.findIndex((w) => w === 'year' || w === 'yr');
   if (at < 0 || ['last', 'this', 'per', 'previous', 'prior', 'next', 'a'].includes(words[at - 1] ?? ''))
     return null;

@@ -75,18 +75,68 @@ export function withEntry(m: Meaning, e: DictionaryEntry | undefined): Meaning {
 }
 
 /**
+ * Short forms column names use, spelled out in a label made from the name ("NumWebPurchases" ->
+ * "Number of web purchases", "AcceptedCmp3" -> "Accepted campaign 3"). Only whole words, and only in
+ * labels segmint makes from a machine name; a label written as words is kept as written.
+ */
+const ABBREVIATIONS: Record<string, string> = {
+  num: 'number of',
+  nbr: 'number of',
+  cnt: 'count of',
+  qty: 'quantity',
+  amt: 'amount of',
+  mnt: 'amount of',
+  avg: 'average',
+  pct: 'percent',
+  perc: 'percent',
+  cmp: 'campaign',
+  cust: 'customer',
+  prod: 'product',
+  prods: 'products',
+  txn: 'transaction',
+  txns: 'transactions',
+  yr: 'year',
+  yrs: 'years',
+  mth: 'month',
+  mths: 'months',
+  wk: 'week',
+  wks: 'weeks',
+  dt: 'date',
+  freq: 'frequency',
+  rev: 'revenue',
+  disc: 'discount',
+};
+
+/**
  * A label from a column name as the user wrote it: kept as written when it already reads as words
- * ("Annual Income (k$)"), else snake_case and camelCase split into words with the first capital
- * ("num_web_visits" -> "Num web visits", "MntWines" -> "Mnt wines").
+ * ("Annual Income (k$)"), else snake_case and camelCase split into words with the first capital and
+ * short forms spelled out ("num_web_visits" -> "Number of web visits", "MntWines" -> "Amount of
+ * wines", "AcceptedCmp3" -> "Accepted campaign 3").
  */
 export function labelOf(column: string): string {
   if (/\s/.test(column.trim())) return column.trim();
-  const w = column
+  // An acronym ("CO2", "RFM") is kept as written.
+  if (/^[A-Z][A-Z0-9]+$/.test(column)) return column;
+  const words = column
     .replace(/[_]+/g, ' ')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
     .trim()
-    .toLowerCase();
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean);
+  // A short form is spelled out where a word follows it or it stands alone ("Num" -> "Number of"
+  // only before what is counted; "of" is left off at the end).
+  const w = words
+    .map((x, i) => {
+      // A numbered short form ("cmp3") keeps its number.
+      const [, short, n] = /^([a-z]+)([0-9]*)$/.exec(x) ?? [];
+      const long = short ? ABBREVIATIONS[short] : undefined;
+      if (!long) return x;
+      if (n) return `${long.replace(/ of$/, '')} ${n}`;
+      return i === words.length - 1 ? long.replace(/ of$/, '') : long;
+    })
+    .join(' ');
   return w ? w[0].toUpperCase() + w.slice(1) : column;
 }
 

@@ -137,7 +137,10 @@ export function claimFigure(c: ClaimCheck): string {
   const v = mean ? (c.value ?? null) : c.median;
   const all = mean ? (c.allValue ?? null) : c.allMedian;
   if (v === null || all === null) return `${label}: ${c.claim}`;
-  return `${label}${mean ? ': average' : ''} ${formatValue(v, unit)} (all customers: ${formatValue(all, unit)})`;
+  const [shown, allShown] = [formatValue(v, unit), formatValue(all, unit)];
+  // A claim that the segment is not above (or below) everyone, where the figures tie as shown.
+  if (shown === allShown) return `${label}${mean ? ': average' : ''} ${shown}, as for all customers`;
+  return `${label}${mean ? ': average' : ''} ${shown} (all customers: ${allShown})`;
 }
 
 /** A description made of claims' figures, one sentence. */
@@ -433,7 +436,7 @@ function traitClaim(t: Trait0, meanings: Meanings): ClaimCheck | null {
 export function traitAction(claims: ClaimCheck[], meanings: Meanings): string {
   const deal = claims.find((c) => /deal|coupon|discount|promo|voucher/i.test(`${c.label} ${c.feature}`));
   if (deal?.claim.startsWith('higher'))
-    return `Price-sensitive (more ${inSentence(deal.label ?? deal.feature)} than typical): test a smaller discount against a control group before giving more.`;
+    return `Price-sensitive (more ${inSentence(deal.label ?? deal.feature).replace(/^(?:number|count) of /i, '')} than typical): test a smaller discount against a control group before giving more.`;
   const c = claims[0];
   const label = inSentence(c.label ?? c.feature);
   const m = meanings[c.feature];
@@ -448,7 +451,20 @@ export function traitAction(claims: ClaimCheck[], meanings: Meanings): string {
       return `Keep them close (${label} ${higher ? 'higher' : 'lower'} than typical): early access and recommendations in what they buy.`;
     return `Keep contact cheap (${label} ${higher ? 'higher' : 'lower'} than typical) and test one offer that aims at it against a control group.`;
   }
-  return `Build the offer around their ${label} (${higher ? 'higher' : 'lower'} than typical) and test it against a control group before rolling it out.`;
+  return `Build the offer around what sets them apart (${label} ${higher ? 'higher' : 'lower'} than typical) and test it against a control group before rolling it out.`;
+}
+
+/**
+ * A trait in a name: "high" or "low" before its label, or the words the label's own form takes
+ * ("days since last order" -> "long since last order" / "recent last order"; "number of store
+ * purchases" -> "many store purchases" / "few store purchases").
+ */
+export function wayWords(label: string, higher: boolean): string {
+  const since = /^days since (.+)$/i.exec(label);
+  if (since) return `${higher ? 'long since' : 'recent'} ${since[1]}`;
+  const count = /^(?:number|count) of (.+)$/i.exec(label);
+  if (count) return `${higher ? 'many' : 'few'} ${count[1]}`;
+  return `${higher ? 'high' : 'low'} ${label}`;
 }
 
 /**
@@ -470,7 +486,7 @@ export function traitNames(traits: Trait0[], meanings: Meanings = {}): Persona[]
     .map((n) => {
       const used = strong.slice(0, n);
       const name = used
-        .map((c) => `${c.claim.startsWith('higher') ? 'high' : 'low'} ${inSentence(c.label ?? c.feature)}`)
+        .map((c) => wayWords(inSentence(c.label ?? c.feature), c.claim.startsWith('higher')))
         .join(', ');
       return {
         name: name[0].toUpperCase() + name.slice(1),

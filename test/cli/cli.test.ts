@@ -248,3 +248,44 @@ test('init guesses a year unit only for a column named for a year holding whole 
   ] as const)
     assert.equal(guessedUnit(name, facts), null, `${name}`);
 });
+
+test('init guesses a share unit only for a column named for a rate or share whose values lie from 0 to 1, not a 0/1 flag', async () => {
+  const { guessedUnit } = await import('../../src/cli/recipe-text.js');
+  const range = (min: number, max: number, whole = false) => ({
+    distinct: 10,
+    nonNull: 10,
+    numericText: false,
+    range: { min, max, whole },
+  });
+  assert.equal(guessedUnit('BounceRates', range(0, 0.2))?.unit, 'share');
+  assert.equal(guessedUnit('return_ratio', range(0, 1))?.unit, 'share');
+  assert.equal(guessedUnit('pct_new', range(0.05, 0.9))?.unit, 'share');
+  assert.match(guessedUnit('ExitRates', range(0, 0.2))!.why, /from 0 to 0.2; shown as %/);
+  for (const [name, facts] of [
+    ['BounceRates', range(0, 1.5)],
+    ['BounceRates', range(-0.1, 0.5)],
+    ['conversion_rate', range(0, 1, true)],
+    ['PageValues', range(0, 0.9)],
+    ['Separate', range(0, 0.9)],
+  ] as const)
+    assert.equal(guessedUnit(name, facts), null, `${name}`);
+});
+
+test('a label made from a column name spells out the short forms column names use, and keeps what reads as words', async () => {
+  const { labelOf } = await import('../../src/core/dictionary.js');
+  const cases: [string, string][] = [
+    ['MntWines', 'Amount of wines'],
+    ['NumDealsPurchases', 'Number of deals purchases'],
+    ['AcceptedCmp3', 'Accepted campaign 3'],
+    ['avg_session_minutes', 'Average session minutes'],
+    ['MntGoldProds', 'Amount of gold products'],
+    ['Num', 'Number'],
+    ['BounceRates', 'Bounce rates'],
+    ['Kidhome', 'Kidhome'],
+    ['CO2', 'CO2'],
+    ['Annual Income (k$)', 'Annual Income (k$)'],
+    ['number_of_orders', 'Number of orders'],
+    ['Numbers', 'Numbers'],
+  ];
+  for (const [column, label] of cases) assert.equal(labelOf(column), label, column);
+});

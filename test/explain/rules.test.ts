@@ -7,9 +7,13 @@ import { binaryMetrics, stratifiedSample, stratifiedSplit } from '../../src/expl
 import { explainSegments } from '../../src/explain/explain.js';
 import {
   assignPersonas,
+  type ClaimCheck,
+  claimFigure,
   missingPersona,
   personaEvidence,
   quintileScore,
+  traitAction,
+  wayWords,
 } from '../../src/explain/personas.js';
 import { profileSegments } from '../../src/explain/profile.js';
 import {
@@ -258,7 +262,7 @@ describe('rules', () => {
     );
     // A third: no free persona fits, so it is named from what sets it apart.
     const q = assignPersonas([champion, champion, champion], {}, [1, 2, 3], [[], [], traits]);
-    assert.equal(q[2].name, 'High avg order value, low unique products');
+    assert.equal(q[2].name, 'High average order value, low unique products');
     assert.ok(
       q.every((x) => !/ \d+$/.test(x.name)),
       'no numerals',
@@ -439,4 +443,41 @@ describe('a segment set apart by missing data', () => {
     const p2 = profileSegments(sparse, labels, 3, null);
     assert.ok(!missingPersona(p2[2].stats, {}));
   });
+});
+
+test('names, descriptions and actions made from traits read as words: counts as many/few, days since as long since/recent, ties said as ties', () => {
+  assert.equal(wayWords('days since last order', true), 'long since last order');
+  assert.equal(wayWords('days since first order', false), 'recent first order');
+  assert.equal(wayWords('number of store purchases', false), 'few store purchases');
+  assert.equal(wayWords('count of visits', true), 'many visits');
+  assert.equal(wayWords('bounce rates', true), 'high bounce rates');
+  const claim = (feature: string, label: string, claimText: string, v: number, all: number): ClaimCheck => ({
+    feature,
+    label,
+    unit: null,
+    claim: claimText,
+    z: 1,
+    median: v,
+    allMedian: all,
+    stat: 'median',
+    value: v,
+    allValue: all,
+    relation: 'above',
+  });
+  // A tie is said as one, not as two equal figures.
+  assert.equal(
+    claimFigure(claim('frequency', 'Orders', 'not more than all customers', 1, 1)),
+    'orders 1, as for all customers',
+  );
+  assert.equal(
+    claimFigure(claim('frequency', 'Orders', 'higher than all customers', 3, 1)),
+    'orders 3 (all customers: 1)',
+  );
+  // Actions name the trait as a phrase, never "their <label>", and a count of deals as what is counted.
+  const deals = claim('NumDealsPurchases', 'Number of deals purchases', 'higher than all customers', 3, 2);
+  assert.match(traitAction([deals], {}), /^Price-sensitive \(more deals purchases than typical\)/);
+  const pages = claim('Informational', 'Informational', 'lower than all customers', 0, 1);
+  const action = traitAction([pages], {});
+  assert.match(action, /what sets them apart \(informational lower than typical\)/);
+  assert.doesNotMatch(action, /their informational/);
 });

@@ -183,3 +183,10 @@ export function formatValue(v: number | null, unit: Unit | null): string {
     }
   }
 }
+
+/** A standardized difference as shown: one decimal with its sign, and 0.0 for what rounds to 0 (never "-0.0"). */
+export function sdText(z: number): string {
+  const t = z.toFixed(1);
+  if (Number(t) === 0) return '0.0 sd';
+  return `${z > 0 ? '+' : ''}${t} sd`;
+}

@@ -1,4 +1,4 @@
-import { formatValue, inSentence, labelOf, type Meaning, type Unit } from '../core/dictionary.js';
+import { formatValue, inSentence, labelOf, type Meaning, sdText, type Unit } from '../core/dictionary.js';
 
 /**
  * Segment names, descriptions and recommended actions, each a claim about the segment's numbers.
@@ -124,7 +124,7 @@ export function claimText(c: ClaimCheck): string {
     v !== null && all !== null
       ? `${stat === 'mean' ? 'average' : stat === 'missing' ? 'not on file for' : 'median'} ${formatValue(v, shown)}; all customers ${formatValue(all, shown)}; `
       : '';
-  return `${c.label ?? c.feature}: ${c.claim} (${med}${c.z >= 0 ? '+' : ''}${c.z.toFixed(1)} sd)`;
+  return `${c.label ?? c.feature}: ${c.claim} (${med}${sdText(c.z)})`;
 }
 
 /** A claim's figures as a description sentence part: "days since last order 12 (all customers: 95)". */

@@ -354,14 +354,31 @@ export function snakeSpec(
   };
 }
 
+/**
+ * Whether a box plot reads better on a log axis: no value below 0, and some segment's median in the
+ * first 5% of the linear axis (its box would be squashed against the others' spread).
+ */
+export function boxLogAxis(rows: { lo: number; median: number; hi: number }[]): boolean {
+  if (!rows.length || rows.some((r) => r.lo < 0)) return false;
+  let top = 0;
+  for (const r of rows) top = Math.max(top, r.hi);
+  return top > 0 && rows.some((r) => r.median < 0.05 * top);
+}
+
+/**
+ * Box plots of a feature by segment: 5th-95th percentile whiskers, quartile boxes, the median; on a
+ * symmetric log axis where a linear one would squash a segment (boxLogAxis), the title saying so.
+ */
 export function boxSpec(
   rows: { segment: string; lo: number; q1: number; median: number; q3: number; hi: number }[],
   feature: string,
   segments: SegmentRef[],
 ): Spec {
+  const log = boxLogAxis(rows);
+  const scale = log ? { scale: { type: 'symlog' } } : {};
   return {
     ...base(250, 28 * segments.length),
-    title: feature,
+    title: log ? `${feature} (log scale)` : feature,
     data: { values: rows },
     encoding: {
       y: {
@@ -376,7 +393,7 @@ export function boxSpec(
       {
         mark: { type: 'rule', color: '#666' },
         encoding: {
-          x: { field: 'lo', type: 'quantitative', title: null, axis: { format: '~s' } },
+          x: { field: 'lo', type: 'quantitative', title: null, axis: { format: '~s' }, ...scale },
           x2: { field: 'hi' },
         },
       },
@@ -389,7 +406,7 @@ export function boxSpec(
         },
       },
       {
-        mark: { type: 'tick', color: 'white', size: 14, thickness: 2 },
+        mark: { type: 'tick', color: '#222', size: 18, thickness: 2 },
         encoding: { x: { field: 'median', type: 'quantitative' } },
       },
     ],

@@ -1,5 +1,5 @@
 import { stabilityWords } from '../cluster/stability.js';
-import { formatValue, type Unit } from '../core/dictionary.js';
+import { formatValue, sdText, type Unit } from '../core/dictionary.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
 import { featureLabel, HEATMAP_FEATURES, PALETTE } from './charts.js';
@@ -183,7 +183,7 @@ ${table(
           .slice(0, 3)
           .map(
             (d) =>
-              `${esc(labelOfFeature(d.feature))} ${d.direction === 'higher' ? '↑' : '↓'} (${d.z >= 0 ? '+' : ''}${d.z.toFixed(1)} sd)`,
+              `${esc(labelOfFeature(d.feature))} ${d.direction === 'higher' ? '↑' : '↓'} (${sdText(d.z)})`,
           )
           .join(', ')}</div>
 ${p.stability === undefined || p.stability === null ? '' : `<div class="muted">Stability: ${p.stability.toFixed(2)}, ${stabilityWords(p.stability)} (refitted on ${run.cluster.bootstrap?.runs ?? ''} resamples of the customers, the segment's best match overlaps it by ${p.stability.toFixed(2)} on average: members in both over members in either)</div>`}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ExplainSpec } from '../../src/config/recipe.js';
+import { sdText } from '../../src/core/dictionary.js';
 import { createMatrix, fromRows } from '../../src/core/matrix.js';
 import { createRng } from '../../src/core/rng.js';
 import { binaryMetrics, stratifiedSample, stratifiedSplit } from '../../src/explain/evaluate.js';
@@ -480,4 +481,8 @@ test('names, descriptions and actions made from traits read as words: counts as 
   const action = traitAction([pages], {});
   assert.match(action, /what sets them apart \(informational lower than typical\)/);
   assert.doesNotMatch(action, /their informational/);
+  // A standardized difference that rounds to 0 is shown as 0.0, never -0.0.
+  assert.equal(sdText(-0.04), '0.0 sd');
+  assert.equal(sdText(0.26), '+0.3 sd');
+  assert.equal(sdText(-1.25), '-1.3 sd');
 });

@@ -276,3 +276,34 @@ test('report numbers keep significant digits for small ratios', async () => {
   assert.equal(num(1234.5), '1,234.5');
   assert.equal(num(null), '–');
 });
+
+test('box plots go on a log axis, said in the title, only where a linear one would squash a segment', async () => {
+  const { boxSpec, boxLogAxis } = await import('../../src/report/charts.js');
+  const segs = [
+    { id: 1, name: 'A' },
+    { id: 2, name: 'B' },
+  ];
+  const row = (segment: string, lo: number, median: number, hi: number) => ({
+    segment,
+    lo,
+    q1: (lo + median) / 2,
+    median,
+    q3: (median + hi) / 2,
+    hi,
+  });
+  const squashed = [row('1 A', 5, 30, 90), row('2 B', 400, 2500, 9000)];
+  assert.equal(boxLogAxis(squashed), true);
+  const spec = boxSpec(squashed, 'Spend', segs) as {
+    title: string;
+    layer: { encoding: { x: { scale?: { type: string } } } }[];
+  };
+  assert.equal(spec.title, 'Spend (log scale)');
+  assert.equal(spec.layer[0].encoding.x.scale?.type, 'symlog');
+  const even = [row('1 A', 5, 30, 90), row('2 B', 10, 60, 150)];
+  assert.equal(boxLogAxis(even), false);
+  const linear = boxSpec(even, 'Spend', segs) as typeof spec;
+  assert.equal(linear.title, 'Spend');
+  assert.equal(linear.layer[0].encoding.x.scale, undefined);
+  // Values below 0 never go on a log axis.
+  assert.equal(boxLogAxis([row('1 A', -50, 1, 5), row('2 B', 100, 2000, 9000)]), false);
+});

@@ -184,7 +184,9 @@ export function sharesSpec(
   ]);
   return {
     ...base(520, Math.max(120, 36 * segments.length)),
-    title: 'Share of customers and of revenue',
+    title: values.some((v) => v.measure === 'revenue')
+      ? 'Share of customers and of revenue'
+      : 'Share of customers',
     data: { values },
     mark: { type: 'bar' },
     encoding: {

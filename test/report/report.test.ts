@@ -307,3 +307,9 @@ test('box plots go on a log axis, said in the title, only where a linear one wou
   // Values below 0 never go on a log axis.
   assert.equal(boxLogAxis([row('1 A', -50, 1, 5), row('2 B', 100, 2000, 9000)]), false);
 });
+
+test('the shares chart speaks of revenue only where there is revenue', () => {
+  const seg = (shareRevenue: number | null) => ({ id: 1, name: 'A', shareCustomers: 1, shareRevenue });
+  assert.equal((sharesSpec([seg(0.5)]) as { title: string }).title, 'Share of customers and of revenue');
+  assert.equal((sharesSpec([seg(null)]) as { title: string }).title, 'Share of customers');
+});

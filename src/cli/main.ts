@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { SegmintError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { registerCampaign } from './cmd-campaign.js';
 import { registerCluster } from './cmd-cluster.js';
@@ -16,11 +17,12 @@ export function buildCli(io: Io = processIo): Command {
   const program = new Command('segmint')
     .description('Customer segmentation: raw e-commerce data to segments, tags and a model in one command.')
     .version(VERSION)
-    .showHelpAfterError()
     .exitOverride()
     .configureOutput({
       writeOut: io.out,
       writeErr: io.err,
+      // Usage errors are reported by main() in segmint's format (a code, the fix; JSON under --json).
+      outputError: () => {},
       getOutHelpWidth: () => 80,
       getErrHelpWidth: () => 80,
     });
@@ -34,6 +36,16 @@ export function buildCli(io: Io = processIo): Command {
   registerServe(program, io);
   registerCampaign(program, io);
   return program;
+}
+
+/** A command-line mistake commander found, as segmint's USAGE error with where to read the options. */
+function usageError(e: CommanderError, argv: string[], program: Command): SegmintError {
+  const command = program.commands.find((c) => c.name() === argv[0] || c.aliases().includes(argv[0] ?? ''));
+  const sub = command?.commands.find((c) => c.name() === argv[1]);
+  const name = ['segmint', command?.name(), sub?.name()].filter(Boolean).join(' ');
+  return new SegmintError('USAGE', e.message.replace(/^error: /, '').replace(/\.?$/, '.'), {
+    hint: `See the arguments and options with: ${name} --help`,
+  });
 }
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -51,7 +63,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       code =
         e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help'
           ? EXIT.ok
-          : EXIT.usage;
+          : reportError(usageError(e, argv, program), argv.includes('--json'), io);
     } else code = reportError(e, argv.includes('--json'), io);
   }
   process.exitCode = before;

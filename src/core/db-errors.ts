@@ -39,7 +39,7 @@ const CAUSES: { test: RegExp; code: ErrorCode; what: string; hint?: string }[] =
     test: /out of memory|could not allocate|MEMORY_LIMIT_EXCEEDED/i,
     code: 'DB_ERROR',
     what: 'the database ran out of memory',
-    hint: 'Give the database more memory, cluster a sample (cluster.sample), or narrow the window.',
+    hint: 'Give DuckDB more memory (SEGMINT_MEMORY_LIMIT=8GB; by default it takes a sixth of the machine), narrow the window (window.days), or run the recipe in PostgreSQL or ClickHouse (engine:).',
   },
   {
     test: /no space left|could not extend file|NOT_ENOUGH_SPACE/i,

@@ -89,7 +89,7 @@ export const ERROR_CODES = {
   },
   KERNEL_MEMORY: {
     category: 'data',
-    hint: 'Cluster a sample (cluster.sample), use fewer features, or cluster inside the database (segmint cluster --engine).',
+    hint: 'Use fewer features (or fewer one-hot levels), choose method: minibatch, or cluster the feature table where it lives (segmint cluster --engine duckdb|postgres|clickhouse --table ...).',
   },
   OUTPUT_INVALID: {
     category: 'usage',

@@ -289,3 +289,24 @@ test('a label made from a column name spells out the short forms column names us
   ];
   for (const [column, label] of cases) assert.equal(labelOf(column), label, column);
 });
+
+test("a command-line mistake is segmint's USAGE error with where to read the options, as JSON on stdout under --json", async () => {
+  const text = await cli(['run', '--bogus']);
+  assert.equal(text.code, 2);
+  assert.match(
+    text.err,
+    /^error USAGE: unknown option '--bogus'\.\n {2}fix: See the arguments and options with: segmint run --help\n$/,
+  );
+  const json = await cli(['run', '--bogus', '--json']);
+  assert.equal(json.code, 2);
+  const doc = JSON.parse(json.out);
+  assert.equal(doc.ok, false);
+  assert.equal(doc.error.code, 'USAGE');
+  assert.match(doc.error.hint, /segmint run --help/);
+  const sub = await cli(['campaign', 'plan', 'x']);
+  assert.match(
+    sub.err,
+    /error USAGE: required option '-s, --segments <ids>' not specified\.[\s\S]*segmint campaign plan --help/,
+  );
+  assert.match((await cli(['nosuch'])).err, /error USAGE: unknown command 'nosuch'\.[\s\S]*segmint --help/);
+});

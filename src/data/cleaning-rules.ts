@@ -36,12 +36,93 @@ export function givenReferenceDate(d: string | undefined): string | undefined {
   return d;
 }
 
-export function noPurchasesError(src: { name: string; file: string }, ledger: LedgerEntry[]): SegmintError {
+/**
+ * What to do when one cleaning rule removes the last rows of a source, by the rule's ledger name
+ * (the first whose pattern matches). `roles` are the source's roles, for naming its columns.
+ */
+const EMPTIED_BY: { rule: RegExp; hint: (src: string, roles: Record<string, string>) => string }[] = [
+  {
+    rule: /^filter /,
+    hint: () => 'Loosen cleaning.filters: no row has the values they keep.',
+  },
+  {
+    rule: /^unreadable date or number/,
+    hint: (src, r) =>
+      `Every row has a date or number segmint cannot read: check that roles.time ("${r.time ?? ''}") holds dates (or set sources.${src}.dateFormat), and that the number columns hold numbers (csv.decimal for a decimal comma).`,
+  },
+  {
+    rule: /^missing customer id/,
+    hint: (src, r) =>
+      `The column roles.customer names ("${r.customer ?? ''}") is empty on every row: set sources.${src}.roles.customer to the column that holds the customer.`,
+  },
+  {
+    rule: /^cancelled or failed order status/,
+    hint: () =>
+      'Every order has a status in cleaning.cancelStatuses: check that list against the statuses in the data, or set cleaning.cancellations: keep.',
+  },
+  {
+    rule: /^non-product codes/,
+    hint: () => 'Every line has a product code in cleaning.nonProductCodes: shorten that list.',
+  },
+  {
+    rule: /^cancellations and returns/,
+    hint: (_src, r) =>
+      `Every line reads as a cancellation (its order id starts with cleaning.cancelPrefix${r.order ? ` in "${r.order}"` : ''}, or its quantity is below 0): check cleaning.cancelPrefix and roles.quantity, or set cleaning.cancellations: keep.`,
+  },
+  {
+    rule: /^non-positive (price|amount)/,
+    hint: (_src, r) =>
+      `Every line has ${r.price ? `a price ("${r.price}")` : `an amount ("${r.amount ?? ''}")`} of 0 or below: check that the role names the right column, or set cleaning.nonPositivePrice: keep.`,
+  },
+  {
+    rule: /^on or after the reference date/,
+    hint: () =>
+      'window.referenceDate is on or before the first line of the data: set it after the first date, or leave it out (the day after the last line).',
+  },
+  {
+    rule: /^outside the \d+-day window/,
+    hint: () => 'No line falls in the window: widen window.days or move window.referenceDate.',
+  },
+];
+
+/**
+ * Why a source has no rows left, from its ledger: the file held none, or the rule that removed the
+ * last of them, with what to do about that rule.
+ */
+export function emptiedBy(
+  ledger: LedgerEntry[],
+  src: { name: string; spec: { roles: Record<string, string> } },
+): { cause: string; hint: string } {
+  const own = ledger.filter((e) => e.source === src.name);
+  const read = own.find((e) => e.rule === 'rows read');
+  if (read && read.remaining === 0)
+    return {
+      cause: 'the file has no data rows (a header at most)',
+      hint: `Check that the file is the whole export, and that sources.${src.name}.path points at it.`,
+    };
+  const last = own.find((e) => e.remaining === 0 && e.removed > 0);
+  if (!last)
+    return { cause: 'no rows are left', hint: 'Loosen the cleaning rules, filters or the analysis window.' };
+  const known = EMPTIED_BY.find((x) => x.rule.test(last.rule));
+  return {
+    cause: `the rule "${last.rule}" removed the last ${last.removed.toLocaleString('en-US')} row(s)`,
+    hint: known
+      ? known.hint(src.name, src.spec.roles)
+      : 'Loosen the cleaning rules, filters or the analysis window.',
+  };
+}
+
+export function noPurchasesError(
+  src: { name: string; file: string; spec: { roles: Record<string, string> } },
+  ledger: LedgerEntry[],
+): SegmintError {
+  const why = emptiedBy(ledger, src);
   return new SegmintError(
     'DATA_EMPTY',
-    `No purchase lines of source "${src.name}" are left after cleaning.`,
+    `No purchase lines of source "${src.name}" are left after cleaning: ${why.cause}.`,
     {
       where: { file: src.file },
+      hint: why.hint,
       details: { ledger },
     },
   );
@@ -62,11 +143,19 @@ export function noCustomersError(
   windowStart: string | null,
   referenceDate: string,
   ledger: LedgerEntry[],
+  src?: { name: string; file: string; spec: { roles: Record<string, string> } },
+  firstDate?: string | null,
 ): SegmintError {
+  const why = src ? emptiedBy(ledger, src) : null;
+  const begins = firstDate ? ` (the data begins on ${firstDate})` : '';
   return new SegmintError(
     'DATA_EMPTY',
-    `No customers are left after cleaning${windowStart ? ` in the window ${windowStart} to ${referenceDate}` : ''}.`,
-    { details: { ledger } },
+    `No customers are left after cleaning${windowStart ? ` in the window ${windowStart} to ${referenceDate}` : ` before the reference date ${referenceDate}`}${why ? `: ${why.cause}` : ''}${begins}.`,
+    {
+      ...(src ? { where: { file: src.file } } : {}),
+      ...(why ? { hint: why.hint } : {}),
+      details: { ledger },
+    },
   );
 }
 

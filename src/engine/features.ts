@@ -292,7 +292,17 @@ async function build(
   } else {
     throw noCustomerSourceError();
   }
-  if (customers === 0) throw noCustomersError(windowStart, referenceDate, ledger);
+  if (customers === 0) {
+    const first =
+      txNorm && txSrc ? (await one(`SELECT ${fx.text(fx.date('min(ts)'))} AS d FROM ${txNorm}`)).d : null;
+    throw noCustomersError(
+      windowStart,
+      referenceDate,
+      ledger,
+      txSrc ?? custSrc,
+      first ? String(first) : null,
+    );
+  }
   if (tx && cust) {
     const matched = Number(
       (

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { recipeFromObject } from '../../src/config/load.js';
+import { SegmintError } from '../../src/core/errors.js';
+import { runRecipe } from '../../src/pipeline/run.js';
+import { cleanup, tempDir, writeFiles } from '../helpers.js';
+
+// When cleaning leaves nothing, the error names the real cause (the file held no rows, or the rule
+// that removed the last of them) and the fix for that cause, not a general "loosen the rules".
+
+let dir: string;
+before(() => {
+  dir = tempDir();
+  writeFiles(dir, {
+    'header.csv': 'customer,order,date,price\n',
+    'lines.csv': 'customer,order,date,price\n1,A1,2020-01-05,10\n2,A2,2020-02-05,20\n3,A3,2020-03-05,5\n',
+    'noids.csv': 'customer,order,date,price\n,A1,2020-01-05,10\n,A2,2020-02-05,20\n',
+    'free.csv': 'customer,order,date,price\n1,A1,2020-01-05,0\n2,A2,2020-02-05,0\n',
+  });
+});
+after(() => cleanup(dir));
+
+const recipe = (file: string, extra: Record<string, unknown> = {}) =>
+  recipeFromObject(
+    {
+      sources: {
+        tx: {
+          kind: 'transactions',
+          path: file,
+          roles: { customer: 'customer', order: 'order', time: 'date', price: 'price' },
+        },
+      },
+      cluster: { k: 2 },
+      output: { dir: 'out' },
+      ...extra,
+    },
+    dir,
+  );
+
+async function emptied(file: string, extra: Record<string, unknown> = {}): Promise<SegmintError> {
+  try {
+    await runRecipe(recipe(file, extra));
+  } catch (e) {
+    assert.ok(e instanceof SegmintError, String(e));
+    assert.equal(e.code, 'DATA_EMPTY');
+    return e;
+  }
+  assert.fail('the run should stop with DATA_EMPTY');
+}
+
+test('a file with a header and no rows is said to hold no rows', async () => {
+  const e = await emptied('header.csv');
+  assert.match(e.message, /the file has no data rows/);
+  assert.match(e.hint, /sources\.tx\.path/);
+  assert.doesNotMatch(e.hint, /Loosen/);
+});
+
+test('a reference date before the data names the date the data begins on and window.referenceDate', async () => {
+  const e = await emptied('lines.csv', { window: { referenceDate: '2019-06-01' } });
+  assert.match(
+    e.message,
+    /before the reference date 2019-06-01: the rule "on or after the reference date" removed the last 3 row\(s\) \(the data begins on 2020-01-05\)/,
+  );
+  assert.match(e.hint, /window\.referenceDate/);
+});
+
+test('ids empty on every row name roles.customer and its column', async () => {
+  const e = await emptied('noids.csv');
+  assert.match(e.message, /"missing customer id" removed the last 2 row\(s\)/);
+  assert.match(e.hint, /roles\.customer names \("customer"\)/);
+});
+
+test('prices all 0 or below name the price column and nonPositivePrice', async () => {
+  const e = await emptied('free.csv');
+  assert.match(e.message, /"non-positive price" removed the last 2 row\(s\)/);
+  assert.match(e.hint, /a price \("price"\)[\s\S]*cleaning\.nonPositivePrice: keep/);
+});
+
+test('every line a cancellation names cleaning.cancelPrefix', async () => {
+  const e = await emptied('lines.csv', { cleaning: { cancelPrefix: 'A' } });
+  assert.match(e.message, /"cancellations and returns" removed the last 3 row\(s\)/);
+  assert.match(e.hint, /cleaning\.cancelPrefix/);
+});
+
+test('a filter that keeps no row names cleaning.filters', async () => {
+  const e = await emptied('lines.csv', { cleaning: { filters: [{ column: 'order', in: ['Z9'] }] } });
+  assert.match(e.message, /the rule "filter order in \[Z9\]" removed the last 3 row\(s\)/);
+  assert.match(e.hint, /cleaning\.filters/);
+});

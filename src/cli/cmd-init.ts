@@ -39,7 +39,7 @@ export function registerInit(program: Command, io: Io): void {
         });
       }
       if (opts.engine) return initFromEngine(files, opts, out, io);
-      const [{ Duck }, { sniffFile }, { tableFacts, discoverSchema }, { writeFileAtomic }, { recipeText }] =
+      const [{ Duck }, { sniffFile }, { tableFacts, discoverSchema, INIT_ROWS }, { writeFileAtomic }, { recipeText }] =
         await Promise.all([
           import('../sql/duckdb.js'),
           import('../data/sniff.js'),
@@ -52,10 +52,19 @@ export function registerInit(program: Command, io: Io): void {
         const sniffs: (SniffResult & { table: string })[] = [];
         for (const [i, f] of files.entries())
           sniffs.push({
-            ...(await sniffFile(duck, f, process.cwd(), undefined, { table: `__init_${i}`, limit: 200_000 })),
+            ...(await sniffFile(duck, f, process.cwd(), undefined, { table: `__init_${i}`, limit: INIT_ROWS + 1 })),
             table: `__init_${i}`,
           });
         const plan = await discoverSchema(duck, await tableFacts(duck, sniffs));
+        if (!plan.sources.length)
+          throw new SegmintError(
+            'DATA_EMPTY',
+            `init found nothing to segment in ${files.length === 1 ? 'the file' : `the ${files.length} files`}: ${plan.unused.map((u) => u.reason).join('; ')}.`,
+            {
+              where: { file: files[0] },
+              hint: 'Give the order lines (customer, date, price or amount) or a table of one row per customer; segmint init <files> reads CSV, Parquet and JSON.',
+            },
+          );
         const sources: InitSource[] = plan.sources.map((p) => ({
           file: p.facts.file,
           format: p.facts.format,

@@ -88,6 +88,12 @@ export function recipeError(
     const path = formatIssuePath([...(prefix ? [prefix] : []), ...p]);
     let msg = i.message;
     if (i.code === 'unrecognized_keys') msg = `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    // A required key left out (or left empty, as `sources:` with nothing under it reads).
+    if (i.code === 'invalid_type' && (valueAt(raw, p) === undefined || valueAt(raw, p) === null))
+      msg =
+        path === 'sources'
+          ? 'no sources: name at least one data file, e.g. sources: { orders: { kind: transactions, path: orders.csv, roles: { customer: ..., time: ..., price: ... } } } (segmint init <files> writes this part)'
+          : `required, and missing (expected ${i.expected})`;
     if (i.code === 'invalid_value') {
       const allowed = i.values.map(String);
       const given = valueAt(raw, p);

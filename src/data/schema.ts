@@ -258,18 +258,34 @@ function labelOf(t: TableFacts, key: string): string | null {
  * a customers table for attributes; and for a single customer-level table without an id, rows as
  * customers.
  */
-export async function discoverSchema(duck: Duck, tables: TableFacts[]): Promise<SchemaPlan> {
+/**
+ * How many rows of each file `segmint init` reads to find keys, joins and roles (one more is read,
+ * so a longer file is known to be longer).
+ */
+export const INIT_ROWS = 200_000;
+
+/** A table's rows as init read them: all of them, or "more than INIT_ROWS" for a longer file. */
+export const rowsRead = (rows: number): string =>
+  rows > INIT_ROWS
+    ? `more than ${INIT_ROWS.toLocaleString('en-US')} rows (keys and joins judged on the first ${rows.toLocaleString('en-US')})`
+    : `${rows.toLocaleString('en-US')} rows`;
+
+export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<SchemaPlan> {
+  // A file without rows (empty, or a header only) says nothing about keys or roles: left out.
+  const tables = all.filter((t) => t.rows > 0);
   const fks = await foreignKeys(duck, tables);
   const graph: string[] = [];
   for (const t of tables)
     graph.push(
-      `${t.name}: ${t.rows.toLocaleString('en-US')} rows; key ${t.keys.length ? t.keys.join(' or ') : 'none (no column is unique and never empty)'}`,
+      `${t.name}: ${rowsRead(t.rows)}; key ${t.keys.length ? t.keys.join(' or ') : 'none (no column is unique and never empty)'}`,
     );
   for (const f of fks)
     graph.push(
       `${f.from}.${f.column} -> ${f.to}.${f.key} (${f.many ? 'many to one' : 'one to one'}; ${Math.round(f.contained * 100)}% of values found)`,
     );
-  const unused: SchemaPlan['unused'] = [];
+  const unused: SchemaPlan['unused'] = all
+    .filter((t) => t.rows === 0)
+    .map((t) => ({ file: t.file, reason: `${t.name} has no rows (the file is empty or holds a header only)` }));
   const used = new Set<TableFacts>();
   const byName = new Map(tables.map((t) => [t.name, t]));
   const sources: PlannedSource[] = [];

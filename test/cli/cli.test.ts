@@ -310,3 +310,43 @@ test("a command-line mistake is segmint's USAGE error with where to read the opt
   );
   assert.match((await cli(['nosuch'])).err, /error USAGE: unknown command 'nosuch'\.[\s\S]*segmint --help/);
 });
+
+test('init says a file has no rows: alone it is a DATA_EMPTY error and no recipe, beside others it is left out with that reason', async () => {
+  const d = tempDir();
+  try {
+    writeFileSync(join(d, 'empty.csv'), '');
+    writeFileSync(join(d, 'header.csv'), 'customer,date,amount\n');
+    writeFileSync(join(d, 'lines.csv'), 'customer,order,date,amount\n1,A,2020-01-01,5\n2,B,2020-01-02,6\n');
+    const alone = await cli(['init', join(d, 'empty.csv'), '--out', join(d, 'r1.yaml')]);
+    assert.equal(alone.code, 3);
+    assert.match(alone.err, /error DATA_EMPTY: init found nothing to segment in the file: empty has no rows/);
+    assert.throws(() => readFileSync(join(d, 'r1.yaml')));
+    const both = await cli([
+      'init',
+      join(d, 'header.csv'),
+      join(d, 'lines.csv'),
+      '--out',
+      join(d, 'r2.yaml'),
+      '--json',
+    ]);
+    assert.equal(both.code, 0);
+    const doc = JSON.parse(both.out);
+    assert.deepEqual(
+      doc.unused.map((u: { reason: string }) => u.reason),
+      ['header has no rows (the file is empty or holds a header only)'],
+    );
+    assert.deepEqual(
+      doc.sources.map((s: { name: string }) => s.name),
+      ['lines'],
+    );
+  } finally {
+    cleanup(d);
+  }
+});
+
+test('init says "more than" the rows it read of a longer file, never the sample as the count', async () => {
+  const { rowsRead, INIT_ROWS } = await import('../../src/data/schema.js');
+  assert.equal(rowsRead(1234), '1,234 rows');
+  assert.equal(rowsRead(INIT_ROWS), '200,000 rows');
+  assert.match(rowsRead(INIT_ROWS + 1), /^more than 200,000 rows/);
+});

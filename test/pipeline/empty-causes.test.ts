@@ -87,3 +87,15 @@ test('a filter that keeps no row names cleaning.filters', async () => {
   assert.match(e.message, /the rule "filter order in \[Z9\]" removed the last 3 row\(s\)/);
   assert.match(e.hint, /cleaning\.filters/);
 });
+
+test('a recipe without sources says how to write them, not "expected record, received undefined"', async () => {
+  const { validateRecipe } = await import('../../src/config/load.js');
+  assert.throws(
+    () => validateRecipe({ version: 1, name: 'x' }),
+    (e: unknown) =>
+      e instanceof SegmintError &&
+      e.code === 'RECIPE_INVALID' &&
+      /sources: no sources: name at least one data file/.test(e.message) &&
+      !/received undefined/.test(e.message),
+  );
+});

@@ -39,20 +39,28 @@ export function registerInit(program: Command, io: Io): void {
         });
       }
       if (opts.engine) return initFromEngine(files, opts, out, io);
-      const [{ Duck }, { sniffFile }, { tableFacts, discoverSchema, INIT_ROWS }, { writeFileAtomic }, { recipeText }] =
-        await Promise.all([
-          import('../sql/duckdb.js'),
-          import('../data/sniff.js'),
-          import('../data/schema.js'),
-          import('../pipeline/atomic.js'),
-          import('./recipe-text.js'),
-        ]);
+      const [
+        { Duck },
+        { sniffFile },
+        { tableFacts, discoverSchema, INIT_ROWS },
+        { writeFileAtomic },
+        { recipeText },
+      ] = await Promise.all([
+        import('../sql/duckdb.js'),
+        import('../data/sniff.js'),
+        import('../data/schema.js'),
+        import('../pipeline/atomic.js'),
+        import('./recipe-text.js'),
+      ]);
       const duck = await Duck.open();
       try {
         const sniffs: (SniffResult & { table: string })[] = [];
         for (const [i, f] of files.entries())
           sniffs.push({
-            ...(await sniffFile(duck, f, process.cwd(), undefined, { table: `__init_${i}`, limit: INIT_ROWS + 1 })),
+            ...(await sniffFile(duck, f, process.cwd(), undefined, {
+              table: `__init_${i}`,
+              limit: INIT_ROWS + 1,
+            })),
             table: `__init_${i}`,
           });
         const plan = await discoverSchema(duck, await tableFacts(duck, sniffs));

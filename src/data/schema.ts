@@ -285,7 +285,10 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
     );
   const unused: SchemaPlan['unused'] = all
     .filter((t) => t.rows === 0)
-    .map((t) => ({ file: t.file, reason: `${t.name} has no rows (the file is empty or holds a header only)` }));
+    .map((t) => ({
+      file: t.file,
+      reason: `${t.name} has no rows (the file is empty or holds a header only)`,
+    }));
   const used = new Set<TableFacts>();
   const byName = new Map(tables.map((t) => [t.name, t]));
   const sources: PlannedSource[] = [];

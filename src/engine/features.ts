@@ -198,6 +198,15 @@ async function build(
     const maxFrom = txNorm ?? ev ?? cp;
     const expr = maxFrom ? 'max(ts)' : custSrc?.spec.roles.joined ? 'max(__joined)' : null;
     const r = expr ? await one(`SELECT ${fx.text(fx.date(expr))} AS d FROM ${maxFrom ?? cust}`, params) : {};
+    if (r.d && Number(String(r.d).slice(0, 4)) >= 9999)
+      throw new SegmintError(
+        'DATA_BAD_DATE',
+        `The latest date in the data is ${String(r.d)}, a placeholder rather than a real date, so the reference date (the day after the last one) cannot be set from it.`,
+        {
+          where: { path: 'window.referenceDate' },
+          hint: 'Set window.referenceDate to the day after the last real date; rows on or after it are left out and counted in the ledger.',
+        },
+      );
     referenceDate = r.d ? addDays(String(r.d), 1) : '1970-01-01';
     dated = !!r.d;
   }

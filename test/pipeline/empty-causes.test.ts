@@ -15,6 +15,8 @@ before(() => {
     'header.csv': 'customer,order,date,price\n',
     'lines.csv': 'customer,order,date,price\n1,A1,2020-01-05,10\n2,A2,2020-02-05,20\n3,A3,2020-03-05,5\n',
     'noids.csv': 'customer,order,date,price\n,A1,2020-01-05,10\n,A2,2020-02-05,20\n',
+    'placeholder.csv':
+      'customer,order,date,price\n1,A1,2020-01-05,10\n2,A2,9999-12-31,20\n3,A3,2020-03-05,5\n',
     'free.csv': 'customer,order,date,price\n1,A1,2020-01-05,0\n2,A2,2020-02-05,0\n',
   });
 });
@@ -98,4 +100,19 @@ test('a recipe without sources says how to write them, not "expected record, rec
       /sources: no sources: name at least one data file/.test(e.message) &&
       !/received undefined/.test(e.message),
   );
+});
+
+test('a placeholder date (9999-12-31) as the latest is named, with window.referenceDate as the fix that works', async () => {
+  await assert.rejects(runRecipe(recipe('placeholder.csv')), (e: unknown) => {
+    assert.ok(e instanceof SegmintError);
+    assert.equal(e.code, 'DATA_BAD_DATE');
+    assert.match(e.message, /latest date in the data is 9999-12-31, a placeholder/);
+    assert.doesNotMatch(e.message, /\+010000/);
+    assert.match(e.hint, /window\.referenceDate/);
+    return true;
+  });
+  // The fix it names works: the placeholder line is left out and counted.
+  const r = await runRecipe(recipe('placeholder.csv', { window: { referenceDate: '2021-01-01' } }));
+  assert.equal(r.customers, 2);
+  assert.ok(r.ledger.some((e) => e.rule === 'on or after the reference date' && e.removed === 1));
 });

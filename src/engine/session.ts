@@ -198,7 +198,7 @@ export class EngineSession {
           },
         );
       return fx.tryStrptime(
-        COLUMN_TYPES.numeric(t) ? this.textOf(`CAST(${q(col)} AS BIGINT)`) : text,
+        COLUMN_TYPES.numeric(t) ? fx.text(`CAST(${q(col)} AS BIGINT)`) : text,
         format,
       );
     }
@@ -230,18 +230,28 @@ export class EngineSession {
       if (numeric && !fx.tryStrptime) continue;
       const text = `NULLIF(${fx.trim(this.textOf(col))}, '')`;
       const candidates = numeric
-        ? [fx.tryStrptime!(this.textOf(`CAST(${q(col)} AS BIGINT)`), '%Y%m%d')]
+        ? [fx.tryStrptime!(fx.text(`CAST(${q(col)} AS BIGINT)`), '%Y%m%d')]
         : [
             fx.parseTimestamp(text),
             ...(fx.tryStrptime ? DATE_FORMATS.map((f) => fx.tryStrptime!(text, f)) : []),
           ];
       let best = candidates[0];
-      if (candidates.length > 1) {
+      if (candidates.length > 1 || numeric) {
         const r = await this.one(
-          `SELECT count(${text}) AS n, ${candidates.map((e, i) => `count(${e}) AS c${i}`).join(', ')} FROM (SELECT ${q(col)} FROM ${this.tableRef(src.table)} LIMIT 50000) AS sample`,
+          `SELECT count(${numeric ? q(col) : text}) AS n, ${candidates.map((e, i) => `count(${e}) AS c${i}`).join(', ')} FROM (SELECT ${q(col)} FROM ${this.tableRef(src.table)} LIMIT 50000) AS sample`,
           {},
         );
         const n = Number(r.n ?? 0);
+        // A number column none of whose values is a yyyymmdd date is not a time at all.
+        if (numeric && n > 0 && Number(r.c0 ?? 0) === 0)
+          throw new SegmintError(
+            'DATA_BAD_DATE',
+            `sources.${src.name}: the time column "${col}" holds numbers (${t}) that are not dates (none reads as yyyymmdd).`,
+            {
+              where: { path: `sources.${src.name}.roles.time`, column: col },
+              hint: `Name the column that holds the dates in roles.time, or set sources.${src.name}.timeUnit: day (or week) if "${col}" counts days (weeks) since 1970-01-01.`,
+            },
+          );
         let most = -1;
         for (const [i, e] of candidates.entries()) {
           const c = Number(r[`c${i}`] ?? 0);

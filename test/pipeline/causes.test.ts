@@ -5,7 +5,7 @@ import { SegmintError } from '../../src/core/errors.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { cleanup, tempDir, writeFiles } from '../helpers.js';
 
-// When cleaning leaves nothing, the error names the real cause (the file held no rows, or the rule
+// Messages that name the real cause: when cleaning leaves nothing, the error names it (the file held no rows,
 // that removed the last of them) and the fix for that cause, not a general "loosen the rules".
 
 let dir: string;
@@ -17,6 +17,7 @@ before(() => {
     'noids.csv': 'customer,order,date,price\n,A1,2020-01-05,10\n,A2,2020-02-05,20\n',
     'placeholder.csv':
       'customer,order,date,price\n1,A1,2020-01-05,10\n2,A2,9999-12-31,20\n3,A3,2020-03-05,5\n',
+    'ymd.csv': 'customer,order,date,price\n1,A1,20200105,10.5\n2,A2,20200205,20.25\n3,A3,20200207,20.1\n',
     'free.csv': 'customer,order,date,price\n1,A1,2020-01-05,0\n2,A2,2020-02-05,0\n',
   });
 });
@@ -115,4 +116,49 @@ test('a placeholder date (9999-12-31) as the latest is named, with window.refere
   const r = await runRecipe(recipe('placeholder.csv', { window: { referenceDate: '2021-01-01' } }));
   assert.equal(r.customers, 2);
   assert.ok(r.ledger.some((e) => e.rule === 'on or after the reference date' && e.removed === 1));
+});
+
+test('a number column given as the time is named as numbers that are not dates; yyyymmdd numbers are read, with or without dateFormat', async () => {
+  const numbers = recipeFromObject(
+    {
+      sources: {
+        tx: {
+          kind: 'transactions',
+          path: 'ymd.csv',
+          roles: { customer: 'customer', order: 'order', time: 'price', price: 'price' },
+        },
+      },
+      cluster: { k: 2 },
+      output: { dir: 'out' },
+    },
+    dir,
+  );
+  await assert.rejects(runRecipe(numbers), (e: unknown) => {
+    assert.ok(e instanceof SegmintError);
+    assert.equal(e.code, 'DATA_BAD_DATE');
+    assert.match(e.message, /the time column "price" holds numbers \(DOUBLE\) that are not dates/);
+    assert.doesNotMatch(e.message, /Binder Error/);
+    assert.match(e.hint, /roles\.time[\s\S]*timeUnit/);
+    return true;
+  });
+  for (const dateFormat of [undefined, '%Y%m%d']) {
+    const r = await runRecipe(
+      recipeFromObject(
+        {
+          sources: {
+            tx: {
+              kind: 'transactions',
+              path: 'ymd.csv',
+              ...(dateFormat ? { dateFormat } : {}),
+              roles: { customer: 'customer', order: 'order', time: 'date', price: 'price' },
+            },
+          },
+          cluster: { k: 2 },
+          output: { dir: `out-${dateFormat ? 'f' : 'n'}` },
+        },
+        dir,
+      ),
+    );
+    assert.equal(r.customers, 3, String(dateFormat));
+  }
 });

@@ -5,8 +5,9 @@ import { SegmintError } from '../../src/core/errors.js';
 import { runRecipe } from '../../src/pipeline/run.js';
 import { cleanup, tempDir, writeFiles } from '../helpers.js';
 
-// Messages that name the real cause: when cleaning leaves nothing, the error names it (the file held no rows,
-// that removed the last of them) and the fix for that cause, not a general "loosen the rules".
+// Messages that name the real cause and the fix for it: when cleaning leaves nothing, the file that
+// held no rows or the rule that removed the last of them (not a general "loosen the rules"); a
+// placeholder date; a number column given as the time; a recipe without sources.
 
 let dir: string;
 before(() => {

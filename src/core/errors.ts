@@ -287,6 +287,8 @@ export const WARNING_CODES = {
     'Customers whose first purchase is on the calibration end (T = 0) were left out of the CLV fit and scored as new customers.',
   CLV_NOT_CONVERGED: 'The BG/NBD fit stopped before converging.',
   HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',
+  HISTORY_REBUILT:
+    'The workspace history was damaged: it is kept aside and a new one is rebuilt from the run folders.',
   HISTORY_RECOVERED:
     'A finished run missing from the history (its process was stopped before recording it) was recorded from its run.json.',
   DRIFT:

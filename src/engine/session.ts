@@ -197,10 +197,7 @@ export class EngineSession {
             hint: 'Leave dateFormat out and keep the column ISO text, or make it a date/timestamp column.',
           },
         );
-      return fx.tryStrptime(
-        COLUMN_TYPES.numeric(t) ? fx.text(`CAST(${q(col)} AS BIGINT)`) : text,
-        format,
-      );
+      return fx.tryStrptime(COLUMN_TYPES.numeric(t) ? fx.text(`CAST(${q(col)} AS BIGINT)`) : text, format);
     }
     const found = this.times.get(`${src.name}\0${col}`);
     if (found) return found;

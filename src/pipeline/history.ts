@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { SegmintError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { every } from '../core/throttle.js';
 import { type RunRecord, readRunRecord } from '../model/record.js';
@@ -16,6 +17,33 @@ CREATE TABLE IF NOT EXISTS tags (run_id VARCHAR, customer_id VARCHAR, segment_id
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS reference_date VARCHAR;
 `;
 
+/** Whether an error opening a DuckDB file says the file is damaged (not a lock held elsewhere). */
+const damaged = (e: unknown): boolean =>
+  /not a valid DuckDB database|corrupt|checksum|invalid .*header/i.test(
+    e instanceof Error ? e.message : String(e),
+  );
+
+/**
+ * A damaged history (not a DuckDB file, or corrupt) set aside, so the run that holds the workspace
+ * lock starts a new one and records the finished run folders into it (reconcileHistory). The
+ * damaged file is kept beside it as `history.duckdb.damaged-<time>`; returns that name, or null
+ * when the history opens (or is not there).
+ */
+export async function setAsideDamagedHistory(outDir: string, now = new Date()): Promise<string | null> {
+  const file = historyFile(outDir);
+  if (!existsSync(file)) return null;
+  try {
+    (await Duck.open(file, 1)).close();
+    return null;
+  } catch (e) {
+    if (!damaged(e)) return null;
+    const aside = `${file}.damaged-${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+    renameSync(file, aside);
+    if (existsSync(`${file}.wal`)) renameSync(`${file}.wal`, `${aside}.wal`);
+    return aside;
+  }
+}
+
 /** Opens the history database (created on first use); retries briefly while another process holds it. */
 export async function openHistory(outDir: string): Promise<Duck> {
   let last: unknown;
@@ -28,6 +56,16 @@ export async function openHistory(outDir: string): Promise<Duck> {
         await duck.exec(stmt);
       return duck;
     } catch (e) {
+      if (damaged(e))
+        throw new SegmintError(
+          'DATA_READ',
+          `The run history ${historyFile(outDir)} is damaged (it is not a DuckDB database DuckDB can read).`,
+          {
+            where: { file: historyFile(outDir) },
+            hint: 'Run segmint run <recipe> once: it sets the damaged file aside (history.duckdb.damaged-<time>) and rebuilds the history from the run folders in runs/.',
+            details: { cause: e instanceof Error ? e.message : String(e) },
+          },
+        );
       last = e;
       await new Promise((r) => setTimeout(r, 100));
     }

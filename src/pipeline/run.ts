@@ -17,7 +17,7 @@ import { addClv } from './clv-stage.js';
 import { type CleanSummary, dataStages } from './data-stages.js';
 import type { WebhookResult } from './drift.js';
 import { type OnEvent, STAGES, type Stage } from './events.js';
-import { reconcileHistory, recordRun } from './history.js';
+import { reconcileHistory, recordRun, setAsideDamagedHistory } from './history.js';
 import { landRun, makeRunId, type RunState, writeRunFolder } from './outputs.js';
 import { continuedFrom, loadPreviousRun } from './stable.js';
 import { clusterStage, prepStage, profileStage, type StageResult } from './stages.js';
@@ -149,6 +149,13 @@ export async function runRecipe(loaded: LoadedRecipe, opts: RunOptions = {}): Pr
     throw e;
   }
   try {
+    // A damaged history is set aside (kept) and rebuilt from the run folders.
+    const aside = await setAsideDamagedHistory(outDir);
+    if (aside)
+      warnings.push({
+        code: 'HISTORY_REBUILT',
+        message: `The run history was damaged; it is kept as ${aside} and a new one is rebuilt from the run folders (failed runs, which have no folder, are not in it).`,
+      });
     // A run killed after its folder was whole but before the history had it: record it now.
     for (const id of await reconcileHistory(outDir))
       warnings.push({

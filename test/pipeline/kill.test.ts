@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadRecipe } from '../../src/config/load.js';
+import { SegmintError } from '../../src/core/errors.js';
 import { generateDemoShop } from '../../src/demo/generate.js';
 import { listRuns } from '../../src/pipeline/history.js';
 import { runRecipe } from '../../src/pipeline/run.js';
@@ -99,5 +100,33 @@ describe('kill -9 at any point of a run: outputs, history and latest agree, and 
       const recovered = next.warnings.filter((w) => w.code === 'HISTORY_RECOVERED');
       assert.equal(recovered.length, how.failpoint === 'before-history' ? 1 : 0, label);
     });
+  }
+});
+
+test('a damaged history is kept aside and rebuilt from the run folders by the next run; other readers are told how', async () => {
+  const dir = tempDir();
+  try {
+    const recipe = generateDemoShop({ dir, customers: 300, seed: 4 }).recipe;
+    const out = join(dir, 'out');
+    const first = (await runRecipe(loadRecipe(recipe, SET_LIST), { outDir: out })).runId;
+    writeFileSync(join(out, 'history.duckdb'), 'not a database at all');
+    // A reader of the history gets segmint's error with the way out, not DuckDB's text alone.
+    await assert.rejects(listRuns(out), (e: unknown) => {
+      assert.ok(e instanceof SegmintError);
+      assert.equal(e.code, 'DATA_READ');
+      assert.match(e.message, /run history .*history\.duckdb is damaged/);
+      assert.match(e.hint, /segmint run <recipe> once/);
+      return true;
+    });
+    const second = await runRecipe(loadRecipe(recipe, SET_LIST), { outDir: out });
+    const rebuilt = second.warnings.find((w) => w.code === 'HISTORY_REBUILT');
+    assert.ok(rebuilt, 'the run says the history was rebuilt');
+    const aside = readdirSync(out).filter((f) => f.startsWith('history.duckdb.damaged-'));
+    assert.equal(aside.length, 1, 'the damaged file is kept');
+    assert.equal(readFileSync(join(out, aside[0]), 'utf8'), 'not a database at all');
+    const ids = (await listRuns(out)).map((r) => r.runId).sort();
+    assert.deepEqual(ids, [first, second.runId].sort(), 'both runs are in the new history');
+  } finally {
+    cleanup(dir);
   }
 });

@@ -131,7 +131,7 @@ export function labelOf(column: string): string {
     .map((x, i) => {
       // A numbered short form ("cmp3") keeps its number.
       const [, short, n] = /^([a-z]+)([0-9]*)$/.exec(x) ?? [];
-      const long = short ? ABBREVIATIONS[short] : undefined;
+      const long = short && Object.hasOwn(ABBREVIATIONS, short) ? ABBREVIATIONS[short] : undefined;
       if (!long) return x;
       if (n) return `${long.replace(/ of$/, '')} ${n}`;
       return i === words.length - 1 ? long.replace(/ of$/, '') : long;

@@ -9,6 +9,12 @@ import { orderMeasures, PURCHASE } from './orders.js';
 export type SourceKind = 'transactions' | 'customers' | 'events' | 'coupons';
 
 /** One column of the customer x feature table. */
+/**
+ * Names no feature may take: the properties every JavaScript object has ("constructor",
+ * "__proto__", "toString", ...), which a lookup by feature name would find on any record.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 export interface FeatureColumn {
   name: string;
   type: 'numeric' | 'categorical';
@@ -124,6 +130,18 @@ export async function planFeatures(
       empty: Agg['empty'] | null,
       meaning?: Partial<Meaning> & { column?: string },
     ) => {
+      if (RESERVED_NAMES.has(name))
+        throw new SegmintError(
+          'RECIPE_INVALID',
+          `${path}: "${name}" cannot name a feature: every JavaScript object already has a property of that name.`,
+          {
+            where: { path },
+            hint:
+              f === 'attributes' || f === 'attribute'
+                ? `Leave the column out with { feature: attributes, exclude: ["${name}"] }, or make a custom feature of it under another name (as:).`
+                : `Give the feature another name with as:, e.g. as: ${name.replace(/^_+|_+$/g, '')}_value.`,
+          },
+        );
       if (used.has(name))
         throw new SegmintError('RECIPE_INVALID', `${path}: the feature name "${name}" is used twice.`, {
           where: { path },

@@ -286,6 +286,8 @@ test('a label made from a column name spells out the short forms column names us
     ['Annual Income (k$)', 'Annual Income (k$)'],
     ['number_of_orders', 'Number of orders'],
     ['Numbers', 'Numbers'],
+    ['Constructor', 'Constructor'],
+    ['toString', 'To string'],
   ];
   for (const [column, label] of cases) assert.equal(labelOf(column), label, column);
 });

@@ -19,6 +19,7 @@ before(() => {
     'placeholder.csv':
       'customer,order,date,price\n1,A1,2020-01-05,10\n2,A2,9999-12-31,20\n3,A3,2020-03-05,5\n',
     'ymd.csv': 'customer,order,date,price\n1,A1,20200105,10.5\n2,A2,20200205,20.25\n3,A3,20200207,20.1\n',
+    'people.csv': 'id,constructor,age\n1,3,30\n2,4,40\n3,5,50\n',
     'free.csv': 'customer,order,date,price\n1,A1,2020-01-05,0\n2,A2,2020-02-05,0\n',
   });
 });
@@ -162,4 +163,45 @@ test('a number column given as the time is named as numbers that are not dates; 
     );
     assert.equal(r.customers, 3, String(dateFormat));
   }
+});
+
+test('a feature named like a property every JavaScript object has is a RECIPE_INVALID with the fix, not DATA_NONFINITE or INTERNAL', async () => {
+  for (const as of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
+    const r = recipe('lines.csv', {
+      features: ['recency_days', 'frequency', { feature: 'custom', as, sql: 'count(*)' }],
+    });
+    await assert.rejects(runRecipe(r), (e: unknown) => {
+      assert.ok(e instanceof SegmintError, String(e));
+      assert.equal(e.code, 'RECIPE_INVALID', as);
+      assert.match(e.message, new RegExp(`features\\[2\\]: "${as}" cannot name a feature`));
+      assert.match(e.hint, /another name with as:/);
+      return true;
+    });
+  }
+  // A customers column of that name: the hint says how to leave it out.
+  const people = recipeFromObject(
+    {
+      sources: { people: { kind: 'customers', path: 'people.csv', roles: { customer: 'id' } } },
+      features: [{ feature: 'attributes' }],
+      cluster: { k: 2 },
+      output: { dir: 'out-people' },
+    },
+    dir,
+  );
+  await assert.rejects(runRecipe(people), (e: unknown) => {
+    assert.ok(e instanceof SegmintError);
+    assert.equal(e.code, 'RECIPE_INVALID');
+    assert.match(e.hint, /exclude: \["constructor"\]/);
+    return true;
+  });
+  const excluded = recipeFromObject(
+    {
+      sources: { people: { kind: 'customers', path: 'people.csv', roles: { customer: 'id' } } },
+      features: [{ feature: 'attributes', exclude: ['constructor'] }],
+      cluster: { k: 2 },
+      output: { dir: 'out-people2' },
+    },
+    dir,
+  );
+  assert.equal((await runRecipe(excluded)).customers, 3);
 });

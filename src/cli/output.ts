@@ -40,7 +40,13 @@ export function reportError(e: unknown, json: boolean, io: Io): number {
     const where = Object.entries(err.where)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    io.err(`error ${err.code}: ${err.message}\n${where ? `  where: ${where}\n` : ''}  fix: ${err.hint}\n`);
+    // The database's own words, where segmint's sentence came from them: a detail line after it.
+    const db = (err.details as { database?: unknown } | undefined)?.database;
+    const detail =
+      typeof db === 'string' && !err.message.includes(db) ? `  detail: ${redactSecrets(db)}\n` : '';
+    io.err(
+      `error ${err.code}: ${err.message}\n${detail}${where ? `  where: ${where}\n` : ''}  fix: ${err.hint}\n`,
+    );
     if (!isSegmintError(e) || err.code === 'INTERNAL')
       io.err(`${redactSecrets(e instanceof Error && e.stack ? e.stack : String(e))}\n`);
   }

@@ -55,6 +55,38 @@ const CAUSES: { test: RegExp; code: ErrorCode; what: string; hint?: string }[] =
   },
 ];
 
+/** The column, table or value a database's message names, where it names one. */
+function named(full: string): string {
+  const first = (...res: RegExp[]) => {
+    for (const re of res) {
+      const m = re.exec(full);
+      const v = m?.slice(1).find((x) => x !== undefined);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  };
+  const column = first(
+    /Referenced column "([^"]+)" not found/,
+    /column "([^"]+)" does not exist/,
+    /Missing columns: '([^']+)'/,
+  );
+  if (column) return `: column "${column}"`;
+  const table = first(
+    /Table with name "?([^\s"!]+)"? does not exist/,
+    /relation "([^"]+)" does not exist/,
+    /Table (\S+) doesn't exist/,
+  );
+  if (table) return `: table "${table}"`;
+  const value = first(
+    /string '([^']*)'/,
+    /: "([^"]*)"(?:, expected format|\s*$|\n)/,
+    /for type [\w ]+: "([^"]*)"/,
+    /Could not convert [\w ]*'([^']*)'/,
+  );
+  if (value !== undefined) return `: the value "${value.length > 60 ? `${value.slice(0, 60)}…` : value}"`;
+  return '';
+}
+
 export function databaseError(
   db: Database,
   e: unknown,
@@ -65,13 +97,15 @@ export function databaseError(
   const first = full.split('\n')[0].trim();
   const said = first.length > 300 ? `${first.slice(0, 300)}…` : first;
   const cause = CAUSES.find((c) => c.test.test(full));
+  // segmint's sentence first, with what the database named; the database's own words only as a
+  // detail (details.database), which the CLI prints on a line of its own.
   return new SegmintError(
     cause?.code ?? 'DB_ERROR',
-    cause ? `${cause.what[0].toUpperCase()}${cause.what.slice(1)} (${db}: ${said})` : `${db}: ${said}`,
+    cause ? `${cause.what[0].toUpperCase()}${cause.what.slice(1)}${named(full)}.` : `${db}: ${said}`,
     {
       ...(cause?.hint ? { hint: cause.hint } : {}),
       ...(opts.where ? { where: opts.where } : {}),
-      details: { ...(opts.sql ? { sql: opts.sql.trim() } : {}), message: full },
+      details: { ...(opts.sql ? { sql: opts.sql.trim() } : {}), message: full, database: `${db}: ${said}` },
       cause: e,
     },
   );

@@ -119,16 +119,29 @@ export async function sniffColumns(
 }
 
 /** The hint for the actual cause of a read failure, from the reader's message. */
-function readHint(message: string): string {
-  if (/not utf-8 encoded|Invalid unicode/i.test(message))
-    return "The file is not UTF-8 text: set the source's csv: { encoding: latin-1 } (or utf-16), or re-save it as UTF-8. If it is not text at all (a spreadsheet, an archive), export it as CSV first.";
-  if (/magic bytes|parquet/i.test(message))
-    return 'The file is not valid Parquet: set format: csv or json if it is text, or export it again from its source.';
-  if (/unterminated quote|quote/i.test(message))
-    return "A quoted field is not closed: set the source's csv.quote (or csv.escape) to the file's quoting.";
-  if (/json/i.test(message)) return 'The file is not valid JSON (one document, or one object per line).';
-  return "Check the source's format and csv options (delimiter, header, quote, skip); segmint inspect shows what is detected.";
-}
+/** Why a file cannot be read, by what the reader said: what is wrong, in segmint's words, and the fix. */
+const READ_CAUSES: { test: RegExp; what: string; hint: string }[] = [
+  {
+    test: /not utf-8 encoded|Invalid unicode/i,
+    what: 'it is not UTF-8 text',
+    hint: "Set the source's csv: { encoding: latin-1 } (or utf-16), or re-save it as UTF-8. If it is not text at all (a spreadsheet, an archive), export it as CSV first.",
+  },
+  {
+    test: /magic bytes|parquet/i,
+    what: 'it is not valid Parquet',
+    hint: 'Set format: csv or json if it is text, or export it again from its source.',
+  },
+  {
+    test: /unterminated quote|quote/i,
+    what: 'a quoted field is not closed',
+    hint: "Set the source's csv.quote (or csv.escape) to the file's quoting.",
+  },
+  {
+    test: /json/i,
+    what: 'it is not valid JSON',
+    hint: 'Give one JSON document (an array of objects), or one object per line.',
+  },
+];
 
 export function readError(e: unknown, file: string): SegmintError {
   const msg = e instanceof Error ? e.message : String(e);
@@ -137,12 +150,18 @@ export function readError(e: unknown, file: string): SegmintError {
       ? String((e.details as { message?: string }).message ?? msg)
       : msg;
   const lineMatch = /[Ll]ine:? (\d+)/.exec(inner);
+  const cause = READ_CAUSES.find((c) => c.test.test(inner));
+  // segmint's sentence; the reader's own first line as a detail (printed on a line of its own).
+  const said = inner.split('\n')[0].replace(/^DuckDB: /, '');
   return new SegmintError(
     'DATA_READ',
-    `Cannot read ${file}: ${inner.split('\n')[0].replace(/^DuckDB: /, '')}${/not utf-8 encoded|Invalid unicode/i.test(inner) ? ' (the file is not UTF-8)' : ''}`,
+    `Cannot read ${file}: ${cause?.what ?? 'its rows do not parse with the format and csv options segmint found'}${lineMatch ? ` (line ${lineMatch[1]})` : ''}.`,
     {
       where: { file, ...(lineMatch ? { line: Number(lineMatch[1]) } : {}) },
-      hint: readHint(inner),
+      hint:
+        cause?.hint ??
+        "Check the source's format and csv options (delimiter, header, quote, skip); segmint inspect shows what is detected.",
+      details: { database: `DuckDB: ${said.length > 300 ? `${said.slice(0, 300)}…` : said}` },
       cause: e,
     },
   );

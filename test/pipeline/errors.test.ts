@@ -380,7 +380,11 @@ describe('one reading of a file, whichever command reads it', () => {
     writeFileSync(file, 'customer,amount\nA,1\n');
     const e = JSON.parse((await cli(['inspect', file, '--json'])).out).error;
     assert.equal(e.code, 'DATA_READ');
-    assert.match(e.hint, /not valid Parquet/);
+    assert.match(e.message, /orders\.parquet: it is not valid Parquet\.$/);
+    assert.match(e.hint, /format: csv or json/);
+    // DuckDB's own words are a detail, not the message.
+    assert.doesNotMatch(e.message, /DuckDB|Error:/);
+    assert.match(e.details.database, /^DuckDB: /);
   });
 });
 

@@ -45,22 +45,40 @@ export function registerInit(program: Command, io: Io): void {
         { tableFacts, discoverSchema, INIT_ROWS },
         { writeFileAtomic },
         { recipeText },
+        { isWorkbook, workbookSheets },
+        { resolveSourcePath },
       ] = await Promise.all([
         import('../sql/duckdb.js'),
         import('../data/sniff.js'),
         import('../data/schema.js'),
         import('../pipeline/atomic.js'),
         import('./recipe-text.js'),
+        import('../data/spreadsheet.js'),
+        import('../data/read.js'),
       ]);
       const duck = await Duck.open();
       try {
         const sniffs: (SniffResult & { table: string })[] = [];
-        for (const [i, f] of files.entries())
+        // A workbook is a folder of tables: each of its sheets is read as one.
+        const tables: { file: string; sheet?: string }[] = [];
+        for (const f of files) {
+          if (!isWorkbook(f)) {
+            tables.push({ file: f });
+            continue;
+          }
+          const sheets = await workbookSheets(resolveSourcePath(f, process.cwd()));
+          for (const s of sheets) tables.push({ file: f, sheet: s.name });
+        }
+        for (const [i, t] of tables.entries())
           sniffs.push({
-            ...(await sniffFile(duck, f, process.cwd(), undefined, {
-              table: `__init_${i}`,
-              limit: INIT_ROWS + 1,
-            })),
+            ...(await sniffFile(
+              duck,
+              t.file,
+              process.cwd(),
+              undefined,
+              { table: `__init_${i}`, limit: INIT_ROWS + 1 },
+              t.sheet,
+            )),
             table: `__init_${i}`,
           });
         const plan = await discoverSchema(duck, await tableFacts(duck, sniffs));
@@ -70,11 +88,12 @@ export function registerInit(program: Command, io: Io): void {
             `init found nothing to segment in ${files.length === 1 ? 'the file' : `the ${files.length} files`}: ${plan.unused.map((u) => u.reason).join('; ')}.`,
             {
               where: { file: files[0] },
-              hint: 'Give the order lines (customer, date, price or amount) or a table of one row per customer; segmint init <files> reads CSV, Parquet and JSON.',
+              hint: 'Give the order lines (customer, date, price or amount) or a table of one row per customer; segmint init <files> reads CSV, Parquet, JSON and Excel workbooks (.xlsx).',
             },
           );
         const sources: InitSource[] = plan.sources.map((p) => ({
           file: p.facts.file,
+          ...(p.facts.sheet !== undefined ? { sheet: p.facts.sheet } : {}),
           format: p.facts.format,
           csv: p.facts.csv,
           ...(p.facts.dateFormat ? { dateFormat: p.facts.dateFormat } : {}),
@@ -167,6 +186,10 @@ async function initFromEngine(
 }
 
 /** What init guessed, per source, and what to do next. */
+/** A table's file, with its sheet for a workbook. */
+const where = (s: { file: string; sheet?: string | undefined }) =>
+  s.sheet !== undefined ? `${s.file}, sheet "${s.sheet}"` : s.file;
+
 function printGuesses(io: Io, sources: InitSource[], out: string, extras: InitExtras = {}): void {
   if (extras.graph?.length) io.out(`found:\n${extras.graph.map((g) => `  ${g}\n`).join('')}\n`);
   for (const s of sources) {
@@ -178,11 +201,12 @@ function printGuesses(io: Io, sources: InitSource[], out: string, extras: InitEx
       ? `; joins ${s.join.map((j) => j.source + (j.aggregate ? ' (summarised per key)' : '')).join(', ')}`
       : '';
     io.out(
-      `${s.name ? `${s.name} (${s.table ?? s.file})` : (s.table ?? s.file)}: ${s.kind}; ${roles.join(', ') || (s.kind === 'lookup' ? 'joined by the source above' : 'no roles found')}${joins}\n`,
+      `${s.name ? `${s.name} (${s.table ?? where(s)})` : (s.table ?? where(s))}: ${s.kind}; ${roles.join(', ') || (s.kind === 'lookup' ? 'joined by the source above' : 'no roles found')}${joins}\n`,
     );
     for (const n of s.notes ?? []) io.out(`  ${n}\n`);
   }
-  for (const u of extras.unused ?? []) io.out(`left out: ${u.file}: ${u.reason}\n`);
+  for (const u of extras.unused ?? [])
+    io.out(`left out: ${u.file}${u.sheet !== undefined ? ` (sheet "${u.sheet}")` : ''}: ${u.reason}\n`);
   if (extras.rowsAre) io.out(`each row is ${extras.rowsAre}\n`);
   io.out(
     `\nwrote ${out}\nnext: check the roles, then run  segmint run ${relative(process.cwd(), out) || out}\n`,

@@ -10,7 +10,8 @@ export function registerInspect(program: Command, io: Io): void {
       .description(
         'a first look at a data file: rows, columns, types, nulls, distinct values, ranges, top values',
       )
-      .argument('<file>', 'CSV, Parquet or JSON file, or with --engine a table')
+      .argument('<file>', 'CSV, Parquet, JSON or Excel (.xlsx) file, or with --engine a table')
+      .option('--sheet <name>', 'for an Excel workbook: the sheet to inspect (default the first)')
       .option('--engine <engine>', 'the argument is a table in this database: duckdb, postgres or clickhouse')
       .option(
         '--url <url>',

@@ -1,8 +1,9 @@
 // segmint inspect: a first look at a data file or a table.
 
 import type { ColumnSummary } from '../data/overview.js';
-import { loadWhitespaceTable, readError, readerSql } from '../data/read.js';
+import { loadWhitespaceTable, readableFile, readError, readerSql } from '../data/read.js';
 import { sniffFile } from '../data/sniff.js';
+import { workbookSheets } from '../data/spreadsheet.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { summarizeTable } from '../engine/inspect.js';
 import { sqlKit } from '../sql/dialect.js';
@@ -21,6 +22,9 @@ export interface ColumnOverview extends ColumnSummary {
 
 export interface Overview {
   file: string;
+  /** For an Excel workbook: the sheet shown, and every sheet it has. */
+  sheet?: string;
+  sheets?: string[];
   rows: number;
   kind: string;
   roles: Record<string, string>;
@@ -29,21 +33,28 @@ export interface Overview {
 }
 
 /** A first look at a data file: rows, per-column types, nulls, distinct counts, ranges and top values. */
-export async function inspectFile(path: string): Promise<Overview> {
+export async function inspectFile(path: string, sheet?: string): Promise<Overview> {
   const duck = await Duck.open();
   try {
-    const s = await sniffFile(duck, path, process.cwd());
+    const s = await sniffFile(duck, path, process.cwd(), undefined, undefined, sheet);
+    // A workbook's sheet is read as the CSV it was written to.
+    const r = await readableFile(
+      s.file,
+      s.format,
+      {
+        sheet: s.sheet,
+        csv: s.csv.delimiter
+          ? { delimiter: s.csv.delimiter, ...(s.csv.header === false ? { header: false } : {}) }
+          : undefined,
+      },
+      '--sheet',
+    );
+    const sheets = s.sheet !== undefined ? (await workbookSheets(s.file)).map((x) => x.name) : undefined;
     try {
       if (s.csv.delimiter === 'whitespace')
         await loadWhitespaceTable(duck, 't', s.file, { delimiter: 'whitespace' });
       else {
-        const { sql, params } = readerSql(
-          s.file,
-          s.format,
-          s.csv.delimiter
-            ? { delimiter: s.csv.delimiter, ...(s.csv.header === false ? { header: false } : {}) }
-            : undefined,
-        );
+        const { sql, params } = readerSql(r.file, r.format, r.csv);
         await duck.exec(`CREATE TABLE t AS SELECT * FROM ${sql}`, params);
       }
     } catch (e) {
@@ -72,7 +83,15 @@ export async function inspectFile(path: string): Promise<Overview> {
         } else dateRange = { column: timeCol, from: c.min, to: c.max };
       }
     }
-    return { file: s.file, rows, kind: s.kind, roles: s.roles, columns, dateRange };
+    return {
+      file: s.file,
+      ...(s.sheet !== undefined ? { sheet: s.sheet, sheets: sheets ?? [] } : {}),
+      rows,
+      kind: s.kind,
+      roles: s.roles,
+      columns,
+      dateRange,
+    };
   } finally {
     duck.close();
   }
@@ -114,14 +133,14 @@ const num = (v: number | null) =>
   v === null ? '-' : Math.abs(v) >= 1000 ? fmtInt(v) : Number(v.toPrecision(4)).toString();
 
 /** The options of `segmint inspect`. */
-export type InspectOpts = CommonOpts & { engine?: string; url?: string; database?: string };
+export type InspectOpts = CommonOpts & { engine?: string; url?: string; database?: string; sheet?: string };
 
 /** `segmint inspect`: the summary of a file, or of a table with --engine. */
 export async function inspectCommand(file: string, opts: InspectOpts, io: Io): Promise<void> {
-  const o = opts.engine ? await inspectTable(file, opts) : await inspectFile(file);
+  const o = opts.engine ? await inspectTable(file, opts) : await inspectFile(file, opts.sheet);
   if (opts.json) return printJson(io, o);
   io.out(
-    `${o.file}\n${fmtInt(o.rows)} rows, ${o.columns.length} columns; looks like ${o.kind}${
+    `${o.file}${o.sheet !== undefined ? `, sheet "${o.sheet}" (its sheets: ${o.sheets?.map((x) => `"${x}"`).join(', ')}; --sheet to choose)` : ''}\n${fmtInt(o.rows)} rows, ${o.columns.length} columns; looks like ${o.kind}${
       Object.keys(o.roles).length
         ? ` (${Object.entries(o.roles)
             .map(([r, c]) => `${r} = ${c}`)

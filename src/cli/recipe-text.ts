@@ -17,7 +17,7 @@ export const yamlStr = (s: string): string =>
 
 /** A source for `init`: a sniffed file, or a table of an engine; with what schema discovery decided. */
 export type InitSource = Pick<SniffResult, 'columns' | 'kind' | 'roles'> &
-  Partial<Pick<SniffResult, 'csv' | 'dateFormat' | 'timeUnit'>> & {
+  Partial<Pick<SniffResult, 'csv' | 'dateFormat' | 'timeUnit' | 'sheet'>> & {
     file: string;
     table?: string;
     name?: string;
@@ -94,7 +94,12 @@ export function recipeText(
       ...extras.graph.map((g) => `#   ${g}`),
     ]);
   if (extras.unused?.length)
-    append(out, ['# Left out:', ...extras.unused.map((u) => `#   ${u.file}: ${u.reason}`)]);
+    append(out, [
+      '# Left out:',
+      ...extras.unused.map(
+        (u) => `#   ${u.file}${u.sheet !== undefined ? ` (sheet "${u.sheet}")` : ''}: ${u.reason}`,
+      ),
+    ]);
   out.push('version: 1', 'name: my-segmentation');
   if (engine) {
     append(out, [
@@ -123,6 +128,7 @@ export function recipeText(
     else {
       const rel = relative(recipeDir, s.file);
       out.push(`    path: ${yamlStr(rel && !rel.startsWith('..') ? rel : s.file)}`);
+      if (s.sheet !== undefined) out.push(`    sheet: ${yamlStr(s.sheet)}`);
     }
     const csv = Object.entries(s.csv ?? {});
     if (csv.length)

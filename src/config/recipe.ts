@@ -104,9 +104,16 @@ export const SourceSpec = z
         "A table or view in the recipe's `engine` (schema.table allowed): the cleaning and features run there. Time columns should be dates or timestamps (ISO text is read too).",
       ),
     format: z
-      .enum(['csv', 'parquet', 'json'])
+      .enum(['csv', 'parquet', 'json', 'xlsx'])
       .optional()
       .describe('Detected from the file extension when absent.'),
+    sheet: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'The sheet of an Excel workbook (.xlsx) to read (its first row is the header); default the first sheet.',
+      ),
     csv: CsvOptions.optional(),
     dateFormat: z
       .string()

@@ -4,14 +4,36 @@ import type { SourceSpec } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
 import { type Duck, type Params, qi, qs } from '../sql/duckdb.js';
 
-export type FileFormat = 'csv' | 'parquet' | 'json';
+export type FileFormat = 'csv' | 'parquet' | 'json' | 'xlsx';
 
 export function detectFormat(path: string, declared?: FileFormat): FileFormat {
   if (declared) return declared;
   const ext = extname(path.replace(/\.(gz|zst)$/i, '')).toLowerCase();
   if (ext === '.parquet' || ext === '.pq') return 'parquet';
   if (ext === '.json' || ext === '.ndjson' || ext === '.jsonl') return 'json';
+  if (ext === '.xlsx') return 'xlsx';
   return 'csv';
+}
+
+/**
+ * The file a reader reads for a data file: the file itself, or for a workbook the CSV of its sheet
+ * (spreadsheet.ts), with the CSV options that file needs. `sheet` is the sheet's name as read.
+ */
+export async function readableFile(
+  file: string,
+  format: FileFormat,
+  spec: { sheet?: string | undefined; csv?: CsvOpts | undefined },
+  path: string,
+): Promise<{ file: string; format: Exclude<FileFormat, 'xlsx'>; csv: CsvOpts | undefined; sheet?: string }> {
+  if (format !== 'xlsx') return { file, format, csv: spec.csv };
+  const { sheetCsv } = await import('./spreadsheet.js');
+  const sheet = await sheetCsv(file, spec.sheet, path);
+  return {
+    file: sheet.csv,
+    format: 'csv',
+    csv: { delimiter: ',', quote: '"', header: true },
+    sheet: sheet.name,
+  };
 }
 
 /** Resolves a source path against the recipe folder and checks that it matches a file. */
@@ -75,6 +97,8 @@ export function readerSql(
     return `$${name}`;
   };
   const path = bind('path', file);
+  if (format === 'xlsx')
+    throw new SegmintError('INTERNAL', 'A workbook is read through the CSV of its sheet (readableFile).');
   if (format === 'parquet') return { sql: `read_parquet(${path})`, params };
   if (format === 'json') return { sql: `read_json_auto(${path})`, params };
   const opts: string[] = [];
@@ -150,7 +174,12 @@ export function readError(e: unknown, file: string): SegmintError {
       ? String((e.details as { message?: string }).message ?? msg)
       : msg;
   const lineMatch = /[Ll]ine:? (\d+)/.exec(inner);
-  const cause = READ_CAUSES.find((c) => c.test.test(inner));
+  const cause = /\.xls$/i.test(file)
+    ? {
+        what: 'it is an Excel 97-2003 workbook (.xls), which segmint does not read',
+        hint: 'Save it as an Excel workbook (.xlsx), whose sheets segmint reads, or export the sheet as CSV.',
+      }
+    : READ_CAUSES.find((c) => c.test.test(inner));
   // segmint's sentence; the reader's own first line as a detail (printed on a line of its own).
   const said = inner.split('\n')[0].replace(/^DuckDB: /, '');
   return new SegmintError(

@@ -64,7 +64,8 @@ export interface SchemaPlan {
   /** Lines init prints and writes as comments: the graph and what was decided. */
   graph: string[];
   /** Files left out of the recipe, with the reason. */
-  unused: { file: string; reason: string }[];
+  /** Tables left out: the file (and sheet, for a workbook), the table's name, and why. */
+  unused: { file: string; sheet?: string; table: string; reason: string }[];
   /** Columns of the customer-level table: key-like (left out) or codes (categorical), with why. */
   columns: { excluded: { name: string; why: string }[]; categorical: { name: string; why: string }[] };
   /** What one row of the analysed table is, when init had to decide it (no id column). */
@@ -118,7 +119,8 @@ export async function tableFacts(
   sniffs: (SniffResult & { table: string })[],
 ): Promise<TableFacts[]> {
   const out: TableFacts[] = [];
-  const names = tableNames(sniffs.map((s) => s.file));
+  // A workbook's sheets are named for the sheet, not the workbook.
+  const names = tableNames(sniffs.map((s) => (s.sheet !== undefined ? `${s.sheet}.sheet` : s.file)));
   for (const [k, s] of sniffs.entries()) {
     const name = names[k];
     const t = qi(s.table);
@@ -270,6 +272,13 @@ export const rowsRead = (rows: number): string =>
     ? `more than ${INIT_ROWS.toLocaleString('en-US')} rows (keys and joins judged on the first ${rows.toLocaleString('en-US')})`
     : `${rows.toLocaleString('en-US')} rows`;
 
+/** What names a table left out: its file, its sheet (a workbook's), its name. */
+const leftOut = (t: TableFacts) => ({
+  file: t.file,
+  ...(t.sheet !== undefined ? { sheet: t.sheet } : {}),
+  table: t.name,
+});
+
 export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<SchemaPlan> {
   // A file without rows (empty, or a header only) says nothing about keys or roles: left out.
   const tables = all.filter((t) => t.rows > 0);
@@ -286,7 +295,7 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
   const unused: SchemaPlan['unused'] = all
     .filter((t) => t.rows === 0)
     .map((t) => ({
-      file: t.file,
+      ...leftOut(t),
       reason: `${t.name} has no rows (the file is empty or holds a header only)`,
     }));
   const used = new Set<TableFacts>();
@@ -444,7 +453,7 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
       )
     )
       unused.push({
-        file: t.file,
+        ...leftOut(t),
         reason: `${t.name} is joined to the purchases by ${fks.filter((f) => f.from === t.name || f.to === t.name).map((f) => `${f.from}.${f.column}`)[0]}, but no feature reads it`,
       });
   if (tx) {
@@ -464,7 +473,7 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
   const order = (t: TableFacts) => ({ customers: 0, events: 1, coupons: 2 })[guessKindOf(t) as 'events'] ?? 3;
   for (const t of [...tables].sort((a, b) => order(a) - order(b))) {
     if (used.has(t)) continue;
-    if (unused.some((u) => u.file === t.file)) continue;
+    if (unused.some((u) => u.table === t.name)) continue;
     const kind = guessKindOf(t);
     if (kind === 'lookup') {
       leftover.push(t);
@@ -472,7 +481,7 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
     }
     if (tx && kind === 'customers' && !rolesOf(t, 'customers').customer) {
       unused.push({
-        file: t.file,
+        ...leftOut(t),
         reason: tx
           ? `${t.name} is not joined to the purchases by a key segmint found`
           : `${t.name} looks like a lookup table, and nothing points to it`,
@@ -481,7 +490,7 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
     }
     if (sources.some((s) => s.kind === kind)) {
       unused.push({
-        file: t.file,
+        ...leftOut(t),
         reason: `a recipe takes one ${kind} source, and ${sources.find((s) => s.kind === kind)!.facts.name} is it`,
       });
       continue;
@@ -492,7 +501,7 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
       !fks.some((f) => f.to === t.name || f.from === t.name) &&
       !rolesOf(t, 'customers').customer
     ) {
-      unused.push({ file: t.file, reason: `${t.name} has no customer id the purchases share` });
+      unused.push({ ...leftOut(t), reason: `${t.name} has no customer id the purchases share` });
       continue;
     }
     used.add(t);
@@ -533,9 +542,9 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
     sources.push(src);
   }
   for (const t of leftover)
-    if (!used.has(t) && !unused.some((u) => u.file === t.file))
+    if (!used.has(t) && !unused.some((u) => u.table === t.name))
       unused.push({
-        file: t.file,
+        ...leftOut(t),
         reason: sources.length
           ? `${t.name} is not joined to what is segmented by a key segmint found, or no feature reads it`
           : `${t.name} looks like a lookup table, and nothing points to it`,

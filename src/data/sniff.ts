@@ -3,7 +3,14 @@ import { ROLE_NAMES, type SourceSpec } from '../config/recipe.js';
 import { COLUMN_TYPES } from '../sql/dialect.js';
 import { type Duck, qi } from '../sql/duckdb.js';
 import { DATE_FORMATS } from './parse.js';
-import { detectFormat, loadWhitespaceTable, readError, readerSql, resolveSourcePath } from './read.js';
+import {
+  detectFormat,
+  loadWhitespaceTable,
+  readableFile,
+  readError,
+  readerSql,
+  resolveSourcePath,
+} from './read.js';
 
 type Kind = SourceSpec['kind'];
 
@@ -59,7 +66,9 @@ export const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 export interface SniffResult {
   file: string;
-  format: 'csv' | 'parquet' | 'json';
+  format: 'csv' | 'parquet' | 'json' | 'xlsx';
+  /** The sheet read, for a workbook (`file` is the workbook). */
+  sheet?: string;
   csv: { delimiter?: string; header?: boolean; quote?: string };
   dateFormat?: string;
   /** The time column counts days or weeks (a period number), not dates. */
@@ -78,9 +87,16 @@ export async function sniffFile(
   csvIn: SourceSpec['csv'] = undefined,
   /** Keep the rows read in this table (for schema discovery), reading up to `limit` of them. */
   keep?: { table: string; limit: number },
+  /** For a workbook: the sheet to read (default its first). */
+  sheetName?: string,
 ): Promise<SniffResult> {
-  const file = resolveSourcePath(path, baseDir);
-  const format = detectFormat(file);
+  const given = resolveSourcePath(path, baseDir);
+  const givenFormat = detectFormat(given);
+  // A workbook's sheet is sniffed as the CSV it is written to; the result names the workbook.
+  const readable = await readableFile(given, givenFormat, { sheet: sheetName, csv: csvIn }, '--sheet');
+  const file = readable.file;
+  const format = readable.format;
+  if (readable.sheet !== undefined) csvIn = readable.csv;
   const csv: SniffResult['csv'] = {};
   let columns: { name: string; type: string }[];
   let dateFormat: string | undefined;
@@ -116,10 +132,10 @@ export async function sniffFile(
     }
     columns = await duck.describe('__sniff');
   } catch (e) {
-    throw readError(e, file);
+    throw readError(e, readable.sheet !== undefined ? `${given} (sheet "${readable.sheet}")` : given);
   }
   const rowsSampled = Number((await duck.one('SELECT count(*) AS n FROM __sniff')).n);
-  const kind = guessKind(columns, basename(file));
+  const kind = guessKind(columns, readable.sheet ?? basename(file));
   const roles = guessRoles(columns, kind);
   // Integer yyyymmdd dates (CDNOW) and text dates DuckDB did not read get a format.
   if (roles.time || roles.joined) {
@@ -156,8 +172,9 @@ export async function sniffFile(
   if (keep) await duck.exec(`CREATE OR REPLACE TEMP TABLE ${qi(keep.table)} AS SELECT * FROM __sniff`);
   await duck.exec('DROP TABLE IF EXISTS __sniff');
   return {
-    file,
-    format,
+    file: given,
+    format: givenFormat,
+    ...(readable.sheet !== undefined ? { sheet: readable.sheet } : {}),
     csv,
     ...(dateFormat ? { dateFormat } : {}),
     ...(timeUnit ? { timeUnit } : {}),

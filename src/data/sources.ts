@@ -8,6 +8,7 @@ import { type Duck, qi } from '../sql/duckdb.js';
 import {
   detectFormat,
   loadWhitespaceTable,
+  readableFile,
   readError,
   readerSql,
   resolveSourcePath,
@@ -30,6 +31,8 @@ export interface LoadedSource {
    * the rows in file order that only an error naming a line reads.
    */
   fileOrder?: string;
+  /** The sheet read, for a workbook (`file` is the workbook). */
+  sheet?: string;
   /** The rows with __row (the 1-based data row), and the offset to the file's line number. */
   lines?: { table: string; offset: number };
   /** How much of this source each of its joins matched (in recipe order). */
@@ -133,10 +136,15 @@ async function readSource(
         hint: 'Set engine: (postgres, clickhouse, or duckdb with engine.database) to run the recipe where the table is; segmint inspect reads files only.',
       },
     );
-  const file = resolveSourcePath(spec.path!, baseDir, { path: `sources.${name}.path` });
-  const format = detectFormat(file, spec.format);
+  const given = resolveSourcePath(spec.path!, baseDir, { path: `sources.${name}.path` });
+  // A workbook's sheet is read as the CSV it is written to; messages name the workbook and sheet.
+  const readable = await readableFile(given, detectFormat(given, spec.format), spec, `sources.${name}.sheet`);
+  const { format } = readable;
+  const file = readable.file;
+  const shown = readable.sheet !== undefined ? `${given} (sheet "${readable.sheet}")` : given;
+  const csvOpts = readable.csv;
   const table = `src_${name}`;
-  const cols = await sniffColumns(duck, file, format, spec.csv);
+  const cols = await sniffColumns(duck, file, format, csvOpts);
   const colNames = cols.map((c) => c.name);
   const roleKeys = Object.keys(spec.roles);
   checkRoleNames(name, spec);
@@ -149,10 +157,10 @@ async function readSource(
   // reads the file again in order.
   let fileOrder: string | undefined;
   try {
-    if (format === 'csv' && spec.csv?.delimiter === 'whitespace') {
-      await loadWhitespaceTable(duck, table, file, spec.csv);
+    if (format === 'csv' && csvOpts?.delimiter === 'whitespace') {
+      await loadWhitespaceTable(duck, table, file, csvOpts);
     } else {
-      const { sql, params } = readerSql(file, format, spec.csv, varchar);
+      const { sql, params } = readerSql(file, format, csvOpts, varchar);
       const ordered = spec.kind === 'customers';
       if (!ordered) await duck.exec('SET preserve_insertion_order = false');
       try {
@@ -160,22 +168,23 @@ async function readSource(
       } finally {
         if (!ordered) await duck.exec('RESET preserve_insertion_order');
       }
-      if (!ordered) fileOrder = readerSql(file, format, spec.csv, varchar, true).sql;
+      if (!ordered) fileOrder = readerSql(file, format, csvOpts, varchar, true).sql;
     }
   } catch (e) {
-    throw readError(e, file);
+    throw readError(e, shown);
   }
   const columns = await duck.describe(qi(table));
   const rows = Number((await duck.one(`SELECT count(*) AS n FROM ${qi(table)}`)).n);
-  const header = format === 'csv' && (spec.csv?.header ?? true) ? 1 : 0;
+  const header = format === 'csv' && (csvOpts?.header ?? true) ? 1 : 0;
   return {
     name,
     spec,
-    file,
+    file: given,
+    ...(readable.sheet !== undefined ? { sheet: readable.sheet } : {}),
     table,
     columns,
     rows,
-    lineOffset: header + (spec.csv?.skip ?? 0),
+    lineOffset: header + (csvOpts?.skip ?? 0),
     ...(fileOrder ? { fileOrder } : {}),
   };
 }

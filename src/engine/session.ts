@@ -31,6 +31,8 @@ export interface EngineSource extends PlanSource {
   lines?: { table: string; offset: number };
   /** What each of its joins matched (files read by the embedded DuckDB). */
   joins?: JoinCoverage[];
+  /** The sheet read, for an Excel workbook (`file` is the workbook). */
+  sheet?: string;
 }
 
 /** A column of a source carried through cleaning for custom feature SQL. */

@@ -91,6 +91,8 @@ export interface InputRecord {
   source: string;
   kind: string;
   file: string;
+  /** The sheet read, for an Excel workbook. */
+  sheet?: string;
   rows: number;
   bytes: number | null;
   /** What each join of the source matched (absent where it joins nothing, and before it was recorded). */

@@ -28,7 +28,7 @@ export interface DataStages {
   data: CleanSummary;
   feats: FeatureResult;
   overview: DataOverview;
-  inputs: { source: string; kind: string; file: string; rows: number }[];
+  inputs: { source: string; kind: string; file: string; sheet?: string; rows: number }[];
   /** Inside an engine the CLV summary is computed there (one row per customer comes back). */
   clvSummary: SummaryRows | null;
   /** What the features stage adds to its line (where the table was built). */
@@ -99,6 +99,7 @@ export async function dataStages(
         source: s.name,
         kind: s.spec.kind,
         file: s.file,
+        ...(s.sheet !== undefined ? { sheet: s.sheet } : {}),
         rows: s.rows,
         ...(s.joins ? { joins: s.joins } : {}),
       })),

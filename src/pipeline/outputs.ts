@@ -41,7 +41,7 @@ export interface RunState {
   data: CleanSummary;
   feats: FeatureResult;
   overview: DataOverview;
-  inputs: { source: string; kind: string; file: string; rows: number }[];
+  inputs: { source: string; kind: string; file: string; sheet?: string; rows: number }[];
   clv: ClvResult | null;
   table: FeatureTable;
   prep: Prepared;

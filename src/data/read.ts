@@ -198,8 +198,9 @@ export function readError(e: unknown, file: string): SegmintError {
 
 /**
  * Reads a file whose fields are separated by runs of blanks (fixed-width-ish exports such as
- * CDNOW_master.txt) into a table of VARCHAR columns, then casts columns whose every value is a
- * number. The header is taken from csv.columns, or from the first line when it holds no number.
+ * CDNOW_master.txt) into a table of VARCHAR columns (numbers stay text here; the cleaning reads
+ * them as numbers). The header is taken from csv.columns, or from the first line when it holds no
+ * number.
  */
 export async function loadWhitespaceTable(
   duck: Duck,

@@ -3,6 +3,7 @@ import type { SourceSpec } from '../config/recipe.js';
 import { COLUMN_TYPES } from '../sql/dialect.js';
 import { type Duck, qi } from '../sql/duckdb.js';
 import { aggregateRow } from '../sql/tables.js';
+import { readerSql } from './read.js';
 import { guessRoles, norm, ROLE_PATTERNS, type SniffResult } from './sniff.js';
 
 /**
@@ -189,8 +190,9 @@ export async function foreignKeys(duck: Duck, tables: TableFacts[]): Promise<For
         for (const c of a.columns) {
           if (a.keys.length === 1 && a.keys[0] === c.name && !matches('order', c.name)) continue;
           if (!sameKey(c.name, key, b.name)) continue;
+          // Compared as the run reads ids: "00001" is not 1.
           const r = await duck.one(
-            `SELECT count(DISTINCT x) AS n, count(DISTINCT x) FILTER (WHERE x IN (SELECT CAST(${qi(key)} AS VARCHAR) FROM ${qi(b.table)})) AS m FROM (SELECT CAST(${qi(c.name)} AS VARCHAR) AS x FROM ${qi(a.table)}) AS s`,
+            `SELECT count(DISTINCT x) AS n, count(DISTINCT x) FILTER (WHERE x IN (SELECT x FROM ${idsAsRead(b, key)})) AS m FROM ${idsAsRead(a, c.name)}`,
           );
           const n = Number(r.n);
           const contained = n ? Number(r.m) / n : 0;
@@ -214,10 +216,13 @@ const has = (t: TableFacts, role: string) =>
   t.columns.some((c) => matches(role, c.name) && (role !== 'time' || isTimeLike(t, c.name)));
 const isTimeLike = (t: TableFacts, col: string) => {
   const type = t.columns.find((c) => c.name === col)?.type ?? '';
+  const numericText = !!t.stats.get(col)?.numericText;
   return (
     COLUMN_TYPES.temporal(type) ||
-    (type === 'VARCHAR' && !t.stats.get(col)?.numericText) ||
-    (COLUMN_TYPES.numeric(type) && !!(t.timeUnit || t.dateFormat))
+    (type === 'VARCHAR' && !numericText) ||
+    // Numbers that are dates (yyyymmdd, with the dateFormat the sniffer found) or periods, typed or
+    // as text (a blank-separated export reads every column as text).
+    ((COLUMN_TYPES.numeric(type) || numericText) && !!(t.timeUnit || t.dateFormat))
   );
 };
 const money = (t: TableFacts) =>
@@ -271,6 +276,19 @@ export const rowsRead = (rows: number): string =>
   rows > INIT_ROWS
     ? `more than ${INIT_ROWS.toLocaleString('en-US')} rows (keys and joins judged on the first ${rows.toLocaleString('en-US')})`
     : `${rows.toLocaleString('en-US')} rows`;
+
+/**
+ * A relation (column x) of a column's values as a run reads them: an id column of a CSV file is
+ * read as text there, so "00001" stays "00001" (the sniffed table may hold it as the number 1).
+ * The rows init read (INIT_ROWS + 1 at most); other formats from the sniffed table.
+ */
+function idsAsRead(t: TableFacts, col: string): string {
+  if (t.format === 'csv' && t.csv.delimiter !== 'whitespace' && t.sheet === undefined) {
+    const { sql } = readerSql(t.file, 'csv', t.csv, [col], true);
+    return `(SELECT CAST(${qi(col)} AS VARCHAR) AS x FROM ${sql} LIMIT ${INIT_ROWS + 1}) AS ids`;
+  }
+  return `(SELECT CAST(${qi(col)} AS VARCHAR) AS x FROM ${qi(t.table)}) AS ids`;
+}
 
 /** What names a table left out: its file, its sheet (a workbook's), its name. */
 const leftOut = (t: TableFacts) => ({
@@ -354,9 +372,11 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
   const lined = headers
     .map((h) => ({ h, line: childrenOf(h).find(({ c }) => money(c)) }))
     .find((x) => x.line && !money(x.h));
-  const direct = tables.find(
-    (t) => money(t) && has(t, 'time') && rolesOf(t, 'transactions').customer && !headers.includes(t),
-  );
+  // A table with money, a time and a customer; an order header that holds its own money (one row
+  // per order with its total) is one too, when no child of it is the money.
+  const purchases = (t: TableFacts) => !!money(t) && has(t, 'time') && !!rolesOf(t, 'transactions').customer;
+  const direct =
+    tables.find((t) => purchases(t) && !headers.includes(t)) ?? headers.find((h) => purchases(h));
   if (paid?.pay) {
     // What the customer paid: the payments summed per order, onto the order header; the lines
     // counted per order give the items.
@@ -442,10 +462,17 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
       notes: [],
     };
   }
+  // The table the purchases' customer column points to, keyed by it: the customers table (its
+  // columns are the attributes), not a table "joined but unread".
+  const customersOfTx = (t: TableFacts) =>
+    !!tx &&
+    guessKindOf(t) === 'customers' &&
+    fks.some((f) => f.to === t.name && f.from === tx!.facts.name && f.column === tx!.roles.customer);
   for (const t of tables)
     if (
       tx &&
       !used.has(t) &&
+      !customersOfTx(t) &&
       fks.some(
         (f) =>
           (f.from === t.name || f.to === t.name) &&
@@ -454,7 +481,13 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
     )
       unused.push({
         ...leftOut(t),
-        reason: `${t.name} is joined to the purchases by ${fks.filter((f) => f.from === t.name || f.to === t.name).map((f) => `${f.from}.${f.column}`)[0]}, but no feature reads it`,
+        // The link from a table the purchases use, first; ties by name (the same in any file order).
+        reason: `${t.name} is joined to the purchases by ${
+          fks
+            .filter((f) => f.from === t.name || f.to === t.name)
+            .map((f) => ({ f, from: used.has(byName.get(f.from)!) ? 0 : 1, name: `${f.from}.${f.column}` }))
+            .sort((a, b) => a.from - b.from || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0].name
+        }, but no feature reads it`,
       });
   if (tx) {
     if (tx.roles.price && tx.roles.amount && !tx.roles.amount.endsWith('_sum')) delete tx.roles.amount;
@@ -487,6 +520,30 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
           : `${t.name} looks like a lookup table, and nothing points to it`,
       });
       continue;
+    }
+    // A customers table beside the purchases must share customers with them: none of its ids
+    // among the purchases' customer ids (as text, as the run compares them) says it describes
+    // other people (a summary of a sample with its own numbering, say), whatever its column names.
+    const custCol = rolesOf(t, 'customers').customer;
+    const txCust = tx?.roles.customer;
+    if (
+      tx &&
+      kind === 'customers' &&
+      custCol &&
+      txCust &&
+      tx.facts.columns.some((c) => c.name === txCust) &&
+      !fks.some((f) => f.to === t.name || f.from === t.name)
+    ) {
+      const r = await duck.one(
+        `SELECT count(DISTINCT x) AS n, count(DISTINCT x) FILTER (WHERE x IN (SELECT x FROM ${idsAsRead(tx.facts, txCust)})) AS m FROM ${idsAsRead(t, custCol)}`,
+      );
+      if (Number(r.n) > 0 && Number(r.m) === 0) {
+        unused.push({
+          ...leftOut(t),
+          reason: `none of the ${Number(r.n).toLocaleString('en-US')} ${custCol} values of ${t.name} is a ${txCust} of ${tx.facts.name}: it describes other customers`,
+        });
+        continue;
+      }
     }
     if (sources.some((s) => s.kind === kind)) {
       unused.push({

@@ -207,6 +207,97 @@ describe('real data shapes: init then run untouched', () => {
   });
 });
 
+describe('a customers table that describes other people', () => {
+  test("is left out when none of its ids is a purchase's customer, in any file order; one that shares them is taken", async (t) => {
+    const dir = tempDir('segmint-othercust-');
+    t.after(() => cleanup(dir));
+    // Purchases keyed by zero-padded ids; a summary of a sample numbered 1..n (its own numbering,
+    // like CDNOW's), and a profile table keyed by the purchases' ids.
+    const ids = ['00001', '00002', '00003', '00004', '00005', '00006', '00007', '00008'];
+    writeFiles(dir, {
+      'orders.csv': `customer_id,order_id,date,amount\n${ids
+        .flatMap((id, i) => [
+          `${id},A${i},2024-01-0${1 + (i % 8)},${10 + i}`,
+          `${id},B${i},2024-02-1${i % 9},${5 + 2 * i}`,
+        ])
+        .join('\n')}\n`,
+      'summary.csv': `ID,frequency,recency,T\n${ids.map((_, i) => `${i + 1},${i % 3},${i * 2.5},38.86`).join('\n')}\n`,
+      'profiles.csv': `customer_id,age,region\n${ids.map((id, i) => `${id},${20 + 3 * i},r${i % 2}`).join('\n')}\n`,
+    });
+    for (const files of [
+      ['orders.csv', 'summary.csv'],
+      ['summary.csv', 'orders.csv'],
+    ]) {
+      const recipe = join(dir, 'a.yaml');
+      const init = await cli([
+        'init',
+        ...files.map((f) => join(dir, f)),
+        '--out',
+        recipe,
+        '--force',
+        '--json',
+      ]);
+      assert.equal(init.code, 0, init.err);
+      const found = JSON.parse(init.out);
+      assert.deepEqual(
+        found.sources.map((x: { kind: string }) => x.kind),
+        ['transactions'],
+        files.join(' '),
+      );
+      assert.match(
+        found.unused[0].reason,
+        /none of the 8 ID values of summary is a customer_id of orders: it describes other customers/,
+      );
+    }
+    const recipe = join(dir, 'b.yaml');
+    const init = await cli([
+      'init',
+      ...['summary.csv', 'profiles.csv', 'orders.csv'].map((f) => join(dir, f)),
+      '--out',
+      recipe,
+      '--json',
+    ]);
+    const found = JSON.parse(init.out);
+    assert.deepEqual(
+      found.sources.map((x: { kind: string; file: string }) => [x.kind, x.file.split('/').pop()]).sort(),
+      [
+        ['customers', 'profiles.csv'],
+        ['transactions', 'orders.csv'],
+      ],
+    );
+  });
+
+  test('CDNOW given as all its files, in either order: the master file is the purchases; the sample and its summaries are left out', async (t) => {
+    const cdnow = sharedData(t, 'cdnow');
+    if (!cdnow) return;
+    const dir = tempDir('segmint-cdnow-all-');
+    t.after(() => cleanup(dir));
+    const names = [
+      'CDNOW_master.txt',
+      'CDNOW_sample.txt',
+      'cdnow_customers_summary.csv',
+      'cdnow_customers_summary_with_transactions.csv',
+    ];
+    for (const order of [names, [...names].reverse()]) {
+      const init = await cli([
+        'init',
+        ...order.map((f) => join(cdnow, f)),
+        '--out',
+        join(dir, 'r.yaml'),
+        '--force',
+        '--json',
+      ]);
+      assert.equal(init.code, 0, init.err);
+      const found = JSON.parse(init.out);
+      assert.deepEqual(
+        found.sources.map((x: { kind: string; file: string }) => [x.kind, x.file.split('/').pop()]),
+        [['transactions', 'CDNOW_master.txt']],
+      );
+      assert.equal(found.unused.length, 3);
+    }
+  });
+});
+
 describe('the Olist sample, untouched', () => {
   test('init then run: one row per customer_unique_id, spend = what the customer paid', async (t) => {
     const olist = sharedData(t, 'olist_sample_3k');
@@ -227,6 +318,14 @@ describe('the Olist sample, untouched', () => {
     const recipe = join(dir, 'segmint.yaml');
     const init = await cli(['init', ...files, '--out', recipe]);
     assert.equal(init.code, 0, init.err);
+    // What init decides does not depend on the order the files are given in.
+    const decided = async (order: string[]) => {
+      const r = await cli(['init', ...order, '--out', join(dir, 'order.yaml'), '--force', '--json']);
+      const d = JSON.parse(r.out);
+      const key = (x: unknown) => JSON.stringify(x);
+      return { sources: d.sources.map(key).sort(), unused: d.unused.map(key).sort() };
+    };
+    assert.deepEqual(await decided([...files].reverse()), await decided(files));
     const run = await cli(['run', recipe, '--json']);
     assert.equal(run.code, 0, run.err + run.out);
     const summary = JSON.parse(run.out);

@@ -103,7 +103,7 @@ test('init takes a workbook as a folder of tables; the run reads the sheets it n
   const run = JSON.parse(readFileSync(join(r.runDir, 'run.json'), 'utf8'));
   assert.deepEqual(run.inputs.map((i: { source: string; sheet: string }) => [i.source, i.sheet]).sort(), [
     ['customers', 'Customers'],
-    ['transactions', 'Orders'],
+    ['orders', 'Orders'],
   ]);
 });
 

@@ -322,4 +322,69 @@ describe('CLV in the pipeline', () => {
       cleanup(dir);
     }
   });
+
+  test("customers acquired after the calibration end get a new customer's prediction: no blank CLV, counted, in the segment totals", async () => {
+    const { tempDir, cleanup } = await import('./helpers.js');
+    const { runRecipe } = await import('../src/pipeline/run.js');
+    const { writeFileSync } = await import('node:fs');
+    const dir = tempDir();
+    try {
+      // As above; with the calibration ending on 2024-07-15, customers whose first purchase is on
+      // day 45..59 (c % 60 >= 45: 60 of 240) have no history before it.
+      const lines = ['customer_id,day,amount'];
+      const day0 = Date.UTC(2024, 5, 1);
+      for (let c = 0; c < 240; c++)
+        for (let d = c % 60; d < 60; d += 5 + (c % 7))
+          lines.push(
+            `K${c},${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)},${10 + (c % 13) + (d % 4)}`,
+          );
+      writeFileSync(join(dir, 'orders.csv'), `${lines.join('\n')}\n`);
+      const s = await runRecipe(
+        recipeFromObject(
+          {
+            sources: {
+              o: { path: 'orders.csv', roles: { customer: 'customer_id', time: 'day', amount: 'amount' } },
+            },
+            features: ['recency_days', 'frequency', 'monetary'],
+            clv: { unit: 'days', horizon: 30, calibrationEnd: '2024-07-15' },
+            cluster: { k: 3, nInit: 2 },
+            output: { dir: join(dir, 'out') },
+          },
+          dir,
+        ),
+      );
+      const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
+      assert.equal(run.clv.newCustomers, 60);
+      const w = run.warnings.find((x: { code: string }) => x.code === 'CLV_ACQUIRED_LATER');
+      assert.ok(w, JSON.stringify(run.warnings.map((x: { code: string }) => x.code)));
+      assert.match(w.message, /^60 customer\(s\) first bought after the calibration end \(2024-07-15\)/);
+      const { bgnbdExpected } = await import('../src/clv/models.js');
+      const expected = bgnbdExpected(run.clv.bgnbd.params, 30);
+      const duck = await Duck.open();
+      try {
+        const p = { p: s.files['tags.parquet'] };
+        const blank = await duck.one(
+          'SELECT count(*) AS n FROM read_parquet($p) WHERE clv_value IS NULL OR clv_p_alive IS NULL OR clv_expected_purchases IS NULL',
+          p,
+        );
+        assert.equal(Number(blank.n), 0, 'every customer has a CLV');
+        const late = await duck.all(
+          'SELECT clv_p_alive AS a, clv_expected_purchases AS e FROM read_parquet($p) WHERE CAST(substr(customer_id, 2) AS INTEGER) % 60 >= 45',
+          p,
+        );
+        assert.equal(late.length, 60);
+        for (const r of late) {
+          assert.equal(Number(r.a), 1);
+          assert.ok(Math.abs(Number(r.e) - expected) < 1e-12);
+        }
+        const total = Number((await duck.one('SELECT sum(clv_value) AS v FROM read_parquet($p)', p)).v);
+        const bySegment = run.clv.segments.reduce((a: number, x: { clvTotal: number }) => a + x.clvTotal, 0);
+        assert.ok(Math.abs(total - bySegment) < 1e-6 * total, `${total} vs ${bySegment}`);
+      } finally {
+        duck.close();
+      }
+    } finally {
+      cleanup(dir);
+    }
+  });
 });

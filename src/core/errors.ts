@@ -286,6 +286,8 @@ export const WARNING_CODES = {
   CLV_NEW_CUSTOMERS:
     'Customers whose first purchase is on the calibration end (T = 0) were left out of the CLV fit and scored as new customers.',
   CLV_NOT_CONVERGED: 'The BG/NBD fit stopped before converging.',
+  CLV_ACQUIRED_LATER:
+    "Customers who first bought after the calibration end have no history before it; each gets a new customer's prediction from the fitted population.",
   HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',
   HISTORY_REBUILT:
     'The workspace history was damaged: it is kept aside and a new one is rebuilt from the run folders.',

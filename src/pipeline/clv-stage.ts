@@ -32,6 +32,8 @@ export interface ClvResult {
   bgnbd: Fit<BgNbd>;
   gammaGamma: Fit<GammaGamma> | null;
   spendFrequencyCorrelation: number | null;
+  /** Customers first seen after the calibration end, given a new customer's prediction. */
+  newCustomers: number;
   /** Calibration against holdout: per number of calibration repeat purchases, predicted and actual holdout purchases (mean per customer). */
   validation: {
     holdoutPeriods: number;
@@ -39,6 +41,27 @@ export interface ClvResult {
   } | null;
   columns: FeatureColumn[];
   warnings: Warning[];
+}
+
+/**
+ * A new customer's prediction from the fitted population (x = t_x = T = 0): P(alive) 1, the
+ * population's expected purchases over the horizon, its mean spend per order (Gamma-Gamma's
+ * population mean, or the mean of the customers' spends without a spend model) and the value.
+ */
+export function newCustomerPrediction(
+  bgnbd: BgNbd,
+  gammaGamma: GammaGamma | null,
+  meanSpend: number,
+  spec: { horizon: number; discountRate: number },
+  steps: number,
+): { pAlive: number; purchases: number; spend: number; value: number } {
+  const spend = gammaGamma ? gammaGammaExpected(gammaGamma, 0, 0) : meanSpend;
+  return {
+    pAlive: bgnbdPAlive(bgnbd, 0, 0, 0),
+    purchases: bgnbdConditional(bgnbd, spec.horizon, 0, 0, 0),
+    spend,
+    value: clvValue(bgnbd, spend, 0, 0, 0, spec.horizon, spec.discountRate, steps),
+  };
 }
 
 /** The summary of the customers with T > 0 (the ones the fits learn from). */
@@ -142,8 +165,39 @@ export async function addClv(
     { name: 'clv_expected_spend', type: 'DOUBLE', values: spend },
     { name: 'clv_value', type: 'DOUBLE', values: value },
   ]);
+  // Customers with no purchase up to the calibration end (acquired after it) have no calibration
+  // history: they get a new customer's prediction from the fitted population (x = t_x = T = 0,
+  // as CLVTools' newcustomer()), counted in a warning, so no customer is left without a value.
+  const newCustomers = Number(
+    (
+      await duck.one(
+        'SELECT count(*) AS n FROM features WHERE customer_id NOT IN (SELECT customer_id FROM clv_rows)',
+      )
+    ).n,
+  );
+  let meanSpend = 0;
+  for (let i = 0; i < n; i++) meanSpend += s.m[i];
+  const fresh = newCustomerPrediction(
+    bgnbd.params,
+    gammaGamma?.params ?? null,
+    n ? meanSpend / n : 0,
+    spec,
+    steps,
+  );
+  if (newCustomers > 0)
+    warnings.push({
+      code: 'CLV_ACQUIRED_LATER',
+      message: `${newCustomers.toLocaleString('en-US')} customer(s) first bought after the calibration end (${calibrationEnd}): with no history before it, each gets a new customer's prediction from the fitted population (${fresh.purchases.toFixed(2)} expected orders in the next ${spec.horizon} ${spec.unit}, value ${fresh.value.toFixed(2)}); segment CLV totals include them.`,
+    });
+  const filled = CLV_COLUMNS.map((c) => `coalesce(c.${qi(c)}, CAST($${c} AS DOUBLE)) AS ${qi(c)}`);
   await duck.exec(
-    `CREATE OR REPLACE TABLE features AS SELECT f.*, ${CLV_COLUMNS.map((c) => `c.${qi(c)}`).join(', ')} FROM features f LEFT JOIN clv_rows c USING (customer_id) ORDER BY f.customer_id`,
+    `CREATE OR REPLACE TABLE features AS SELECT f.*, ${filled.join(', ')} FROM features f LEFT JOIN clv_rows c USING (customer_id) ORDER BY f.customer_id`,
+    {
+      clv_p_alive: fresh.pAlive,
+      clv_expected_purchases: fresh.purchases,
+      clv_expected_spend: fresh.spend,
+      clv_value: fresh.value,
+    },
   );
   let validation: ClvResult['validation'] = null;
   const holdoutDays = Number(
@@ -225,6 +279,7 @@ export async function addClv(
     bgnbd,
     gammaGamma,
     spendFrequencyCorrelation: corr,
+    newCustomers,
     validation,
     columns,
     warnings,

@@ -260,6 +260,7 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
           bgnbd: clv.bgnbd,
           gammaGamma: clv.gammaGamma,
           spendFrequencyCorrelation: clv.spendFrequencyCorrelation,
+          newCustomers: clv.newCustomers,
           validation: clv.validation,
           segments: profiles.map((p) => {
             let total = 0;

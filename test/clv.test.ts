@@ -200,6 +200,38 @@ describe('customer-base models on CDNOW (REFERENCES.md)', () => {
   });
 });
 
+/**
+ * A shop whose customers join every day, run with `clv: { unit: days, horizon: 30, ...clv }`: 240
+ * customers; customer c first buys on day c % 60 of June-July 2024 and again every 5 + c % 7 days
+ * (those starting on the last day have T = 0 at the default calibration end).
+ */
+async function everyDayShop(dir: string, clv: Record<string, unknown>) {
+  const { runRecipe } = await import('../src/pipeline/run.js');
+  const { writeFileSync } = await import('node:fs');
+  const lines = ['customer_id,day,amount'];
+  const day0 = Date.UTC(2024, 5, 1);
+  for (let c = 0; c < 240; c++)
+    for (let d = c % 60; d < 60; d += 5 + (c % 7))
+      lines.push(
+        `K${c},${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)},${10 + (c % 13) + (d % 4)}`,
+      );
+  writeFileSync(join(dir, 'orders.csv'), `${lines.join('\n')}\n`);
+  return runRecipe(
+    recipeFromObject(
+      {
+        sources: {
+          o: { path: 'orders.csv', roles: { customer: 'customer_id', time: 'day', amount: 'amount' } },
+        },
+        features: ['recency_days', 'frequency', 'monetary'],
+        clv: { unit: 'days', horizon: 30, ...clv },
+        cluster: { k: 3, nInit: 2 },
+        output: { dir: join(dir, 'out') },
+      },
+      dir,
+    ),
+  );
+}
+
 describe('CLV in the pipeline', () => {
   test('clv: adds P(alive), expected purchases and spend, and CLV to tags, profiles, model and score; validates on the holdout', async (t) => {
     const dir = sharedData(t, 'cdnow');
@@ -269,34 +301,9 @@ describe('CLV in the pipeline', () => {
 
   test('a shop whose customers join every day: those who start on the calibration end are scored as new customers, not an error', async () => {
     const { tempDir, cleanup } = await import('./helpers.js');
-    const { runRecipe } = await import('../src/pipeline/run.js');
-    const { writeFileSync } = await import('node:fs');
     const dir = tempDir();
     try {
-      // 240 customers; customer c first buys on day c % 60 of June-July 2024 and again every
-      // 5 + c % 7 days: those starting on the last day have T = 0 at the default calibration end.
-      const lines = ['customer_id,day,amount'];
-      const day0 = Date.UTC(2024, 5, 1);
-      for (let c = 0; c < 240; c++)
-        for (let d = c % 60; d < 60; d += 5 + (c % 7))
-          lines.push(
-            `K${c},${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)},${10 + (c % 13) + (d % 4)}`,
-          );
-      writeFileSync(join(dir, 'orders.csv'), `${lines.join('\n')}\n`);
-      const s = await runRecipe(
-        recipeFromObject(
-          {
-            sources: {
-              o: { path: 'orders.csv', roles: { customer: 'customer_id', time: 'day', amount: 'amount' } },
-            },
-            features: ['recency_days', 'frequency', 'monetary'],
-            clv: { unit: 'days', horizon: 30 },
-            cluster: { k: 3, nInit: 2 },
-            output: { dir: join(dir, 'out') },
-          },
-          dir,
-        ),
-      );
+      const s = await everyDayShop(dir, {});
       const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
       assert.equal(run.clv.calibrationEnd, '2024-07-30');
       const w = run.warnings.find((x: { code: string }) => x.code === 'CLV_NEW_CUSTOMERS');
@@ -325,34 +332,11 @@ describe('CLV in the pipeline', () => {
 
   test("customers acquired after the calibration end get a new customer's prediction: no blank CLV, counted, in the segment totals", async () => {
     const { tempDir, cleanup } = await import('./helpers.js');
-    const { runRecipe } = await import('../src/pipeline/run.js');
-    const { writeFileSync } = await import('node:fs');
     const dir = tempDir();
     try {
-      // As above; with the calibration ending on 2024-07-15, customers whose first purchase is on
-      // day 45..59 (c % 60 >= 45: 60 of 240) have no history before it.
-      const lines = ['customer_id,day,amount'];
-      const day0 = Date.UTC(2024, 5, 1);
-      for (let c = 0; c < 240; c++)
-        for (let d = c % 60; d < 60; d += 5 + (c % 7))
-          lines.push(
-            `K${c},${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)},${10 + (c % 13) + (d % 4)}`,
-          );
-      writeFileSync(join(dir, 'orders.csv'), `${lines.join('\n')}\n`);
-      const s = await runRecipe(
-        recipeFromObject(
-          {
-            sources: {
-              o: { path: 'orders.csv', roles: { customer: 'customer_id', time: 'day', amount: 'amount' } },
-            },
-            features: ['recency_days', 'frequency', 'monetary'],
-            clv: { unit: 'days', horizon: 30, calibrationEnd: '2024-07-15' },
-            cluster: { k: 3, nInit: 2 },
-            output: { dir: join(dir, 'out') },
-          },
-          dir,
-        ),
-      );
+      // With the calibration ending on 2024-07-15, customers whose first purchase is on day
+      // 45..59 (c % 60 >= 45: 60 of 240) have no history before it.
+      const s = await everyDayShop(dir, { calibrationEnd: '2024-07-15' });
       const run = JSON.parse(readFileSync(s.files['run.json'], 'utf8'));
       assert.equal(run.clv.newCustomers, 60);
       const w = run.warnings.find((x: { code: string }) => x.code === 'CLV_ACQUIRED_LATER');

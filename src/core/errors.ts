@@ -286,6 +286,10 @@ export const WARNING_CODES = {
   CLV_NEW_CUSTOMERS:
     'Customers whose first purchase is on the calibration end (T = 0) were left out of the CLV fit and scored as new customers.',
   CLV_NOT_CONVERGED: 'The BG/NBD fit stopped before converging.',
+  CLV_WORSE_THAN_NAIVE:
+    "On the holdout, the BG/NBD forecast missed each customer's purchases by more than the naive repeat rate (x/T) did.",
+  CLV_NO_CHURN:
+    'The BG/NBD fit implies almost no customer stops buying (mean dropout chance per purchase under 1%).',
   CLV_ACQUIRED_LATER:
     "Customers who first bought after the calibration end have no history before it; each gets a new customer's prediction from the fitted population.",
   HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',

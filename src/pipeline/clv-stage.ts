@@ -17,6 +17,9 @@ import type { Warning } from '../core/errors.js';
 import type { FeatureColumn } from '../features/build.js';
 import { type Duck, qi } from '../sql/duckdb.js';
 
+/** Below this mean dropout chance per purchase, a BG/NBD fit says almost nobody churns (CLV_NO_CHURN). */
+export const NO_CHURN = 0.01;
+
 export const CLV_COLUMNS = [
   'clv_p_alive',
   'clv_expected_purchases',
@@ -37,6 +40,13 @@ export interface ClvResult {
   /** Calibration against holdout: per number of calibration repeat purchases, predicted and actual holdout purchases (mean per customer). */
   validation: {
     holdoutPeriods: number;
+    /** Customers compared (those with a calibration history). */
+    customers: number;
+    /** Per-customer errors of the BG/NBD forecast of holdout purchases, and of the naive x/T rate. */
+    model: ForecastErrors;
+    naive: ForecastErrors;
+    /** Purchases in the holdout, predicted and actual, summed over the customers. */
+    totals: { predicted: number; actual: number };
     groups: { x: string; customers: number; predicted: number; actual: number }[];
   } | null;
   columns: FeatureColumn[];
@@ -61,6 +71,66 @@ export function newCustomerPrediction(
     purchases: bgnbdConditional(bgnbd, spec.horizon, 0, 0, 0),
     spend,
     value: clvValue(bgnbd, spend, 0, 0, 0, spec.horizon, spec.discountRate, steps),
+  };
+}
+
+/**
+ * The dropout chance after each purchase is beta(a, b): a mean under NO_CHURN says almost nobody
+ * ever stops buying, which P(alive) near 1 for long-lapsed customers then repeats.
+ */
+export function noChurnWarning(p: BgNbd): Warning | null {
+  const dropout = p.a / (p.a + p.b);
+  if (!(dropout < NO_CHURN)) return null;
+  return {
+    code: 'CLV_NO_CHURN',
+    message: `The BG/NBD fit implies almost no customer stops buying (mean chance of dropping out after a purchase ${(100 * dropout).toFixed(2)}%, a = ${p.a.toPrecision(3)}, b = ${p.b.toPrecision(3)}), so P(alive) stays near 1 even for customers who have not bought for long; check the validation on a holdout before using it.`,
+  };
+}
+
+/** How far per-customer forecasts are from what happened: mean absolute and root mean squared error, and correlation. */
+export interface ForecastErrors {
+  mae: number;
+  rmse: number;
+  /** Pearson correlation of forecast and actual (null where either is constant). */
+  correlation: number | null;
+}
+
+const sumOf = (a: Float64Array) => {
+  let t = 0;
+  for (let i = 0; i < a.length; i++) t += a[i];
+  return t;
+};
+
+/** The errors of forecasts against actual values (same length, at least one). */
+export function forecastErrors(forecast: Float64Array, actual: Float64Array): ForecastErrors {
+  const n = forecast.length;
+  let abs = 0;
+  let sq = 0;
+  let mf = 0;
+  let ma = 0;
+  for (let i = 0; i < n; i++) {
+    const e = forecast[i] - actual[i];
+    abs += Math.abs(e);
+    sq += e * e;
+    mf += forecast[i];
+    ma += actual[i];
+  }
+  mf /= n;
+  ma /= n;
+  let sfa = 0;
+  let sff = 0;
+  let saa = 0;
+  for (let i = 0; i < n; i++) {
+    const f = forecast[i] - mf;
+    const a = actual[i] - ma;
+    sfa += f * a;
+    sff += f * f;
+    saa += a * a;
+  }
+  return {
+    mae: abs / n,
+    rmse: Math.sqrt(sq / n),
+    correlation: sff > 0 && saa > 0 ? sfa / Math.sqrt(sff * saa) : null,
   };
 }
 
@@ -132,6 +202,8 @@ export async function addClv(
       message: `No spend model: ${(e as Error).message} CLV uses each customer's own mean spend.`,
     });
   }
+  const churn = noChurnWarning(bgnbd.params);
+  if (churn) warnings.push(churn);
   if (!bgnbd.converged)
     warnings.push({
       code: 'CLV_NOT_CONVERGED',
@@ -211,16 +283,32 @@ export async function addClv(
   if (holdoutDays > 0) {
     const t = holdoutDays / unitDays;
     const groups = new Map<string, { customers: number; predicted: number; actual: number }>();
+    const predicted = new Float64Array(n);
+    const naive = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const key = s.x[i] >= 7 ? '7+' : String(s.x[i]);
       const g = groups.get(key) ?? { customers: 0, predicted: 0, actual: 0 };
       g.customers++;
-      g.predicted += bgnbdConditional(bgnbd.params, t, s.x[i], s.tx[i], s.T[i]);
+      predicted[i] = bgnbdConditional(bgnbd.params, t, s.x[i], s.tx[i], s.T[i]);
+      // The naive forecast: each customer's repeat rate so far, x / T, carried over the holdout.
+      naive[i] = s.T[i] > 0 ? (s.x[i] / s.T[i]) * t : 0;
+      g.predicted += predicted[i];
       g.actual += s.holdout[i];
       groups.set(key, g);
     }
+    const model = forecastErrors(predicted, s.holdout);
+    const plain = forecastErrors(naive, s.holdout);
+    if (model.mae > plain.mae)
+      warnings.push({
+        code: 'CLV_WORSE_THAN_NAIVE',
+        message: `On the holdout after ${calibrationEnd}, the BG/NBD forecast misses each customer's purchases by ${model.mae.toFixed(3)} on average, more than the naive repeat rate (x/T) does (${plain.mae.toFixed(3)}): do not rely on its predictions for this shop.`,
+      });
     validation = {
       holdoutPeriods: t,
+      customers: n,
+      model,
+      naive: plain,
+      totals: { predicted: sumOf(predicted), actual: sumOf(s.holdout) },
       groups: [...groups.entries()]
         .sort((a, b) => (a[0] === '7+' ? 1 : b[0] === '7+' ? -1 : Number(a[0]) - Number(b[0])))
         .map(([x, g]) => ({

@@ -13,6 +13,7 @@ import { Duck, qi, qs } from '../sql/duckdb.js';
 import { campaignSectionsOf } from './campaign.js';
 import {
   boxSpec,
+  clvValidationSpec,
   elbowSpec,
   featureLabel,
   HEATMAP_FEATURES,
@@ -29,6 +30,7 @@ import {
   silhouetteSpec,
   snakeSpec,
 } from './charts.js';
+import { clvView } from './clv-section.js';
 import { dendrogramSvg } from './dendrogram-svg.js';
 import { reportHtml } from './html.js';
 import { renderSvg } from './render.js';
@@ -240,6 +242,8 @@ export async function buildReport(
     duck.close();
   }
   if (run.migration?.matrix) specs.migration = migrationSpec(run.migration.matrix);
+  const clv = clvView(run);
+  if (clv?.validation?.groups.length) specs.clvValidation = clvValidationSpec(clv.validation.groups);
 
   const charts: Record<string, string> = {};
   for (const [name, spec] of Object.entries(specs)) charts[name] = await renderSvg(spec, name);

@@ -474,3 +474,48 @@ export function liftSpec(
     ],
   };
 }
+
+/**
+ * CLV validation: mean holdout purchases per customer, predicted and actual, by the number of
+ * repeat purchases before the calibration end (the conditional-expectation chart of the BTYD
+ * literature).
+ */
+export function clvValidationSpec(
+  groups: { x: string; customers: number; predicted: number; actual: number }[],
+): Spec {
+  const order = groups.map((g) => g.x);
+  const values = groups.flatMap((g) => [
+    { x: g.x, measure: 'predicted', purchases: g.predicted, customers: g.customers },
+    { x: g.x, measure: 'actual', purchases: g.actual, customers: g.customers },
+  ]);
+  return {
+    ...base(420, 220),
+    title: 'Purchases per customer in the holdout: predicted and actual',
+    data: { values },
+    mark: { type: 'bar' },
+    encoding: {
+      x: {
+        field: 'x',
+        type: 'ordinal',
+        sort: order,
+        title: 'repeat purchases before the calibration end',
+        axis: { labelAngle: 0 },
+      },
+      xOffset: { field: 'measure', sort: ['predicted', 'actual'] },
+      y: { field: 'purchases', type: 'quantitative', title: 'mean purchases in the holdout' },
+      color: {
+        field: 'measure',
+        type: 'nominal',
+        sort: ['predicted', 'actual'],
+        scale: { range: [PALETTE[0], PALETTE[1]] },
+        title: null,
+      },
+      tooltip: [
+        { field: 'x', title: 'repeat purchases' },
+        { field: 'measure' },
+        { field: 'purchases', format: '.2f' },
+        { field: 'customers', format: ',d' },
+      ],
+    },
+  };
+}

@@ -3,6 +3,7 @@ import { formatValue, sdText, type Unit } from '../core/dictionary.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
 import { featureLabel, HEATMAP_FEATURES, PALETTE } from './charts.js';
+import { clvParamsWords, clvValidationWords, clvView } from './clv-section.js';
 
 export const esc = (s: unknown): string =>
   String(s ?? '')
@@ -38,6 +39,61 @@ const chart = (charts: Record<string, string>, name: string, caption = '') =>
   charts[name]
     ? `<figure class="chart" data-chart="${esc(name)}">${charts[name]}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`
     : '';
+
+/**
+ * Customer lifetime value: the fit in words, how well it predicted a held-out period against the
+ * naive rate (chart and table), and value by segment; null for a run without CLV.
+ */
+function clvSection(run: ReportData['run'], charts: Record<string, string>) {
+  const c = clvView(run);
+  if (!c) return null;
+  const names = new Map(run.segments.map((s) => [s.id, `${s.id} ${s.name}`]));
+  const unit = c.unit;
+  const v = c.validation;
+  const words = [clvParamsWords(c), clvValidationWords(c)].filter(Boolean);
+  const fresh = c.newCustomers
+    ? `<p>${int(c.newCustomers)} customer(s) first bought after the calibration end; each has a new customer's prediction from the fitted population, included in the totals below.</p>`
+    : '';
+  const validation = v
+    ? `<div class="charts">${chart(charts, 'clvValidation', 'Mean purchases per customer in the holdout, by the number of repeat purchases before the calibration end.')}</div>${table(
+        ['repeat purchases before', 'customers', 'predicted per customer', 'actual per customer'],
+        v.groups.map((g) => [g.x, int(g.customers), num(g.predicted, 2), num(g.actual, 2)]),
+        [false, true, true, true],
+      )}${
+        v.model && v.naive
+          ? table(
+              ['forecast', 'mean absolute error', 'root mean squared error', 'correlation'],
+              [
+                ['BG/NBD', num(v.model.mae, 3), num(v.model.rmse, 3), num(v.model.correlation, 3)],
+                ['naive rate x/T', num(v.naive.mae, 3), num(v.naive.rmse, 3), num(v.naive.correlation, 3)],
+              ],
+              [false, true, true, true],
+            )
+          : ''
+      }`
+    : '<p class="muted">No holdout: set clv.calibrationEnd before the last purchase to see how well the model predicts.</p>';
+  return {
+    id: 'clv',
+    title: 'Customer lifetime value',
+    body: `${words.map((w) => `<p>${esc(w)}</p>`).join('')}${fresh}${validation}<h3>By segment</h3>${table(
+      [
+        'segment',
+        'mean P(alive)',
+        `expected purchases, next ${c.horizon ?? ''} ${unit}`,
+        'lifetime value (total)',
+        'lifetime value (mean)',
+      ],
+      c.segments.map((x) => [
+        names.get(x.segmentId) ?? String(x.segmentId),
+        pct(x.pAliveMean),
+        int(x.expectedPurchases),
+        num(x.clvTotal ?? null, 2),
+        num(x.clvMean ?? null, 2),
+      ]),
+      [false, true, true, true, true],
+    )}`,
+  };
+}
 
 export const CSS = `
 :root { --ink: #1d2733; --muted: #5b6775; --line: #dde3ea; --accent: #0072B2; }
@@ -354,6 +410,9 @@ ${rf.rule ? `<p><b>Rule:</b> ${esc(rf.rule.sentence)}</p><pre>${esc(rf.rule.text
       )}<p class="muted">Thresholds: moved ${pct(d.thresholds.moved)}, size ${pct(d.thresholds.size)}, centre ${d.thresholds.centroid}, PSI ${d.thresholds.psi}.</p>`,
     });
   }
+
+  const clv = clvSection(run, charts);
+  if (clv) sections.push(clv);
 
   sections.push({
     id: 'data',

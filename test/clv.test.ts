@@ -403,3 +403,69 @@ test('forecast errors by hand, and the warning of a fit that says nobody churns'
   assert.match(w!.message, /mean chance of dropping out after a purchase 0\.43%/);
   assert.equal(noChurnWarning({ r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }), null);
 });
+
+test('a purchase log without money (customer, date): init takes it as purchases, money features are refused by name, CLV gives P(alive) and expected purchases only', async () => {
+  const { tempDir, cleanup, captureIo } = await import('./helpers.js');
+  const { runRecipe } = await import('../src/pipeline/run.js');
+  const { loadRecipe } = await import('../src/config/load.js');
+  const { main } = await import('../src/cli/main.js');
+  const { SegmintError } = await import('../src/core/errors.js');
+  const { writeFileSync } = await import('node:fs');
+  const dir = tempDir();
+  try {
+    const lines = ['user,bought_at'];
+    const day0 = Date.UTC(2024, 0, 1);
+    for (let c = 0; c < 300; c++)
+      for (let d = c % 90; d < 180; d += 4 + (c % 11))
+        lines.push(`u${c},${new Date(day0 + d * 86_400_000).toISOString().slice(0, 10)}`);
+    writeFileSync(join(dir, 'log.csv'), `${lines.join('\n')}\n`);
+    const recipe = join(dir, 'log.yaml');
+    const c = captureIo();
+    assert.equal(await main(['init', join(dir, 'log.csv'), '--out', recipe, '--json'], c.io), 0, c.stderr());
+    const found = JSON.parse(c.stdout());
+    assert.deepEqual(
+      found.sources.map((x: { kind: string; roles: Record<string, string> }) => [x.kind, x.roles]),
+      [['transactions', { customer: 'user', time: 'bought_at' }]],
+    );
+    const text = readFileSync(recipe, 'utf8');
+    assert.match(text, /a log of purchases: user repeats/);
+    assert.doesNotMatch(text, /- monetary|- avg_order_value/);
+    const plain = await runRecipe(loadRecipe(recipe, ['cluster.k=3', 'output.report=false']));
+    assert.equal(plain.customers, 300);
+    // A money feature asked of a log is refused by name, with the roles that would give it.
+    await assert.rejects(
+      runRecipe(loadRecipe(recipe, ['features=[recency_days, monetary]', 'output.report=false'])),
+      (e: unknown) =>
+        e instanceof SegmintError &&
+        e.code === 'RECIPE_INVALID' &&
+        /features\[1\]: feature "monetary" reads what the purchases cost, and source "log" has no money/.test(
+          e.message,
+        ) &&
+        /roles\.amount/.test(e.hint),
+    );
+    const withClv = await runRecipe(
+      loadRecipe(recipe, [
+        'cluster.k=3',
+        'output.report=false',
+        'clv={unit: days, calibrationEnd: 2024-05-01, horizon: 30}',
+      ]),
+    );
+    const run = JSON.parse(readFileSync(withClv.files['run.json'], 'utf8'));
+    const header = readFileSync(withClv.files['tags.csv'], 'utf8').split('\n')[0];
+    assert.match(header, /clv_p_alive,clv_expected_purchases$/);
+    assert.ok(run.clv.segments.every((s: { clvTotal: number | null }) => s.clvTotal === null));
+    // Regular buyers who never stop: the naive rate is hard to beat here, and the run says so when it is not.
+    const v = run.clv.validation;
+    assert.ok(Number.isFinite(v.model.mae) && Number.isFinite(v.naive.mae));
+    assert.equal(
+      run.warnings.some((w: { code: string }) => w.code === 'CLV_WORSE_THAN_NAIVE'),
+      v.model.mae > v.naive.mae,
+    );
+    assert.deepEqual(
+      run.warnings.filter((w: { code: string }) => /^PREP|^CLV_NO_SPEND/.test(w.code)),
+      [],
+    );
+  } finally {
+    cleanup(dir);
+  }
+});

@@ -178,13 +178,16 @@ export const unmatchedWarning = (n: number, source: string): Warning => ({
 export const windowRule = (windowStart: string | null, days: number | undefined): string =>
   windowStart ? `outside the ${days}-day window` : 'on or after the reference date';
 
-/** The columns of a transactions source by role; customer, time and a price or an amount are required. */
+/**
+ * The columns of a transactions source by role; customer and time are required. Without a price or
+ * an amount it is a log of purchases (who bought when): the counts and times of purchases are
+ * features, what they cost is not.
+ */
 export function transactionRoles(src: RoleSource) {
   const why = 'for a transactions source';
   const r = src.spec.roles;
   const customer = requireRole(src, 'customer', why);
   const time = requireRole(src, 'time', why);
-  if (!r.price && !r.amount) requireRole(src, 'price', `${why} (or roles.amount for a line total)`);
   return { customer, time, price: r.price, amount: r.amount, quantity: r.quantity, order: r.order };
 }
 

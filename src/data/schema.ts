@@ -468,6 +468,38 @@ export async function discoverSchema(duck: Duck, all: TableFacts[]): Promise<Sch
     !!tx &&
     guessKindOf(t) === 'customers' &&
     fks.some((f) => f.to === t.name && f.from === tx!.facts.name && f.column === tx!.roles.customer);
+  // A log of purchases without money (who bought when: an app's purchase events, a panel's
+  // shopping trips): a customer that repeats and a time, no price or amount, no event type.
+  if (!tx) {
+    const log = tables.find((t) => {
+      const r = rolesOf(t, 'transactions');
+      const st = r.customer ? t.stats.get(r.customer) : undefined;
+      return (
+        !money(t) &&
+        r.customer &&
+        has(t, 'time') &&
+        !!st &&
+        st.distinct < st.nonNull &&
+        !has(t, 'type') &&
+        !has(t, 'duration') &&
+        !has(t, 'session')
+      );
+    });
+    if (log) {
+      used.add(log);
+      const roles = rolesOf(log, 'transactions');
+      tx = {
+        facts: log,
+        name: log.name,
+        kind: 'transactions',
+        roles,
+        join: [],
+        notes: [
+          `a log of purchases: ${roles.customer} repeats, each row a purchase at ${roles.time}; no price or amount, so spend features are left out`,
+        ],
+      };
+    }
+  }
   for (const t of tables)
     if (
       tx &&

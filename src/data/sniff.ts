@@ -33,6 +33,8 @@ export const ROLE_PATTERNS: Record<string, RegExp[]> = {
     /^invoicedate$/,
     /^(order|purchase|transaction|sale|sales|invoice|receipt|basket)(date|time|timestamp|datetime|at)$/,
     /(purchase|order).*(date|time|timestamp)/,
+    // "bought_at", "purchased_on", "created_at": when something happened, by its verb.
+    /^(bought|purchased|ordered|paid|created|placed|sold|booked|redeemed|visited)(at|on)$/,
     /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat|day|orderday|purchaseday|saleday|week|weekno|weeknumber|dayno|daynumber|period)$/,
     /date|time|timestamp/,
   ],

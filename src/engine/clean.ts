@@ -89,7 +89,8 @@ export async function cleanTransactions(
     ],
     't1',
   );
-  const amountRaw = amountE ?? `(${qtyE}) * (${priceE})`;
+  // A purchase log has no money: its amount and price are NULL (no money feature reads them).
+  const amountRaw = amountE ?? (priceE ? `(${qtyE}) * (${priceE})` : fx.nullDouble);
   const cancelCond =
     cl.cancellations === 'keep'
       ? '1 = 0'
@@ -120,7 +121,7 @@ export async function cleanTransactions(
   const lineColumns = [...LINE_COLUMNS, ...extra.map((x) => ({ name: x.name, type: x.type }))];
   const normalised = `SELECT ${s.idOf(txSrc, cCust)} AS customer_id, ${orderE} AS order_id, ${timeE} AS ts,
       CASE WHEN ${cancelCond} THEN -abs(${qtyE}) ELSE ${qtyE} END AS quantity,
-      ${priceE ?? fx.div(amountE!, qtyE)} AS price,
+      ${priceE ?? (amountE ? fx.div(amountE, qtyE) : fx.nullDouble)} AS price,
       CASE WHEN ${cancelCond} THEN -abs(${amountRaw}) ELSE ${amountRaw} END AS amount,
       ${txt('product')} AS product, ${txt('category')} AS category, ${txt('country')} AS country, ${txt('status')} AS status,
       ${cancelCond} AS is_return${extraSel}
@@ -147,7 +148,7 @@ export async function cleanTransactions(
         )
       : null;
   const priceKeep =
-    cl.nonPositivePrice === 'drop'
+    cl.nonPositivePrice === 'drop' && (priceE || amountE)
       ? `(is_return OR ${fx.orFalse(`${priceE ? 'price' : 'amount'} > 0`)})`
       : null;
   if (cl.cancellations === 'drop') returnsCounted = true;

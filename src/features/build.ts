@@ -169,6 +169,16 @@ export async function planFeatures(
         where: { path },
         hint: `Add a ${needs} source, or remove the feature.`,
       });
+    const tx = ctx.byKind.transactions;
+    if (entry.money && tx && !tx.spec.roles.price && !tx.spec.roles.amount)
+      throw new SegmintError(
+        'RECIPE_INVALID',
+        `${path}: feature "${f}" reads what the purchases cost, and source "${tx.name}" has no money (no roles.price or roles.amount): it is a log of purchases.`,
+        {
+          where: { path },
+          hint: `Name the column with the line total in sources.${tx.name}.roles.amount (or the unit price in roles.price), or leave "${f}" out; recency_days, frequency and tenure_days need no money.`,
+        },
+      );
     await entry.plan(spec as Record<string, unknown>, {
       kit,
       ctx,

@@ -60,6 +60,8 @@ interface KindDef<O extends z.ZodRawShape> {
   doc: string;
   /** The source kind it needs; `from` for custom (its option says); null when it decides itself. */
   needs: SourceKind | 'from' | null;
+  /** It reads the money of the purchases (roles.price or roles.amount): a purchase log without money cannot give it. */
+  money?: boolean;
   /** Its options besides `feature` and `as`. */
   options?: O;
   /** The trait of a segment its value shows (naming and personas read it). */
@@ -185,6 +187,7 @@ export const CATALOGUE = {
     doc: 'Sum of quantity x price in the window; net of returns with `cleaning.cancellations: net`.',
     meaning: { label: 'Spend', unit: 'money', good: 'higher', missing: 'zero' },
     needs: 'transactions',
+    money: true,
     trait: 'monetary',
     init: () => 'monetary',
     plan: (_s, p) => {
@@ -199,6 +202,7 @@ export const CATALOGUE = {
     doc: 'monetary / frequency.',
     meaning: { label: 'Average order value', unit: 'money', good: 'higher', missing: 'unknown' },
     needs: 'transactions',
+    money: true,
     init: () => 'avg_order_value',
     plan: (_s, p) =>
       p.agg(
@@ -284,6 +288,7 @@ export const CATALOGUE = {
     doc: 'Value of cancelled/returned lines / value purchased.',
     meaning: { label: 'Share of spend returned', unit: 'share', good: 'lower', missing: 'zero' },
     needs: 'transactions',
+    money: true,
     init: (r) => (r.order ? 'return_rate' : null),
     plan: (_s, p) => {
       const { fx } = p.kit;
@@ -301,6 +306,7 @@ export const CATALOGUE = {
   category_share: kind({
     doc: '`share_<category>`: share of spend in each of the `top` (default 5) categories by total spend (needs roles.category).',
     needs: 'transactions',
+    money: true,
     options: {
       top: z.number().int().positive().max(1000).optional().describe('how many top categories (default 5).'),
     },
@@ -558,8 +564,10 @@ export const traitOf = (kindName: string): Trait | undefined =>
 export const initFeatures = (kindName: SourceKind, roles: InitRoles, engine: boolean): string[] =>
   FEATURE_KINDS.flatMap((k) => {
     const e = entry(k);
+    // A purchase log without money: no feature that reads money.
+    const moneyless = kindName === 'transactions' && e.money && !roles.price && !roles.amount;
     const line =
-      e.needs === kindName || (k === 'country_distance' && kindName === 'transactions')
+      !moneyless && (e.needs === kindName || (k === 'country_distance' && kindName === 'transactions'))
         ? e.init?.(roles, engine)
         : null;
     return line ? [line.startsWith('#') ? `  ${line}` : `  - ${line}`] : [];

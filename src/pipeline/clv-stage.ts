@@ -174,6 +174,10 @@ export async function addClv(
   const spec = recipe.clv!;
   const warnings: Warning[] = [];
   const { calibrationEnd, unitDays } = clvPeriod(recipe, referenceDate);
+  // A purchase log without money: the purchase models alone (P(alive), expected purchases).
+  const tx = Object.values(recipe.sources).find((x) => x.kind === 'transactions');
+  const money = !!(tx?.roles.price || tx?.roles.amount);
+  const cols = money ? CLV_COLUMNS : CLV_COLUMNS.slice(0, 2);
   const s = summary;
   // A customer whose first purchase falls on the calibration end (T = 0) tells the fit nothing:
   // left out of it (and counted), and scored as a new customer of the fitted population (the
@@ -188,19 +192,21 @@ export async function addClv(
   const bgnbd = fitBgNbd(fitOn);
   let gammaGamma: Fit<GammaGamma> | null = null;
   let corr: number | null = null;
-  try {
-    gammaGamma = fitGammaGamma(fitOn.x, fitOn.m);
-    corr = spendFrequencyCorrelation(fitOn.x, fitOn.m);
-    if (Math.abs(corr) > 0.3)
+  if (money) {
+    try {
+      gammaGamma = fitGammaGamma(fitOn.x, fitOn.m);
+      corr = spendFrequencyCorrelation(fitOn.x, fitOn.m);
+      if (Math.abs(corr) > 0.3)
+        warnings.push({
+          code: 'CLV_SPEND_CORRELATED',
+          message: `Frequency and mean spend are correlated (r = ${corr.toFixed(2)}); the Gamma-Gamma model assumes they are not.`,
+        });
+    } catch (e) {
       warnings.push({
-        code: 'CLV_SPEND_CORRELATED',
-        message: `Frequency and mean spend are correlated (r = ${corr.toFixed(2)}); the Gamma-Gamma model assumes they are not.`,
+        code: 'CLV_NO_SPEND_MODEL',
+        message: `No spend model: ${(e as Error).message} CLV uses each customer's own mean spend.`,
       });
-  } catch (e) {
-    warnings.push({
-      code: 'CLV_NO_SPEND_MODEL',
-      message: `No spend model: ${(e as Error).message} CLV uses each customer's own mean spend.`,
-    });
+    }
   }
   const churn = noChurnWarning(bgnbd.params);
   if (churn) warnings.push(churn);
@@ -230,12 +236,15 @@ export async function addClv(
       steps,
     );
   }
+  const values: Record<(typeof CLV_COLUMNS)[number], Float64Array> = {
+    clv_p_alive: pAlive,
+    clv_expected_purchases: purchases,
+    clv_expected_spend: spend,
+    clv_value: value,
+  };
   await duck.createFromColumns('clv_rows', [
     { name: 'customer_id', type: 'VARCHAR', values: s.ids },
-    { name: 'clv_p_alive', type: 'DOUBLE', values: pAlive },
-    { name: 'clv_expected_purchases', type: 'DOUBLE', values: purchases },
-    { name: 'clv_expected_spend', type: 'DOUBLE', values: spend },
-    { name: 'clv_value', type: 'DOUBLE', values: value },
+    ...cols.map((c) => ({ name: c, type: 'DOUBLE' as const, values: values[c] })),
   ]);
   // Customers with no purchase up to the calibration end (acquired after it) have no calibration
   // history: they get a new customer's prediction from the fitted population (x = t_x = T = 0,
@@ -259,17 +268,18 @@ export async function addClv(
   if (newCustomers > 0)
     warnings.push({
       code: 'CLV_ACQUIRED_LATER',
-      message: `${newCustomers.toLocaleString('en-US')} customer(s) first bought after the calibration end (${calibrationEnd}): with no history before it, each gets a new customer's prediction from the fitted population (${fresh.purchases.toFixed(2)} expected orders in the next ${spec.horizon} ${spec.unit}, value ${fresh.value.toFixed(2)}); segment CLV totals include them.`,
+      message: `${newCustomers.toLocaleString('en-US')} customer(s) first bought after the calibration end (${calibrationEnd}): with no history before it, each gets a new customer's prediction from the fitted population (${fresh.purchases.toFixed(2)} expected orders in the next ${spec.horizon} ${spec.unit}${money ? `, value ${fresh.value.toFixed(2)}` : ''}); segment CLV totals include them.`,
     });
-  const filled = CLV_COLUMNS.map((c) => `coalesce(c.${qi(c)}, CAST($${c} AS DOUBLE)) AS ${qi(c)}`);
+  const filled = cols.map((c) => `coalesce(c.${qi(c)}, CAST($${c} AS DOUBLE)) AS ${qi(c)}`);
+  const freshOf: Record<(typeof CLV_COLUMNS)[number], number> = {
+    clv_p_alive: fresh.pAlive,
+    clv_expected_purchases: fresh.purchases,
+    clv_expected_spend: fresh.spend,
+    clv_value: fresh.value,
+  };
   await duck.exec(
     `CREATE OR REPLACE TABLE features AS SELECT f.*, ${filled.join(', ')} FROM features f LEFT JOIN clv_rows c USING (customer_id) ORDER BY f.customer_id`,
-    {
-      clv_p_alive: fresh.pAlive,
-      clv_expected_purchases: fresh.purchases,
-      clv_expected_spend: fresh.spend,
-      clv_value: fresh.value,
-    },
+    Object.fromEntries(cols.map((c) => [c, freshOf[c]])),
   );
   let validation: ClvResult['validation'] = null;
   const holdoutDays = Number(
@@ -319,7 +329,7 @@ export async function addClv(
         })),
     };
   }
-  const columns: FeatureColumn[] = [
+  const described: FeatureColumn[] = [
     {
       name: 'clv_p_alive',
       type: 'numeric',
@@ -359,6 +369,7 @@ export async function addClv(
       },
     },
   ];
+  const columns = described.filter((c) => (cols as readonly string[]).includes(c.name));
   return {
     unit: spec.unit,
     calibrationEnd,

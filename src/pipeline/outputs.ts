@@ -274,7 +274,8 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
             });
             return {
               segmentId: p.id,
-              clvTotal: total,
+              // A purchase log without money has no value to total.
+              clvTotal: clvValue ? total : null,
               clvMean: p.means.clv_value ?? null,
               expectedPurchases: purchases,
               pAliveMean: p.means.clv_p_alive ?? null,

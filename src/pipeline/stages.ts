@@ -71,7 +71,12 @@ export function prepStage(
   const prep = fitPrep(table, {
     ...recipe.prep,
     imputeOverrides,
-    ...(withClv && !recipe.clv?.features ? { exclude: [...recipe.prep.exclude, ...CLV_COLUMNS] } : {}),
+    // The CLV columns this run has (a purchase log without money has no spend or value).
+    ...(withClv && !recipe.clv?.features
+      ? {
+          exclude: [...recipe.prep.exclude, ...CLV_COLUMNS.filter((c) => columns.some((x) => x.name === c))],
+        }
+      : {}),
   });
   if (prep.matrix.cols === 0)
     throw new SegmintError(

@@ -32,7 +32,7 @@ export const ClvView = z.looseObject({
   segments: z.array(
     z.looseObject({
       segmentId: z.number(),
-      clvTotal: z.number().optional(),
+      clvTotal: z.number().nullable().optional(),
       clvMean: z.number().nullable().optional(),
       expectedPurchases: z.number().optional(),
       pAliveMean: z.number().nullable().optional(),

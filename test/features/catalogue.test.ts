@@ -62,16 +62,22 @@ test('traits named by the catalogue are the ones segment naming knows; TX_FEATUR
 });
 
 test('init suggests from the roles a source has, in catalogue order', () => {
-  assert.deepEqual(initFeatures('transactions', {}, false), [
+  assert.deepEqual(initFeatures('transactions', { amount: 'a' }, false), [
     '  - recency_days',
     '  - frequency',
     '  - monetary',
     '  - avg_order_value',
     '  - tenure_days',
   ]);
+  // A purchase log without money: no feature that reads money.
+  assert.deepEqual(initFeatures('transactions', { order: 'o', category: 'c' }, false), [
+    '  - recency_days',
+    '  - frequency',
+    '  - tenure_days',
+  ]);
   const all = initFeatures(
     'transactions',
-    { quantity: 'q', product: 'p', order: 'o', category: 'c', country: 'k' },
+    { price: 'pr', quantity: 'q', product: 'p', order: 'o', category: 'c', country: 'k' },
     false,
   );
   assert.ok(

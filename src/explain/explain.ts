@@ -46,8 +46,69 @@ export interface SegmentRule {
   rounded: { rule: Rule; text: string; sql: string; fidelity: BinaryMetrics } | null;
 }
 
+/**
+ * How the per-segment rules, applied as they are (each customer against every rule), give the
+ * segments: the share of customers one rule matches and it is theirs, none matches, several match;
+ * per segment, the share of its customers that its own rule alone matches.
+ */
+export interface RuleAgreement {
+  exact: number;
+  none: number;
+  several: number;
+  segments: { segmentId: number; exact: number }[];
+}
+
+/** Below this precision on everyone, a rule picks too many customers of other segments to stand for its own (a caution). */
+export const RULE_PRECISION_FLOOR = 0.8;
+
+/** The agreement of per-segment rules with the segment labels (0-based) of every customer. */
+export function ruleAgreement(
+  rules: Pick<SegmentRule, 'segmentId' | 'rule'>[],
+  X: Matrix,
+  names: string[],
+  labels: Int32Array,
+): RuleAgreement {
+  const n = labels.length;
+  const col = new Map(names.map((f, j) => [f, j]));
+  const hits = new Uint8Array(n);
+  // The one rule that matched (its segment, 0-based), or -1.
+  const which = new Int32Array(n).fill(-1);
+  for (const r of rules)
+    for (let i = 0; i < n; i++)
+      if (matches(r.rule, (f) => X.data[i * X.cols + (col.get(f) ?? -1)])) {
+        if (hits[i] < 2) hits[i]++;
+        which[i] = r.segmentId - 1;
+      }
+  let exact = 0;
+  let none = 0;
+  let several = 0;
+  const k = rules.reduce((m, r) => Math.max(m, r.segmentId), 0);
+  const own = new Float64Array(k);
+  const size = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    size[labels[i]]++;
+    if (hits[i] === 0) none++;
+    else if (hits[i] > 1) several++;
+    else if (which[i] === labels[i]) {
+      exact++;
+      own[labels[i]]++;
+    }
+  }
+  return {
+    exact: n ? exact / n : 0,
+    none: n ? none / n : 0,
+    several: n ? several / n : 0,
+    segments: rules.map((r) => ({
+      segmentId: r.segmentId,
+      exact: size[r.segmentId - 1] ? own[r.segmentId - 1] / size[r.segmentId - 1] : 0,
+    })),
+  };
+}
+
 export interface Explanation {
   personas: Persona[];
+  /** The per-segment rules applied together against the segments (null without rules). */
+  agreement: RuleAgreement | null;
   /** Each segment's evidence per trait, which the names' claims were checked against. */
   positions: Position[];
   rules: SegmentRule[];
@@ -166,7 +227,8 @@ export function explainSegments(
       fidelity: agree / n,
     };
   }
-  return { personas, positions, rules, tree, sample: sampled ? sampled.length : null };
+  const agreement = rules.length ? ruleAgreement(rules, X, names, labels) : null;
+  return { personas, positions, rules, agreement, tree, sample: sampled ? sampled.length : null };
 }
 
 /**

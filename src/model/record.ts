@@ -209,6 +209,16 @@ export const RunRecordSchema = z.object({
     tree: z.looseObject({ fidelity: z.number(), text: z.string() }).nullable(),
     /** Customers the rule trees learnt from when sampled (null: all; absent before it was recorded). */
     sample: z.number().int().nullable().optional(),
+    /** The per-segment rules applied together against the segments (absent before it was recorded). */
+    agreement: z
+      .object({
+        exact: z.number(),
+        none: z.number(),
+        several: z.number(),
+        segments: z.array(z.object({ segmentId: z.number(), exact: z.number() })),
+      })
+      .nullable()
+      .optional(),
   }),
   warnings: z.custom<Warning[]>(objectsWith(['code', 'message']), 'warnings'),
   timings: z.record(z.string(), z.number()),

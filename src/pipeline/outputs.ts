@@ -301,6 +301,7 @@ export function runRecordOf(s: RunState, runId: string, duckdb: string): RunReco
           }
         : null,
       sample: explanation.sample,
+      agreement: explanation.agreement,
     },
     warnings,
     timings,

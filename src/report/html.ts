@@ -1,5 +1,6 @@
 import { stabilityWords } from '../cluster/stability.js';
 import { formatValue, sdText, type Unit } from '../core/dictionary.js';
+import { RULE_PRECISION_FLOOR } from '../explain/explain.js';
 import { claimText } from '../explain/personas.js';
 import type { ReportData } from './build.js';
 import { featureLabel, HEATMAP_FEATURES, PALETTE } from './charts.js';
@@ -39,6 +40,16 @@ const chart = (charts: Record<string, string>, name: string, caption = '') =>
   charts[name]
     ? `<figure class="chart" data-chart="${esc(name)}">${charts[name]}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`
     : '';
+
+/**
+ * The per-segment rules applied together, in words: how many customers they give exactly their
+ * segment, match no rule, or match several (the figures of run.json explain.agreement).
+ */
+function agreementWords(run: ReportData['run']): string {
+  const a = run.explain?.agreement;
+  if (!a) return '';
+  return `<p>Applied as they are, one to each customer, these rules give ${pct(a.exact)} of customers exactly their segment (one rule matches, and it is theirs); ${pct(a.none)} match no rule and ${pct(a.several)} match more than one. The segments are clusters of the features, which rules of a few conditions can only approximate.</p>`;
+}
 
 /**
  * Customer lifetime value: the fit in words, how well it predicted a held-out period against the
@@ -127,6 +138,7 @@ figcaption { color: var(--muted); font-size: 12px; }
 .card .action { background: #f3f7fb; padding: 6px 8px; border-radius: 4px; }
 pre { background: #f6f8fa; border: 1px solid var(--line); padding: 10px; overflow-x: auto; font-size: 12px; white-space: pre-wrap; }
 .muted { color: var(--muted); }
+.caution { color: #a04000; }
 .warn { color: #8a4b00; }
 .tree-wrap { overflow-x: auto; }
 @media print {
@@ -318,10 +330,19 @@ ${table(
       tree && charts.tree
         ? `<h3>One tree over all segments (agrees with the segments for ${pct(tree.fidelity)} of customers)</h3><div class="tree-wrap">${charts.tree}</div>`
         : ''
-    }${
+    }${agreementWords(run)}${
       rules.length
         ? table(
-            ['segment', 'rule', 'conditions', 'hold-out precision', 'recall', 'F1', 'accuracy'],
+            [
+              'segment',
+              'rule',
+              'conditions',
+              'hold-out precision',
+              'recall',
+              'F1',
+              'accuracy',
+              'its customers it alone matches',
+            ],
             rules.map((x) => [
               `${x.segmentId} ${segs[x.segmentId - 1]?.name ?? ''}`,
               x.text,
@@ -330,12 +351,22 @@ ${table(
               num(x.holdout.recall, 3),
               num(x.holdout.f1, 3),
               num(x.holdout.accuracy, 3),
+              pct(run.explain?.agreement?.segments.find((a) => a.segmentId === x.segmentId)?.exact),
             ]),
-            [false, false, true, true, true, true, true],
+            [false, false, true, true, true, true, true, true],
           )
         : ''
     }
-${rules.map((x) => `<p><b>${x.segmentId} ${esc(segs[x.segmentId - 1]?.name)}</b>: ${esc(x.sentence)}</p>`).join('')}
+${rules
+  .map(
+    (x) =>
+      `<p><b>${x.segmentId} ${esc(segs[x.segmentId - 1]?.name)}</b>: ${esc(x.sentence)}${
+        x.fidelity.precision < RULE_PRECISION_FLOOR
+          ? ` <span class="caution">Caution: of the customers this rule picks, ${pct(x.fidelity.precision)} are in the segment; use it as a guide, not as the segment's definition.</span>`
+          : ''
+      }</p>`,
+  )
+  .join('')}
 ${run.explain?.tree?.text ? `<h3>Tree as text</h3><pre>${esc(run.explain.tree.text)}</pre>` : ''}
 <p class="muted">The same rules are in rules.sql (WHERE clauses and a CASE that tags every customer, for DuckDB and PostgreSQL) and rules.json (predicates for a CRM rule engine).</p>`,
   });

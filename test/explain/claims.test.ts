@@ -88,6 +88,52 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
       }
       const page = readFileSync(join(runDir, 'report.html'), 'utf8');
       assert.match(page, /<h3>Missing values<\/h3>/);
+      // The per-segment rules applied together, recomputed from rules.json over tags.csv (a
+      // missing value counts as the feature's median, as the rules learnt it), and said in the report.
+      const agreement = record.explain.agreement as { exact: number; none: number; several: number } | null;
+      if (agreement) {
+        const ruleFile = JSON.parse(readFileSync(join(runDir, 'rules.json'), 'utf8')) as {
+          segments: {
+            segmentId: number;
+            rule: { any: { all: { feature: string; op: string; value: number }[] }[] };
+          }[];
+        };
+        const medians = new Map<string, number>();
+        const valueOf = (r: Record<string, string>, f: string) => {
+          const x = r[f];
+          if (x !== undefined && x !== '' && !Number.isNaN(Number(x))) return Number(x);
+          if (!medians.has(f)) medians.set(f, quantileSorted(values(f, null), 0.5));
+          return medians.get(f)!;
+        };
+        let exact = 0;
+        let none = 0;
+        let several = 0;
+        for (const r of tags) {
+          const hit = ruleFile.segments.filter((x) =>
+            x.rule.any.some((p) =>
+              p.all.every((c) =>
+                c.op === '<=' ? valueOf(r, c.feature) <= c.value : valueOf(r, c.feature) > c.value,
+              ),
+            ),
+          );
+          if (!hit.length) none++;
+          else if (hit.length > 1) several++;
+          else if (hit[0].segmentId === Number(r.segment_id)) exact++;
+        }
+        const n = tags.length;
+        assert.ok(
+          Math.abs(agreement.exact - exact / n) < 1e-12,
+          `${name}: rules agree for ${exact / n}, run.json ${agreement.exact}`,
+        );
+        assert.ok(Math.abs(agreement.none - none / n) < 1e-12, `${name}: no rule`);
+        assert.ok(Math.abs(agreement.several - several / n) < 1e-12, `${name}: several rules`);
+        assert.ok(
+          page.includes(
+            `these rules give ${(100 * agreement.exact).toFixed(1)}% of customers exactly their segment`,
+          ),
+          `${name}: the report says the agreement`,
+        );
+      }
       if (imputed.length) assert.match(page, /customers without a value/);
       let checked = 0;
       for (const seg of record.segments as {

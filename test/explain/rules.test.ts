@@ -486,3 +486,24 @@ test('names, descriptions and actions made from traits read as words: counts as 
   assert.equal(sdText(0.26), '+0.3 sd');
   assert.equal(sdText(-1.25), '-1.3 sd');
 });
+
+test('rules applied together: exactly their segment, none, several; per segment, its customers its rule alone matches', async () => {
+  const { ruleAgreement } = await import('../../src/explain/explain.js');
+  // One feature x; segment 1 (label 0) is x <= 10, segment 2 (label 1) is x > 5: 6..10 match both.
+  const X = fromRows([[1], [4], [6], [8], [12], [20], [3], [30]]);
+  const labels = Int32Array.from([0, 0, 0, 1, 1, 1, 1, 1]);
+  const rule = (op: '<=' | '>', value: number) => ({ paths: [[{ feature: 'x', op, value }]] });
+  const segmentRule = (segmentId: number, r: ReturnType<typeof rule>) => ({ segmentId, rule: r });
+  const a = ruleAgreement([segmentRule(1, rule('<=', 10)), segmentRule(2, rule('>', 5))], X, ['x'], labels);
+  // Exactly one rule and it is theirs: x = 1, 4 (segment 1), 12, 20, 30 (segment 2); x = 3 is in
+  // segment 2 but only segment 1's rule matches it; 6 and 8 match both.
+  assert.equal(a.exact, 5 / 8);
+  assert.equal(a.several, 2 / 8);
+  assert.equal(a.none, 0);
+  assert.deepEqual(a.segments, [
+    { segmentId: 1, exact: 2 / 3 },
+    { segmentId: 2, exact: 3 / 5 },
+  ]);
+  const gap = ruleAgreement([segmentRule(1, rule('<=', 2)), segmentRule(2, rule('>', 25))], X, ['x'], labels);
+  assert.equal(gap.none, 6 / 8);
+});

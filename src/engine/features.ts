@@ -25,7 +25,7 @@ import {
   featureValue,
   planFeatures,
 } from '../features/build.js';
-import { ORDER_COLUMNS, ordersSql, PURCHASE_ORDER } from '../features/orders.js';
+import { ORDER_COLUMNS, ordersSql, PURCHASE_ORDER, productsSql } from '../features/orders.js';
 import { COLUMN_TYPES, type SqlKit, sqlKit } from '../sql/dialect.js';
 import type { Duck } from '../sql/duckdb.js';
 import { openEngine } from '../sql/open.js';
@@ -356,6 +356,7 @@ async function build(
     tx_hist: txHist,
     ord,
     ord_hist: ordHist,
+    prod: tx ? `(${productsSql(tx)}) AS prod` : null,
     ev,
     cp,
   };

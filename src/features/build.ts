@@ -38,9 +38,10 @@ export interface Agg {
   /**
    * What it aggregates, grouped by customer: the cleaned lines of the window (`tx`) or of the
    * whole history before the reference date (`tx_hist`), their orders (`ord`, `ord_hist`: one row
-   * per order, features/orders.ts), the events (`ev`) or the coupons (`cp`).
+   * per order, features/orders.ts), the distinct products each customer bought in the window
+   * (`prod`: one row per customer and product, productsSql), the events (`ev`) or the coupons (`cp`).
    */
-  table: 'tx' | 'tx_hist' | 'ord' | 'ord_hist' | 'ev' | 'cp';
+  table: 'tx' | 'tx_hist' | 'ord' | 'ord_hist' | 'prod' | 'ev' | 'cp';
   expr: string;
   name: string;
   /** Value when the customer has no row in the table: counts are 0, averages unknown. */

@@ -239,10 +239,10 @@ export const CATALOGUE = {
     plan: (_s, p) =>
       p.agg(
         {
-          table: 'tx',
+          table: 'prod',
           name: p.name('unique_products'),
           empty: '0',
-          expr: p.kit.fx.agg('countDistinct', 'product', p.P),
+          expr: p.kit.fx.agg('count', null),
         },
         'Distinct products bought',
       ),

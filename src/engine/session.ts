@@ -148,9 +148,9 @@ export class EngineSession {
   private readonly idForms = new Map<string, IdForm>();
 
   /**
-   * For the text id columns of a source (its customer, order and session roles): one scan that
-   * counts the values that need the id normalisation's parts (surrounding spaces or empty, ".0",
-   * ".0" not of the "13085.0" form). A column with none of the first is read as it is, or with
+   * For the text id columns of a source (its customer, order and session roles): a scan per column
+   * of its distinct values that counts the values that need the id normalisation's parts
+   * (surrounding spaces or empty, ".0", ".0" not of the "13085.0" form). A column with none of the first is read as it is, or with
    * what is before the dot where every ".0" value is of that form; any other keeps the full
    * normalisation.
    */
@@ -159,13 +159,16 @@ export class EngineSession {
       const t = this.typeOf(src, c);
       return t !== '' && !COLUMN_TYPES.numeric(t) && !COLUMN_TYPES.boolean(t) && !COLUMN_TYPES.temporal(t);
     });
-    if (!text.length) return;
-    const sel = text.flatMap((c, i) =>
-      Object.entries(this.kit.fx.idFormCounts(this.kit.q(c))).map(([k, e]) => `${e} AS ${k}${i}`),
-    );
-    const r = await this.one(`SELECT ${sel.join(', ')} FROM ${this.tableRef(src.table)}`, {});
-    for (const [i, c] of text.entries()) {
-      const n = (k: string) => Number(r[`${k}${i}`] ?? 0);
+    // Over each column's distinct values (an id repeats on many lines): whether any value needs a
+    // part of the normalisation is the same question, asked of far fewer values.
+    for (const c of text) {
+      const q = this.kit.q(c);
+      const sel = Object.entries(this.kit.fx.idFormCounts(q)).map(([k, e]) => `${e} AS ${k}`);
+      const r = await this.one(
+        `SELECT ${sel.join(', ')} FROM (SELECT DISTINCT ${q} FROM ${this.tableRef(src.table)}) AS d`,
+        {},
+      );
+      const n = (k: string) => Number(r[k] ?? 0);
       const form = idFormFrom({ spaced: n('spaced'), dotted: n('dotted'), other: n('other') });
       if (form) this.idForms.set(`${src.name}\0${c}`, form);
     }

@@ -407,11 +407,19 @@ async function build(
     distributions: await orderDistributions(s.queryable, run.overview === false ? null : ord, params),
   };
   for (const src of run.overview === false ? [] : sources) {
+    // Distinct counts and top values for the columns segmint reads: every column of a customers
+    // table (its attributes) or a lookup, the roles of the others (a free-text description of
+    // each order line is not read, and its top values cost a grouping of every line).
+    const read =
+      src.spec.kind === 'customers' || src.spec.kind === 'lookup'
+        ? undefined
+        : new Set(Object.values(src.spec.roles));
     const columns = await summarizeTable(
       s.queryable,
       src.table,
       src.columns.filter((c) => c.name !== '__row'),
       given ? 'counts' : false,
+      read,
     );
     overview.sources.push({
       name: src.name,

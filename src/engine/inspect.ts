@@ -25,6 +25,8 @@ export async function summarizeTable(
   table: string,
   columns: { name: string; type: string }[],
   detail: boolean | 'counts' = false,
+  /** When given, only these columns get the detail (distinct counts, top values); the others nulls, min and max. */
+  detailed?: ReadonlySet<string>,
 ): Promise<EngineColumnSummary[]> {
   const kit = sqlKit(engine.dialect);
   const { q, fx } = kit;
@@ -59,14 +61,17 @@ export async function summarizeTable(
     value: numericText.has(c.name) ? fx.parseDouble(asText(c)) : q(c.name),
   }));
   /** Whether a column's top values are listed: text (not numbers, not times). */
-  const topOf = (c: (typeof cols)[number]) => !!detail && !c.num && !COLUMN_TYPES.temporal(c.type);
+  const detailOf = (c: { name: string }) => !!detail && (!detailed || detailed.has(c.name));
+  const topOf = (c: (typeof cols)[number]) => detailOf(c) && !c.num && !COLUMN_TYPES.temporal(c.type);
   const sel = cols.flatMap((c) => [
     `count(*) - count(${q(c.name)}) AS n${c.i}`,
     COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS lo${c.i}` : `${fx.text(`min(${c.value})`)} AS lo${c.i}`,
     COLUMN_TYPES.boolean(c.type) ? `${fx.nullText} AS hi${c.i}` : `${fx.text(`max(${c.value})`)} AS hi${c.i}`,
     // A text column's distinct count comes with its top values (one grouping), where the
     // dialect counts the groups in the same query.
-    ...(detail && !(kit.d.windows && topOf(c)) ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`] : []),
+    ...(detailOf(c) && !(kit.d.windows && topOf(c))
+      ? [`${fx.agg('countDistinct', q(c.name))} AS d${c.i}`]
+      : []),
     ...(full && c.num ? [`avg(${fx.double(c.value)}) AS m${c.i}`] : []),
   ]);
   const r: Row = await row(sel);
@@ -84,7 +89,7 @@ export async function summarizeTable(
           `SELECT ${fx.text(q(c.name))} AS v, count(*) AS n${kit.d.windows ? ', count(*) OVER () AS d' : ''} FROM ${ref} WHERE ${q(c.name)} IS NOT NULL GROUP BY ${fx.text(q(c.name))} ORDER BY n DESC, v LIMIT 5`,
         )
       : [];
-    const distinct = !detail
+    const distinct = !detailOf(c)
       ? null
       : kit.d.windows && topOf(c)
         ? Number(top[0]?.d ?? 0)

@@ -2,7 +2,7 @@
 
 import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readableFile, readError, readerSql } from '../data/read.js';
-import { sniffFile } from '../data/sniff.js';
+import { DECIMAL_COMMA, sniffFile } from '../data/sniff.js';
 import { workbookSheets } from '../data/spreadsheet.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { summarizeTable } from '../engine/inspect.js';
@@ -32,6 +32,21 @@ export interface Overview {
   dateRange: { column: string; from: string; to: string } | null;
 }
 
+/** Text columns of `table` whose every value is a decimal-comma number, rewritten as doubles. */
+async function decimalCommaColumns(duck: Duck, table: string): Promise<void> {
+  for (const c of await duck.describe(table)) {
+    if (c.type !== 'VARCHAR') continue;
+    const v = `trim(${qi(c.name)})`;
+    const r = await duck.one(
+      `SELECT count(*) FILTER (WHERE ${v} <> '') AS n, count(*) FILTER (WHERE ${v} <> '' AND regexp_full_match(${v}, '${DECIMAL_COMMA}')) AS m FROM ${qi(table)}`,
+    );
+    if (Number(r.n) > 0 && r.n === r.m)
+      await duck.exec(
+        `CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * REPLACE (TRY_CAST(replace(replace(${v}, '.', ''), ',', '.') AS DOUBLE) AS ${qi(c.name)}) FROM ${qi(table)}`,
+      );
+  }
+}
+
 /** A first look at a data file: rows, per-column types, nulls, distinct counts, ranges and top values. */
 export async function inspectFile(path: string, sheet?: string): Promise<Overview> {
   const duck = await Duck.open();
@@ -43,9 +58,14 @@ export async function inspectFile(path: string, sheet?: string): Promise<Overvie
       s.format,
       {
         sheet: s.sheet,
-        csv: s.csv.delimiter
-          ? { delimiter: s.csv.delimiter, ...(s.csv.header === false ? { header: false } : {}) }
-          : undefined,
+        csv:
+          s.csv.delimiter || s.csv.decimal
+            ? {
+                ...(s.csv.delimiter ? { delimiter: s.csv.delimiter } : {}),
+                ...(s.csv.header === false ? { header: false } : {}),
+                ...(s.csv.decimal ? { decimal: s.csv.decimal } : {}),
+              }
+            : undefined,
       },
       '--sheet',
     );
@@ -56,6 +76,9 @@ export async function inspectFile(path: string, sheet?: string): Promise<Overvie
       else {
         const { sql, params } = readerSql(r.file, r.format, r.csv);
         await duck.exec(`CREATE TABLE t AS SELECT * FROM ${sql}`, params);
+        // With a decimal comma, text columns of such numbers ("1.234,56", which the reader's
+        // decimal_separator leaves as text) are shown as the numbers the run reads.
+        if (s.csv.decimal === ',') await decimalCommaColumns(duck, 't');
       }
     } catch (e) {
       throw readError(e, s.file);

@@ -129,7 +129,12 @@ export async function tableFacts(
       `count(DISTINCT ${qi(c.name)}) AS d${i}`,
       `count(${qi(c.name)}) FILTER (WHERE trim(CAST(${qi(c.name)} AS VARCHAR)) <> '') AS n${i}`,
       c.type === 'VARCHAR'
-        ? `count(${qi(c.name)}) FILTER (WHERE trim(${qi(c.name)}) <> '' AND TRY_CAST(trim(${qi(c.name)}) AS DOUBLE) IS NULL) AS x${i}`
+        ? `count(${qi(c.name)}) FILTER (WHERE trim(${qi(c.name)}) <> '' AND TRY_CAST(${
+            // With a decimal comma, "1.234,56" is a number as the run reads it.
+            s.csv.decimal === ','
+              ? `replace(replace(trim(${qi(c.name)}), '.', ''), ',', '.')`
+              : `trim(${qi(c.name)})`
+          } AS DOUBLE) IS NULL) AS x${i}`
         : `0 AS x${i}`,
       ...(COLUMN_TYPES.numeric(c.type)
         ? [

@@ -22,12 +22,15 @@ export const ROLE_PATTERNS: Record<string, RegExp[]> = {
     /customeruniqueid|personid|memberid|householdkey|householdid/,
     /(customer|cust|client|user|member|shopper|household|account|buyer|donor).*(id|no|key|code)$/,
     /^id$/,
+    // German, French, Spanish, Portuguese, Italian, Dutch exports.
+    /^(kunde|kunden|client|cliente|klant)(id|nr|nummer|no|numero|num|code)?$/,
   ],
   order: [
     /^invoice(no|number|id)?$/,
     /^order(id|no|number|key)$/,
     /^(transaction|receipt|basket|ticket|bill|cart|purchase|sale)(id|no|number|key)$/,
     /orderid|invoice|basketid|ticketid|receiptid|transactionid/,
+    /^(bestellung|auftrag|rechnung|commande|facture|pedido|factura|ordine|fattura|bestelling|factuur)(id|nr|nummer|no|numero|num)?$/,
   ],
   time: [
     /^invoicedate$/,
@@ -36,15 +39,32 @@ export const ROLE_PATTERNS: Record<string, RegExp[]> = {
     // "bought_at", "purchased_on", "created_at": when something happened, by its verb.
     /^(bought|purchased|ordered|paid|created|placed|sold|booked|redeemed|visited)(at|on)$/,
     /^(date|time|timestamp|datetime|eventtime|ts|createdat|orderedat|purchasedat|day|orderday|purchaseday|saleday|week|weekno|weeknumber|dayno|daynumber|period)$/,
+    /^(datum|bestelldatum|rechnungsdatum|auftragsdatum|fecha|data|datacompra|dataordine|datecommande|datefacture)$/,
     /date|time|timestamp/,
   ],
-  quantity: [/^(quantity|qty)$/, /^number(of)?(cds|items|units)$/, /quantity|qty|units/],
-  price: [/^(unit)?price$/, /^unitprice$/, /^(sale|selling|item|list)price$/, /price/],
+  quantity: [
+    /^(quantity|qty)$/,
+    /^number(of)?(cds|items|units)$/,
+    /quantity|qty|units/,
+    /^(menge|anzahl|stueck|stuck|quantite|cantidad|quantidade|quantita|aantal)$/,
+  ],
+  price: [
+    /^(unit)?price$/,
+    /^unitprice$/,
+    /^(sale|selling|item|list)price$/,
+    /price/,
+    /^(preis|einzelpreis|stueckpreis|prix|prixunitaire|precio|preciounitario|preco|prezzo|prijs)$/,
+  ],
   amount: [
     /^(amount|total|revenue|sales|value|dollarvalue|linetotal|paymentvalue|payment|salesvalue|netsales|grosssales|spend|spent|turnover|subtotal|ordertotal|totalamount|totalprice)$/,
     /amount|revenue|dollar|salesvalue|sales|total|paymentvalue|spend/,
+    /^(betrag|umsatz|gesamtbetrag|montant|importe|valor|totale|importo|bedrag)$/,
   ],
-  product: [/^(stockcode|sku|productid|itemid|product|item)$/, /product.*id|stock.*code|sku/],
+  product: [
+    /^(stockcode|sku|productid|itemid|product|item)$/,
+    /product.*id|stock.*code|sku/,
+    /^(artikel|artikelnummer|artikelnr|produkt|produit|producto|produto|prodotto|artikelcode)$/,
+  ],
   category: [/^(category|productcategory|categoryname|department)$/, /category/],
   country: [/^country$/, /country/],
   status: [/^(order|transaction|payment|invoice)?status$/, /status$/],
@@ -71,7 +91,7 @@ export interface SniffResult {
   format: 'csv' | 'parquet' | 'json' | 'xlsx';
   /** The sheet read, for a workbook (`file` is the workbook). */
   sheet?: string;
-  csv: { delimiter?: string; header?: boolean; quote?: string };
+  csv: { delimiter?: string; header?: boolean; quote?: string; decimal?: '.' | ',' };
   dateFormat?: string;
   /** The time column counts days or weeks (a period number), not dates. */
   timeUnit?: 'day' | 'week';
@@ -130,6 +150,16 @@ export async function sniffFile(
         );
         if (s.d && s.d !== ',') csv.delimiter = String(s.d);
         if (s.h === false) csv.header = false;
+        // Numbers written with a decimal comma ("3,13", "1.234,56"): a text column whose every
+        // value is one, and one at least with the comma, says the file's decimal separator.
+        if (!csvIn?.decimal && (await decimalComma(duck))) {
+          csv.decimal = ',';
+          const again = readerSql(file, format, { ...(csvIn ?? {}), ...csv });
+          await duck.exec(
+            `CREATE OR REPLACE TEMP TABLE __sniff AS SELECT * FROM ${again.sql} LIMIT ${keep?.limit ?? 2000}`,
+            again.params,
+          );
+        }
       }
     }
     columns = await duck.describe('__sniff');
@@ -185,6 +215,24 @@ export async function sniffFile(
     roles,
     rowsSampled,
   };
+}
+
+/** A number written with a decimal comma, thousands grouped by dots or not: "3,13", "1.234,56", "-0,5". */
+export const DECIMAL_COMMA = '^[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]+)(,[0-9]+)?$';
+
+/** Whether a text column of the sniffed rows holds only decimal-comma numbers, one with a comma at least. */
+async function decimalComma(duck: Duck): Promise<boolean> {
+  const text = (await duck.describe('__sniff')).filter((c) => c.type === 'VARCHAR');
+  if (!text.length) return false;
+  const r = await duck.one(
+    `SELECT ${text
+      .map((c, i) => {
+        const v = `trim(${qi(c.name)})`;
+        return `count(*) FILTER (WHERE ${v} <> '') AS n${i}, count(*) FILTER (WHERE ${v} <> '' AND regexp_full_match(${v}, '${DECIMAL_COMMA}')) AS m${i}, count(*) FILTER (WHERE ${v} LIKE '%,%' AND regexp_full_match(${v}, '${DECIMAL_COMMA}')) AS c${i}`;
+      })
+      .join(', ')} FROM __sniff`,
+  );
+  return text.some((_, i) => Number(r[`n${i}`]) > 0 && r[`n${i}`] === r[`m${i}`] && Number(r[`c${i}`]) > 0);
 }
 
 async function looksWhitespaceSeparated(duck: Duck, file: string): Promise<boolean> {

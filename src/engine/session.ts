@@ -2,6 +2,7 @@ import type { Recipe, SourceSpec } from '../config/recipe.js';
 import { SegmintError, type Warning } from '../core/errors.js';
 import type { LedgerEntry } from '../data/cleaning-rules.js';
 import { DATE_FORMATS } from '../data/parse.js';
+import { DECIMAL_COMMA } from '../data/sniff.js';
 import type { JoinCoverage } from '../data/sources.js';
 import type { PlanSource } from '../features/build.js';
 import { COLUMN_TYPES, type IdForm, idFormFrom, type SqlKit, sqlKit, tableRef } from '../sql/dialect.js';
@@ -14,6 +15,25 @@ import {
   type Row,
 } from '../sql/query.js';
 import type { EngineRunOptions } from './kmeans.js';
+
+/**
+ * What to do about an unreadable value, for the value it is: a decimal comma ("3,13") is the
+ * file's number format (csv.decimal), not a bad row; a date in a form the reader did not take
+ * wants a dateFormat; dropping is offered only where it would not drop every row.
+ */
+export function badValueHint(
+  source: string,
+  code: 'DATA_BAD_DATE' | 'DATA_BAD_NUMBER',
+  value: string,
+  every: boolean,
+): string {
+  if (code === 'DATA_BAD_NUMBER' && new RegExp(DECIMAL_COMMA).test(value.trim()))
+    return `"${value}" is a number written with a decimal comma: set sources.${source}.csv: { decimal: "," } (and the delimiter, often ";").`;
+  const drop = every ? '' : ', or set cleaning.badRows: drop to leave such rows out (counted in the ledger)';
+  return code === 'DATA_BAD_DATE'
+    ? `Correct the value, or declare sources.${source}.dateFormat (e.g. "%d.%m.%Y")${drop}.`
+    : `Correct the value${drop}.`;
+}
 
 /** The largest magnitude a number in the data may have: exact sums use DECIMAL(38, 10). */
 export const EXACT_LIMIT = 1e27;
@@ -405,7 +425,7 @@ export class EngineSession {
               value: String(hit.v),
             },
             details: { rows: n },
-            hint: "Correct the value, declare the source's dateFormat (or csv.decimal), or set cleaning.badRows: drop to leave such rows out (counted in the ledger).",
+            hint: badValueHint(src.name, k.code, String(hit.v), n === src.rows),
           },
         );
       }

@@ -20,6 +20,8 @@ before(() => {
       'customer,order,date,price\n1,A1,2020-01-05,10\n2,A2,9999-12-31,20\n3,A3,2020-03-05,5\n',
     'ymd.csv': 'customer,order,date,price\n1,A1,20200105,10.5\n2,A2,20200205,20.25\n3,A3,20200207,20.1\n',
     'people.csv': 'id,constructor,age\n1,3,30\n2,4,40\n3,5,50\n',
+    'de.csv':
+      'Kunde;Bestellung;Datum;Preis;Menge\n1001;A1;2024-01-05;3,13;2\n1002;A2;2024-01-06;12,50;1\n1001;A3;2024-02-07;1.234,56;1\n1003;A4;2024-02-08;0,99;3\n1004;A5;2024-03-01;7,00;1\n1005;A6;2024-03-02;5,5;2\n',
     'free.csv': 'customer,order,date,price\n1,A1,2020-01-05,0\n2,A2,2020-02-05,0\n',
   });
 });
@@ -204,4 +206,60 @@ test('a feature named like a property every JavaScript object has is a RECIPE_IN
     dir,
   );
   assert.equal((await runRecipe(excluded)).customers, 3);
+});
+
+test('a semicolon file with decimal commas and German headers: init finds the roles and csv.decimal, the run reads 1.234,56 as 1234.56; without csv.decimal the error says to set it', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const { captureIo } = await import('../helpers.js');
+  const { loadRecipe } = await import('../../src/config/load.js');
+  const { join } = await import('node:path');
+  const recipePath = join(dir, 'de.yaml');
+  const c = captureIo();
+  assert.equal(await main(['init', join(dir, 'de.csv'), '--out', recipePath, '--json'], c.io), 0, c.stderr());
+  const found = JSON.parse(c.stdout());
+  assert.deepEqual(found.sources[0].roles, {
+    customer: 'Kunde',
+    order: 'Bestellung',
+    time: 'Datum',
+    quantity: 'Menge',
+    price: 'Preis',
+  });
+  assert.deepEqual(found.sources[0].csv, { delimiter: ';', decimal: ',' });
+  const r = await runRecipe(loadRecipe(recipePath, ['cluster.k=2', 'output.report=false']));
+  const { readFileSync } = await import('node:fs');
+  const tags = readFileSync(r.files['tags.csv'], 'utf8').split('\n');
+  const head = tags[0].split(',');
+  const row = tags
+    .find((l) => l.startsWith('1001,'))!
+    .match(/("[^"]*"|[^,]*)(,|$)/g)!
+    .map((x) => x.replace(/,$/, ''));
+  assert.equal(Number(row[head.indexOf('monetary')]), 1240.82);
+  // Without csv.decimal: the value is named, and the fix is the file's number format.
+  const bare = recipeFromObject(
+    {
+      sources: {
+        de: {
+          kind: 'transactions',
+          path: 'de.csv',
+          csv: { delimiter: ';' },
+          roles: { customer: 'Kunde', order: 'Bestellung', time: 'Datum', quantity: 'Menge', price: 'Preis' },
+        },
+      },
+      cluster: { k: 2 },
+      output: { dir: 'out-de' },
+    },
+    dir,
+  );
+  await assert.rejects(runRecipe(bare), (e: unknown) => {
+    assert.ok(e instanceof SegmintError);
+    assert.equal(e.code, 'DATA_BAD_NUMBER');
+    assert.match(e.hint, /decimal comma: set sources\.de\.csv: \{ decimal: "," \}/);
+    assert.doesNotMatch(e.hint, /badRows: drop/);
+    return true;
+  });
+  const i = captureIo();
+  assert.equal(await main(['inspect', join(dir, 'de.csv'), '--json'], i.io), 0);
+  const preis = JSON.parse(i.stdout()).columns.find((x: { name: string }) => x.name === 'Preis');
+  assert.equal(preis.type, 'DOUBLE');
+  assert.equal(preis.max, '1234.56');
 });

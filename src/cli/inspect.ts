@@ -2,7 +2,7 @@
 
 import type { ColumnSummary } from '../data/overview.js';
 import { loadWhitespaceTable, readableFile, readError, readerSql } from '../data/read.js';
-import { DECIMAL_COMMA, sniffFile } from '../data/sniff.js';
+import { decimalCommaColumns, sniffFile } from '../data/sniff.js';
 import { workbookSheets } from '../data/spreadsheet.js';
 import { sniffEngineTable } from '../engine/features.js';
 import { summarizeTable } from '../engine/inspect.js';
@@ -33,17 +33,12 @@ export interface Overview {
 }
 
 /** Text columns of `table` whose every value is a decimal-comma number, rewritten as doubles. */
-async function decimalCommaColumns(duck: Duck, table: string): Promise<void> {
-  for (const c of await duck.describe(table)) {
-    if (c.type !== 'VARCHAR') continue;
-    const v = `trim(${qi(c.name)})`;
-    const r = await duck.one(
-      `SELECT count(*) FILTER (WHERE ${v} <> '') AS n, count(*) FILTER (WHERE ${v} <> '' AND regexp_full_match(${v}, '${DECIMAL_COMMA}')) AS m FROM ${qi(table)}`,
+async function decimalCommaAsNumbers(duck: Duck, table: string): Promise<void> {
+  for (const name of await decimalCommaColumns(duck, table)) {
+    const v = `trim(${qi(name)})`;
+    await duck.exec(
+      `CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * REPLACE (TRY_CAST(replace(replace(${v}, '.', ''), ',', '.') AS DOUBLE) AS ${qi(name)}) FROM ${qi(table)}`,
     );
-    if (Number(r.n) > 0 && r.n === r.m)
-      await duck.exec(
-        `CREATE OR REPLACE TABLE ${qi(table)} AS SELECT * REPLACE (TRY_CAST(replace(replace(${v}, '.', ''), ',', '.') AS DOUBLE) AS ${qi(c.name)}) FROM ${qi(table)}`,
-      );
   }
 }
 
@@ -78,7 +73,7 @@ export async function inspectFile(path: string, sheet?: string): Promise<Overvie
         await duck.exec(`CREATE TABLE t AS SELECT * FROM ${sql}`, params);
         // With a decimal comma, text columns of such numbers ("1.234,56", which the reader's
         // decimal_separator leaves as text) are shown as the numbers the run reads.
-        if (s.csv.decimal === ',') await decimalCommaColumns(duck, 't');
+        if (s.csv.decimal === ',') await decimalCommaAsNumbers(duck, 't');
       }
     } catch (e) {
       throw readError(e, s.file);

@@ -152,7 +152,7 @@ export async function sniffFile(
         if (s.h === false) csv.header = false;
         // Numbers written with a decimal comma ("3,13", "1.234,56"): a text column whose every
         // value is one, and one at least with the comma, says the file's decimal separator.
-        if (!csvIn?.decimal && (await decimalComma(duck))) {
+        if (!csvIn?.decimal && (await decimalCommaColumns(duck, '__sniff')).length) {
           csv.decimal = ',';
           const again = readerSql(file, format, { ...(csvIn ?? {}), ...csv });
           await duck.exec(
@@ -220,19 +220,21 @@ export async function sniffFile(
 /** A number written with a decimal comma, thousands grouped by dots or not: "3,13", "1.234,56", "-0,5". */
 export const DECIMAL_COMMA = '^[+-]?([0-9]{1,3}([.][0-9]{3})+|[0-9]+)(,[0-9]+)?$';
 
-/** Whether a text column of the sniffed rows holds only decimal-comma numbers, one with a comma at least. */
-async function decimalComma(duck: Duck): Promise<boolean> {
-  const text = (await duck.describe('__sniff')).filter((c) => c.type === 'VARCHAR');
-  if (!text.length) return false;
+/** The text columns of a table whose every value is a decimal-comma number, one with a comma at least. */
+export async function decimalCommaColumns(duck: Duck, table: string): Promise<string[]> {
+  const text = (await duck.describe(qi(table))).filter((c) => c.type === 'VARCHAR');
+  if (!text.length) return [];
   const r = await duck.one(
     `SELECT ${text
       .map((c, i) => {
         const v = `trim(${qi(c.name)})`;
         return `count(*) FILTER (WHERE ${v} <> '') AS n${i}, count(*) FILTER (WHERE ${v} <> '' AND regexp_full_match(${v}, '${DECIMAL_COMMA}')) AS m${i}, count(*) FILTER (WHERE ${v} LIKE '%,%' AND regexp_full_match(${v}, '${DECIMAL_COMMA}')) AS c${i}`;
       })
-      .join(', ')} FROM __sniff`,
+      .join(', ')} FROM ${qi(table)}`,
   );
-  return text.some((_, i) => Number(r[`n${i}`]) > 0 && r[`n${i}`] === r[`m${i}`] && Number(r[`c${i}`]) > 0);
+  return text
+    .filter((_, i) => Number(r[`n${i}`]) > 0 && r[`n${i}`] === r[`m${i}`] && Number(r[`c${i}`]) > 0)
+    .map((c) => c.name);
 }
 
 async function looksWhitespaceSeparated(duck: Duck, file: string): Promise<boolean> {

@@ -99,7 +99,7 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
           }[];
         };
         const medians = new Map<string, number>();
-        const valueOf = (r: Record<string, string>, f: string) => {
+        const cellOf = (r: Record<string, string>, f: string) => {
           const x = r[f];
           if (x !== undefined && x !== '' && !Number.isNaN(Number(x))) return Number(x);
           if (!medians.has(f)) medians.set(f, quantileSorted(values(f, null), 0.5));
@@ -112,7 +112,7 @@ describe('every claim behind a name holds, recomputed from the tags', () => {
           const hit = ruleFile.segments.filter((x) =>
             x.rule.any.some((p) =>
               p.all.every((c) =>
-                c.op === '<=' ? valueOf(r, c.feature) <= c.value : valueOf(r, c.feature) > c.value,
+                c.op === '<=' ? cellOf(r, c.feature) <= c.value : cellOf(r, c.feature) > c.value,
               ),
             ),
           );

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
+import { traitColumn } from '../features/catalogue.js';
 import type { RunSummary } from '../pipeline/run.js';
 import { action, addCommon, type CommonOpts, printJson } from './common.js';
 import { EXIT, fmtInt, fmtNum, fmtPct, type Io, table } from './output.js';
 
 /** The closing table of a run: one row per segment. */
 export function segmentTable(s: RunSummary): string {
-  const pick = (feature: string) => s.features.find((f) => f.feature === feature)?.name;
-  const r = pick('recency_days');
+  const pick = (trait: string) => traitColumn(s.features, trait)?.name;
+  const r = pick('recency');
   const f = pick('frequency');
   const m = pick('monetary');
   const header = [

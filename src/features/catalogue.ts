@@ -551,6 +551,23 @@ export type FeatureKind = keyof typeof CATALOGUE;
 export const FEATURE_KINDS = Object.keys(CATALOGUE) as [FeatureKind, ...FeatureKind[]];
 const entry = (k: FeatureKind): AnyKind => CATALOGUE[k];
 
+/**
+ * The run's feature column that shows a trait (the first whose catalogue kind carries it, numeric):
+ * how the CLI table, the report, RFM scoring and run.json find recency, frequency and monetary,
+ * by what the catalogue says a kind shows rather than by its name.
+ */
+export function traitColumn<C extends { feature: string; name: string; type?: string }>(
+  columns: readonly C[],
+  trait: Trait,
+): C | undefined {
+  return columns.find(
+    (c) =>
+      (c.type === undefined || c.type === 'numeric') &&
+      Object.hasOwn(CATALOGUE, c.feature) &&
+      entry(c.feature as FeatureKind).trait === trait,
+  );
+}
+
 /** Kinds computed from the transactions (the scoring API needs order lines for them). */
 export const TX_FEATURES: ReadonlySet<string> = new Set(
   FEATURE_KINDS.filter((k) => entry(k).needs === 'transactions' || k === 'country_distance'),

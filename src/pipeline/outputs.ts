@@ -13,6 +13,7 @@ import { claimText } from '../explain/personas.js';
 import type { SegmentProfile } from '../explain/profile.js';
 import { rulesFiles } from '../explain/rule-files.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
+import { traitColumn } from '../features/catalogue.js';
 import { MODEL_KIND, MODEL_SCHEMA_VERSION, type Model } from '../model/model.js';
 import type { RunRecord } from '../model/record.js';
 import type { FeatureTable } from '../prep/prepare.js';
@@ -95,9 +96,9 @@ export function modelOf(s: RunState): Model {
               table: rfmTable,
               segmentNames: rfmNameOf,
               features: {
-                recency: rfmColumnName(feats.columns, 'recency_days'),
-                frequency: rfmColumnName(feats.columns, 'frequency'),
-                monetary: rfmColumnName(feats.columns, 'monetary'),
+                recency: rfmColumnName(feats.columns, 'recency', 'recency_days'),
+                frequency: rfmColumnName(feats.columns, 'frequency', 'frequency'),
+                monetary: rfmColumnName(feats.columns, 'monetary', 'monetary'),
               },
             }
           : null,
@@ -543,5 +544,6 @@ function profilesCsv(profiles: SegmentProfile[], columns: FeatureColumn[]): stri
   return toCsv(header, rows, { digits: 12 });
 }
 
-const rfmColumnName = (columns: FeatureColumn[], kind: string): string =>
-  columns.find((c) => c.feature === kind)?.name ?? kind;
+/** The column RFM scored for a trait, or the kind's own name where the run has none. */
+const rfmColumnName = (columns: FeatureColumn[], trait: string, kind: string): string =>
+  traitColumn(columns, trait)?.name ?? kind;

@@ -29,7 +29,7 @@ import {
 import { canonicalOrder, profileSegments, type SegmentProfile } from '../explain/profile.js';
 import { RFM_ACTIONS, RFM_OTHERS, RFM_TABLE, scoreRfm } from '../explain/rfm.js';
 import type { FeatureColumn, FeatureResult } from '../features/build.js';
-import { traitOf } from '../features/catalogue.js';
+import { traitColumn, traitOf } from '../features/catalogue.js';
 import type { Drift, Migration } from '../model/record.js';
 import { resolveThreads, Team } from '../parallel/team.js';
 import { type FeatureTable, fitPrep } from '../prep/prepare.js';
@@ -145,11 +145,11 @@ export async function clusterStage(
   const fitters = teamFitters(team);
   // Classic RFM scores whenever the run has recency, frequency and monetary: tags carry them for
   // comparison, and method rfm segments by them.
-  const rfmCol = (kind: string) => {
-    const c = columns.find((f) => f.feature === kind && f.type === 'numeric');
+  const rfmCol = (trait: string) => {
+    const c = traitColumn(columns, trait);
     return c ? table.numeric.find((x) => x.name === c.name)?.values : undefined;
   };
-  const [rc, fc, mc] = [rfmCol('recency_days'), rfmCol('frequency'), rfmCol('monetary')];
+  const [rc, fc, mc] = [rfmCol('recency'), rfmCol('frequency'), rfmCol('monetary')];
   const rfmTable = recipe.cluster.rfm.segments ?? RFM_TABLE;
   const rfm = rc && fc && mc ? scoreRfm(rc, fc, mc, recipe.cluster.rfm.bins, rfmTable) : null;
   let rfmNames: string[] = [];

@@ -2,6 +2,7 @@ import { stabilityWords } from '../cluster/stability.js';
 import { formatValue, sdText, type Unit } from '../core/dictionary.js';
 import { RULE_PRECISION_FLOOR } from '../explain/explain.js';
 import { claimText } from '../explain/personas.js';
+import { traitColumn } from '../features/catalogue.js';
 import type { ReportData } from './build.js';
 import { featureLabel, HEATMAP_FEATURES, PALETTE } from './charts.js';
 import { clvParamsWords, clvValidationWords, clvView } from './clv-section.js';
@@ -163,10 +164,10 @@ export function reportHtml({ run, model, tree, charts, campaigns = [] }: ReportD
   const features = model.features;
   const rules = run.explain.rules;
   const sources = run.overview.sources;
-  const pick = (kind: string) => features.find((f) => f.feature === kind)?.name;
+  const pick = (trait: string) => traitColumn(features, trait)?.name;
   // People read the dictionary's labels and the unit's number format (models before it: names).
   const labelOfFeature = (name: string) => featureLabel(features, name);
-  const r = pick('recency_days');
+  const r = pick('recency');
   const f = pick('frequency');
   const m = pick('monetary');
   const sections: { id: string; title: string; body: string }[] = [];

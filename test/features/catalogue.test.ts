@@ -139,3 +139,19 @@ test('the planner renders each entry through the dialect kit and checks the sour
     /used twice/,
   );
 });
+
+test('recency, frequency and monetary are found by the trait their catalogue kind shows, not by a column name', async () => {
+  const { traitColumn } = await import('../../src/features/catalogue.js');
+  const columns = [
+    { name: 'Recency', feature: 'attributes', type: 'numeric' },
+    { name: 'days_quiet', feature: 'recency_days', type: 'numeric' },
+    { name: 'orders_n', feature: 'frequency', type: 'numeric' },
+    { name: 'spend_total', feature: 'monetary', type: 'numeric' },
+    { name: 'constructor', feature: 'constructor', type: 'numeric' },
+  ];
+  assert.equal(traitColumn(columns, 'recency')?.name, 'days_quiet');
+  assert.equal(traitColumn(columns, 'frequency')?.name, 'orders_n');
+  assert.equal(traitColumn(columns, 'monetary')?.name, 'spend_total');
+  assert.equal(traitColumn(columns, 'burnRate'), undefined);
+  assert.equal(traitColumn([{ name: 'Recency', feature: 'attributes' }], 'recency'), undefined);
+});

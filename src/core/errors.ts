@@ -149,6 +149,21 @@ export const ERROR_CODES = {
     status: 404,
     hint: 'Runs write report.html unless output.formats leaves it out; failed runs have none.',
   },
+  BAD_URL: {
+    category: 'usage',
+    status: 400,
+    hint: 'Encode the path as URL text: a % must be followed by two hex digits, and each path part (an id) is at most 100 characters.',
+  },
+  REQUEST_TIMEOUT: {
+    category: 'usage',
+    status: 408,
+    hint: "Send the whole request (headers and body) within the server's request timeout (30 s by default).",
+  },
+  HEADERS_TOO_LARGE: {
+    category: 'usage',
+    status: 431,
+    hint: 'Send a shorter URL and smaller headers (16 KB in all); long data goes in a POST body.',
+  },
   BODY_TOO_LARGE: {
     category: 'usage',
     status: 413,

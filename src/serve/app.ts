@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -15,7 +15,7 @@ import {
   reconcileCampaigns,
 } from '../campaign/store.js';
 import type { LoadedRecipe } from '../config/load.js';
-import { isSegmintError, SegmintError } from '../core/errors.js';
+import { httpStatus, isSegmintError, SegmintError } from '../core/errors.js';
 import { every } from '../core/throttle.js';
 import { type Model, parseModel, ruleVerdicts, scoreModel } from '../model/model.js';
 import { readRunRecord } from '../model/record.js';
@@ -138,6 +138,42 @@ export function buildApp(deps: AppDeps): FastifyInstance & { reloadModel: () => 
     logger: deps.logger ?? false,
     bodyLimit: deps.bodyLimit ?? 16 * 1024 * 1024,
     requestTimeout,
+    // fastify's and Node's own refusals answered in segmint's error format: a path that is not
+    // URL text, a path part over the length limit, and a request whose headers overflow.
+    frameworkErrors: (err, _req, reply) => {
+      sendError(
+        reply,
+        new SegmintError(
+          'BAD_URL',
+          err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'A part of the path is longer than 100 characters.'
+            : 'The path is not valid URL text.',
+        ),
+      );
+    },
+    clientErrorHandler: (err, socket) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'ECONNRESET' || !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const e =
+        code === 'HPE_HEADER_OVERFLOW'
+          ? new SegmintError('HEADERS_TOO_LARGE', 'The request line and headers are larger than 16 KB.')
+          : code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new SegmintError(
+                'REQUEST_TIMEOUT',
+                'The request did not arrive whole within the request timeout.',
+              )
+            : new SegmintError('BAD_REQUEST', 'The request is not valid HTTP.', {
+                hint: 'Send an HTTP/1.1 request with a method, a path and headers.',
+              });
+      const status = httpStatus(e.code);
+      const body = JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint } });
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     serverFactory: (handler) =>
       createServer({ requestTimeout, connectionsCheckingInterval: Math.min(1000, requestTimeout) }, handler),
   });

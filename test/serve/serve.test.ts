@@ -298,9 +298,51 @@ describe('the scoring API', () => {
         (sock as Socket | null)?.destroy();
       });
       assert.match(answer, /^HTTP\/1\.1 408/);
+      assert.match(answer, /"code":"REQUEST_TIMEOUT"/);
       assert.ok(Date.now() - started < 15_000, `cut off after ${Date.now() - started} ms`);
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`);
       assert.equal(ok.status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  test("what fastify and Node refuse before a route (a long or broken URL, headers over 16 KB) is answered in segmint's error format", async () => {
+    const app = buildApp({ workspace });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      const raw = (request: string) =>
+        new Promise<string>((resolve, reject) => {
+          let got = '';
+          const s = connect(port, '127.0.0.1', () => s.write(request));
+          s.on('data', (d) => {
+            got += d;
+          });
+          s.on('close', () => resolve(got));
+          s.on('error', (e) =>
+            (e as NodeJS.ErrnoException).code === 'ECONNRESET' ? resolve(got) : reject(e),
+          );
+          setTimeout(() => s.destroy(), 5000).unref();
+        });
+      const errorOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error;
+      const huge = await raw(`GET /v1/customers/${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.match(huge, /^HTTP\/1\.1 431 /);
+      assert.equal(errorOf(huge).code, 'HEADERS_TOO_LARGE');
+      const header = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`);
+      assert.equal(errorOf(header).code, 'HEADERS_TOO_LARGE');
+      const broken = await fetch(`http://127.0.0.1:${port}/v1/customers/%E0%A4%A`);
+      assert.equal(broken.status, 400);
+      assert.equal(((await broken.json()) as { error: { code: string } }).error.code, 'BAD_URL');
+      const long = await fetch(`http://127.0.0.1:${port}/v1/customers/${'a'.repeat(300)}`);
+      assert.equal(long.status, 400);
+      const e = ((await long.json()) as { error: { code: string; message: string } }).error;
+      assert.equal(e.code, 'BAD_URL');
+      assert.match(e.message, /longer than 100 characters/);
+      const notHttp = await raw('HELLO\r\n\r\n');
+      assert.match(notHttp, /^HTTP\/1\.1 400 /);
+      assert.equal(errorOf(notHttp).code, 'BAD_REQUEST');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
     } finally {
       await app.close();
     }

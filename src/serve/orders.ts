@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { recipeFromObject } from '../config/load.js';
 import { type FeatureSpec, Recipe } from '../config/recipe.js';
 import { SegmintError } from '../core/errors.js';
@@ -21,6 +21,16 @@ const NO_OVERVIEW = { overview: false } as const;
  * other sources (events, coupons, customer attributes) are not computed here. With `only`, just
  * that customer's features are returned (and `customers` counts them all).
  */
+/** An error about the temporary file the posted orders were written to, told of "the posted orders". */
+function postedOrders(e: unknown, file: string): unknown {
+  if (!(e instanceof SegmintError)) return e;
+  const say = (t: string) => t.split(file).join('the posted orders').split(dirname(file)).join('(server)');
+  const where = Object.fromEntries(
+    Object.entries(e.where).map(([k, v]) => [k, typeof v === 'string' ? say(v) : v]),
+  );
+  return new SegmintError(e.code, say(e.message), { where, hint: say(e.hint), cause: e });
+}
+
 export async function featuresFromOrders(
   model: Model,
   given: OrderLines | Record<string, unknown>[],
@@ -60,6 +70,20 @@ export async function featuresFromOrders(
       const { status: _s, ...roles } = txSpec.roles;
       txSpec.roles = roles;
     }
+    // Every column the model's roles read must be in the orders: said here, by name, rather than
+    // by the reader of a temporary file.
+    const missing = Object.entries(txSpec.roles).filter(([, c]) => !orders.columns.includes(c));
+    if (orders.columns.length && missing.length)
+      throw new SegmintError(
+        'INVALID_ORDERS',
+        `The orders lack ${missing.map(([r, c]) => `"${c}" (its ${r})`).join(', ')}, which the model reads.`,
+        {
+          where: { path: 'orders' },
+          hint: `Give each order line ${Object.values(txSpec.roles)
+            .map((c) => `"${c}"`)
+            .join(', ')}, as the model's recipe names them.`,
+        },
+      );
     void _pg;
     void _table;
     const raw = {
@@ -88,8 +112,10 @@ export async function featuresFromOrders(
         // Orders after the model's reference date: measure from the day after the last order.
         if (!referenceDate && e instanceof SegmintError && e.code === 'DATA_EMPTY') {
           loaded.recipe.window.referenceDate = undefined;
-          result = await computeFeatures(duck, loaded, NO_OVERVIEW);
-        } else throw e;
+          result = await computeFeatures(duck, loaded, NO_OVERVIEW).catch((x: unknown) => {
+            throw postedOrders(x, file);
+          });
+        } else throw postedOrders(e, file);
       }
       // Only the named customer's row is converted (every row of a large body cost the main
       // thread 100 ms); without a name, every customer's.

@@ -133,6 +133,26 @@ describe('the scoring API', () => {
     });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json().error.field, /^orders/);
+    // Order lines without a column the model reads: named, and no temporary path in the answer.
+    const noPrice = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { ...payload, orders: payload.orders.map(({ Price: _p, ...o }) => o) },
+    });
+    assert.equal(noPrice.statusCode, 400, noPrice.body);
+    const e = noPrice.json().error;
+    assert.equal(e.code, 'INVALID_ORDERS');
+    assert.match(e.message, /The orders lack "Price" \(its price\), which the model reads/);
+    assert.doesNotMatch(noPrice.body, /segmint-orders-|\/tmp\//);
+    // A value the rules cannot read is named in the posted orders, not in a temporary file.
+    const badDate = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { ...payload, orders: payload.orders.map((o) => ({ ...o, InvoiceDate: 'yesterday' })) },
+    });
+    assert.equal(badDate.statusCode, 400, badDate.body);
+    assert.match(badDate.json().error.message, /the posted orders/);
+    assert.doesNotMatch(badDate.body, /segmint-orders-|\/tmp\//);
     await app.close();
   });
 

@@ -307,6 +307,7 @@ export const WARNING_CODES = {
     'The BG/NBD fit implies almost no customer stops buying (mean dropout chance per purchase under 1%).',
   CLV_ACQUIRED_LATER:
     "Customers who first bought after the calibration end have no history before it; each gets a new customer's prediction from the fitted population.",
+  IDS_TRIMMED: 'Some ids have spaces around them; ids are read without them (" 123" and "123" are one id).',
   HISTORY_NOT_WRITTEN: 'The run is complete but the workspace history could not be updated.',
   HISTORY_REBUILT:
     'The workspace history was damaged: it is kept aside and a new one is rebuilt from the run folders.',

@@ -191,6 +191,11 @@ export class EngineSession {
       const n = (k: string) => Number(r[k] ?? 0);
       const form = idFormFrom({ spaced: n('spaced'), dotted: n('dotted'), other: n('other') });
       if (form) this.idForms.set(`${src.name}\0${c}`, form);
+      if (n('padded') > 0)
+        this.warnings.push({
+          code: 'IDS_TRIMMED',
+          message: `${n('padded').toLocaleString('en-US')} distinct value(s) of "${c}" in source "${src.name}" have spaces around them; ids are read without them (" 123" and "123" are one id).`,
+        });
     }
   };
 

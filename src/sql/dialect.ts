@@ -372,6 +372,8 @@ export function sqlKit(dialect: Dialect) {
       const n = (c: string) => `sum(CASE WHEN ${ifNull(c, d.false)} THEN 1 ELSE 0 END)`;
       return {
         spaced: n(`${d.trim(t)} <> ${t} OR ${t} = ''`),
+        // Values with spaces around them (not empty): read without the spaces, and said.
+        padded: n(`${d.trim(t)} <> ${t} AND ${d.trim(t)} <> ''`),
         dotted: n(`${t} LIKE '%.0%'`),
         other: n(`${t} LIKE '%.0%' AND NOT ${d.matches(t, str(FLOAT_ID.source))}`),
       };

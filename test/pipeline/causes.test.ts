@@ -22,6 +22,8 @@ before(() => {
     'people.csv': 'id,constructor,age\n1,3,30\n2,4,40\n3,5,50\n',
     'de.csv':
       'Kunde;Bestellung;Datum;Preis;Menge\n1001;A1;2024-01-05;3,13;2\n1002;A2;2024-01-06;12,50;1\n1001;A3;2024-02-07;1.234,56;1\n1003;A4;2024-02-08;0,99;3\n1004;A5;2024-03-01;7,00;1\n1005;A6;2024-03-02;5,5;2\n',
+    'padded.csv':
+      'customer,order,date,price\n" 7",A1,2024-01-01,5\n7,A2,2024-01-02,6\n8,A3,2024-01-03,7\n9,A4,2024-01-04,8\n',
     'free.csv': 'customer,order,date,price\n1,A1,2020-01-05,0\n2,A2,2020-02-05,0\n',
   });
 });
@@ -262,4 +264,12 @@ test('a semicolon file with decimal commas and German headers: init finds the ro
   const preis = JSON.parse(i.stdout()).columns.find((x: { name: string }) => x.name === 'Preis');
   assert.equal(preis.type, 'DOUBLE');
   assert.equal(preis.max, '1234.56');
+});
+
+test('ids with spaces around them are read without them, and the run says how many there were', async () => {
+  const r = await runRecipe(recipe('padded.csv', { output: { dir: 'out-padded', report: false } }));
+  assert.equal(r.customers, 3, '" 7" and "7" are one customer');
+  const w = r.warnings.find((x) => x.code === 'IDS_TRIMMED');
+  assert.ok(w, JSON.stringify(r.warnings.map((x) => x.code)));
+  assert.match(w.message, /^1 distinct value\(s\) of "customer" in source "tx" have spaces around them/);
 });

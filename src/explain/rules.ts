@@ -133,10 +133,12 @@ export function treeText(
   decimals = 2,
 ): string {
   const lines: string[] = [];
+  // A split whose every branch ends in the same class says nothing: shown as that class.
+  const uniform = uniformClasses(tree);
   const walk = (node: number, depth: number) => {
     const pad = `${'|   '.repeat(depth)}|--- `;
-    if (tree.left[node] === -1) {
-      lines.push(`${pad}class: ${classNames[leafClass(tree, node)]}`);
+    if (tree.left[node] === -1 || uniform[node] >= 0) {
+      lines.push(`${pad}class: ${classNames[uniform[node] >= 0 ? uniform[node] : leafClass(tree, node)]}`);
       return;
     }
     const name = names[tree.feature[node]];

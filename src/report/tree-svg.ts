@@ -1,4 +1,5 @@
 import { maxOf } from '../core/arrays.js';
+import { uniformClasses } from '../explain/rules.js';
 import type { Tree } from '../explain/tree.js';
 import { PALETTE } from './charts.js';
 
@@ -10,12 +11,14 @@ const esc = (s: string) =>
  * predicted class coloured as its segment, with the number of customers.
  */
 export function treeSvg(tree: Tree, features: string[], classes: string[], decimals = 2): string {
-  const C = tree.nClasses;
+  // A split whose every branch ends in the same segment is drawn as that segment's leaf.
+  const uniform = uniformClasses(tree);
+  const isLeaf = (node: number) => tree.left[node] === -1 || uniform[node] >= 0;
   const leaves: number[] = [];
   const depth = new Map<number, number>();
   const walk = (node: number, d: number) => {
     depth.set(node, d);
-    if (tree.left[node] === -1) leaves.push(node);
+    if (isLeaf(node)) leaves.push(node);
     else {
       walk(tree.left[node], d + 1);
       walk(tree.right[node], d + 1);
@@ -43,7 +46,7 @@ export function treeSvg(tree: Tree, features: string[], classes: string[], decim
   for (const [node, d] of depth) {
     const nx = x.get(node)!;
     const ny = d * (H + gapY);
-    if (tree.left[node] !== -1) {
+    if (!isLeaf(node)) {
       for (const [child, label] of [
         [tree.left[node], 'yes'],
         [tree.right[node], 'no'],
@@ -61,7 +64,7 @@ export function treeSvg(tree: Tree, features: string[], classes: string[], decim
     const nx = x.get(node)!;
     const ny = d * (H + gapY);
     const n = tree.nSamples[node];
-    if (tree.left[node] !== -1) {
+    if (!isLeaf(node)) {
       const cond = `${features[tree.feature[node]]} ≤ ${tree.threshold[node].toFixed(decimals)}`;
       parts.push(
         `<rect x="${nx}" y="${ny}" width="${W}" height="${H}" rx="6" fill="#f4f6f8" stroke="#9aa5b1"/>`,
@@ -73,8 +76,7 @@ export function treeSvg(tree: Tree, features: string[], classes: string[], decim
         `<text x="${nx + W / 2}" y="${ny + 34}" font-size="10" text-anchor="middle" fill="#555">${n.toLocaleString('en-US')} customers</text>`,
       );
     } else {
-      let best = 0;
-      for (let c = 1; c < C; c++) if (tree.value[node * C + c] > tree.value[node * C + best]) best = c;
+      const best = uniform[node];
       const color = PALETTE[best % PALETTE.length];
       parts.push(
         `<rect x="${nx}" y="${ny}" width="${W}" height="${H}" rx="6" fill="${color}" fill-opacity="0.18" stroke="${color}"/>`,

@@ -507,3 +507,34 @@ test('rules applied together: exactly their segment, none, several; per segment,
   const gap = ruleAgreement([segmentRule(1, rule('<=', 2)), segmentRule(2, rule('>', 25))], X, ['x'], labels);
   assert.equal(gap.none, 6 / 8);
 });
+
+test('a split whose branches end in the same segment is shown as that segment, in the text, the SQL and the drawing', async () => {
+  const { treeSvg } = await import('../../src/report/tree-svg.js');
+  // spend <= 361.26 -> (session <= 5.9 -> other, else other); else loyal.
+  const same: Tree = {
+    kind: 'segmint.tree',
+    nClasses: 2,
+    nFeatures: 2,
+    left: [1, 3, -1, -1, -1],
+    right: [2, 4, -1, -1, -1],
+    feature: [0, 1, -2, -2, -2],
+    threshold: [361.26, 5.9, -2, -2, -2],
+    impurity: [0.5, 0.2, 0, 0.1, 0.2],
+    nSamples: [10, 6, 4, 2, 4],
+    weightedNSamples: [10, 6, 4, 2, 4],
+    value: [6, 4, 5, 1, 1, 3, 2, 0, 3, 1],
+  };
+  assert.equal(
+    treeText(same, NAMES, ['other', 'loyal']),
+    [
+      '|--- total_spend <= 361.26',
+      '|   |--- class: other',
+      '|--- total_spend >  361.26',
+      '|   |--- class: loyal',
+      '',
+    ].join('\n'),
+  );
+  const svg = treeSvg(same, NAMES, ['other', 'loyal']);
+  assert.doesNotMatch(svg, /avg_session_length/);
+  assert.equal((svg.match(/<rect/g) ?? []).length, 3, 'one split and two leaves');
+});

@@ -143,7 +143,6 @@ export function miniBatchResult(
   return { model, labels, restarts: [{ seed: p.seed, inertia, nIter: steps }] };
 }
 
-/** Mini-batch k-means; the final full-data assignment is split over `exec`'s team when given. */
 /** What the mini-batch fit checks before it runs: a finite matrix, k from 1 to its rows, and whole, positive steps. */
 function checkMiniBatchInput(fn: string, X: Matrix, p: MiniBatchParams): void {
   checkMatrix(fn, X);
@@ -156,6 +155,7 @@ function checkMiniBatchInput(fn: string, X: Matrix, p: MiniBatchParams): void {
   checkNumber(fn, 'reassignmentRatio', p.reassignmentRatio, 0, 1);
 }
 
+/** Mini-batch k-means; the final full-data assignment is split over `exec`'s team when given. */
 export function fitMiniBatchKMeans(X: Matrix, p: MiniBatchParams, exec?: Executor): KMeansResult {
   checkMiniBatchInput('fitMiniBatchKMeans', X, p);
   const { centers, steps } = miniBatchCenters(X, p);

@@ -35,37 +35,35 @@ export function checkMatrix(fn: string, X: Matrix, name = 'X'): void {
       );
 }
 
+/** A number within [min, max]: finite, and whole where `whole`. */
+function checkRange(fn: string, name: string, v: number, min: number, max: number, whole: boolean): void {
+  const ok = whole ? Number.isInteger(v) : Number.isFinite(v);
+  if (ok && v >= min && v <= max) return;
+  const what = whole ? 'a whole number' : 'a number';
+  throw bad(
+    fn,
+    `${name} is ${v}; it must be ${what} ${Number.isFinite(max) && max !== Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `of at least ${min}`}.`,
+    `Pass ${name} as ${whole ? 'a whole number' : 'a finite number'} in that range.`,
+  );
+}
+
 /** A whole number within [min, max]. */
-export function checkInteger(
+export const checkInteger = (
   fn: string,
   name: string,
   v: number,
   min: number,
   max = Number.MAX_SAFE_INTEGER,
-): void {
-  if (!Number.isInteger(v) || v < min || v > max)
-    throw bad(
-      fn,
-      `${name} is ${v}; it must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}.`,
-      `Pass ${name} as a whole number in that range.`,
-    );
-}
+) => checkRange(fn, name, v, min, max, true);
 
 /** A finite number within [min, max]. */
-export function checkNumber(
+export const checkNumber = (
   fn: string,
   name: string,
   v: number,
   min: number,
   max = Number.POSITIVE_INFINITY,
-): void {
-  if (!Number.isFinite(v) || v < min || v > max)
-    throw bad(
-      fn,
-      `${name} is ${v}; it must be a number ${max === Number.POSITIVE_INFINITY ? `of at least ${min}` : `from ${min} to ${max}`}.`,
-      `Pass ${name} as a finite number in that range.`,
-    );
-}
+) => checkRange(fn, name, v, min, max, false);
 
 /** Labels: one per row of X, each in 0..k-1. */
 export function checkLabels(fn: string, X: Matrix, labels: Int32Array, k: number): void {
